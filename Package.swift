@@ -1,0 +1,33 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "crowdlab",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "crowdlab", targets: ["crowdlab"]),
+        .library(name: "Consensus", targets: ["Consensus"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "Reports", targets: ["Reports"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+        .systemLibrary(name: "CGSL", pkgConfig: "gsl",
+                       providers: [.apt(["libgsl-dev"]), .brew(["gsl"])]),
+        .target(name: "Imaging", dependencies: ["CPNG"]),
+        .target(name: "Consensus", dependencies: ["CGSL"]),
+        .target(name: "Reports", dependencies: ["Consensus", "Imaging"]),
+        .executableTarget(name: "crowdlab", dependencies: [
+            "Consensus", "Imaging", "Reports",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+
+
+
+    ]
+)

@@ -1,0 +1,294 @@
+import Foundation
+
+/// What `crowdlab analyze` computes from one export: the consensus, per-worker figures, crowd
+/// statistics and fits, and (with truth) detection scores. Simulated and real exports take this
+/// same path.
+public struct AnalysisOptions: Sendable {
+    public var method: any PointConsensusMethod = AgreementConsensus()
+    /// Radius for every one-to-one matching (consensus vs truth, worker vs consensus).
+    public var matchRadius: Double = defaultMatchRadius()
+    /// Weight of misses in the worker score `1 - (fp' + k·fn') / (2·tp')`.
+    public var scoreMissWeight: Double = 0.2
+    /// Share of workers dropped by score when re-running the consensus on a filtered crowd.
+    public var dropShare: Double = 1.0 / 3.0
+    /// Annotations over which the learning curve's linear fit runs.
+    public var learningWindow: Int = 50
+    public init() {}
+}
+
+public struct WorkerRow: Sendable, Codable {
+    public var worker: String
+    public var images: Int
+    public var annotations: Int
+    public var medianClickPeriodS: Double?
+    public var score: Double
+    public var vsConsensus: DetectionScore
+    public var rmseVsConsensusPx: Double?
+    public var vsTruth: DetectionScore?
+    public var rmsePx: Double?
+}
+
+public struct ImageRow: Sendable, Codable {
+    public var image: String
+    public var workers: Int
+    public var emptySubmissions: Int
+    public var clicks: Int
+    public var consensusObjects: Int
+    public var truthObjects: Int?
+    public var score: DetectionScore?
+    public var parameters: [String: Double]
+}
+
+public struct LearningPoint: Sendable, Codable {
+    public var index: Int
+    public var annotations: Int
+    public var falsePositives: Int
+    public var rate: Double
+}
+
+public struct CrowdStatistics: Sendable, Codable {
+    public var workers: Int
+    public var records: Int
+    public var emptyRecords: Int
+    public var clicks: Int
+    public var images: Int
+    /// Share of worker-image submissions made by the most active 20 % of workers.
+    public var top20ShareOfImages: Double
+    /// Cumulative share of submissions by the top k workers, k = 1…n (the participation curve).
+    public var participationCurve: [Double]
+    public var medianClickPeriodS: Double?
+    public var clickPeriodQuartilesS: [Double]
+    public var medianWorkerRmsePx: Double?
+    /// What a false positive was judged against: "truth" or "consensus".
+    public var falsePositiveReference: String
+    public var learningCurve: [LearningPoint]
+    /// Linear fit of the false-positive rate over the first `learningWindow` annotations.
+    public var learningFit: LinearFitSummary?
+}
+
+public struct LinearFitSummary: Sendable, Codable {
+    public var intercept: Double, slope: Double, seIntercept: Double, seSlope: Double
+    public var rateAtFirst: Double, rateAtEnd: Double, window: Int
+}
+
+public struct FittsSummary: Sendable, Codable {
+    public var a: Double, b: Double, c: Double
+    public var seA: Double, seB: Double, seC: Double
+    public var workers: Int
+    public var chiSquared: Double
+    public var converged: Bool
+    public var reference: String
+    /// True when c was fixed at the measured movement amplitude (see `FittsLaw`).
+    public var amplitudeFixed: Bool
+    public var measuredAmplitudePx: Double
+}
+
+public struct FilteredRun: Sendable, Codable {
+    public var droppedWorkers: [String]
+    public var consensusObjects: Int
+    public var score: DetectionScore?
+}
+
+public struct AnalysisResult: Sendable {
+    public var method: String
+    public var consensus: [ImageConsensus]
+    public var images: [ImageRow]
+    public var workers: [WorkerRow]
+    public var crowd: CrowdStatistics
+    public var fitts: FittsSummary?
+    public var overall: DetectionScore?
+    public var filtered: FilteredRun
+    public var filteredConsensus: [ImageConsensus]
+    public var skippedShapeRecords: Int
+    public var truthNotes: [String]
+    public var matchRadius: Double
+    public var tpDistances: [Double]
+}
+
+public enum Analysis {
+    public static func run(export: QuantiusExport, truth: TruthSet?, options: AnalysisOptions = AnalysisOptions()) -> AnalysisResult {
+        let job = ClickJob(export: export)
+        let consensus = options.method.consensus(job)
+        let r = options.matchRadius
+
+        // Per image: consensus vs truth.
+        var imageRows: [ImageRow] = []
+        var overall = truth == nil ? nil : DetectionScore()
+        var tpDistances: [Double] = []
+        let empties = Dictionary(grouping: export.records.filter { $0.isEmpty && $0.annotationType == .crosshairs }, by: \.imageFilename).mapValues(\.count)
+        for (k, im) in job.images.enumerated() {
+            var row = ImageRow(image: im.image, workers: im.workers.count, emptySubmissions: empties[im.image] ?? 0,
+                               clicks: im.count, consensusObjects: consensus[k].points.count, truthObjects: nil,
+                               score: nil, parameters: consensus[k].parameters)
+            if let t = truth?.byImage[im.image] {
+                let (s, d) = scoreAgainstTruth(consensus[k].points, t, radius: r)
+                row.truthObjects = t.count; row.score = s
+                overall = overall! + s
+                tpDistances += d
+            }
+            imageRows.append(row)
+        }
+
+        // Per worker per image: matched against consensus (always) and truth (when given).
+        let nW = job.workerIDs.count
+        struct Tally { var vsC = DetectionScore(); var vsT = DetectionScore(); var hasT = false
+            var sqC = 0.0, sqT = 0.0; var images = 0; var clicks = 0; var periods: [Double] = []; var steps: [Double] = [] }
+        var tallies = [Tally](repeating: Tally(), count: nW)
+        // Click-level false-positive flags for the learning curve, per worker, keyed by image.
+        var fpFlags = [[String: [Bool]]](repeating: [:], count: nW)
+        let useTruth = truth != nil
+        for (k, im) in job.images.enumerated() {
+            let cons = consensus[k].points
+            let t = truth?.byImage[im.image]
+            var byWorker: [Int: [Int]] = [:]
+            for i in 0..<im.count { byWorker[Int(im.worker[i]), default: []].append(i) }
+            for w in im.workers {
+                let idx = byWorker[w] ?? []
+                tallies[w].images += 1
+                tallies[w].clicks += idx.count
+                let xs = idx.map { im.xs[$0] }, ys = idx.map { im.ys[$0] }
+                let mc = matchPoints(ax: xs, ay: ys, bx: cons.map(\.x), by: cons.map(\.y), radius: r)
+                tallies[w].vsC = tallies[w].vsC + DetectionScore(tp: mc.pairs.count, fp: mc.unmatchedA, fn: mc.unmatchedB)
+                tallies[w].sqC += mc.pairs.reduce(0) { $0 + $1.2 * $1.2 }
+                var flags = [Bool](repeating: true, count: idx.count)
+                if let t {
+                    let mt = matchPoints(ax: xs, ay: ys, bx: t.xs, by: t.ys, radius: r)
+                    tallies[w].hasT = true
+                    tallies[w].vsT = tallies[w].vsT + DetectionScore(tp: mt.pairs.count, fp: mt.unmatchedA, fn: mt.unmatchedB)
+                    tallies[w].sqT += mt.pairs.reduce(0) { $0 + $1.2 * $1.2 }
+                    for p in mt.pairs { flags[p.0] = false }
+                } else {
+                    for p in mc.pairs { flags[p.0] = false }
+                }
+                // Order by timestamp within the submission.
+                let order = idx.indices.sorted { im.timestamp[idx[$0]] != im.timestamp[idx[$1]] ? im.timestamp[idx[$0]] < im.timestamp[idx[$1]] : $0 < $1 }
+                fpFlags[w][im.image] = order.map { flags[$0] }
+                let ts = order.map { im.timestamp[idx[$0]] }
+                for j in 1..<max(1, ts.count) where ts[j] > ts[j - 1] {
+                    tallies[w].periods.append((ts[j] - ts[j - 1]) / 1000)
+                    let a = idx[order[j]], b = idx[order[j - 1]]
+                    tallies[w].steps.append(dist2(im.xs[a], im.ys[a], im.xs[b], im.ys[b]).squareRoot())
+                }
+            }
+        }
+
+        var workers: [WorkerRow] = []
+        for w in 0..<nW {
+            let t = tallies[w]
+            let tpC = Double(t.vsC.tp)
+            // The Quanti.us worker score; tp' is floored at 1 so a worker who matched nothing scores finitely.
+            let score = 1 - (Double(t.vsC.fp) + options.scoreMissWeight * Double(t.vsC.fn)) / (2 * max(tpC, 1))
+            workers.append(WorkerRow(worker: job.workerIDs[w], images: t.images, annotations: t.clicks,
+                                     medianClickPeriodS: t.periods.isEmpty ? nil : median(t.periods), score: score,
+                                     vsConsensus: t.vsC, rmseVsConsensusPx: t.vsC.tp > 0 ? (t.sqC / tpC).squareRoot() : nil,
+                                     vsTruth: t.hasT ? t.vsT : nil,
+                                     rmsePx: t.hasT && t.vsT.tp > 0 ? (t.sqT / Double(t.vsT.tp)).squareRoot() : nil))
+        }
+
+        let crowd = crowdStatistics(export: export, job: job, workers: workers, fpFlags: fpFlags,
+                                    reference: useTruth ? "truth" : "consensus", window: options.learningWindow,
+                                    allPeriods: tallies.flatMap(\.periods))
+        let fitts = fittsSummary(workers, reference: useTruth ? "truth" : "consensus", amplitude: median(tallies.flatMap(\.steps)))
+
+        // Re-run without the bottom share of workers by score.
+        let ranked = (0..<nW).filter { tallies[$0].images > 0 }.sorted { workers[$0].score != workers[$1].score ? workers[$0].score < workers[$1].score : $0 < $1 }
+        let dropCount = Int((Double(ranked.count) * options.dropShare).rounded(.down))
+        let dropped = Set(ranked.prefix(dropCount))
+        let filteredConsensus = options.method.consensus(job.without(workers: dropped))
+        var filteredScore: DetectionScore? = truth == nil ? nil : DetectionScore()
+        if let truth {
+            for c in filteredConsensus { if let t = truth.byImage[c.image] { filteredScore = filteredScore! + scoreAgainstTruth(c.points, t, radius: r).0 } }
+        }
+        let filtered = FilteredRun(droppedWorkers: dropped.sorted().map { job.workerIDs[$0] },
+                                   consensusObjects: filteredConsensus.reduce(0) { $0 + $1.points.count }, score: filteredScore)
+
+        var notes: [String] = []
+        if let truth {
+            if !truth.imagesWithoutTruth.isEmpty { notes.append("\(truth.imagesWithoutTruth.count) image(s) had no truth file and are not scored: \(truth.imagesWithoutTruth.prefix(3).joined(separator: ", "))\(truth.imagesWithoutTruth.count > 3 ? ", …" : "")") }
+            if !truth.unusedTruthFiles.isEmpty { notes.append("\(truth.unusedTruthFiles.count) truth file(s) matched no image in the export") }
+        }
+        return AnalysisResult(method: options.method.name, consensus: consensus, images: imageRows, workers: workers,
+                              crowd: crowd, fitts: fitts, overall: overall, filtered: filtered,
+                              filteredConsensus: filteredConsensus, skippedShapeRecords: job.skippedShapeRecords,
+                              truthNotes: notes, matchRadius: r, tpDistances: tpDistances)
+    }
+
+    static func crowdStatistics(export: QuantiusExport, job: ClickJob, workers: [WorkerRow], fpFlags: [[String: [Bool]]],
+                                reference: String, window: Int, allPeriods: [Double]) -> CrowdStatistics {
+        let active = workers.map(\.images).filter { $0 > 0 }.sorted(by: >)
+        let total = Double(active.reduce(0, +))
+        var curve: [Double] = []
+        var acc = 0.0
+        for a in active { acc += Double(a); curve.append(total > 0 ? acc / total : 0) }
+        let top = max(1, Int((Double(active.count) * 0.2).rounded(.up)))
+        let topShare = curve.isEmpty ? 0 : curve[min(top, curve.count) - 1]
+
+        // Learning curve: each worker's annotations in the order they were made, across images
+        // (records ordered by completion time, then export order).
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "EEE MMM dd HH:mm:ss zzz yyyy"
+        var recordOrder: [String: [(Double, Int, String)]] = [:]
+        for (i, r) in export.records.enumerated() where r.annotationType == .crosshairs {
+            let t = r.timeWhenCompleted.flatMap { formatter.date(from: $0)?.timeIntervalSince1970 } ?? 0
+            recordOrder[r.workerID, default: []].append((t, i, r.imageFilename))
+        }
+        var fpAt: [Int] = [], nAt: [Int] = []
+        for (w, id) in job.workerIDs.enumerated() {
+            let recs = (recordOrder[id] ?? []).sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+            var index = 0
+            var seen = Set<String>()
+            for (_, _, image) in recs where seen.insert(image).inserted {
+                for f in fpFlags[w][image] ?? [] {
+                    if index >= nAt.count { nAt.append(0); fpAt.append(0) }
+                    nAt[index] += 1; fpAt[index] += f ? 1 : 0
+                    index += 1
+                }
+            }
+        }
+        var curvePoints: [LearningPoint] = []
+        let bin = 10
+        var start = 0
+        while start < nAt.count && start < 500 {
+            let end = min(start + bin, nAt.count)
+            let n = nAt[start..<end].reduce(0, +), f = fpAt[start..<end].reduce(0, +)
+            if n > 0 { curvePoints.append(LearningPoint(index: start + 1, annotations: n, falsePositives: f, rate: Double(f) / Double(n))) }
+            start = end
+        }
+        var fit: LinearFitSummary? = nil
+        let w = min(window, nAt.count)
+        if w >= 5 {
+            let xs = (0..<w).map { Double($0 + 1) }
+            let ys = (0..<w).map { nAt[$0] > 0 ? Double(fpAt[$0]) / Double(nAt[$0]) : 0 }
+            let ws = (0..<w).map { Double(nAt[$0]) }
+            if let l = linearFit(xs: xs, ys: ys, weights: ws) {
+                fit = LinearFitSummary(intercept: l.intercept, slope: l.slope, seIntercept: l.seIntercept, seSlope: l.seSlope,
+                                       rateAtFirst: l.intercept + l.slope, rateAtEnd: l.intercept + l.slope * Double(w), window: w)
+            }
+        }
+        let rmses = workers.compactMap { $0.rmsePx ?? $0.rmseVsConsensusPx }
+        return CrowdStatistics(workers: active.count, records: export.records.count, emptyRecords: export.emptyRecordCount,
+                               clicks: export.clickCount, images: job.images.count, top20ShareOfImages: topShare,
+                               participationCurve: curve,
+                               medianClickPeriodS: allPeriods.isEmpty ? nil : median(workers.compactMap(\.medianClickPeriodS)),
+                               clickPeriodQuartilesS: allPeriods.isEmpty ? [] : [quantile(allPeriods, 0.25), quantile(allPeriods, 0.5), quantile(allPeriods, 0.75)],
+                               medianWorkerRmsePx: rmses.isEmpty ? nil : median(rmses),
+                               falsePositiveReference: reference, learningCurve: curvePoints, learningFit: fit)
+    }
+
+    /// Fitts' fit over workers with enough matched clicks for a stable RMSE (at least 10).
+    static func fittsSummary(_ workers: [WorkerRow], reference: String, amplitude: Double) -> FittsSummary? {
+        var s: [Double] = [], t: [Double] = []
+        for w in workers {
+            let tp = reference == "truth" ? (w.vsTruth?.tp ?? 0) : w.vsConsensus.tp
+            guard tp >= 10, let p = w.medianClickPeriodS, let e = (reference == "truth" ? w.rmsePx : w.rmseVsConsensusPx), e > 0 else { continue }
+            s.append(e); t.append(p)
+        }
+        guard amplitude.isFinite, let fit = FittsLaw.fit(rmse: s, period: t, amplitude: amplitude) else { return nil }
+        let f = fit.result
+        return FittsSummary(a: f.parameters[0], b: f.parameters[1], c: f.parameters[2],
+                            seA: f.standardErrors[0], seB: f.standardErrors[1], seC: f.standardErrors[2],
+                            workers: s.count, chiSquared: f.chiSquared, converged: f.converged, reference: reference,
+                            amplitudeFixed: fit.amplitudeFixed, measuredAmplitudePx: amplitude)
+    }
+}

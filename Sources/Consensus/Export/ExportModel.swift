@@ -1,0 +1,91 @@
+import Foundation
+
+/// The annotation tools of the Quanti.us portal, as they appear in `annotation_type`.
+public enum AnnotationType: String, Sendable, CaseIterable, Codable {
+    case crosshairs, polygon, polyline, freehand
+}
+
+/// One vertex or click: `x` is the image column, `y` is measured from the BOTTOM edge
+/// (`y = height - row`), `timestamp` is milliseconds on a clock that starts with the image.
+public struct Vertex: Sendable, Equatable {
+    public var x: Double
+    public var y: Double
+    public var timestamp: Double
+    public init(x: Double, y: Double, timestamp: Double) {
+        self.x = x; self.y = y; self.timestamp = timestamp
+    }
+}
+
+/// One worker's submission for one image: one element of the export's top-level array.
+public struct ExportRecord: Sendable, Equatable {
+    public var imageFilename: String
+    public var workerID: String
+    public var annotationType: AnnotationType
+    public var width: Int
+    public var height: Int
+    public var timeWhenCompleted: String?
+    /// For `crosshairs` one list holding every click; for shapes one list per shape.
+    public var rawData: [[Vertex]]
+
+    public init(imageFilename: String, workerID: String, annotationType: AnnotationType,
+                width: Int, height: Int, timeWhenCompleted: String? = nil, rawData: [[Vertex]]) {
+        self.imageFilename = imageFilename; self.workerID = workerID
+        self.annotationType = annotationType; self.width = width; self.height = height
+        self.timeWhenCompleted = timeWhenCompleted; self.rawData = rawData
+    }
+
+    /// Every vertex of every shape, in drawing order.
+    public var allVertices: [Vertex] { rawData.flatMap { $0 } }
+    public var vertexCount: Int { rawData.reduce(0) { $0 + $1.count } }
+    /// A worker who submitted without annotating: legal, and counted.
+    public var isEmpty: Bool { vertexCount == 0 }
+}
+
+/// A whole Quanti.us export: the JSON array the portal writes, one record per worker per image.
+public struct QuantiusExport: Sendable {
+    public var records: [ExportRecord]
+    public init(records: [ExportRecord]) { self.records = records }
+
+    public var emptyRecordCount: Int { records.reduce(0) { $0 + ($1.isEmpty ? 1 : 0) } }
+    public var clickCount: Int { records.reduce(0) { $0 + $1.vertexCount } }
+
+    /// Image names in first-seen order, so outputs follow the export's own order.
+    public var imageNames: [String] {
+        var seen = Set<String>(); var out: [String] = []
+        for r in records where seen.insert(r.imageFilename).inserted { out.append(r.imageFilename) }
+        return out
+    }
+
+    /// Records grouped by image, in first-seen order.
+    public func recordsByImage() -> [(image: String, records: [ExportRecord])] {
+        var index: [String: Int] = [:]
+        var groups: [(image: String, records: [ExportRecord])] = []
+        for r in records {
+            if let i = index[r.imageFilename] { groups[i].records.append(r) }
+            else { index[r.imageFilename] = groups.count; groups.append((r.imageFilename, [r])) }
+        }
+        return groups
+    }
+}
+
+/// A problem in an input file, always naming the file and, where it applies, the record and field.
+public struct InputError: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let record: Int?
+    public let field: String?
+    public let message: String
+    /// What `record` counts: "record" (index in a JSON array) or "line" (in a CSV or YAML file).
+    public let unit: String
+    public init(file: String, record: Int? = nil, field: String? = nil, message: String, unit: String = "record") {
+        self.file = file; self.record = record; self.field = field; self.message = message; self.unit = unit
+    }
+    /// One line: `export.json: record 12, field raw_data[0][3].x: not a finite number`.
+    public var description: String {
+        var s = file
+        var loc: [String] = []
+        if let record { loc.append("\(unit) \(record)") }
+        if let field { loc.append("field \(field)") }
+        if !loc.isEmpty { s += ": " + loc.joined(separator: ", ") }
+        return s + ": " + message
+    }
+}

@@ -1,0 +1,359 @@
+import Foundation
+
+/// Reads Quanti.us exports with a streaming scanner written for this one schema.
+///
+/// Why not `JSONDecoder`: it builds a full object tree first (about 24 MB/s measured here), so a
+/// several-hundred-MB export needs several copies in memory. This reader memory-maps the file and
+/// decodes straight into `ExportRecord`s, validating as it goes: any problem is one `InputError`
+/// naming the file, the record index (0-based, as in the JSON array) and the field.
+public enum ExportReader {
+    public static func read(path: String) throws -> QuantiusExport {
+        let name = (path as NSString).lastPathComponent
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw InputError(file: name, message: "cannot read file (\(error.localizedDescription))")
+        }
+        return try decode(data, fileName: name)
+    }
+
+    public static func decode(_ data: Data, fileName: String) throws -> QuantiusExport {
+        try data.withUnsafeBytes { raw -> QuantiusExport in
+            var scanner = Scanner(bytes: raw.bindMemory(to: UInt8.self), file: fileName)
+            return QuantiusExport(records: try scanner.parseExport())
+        }
+    }
+}
+
+private let requiredFields = ["image_filename", "worker_id", "annotation_type", "width", "height", "raw_data"]
+
+private struct Scanner {
+    let bytes: UnsafeBufferPointer<UInt8>
+    let file: String
+    var pos = 0
+    var record: Int? = nil
+
+    init(bytes: UnsafeBufferPointer<UInt8>, file: String) { self.bytes = bytes; self.file = file }
+
+    func fail(_ field: String?, _ message: String) -> InputError {
+        InputError(file: file, record: record, field: field, message: message)
+    }
+
+    mutating func skipWS() {
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { pos += 1 } else { break }
+        }
+    }
+
+    mutating func peek(_ field: String?) throws -> UInt8 {
+        skipWS()
+        guard pos < bytes.count else { throw fail(field, "unexpected end of file (truncated export?)") }
+        return bytes[pos]
+    }
+
+    mutating func expect(_ c: UInt8, _ field: String?, _ what: String) throws {
+        let got = try peek(field)
+        guard got == c else { throw fail(field, "expected \(what), found \(describe(got))") }
+        pos += 1
+    }
+
+    func describe(_ c: UInt8) -> String {
+        switch c {
+        case UInt8(ascii: "\""): return "a string"
+        case UInt8(ascii: "{"): return "an object"
+        case UInt8(ascii: "["): return "an array"
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return "a boolean"
+        case UInt8(ascii: "n"): return "null"
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return "a number"
+        default: return "'\(Character(Unicode.Scalar(c)))'"
+        }
+    }
+
+    // MARK: top level
+
+    mutating func parseExport() throws -> [ExportRecord] {
+        guard bytes.count > 0 else { throw fail(nil, "empty file: expected a JSON array of records") }
+        let first = try peek(nil)
+        guard first == UInt8(ascii: "[") else {
+            throw fail(nil, "top level must be a JSON array of records, found \(describe(first))")
+        }
+        pos += 1
+        var records: [ExportRecord] = []
+        if try peek(nil) == UInt8(ascii: "]") { pos += 1; try expectEnd(); return records }
+        while true {
+            record = records.count
+            records.append(try parseRecord())
+            let c = try peek(nil)
+            pos += 1
+            if c == UInt8(ascii: "]") { break }
+            guard c == UInt8(ascii: ",") else { throw fail(nil, "expected ',' or ']' after the record, found \(describe(c))") }
+        }
+        record = nil
+        try expectEnd()
+        return records
+    }
+
+    mutating func expectEnd() throws {
+        skipWS()
+        if pos < bytes.count { throw fail(nil, "unexpected data after the closing ']'") }
+    }
+
+    mutating func parseRecord() throws -> ExportRecord {
+        let c = try peek(nil)
+        guard c == UInt8(ascii: "{") else { throw fail(nil, "expected a record object, found \(describe(c))") }
+        pos += 1
+        var image: String?, worker: String?, type: AnnotationType?, width: Int?, height: Int?
+        var completed: String?, raw: [[Vertex]]?
+        var seen = Set<String>()
+        if try peek(nil) == UInt8(ascii: "}") { pos += 1 } else {
+            while true {
+                let key = try parseString(nil)
+                try expect(UInt8(ascii: ":"), key, "':' after the key")
+                if !seen.insert(key).inserted { throw fail(key, "field appears twice") }
+                switch key {
+                case "image_filename": image = try parseString(key)
+                case "worker_id": worker = try parseString(key)
+                case "annotation_type":
+                    let s = try parseString(key)
+                    guard let t = AnnotationType(rawValue: s) else {
+                        throw fail(key, "unknown annotation type \"\(s)\" (expected crosshairs, polygon, polyline or freehand)")
+                    }
+                    type = t
+                case "width": width = try parseDimension(key)
+                case "height": height = try parseDimension(key)
+                case "time_when_completed":
+                    if try peek(key) == UInt8(ascii: "n") { try parseNull(key) } else { completed = try parseString(key) }
+                case "raw_data": raw = try parseRawData()
+                default: try skipValue(key)
+                }
+                let d = try peek(nil)
+                pos += 1
+                if d == UInt8(ascii: "}") { break }
+                guard d == UInt8(ascii: ",") else { throw fail(nil, "expected ',' or '}' in the record, found \(describe(d))") }
+            }
+        }
+        for f in requiredFields where !seen.contains(f) { throw fail(f, "missing required field") }
+        return ExportRecord(imageFilename: image!, workerID: worker!, annotationType: type!,
+                            width: width!, height: height!, timeWhenCompleted: completed, rawData: raw!)
+    }
+
+    mutating func parseDimension(_ field: String) throws -> Int {
+        let v = try parseNumber(field)
+        guard v == v.rounded(), v >= 1, v <= 1_000_000 else {
+            throw fail(field, "must be a positive whole number of pixels, found \(v)")
+        }
+        return Int(v)
+    }
+
+    mutating func parseRawData() throws -> [[Vertex]] {
+        let field = "raw_data"
+        try expect(UInt8(ascii: "["), field, "an array of annotations")
+        var shapes: [[Vertex]] = []
+        if try peek(field) == UInt8(ascii: "]") { pos += 1; return shapes }
+        while true {
+            let si = shapes.count
+            let sf = "raw_data[\(si)]"
+            try expect(UInt8(ascii: "["), sf, "an array of points")
+            var pts: [Vertex] = []
+            if try peek(sf) == UInt8(ascii: "]") { pos += 1 } else {
+                while true {
+                    pts.append(try parseVertex(shape: si, index: pts.count))
+                    let c = try peek(sf); pos += 1
+                    if c == UInt8(ascii: "]") { break }
+                    guard c == UInt8(ascii: ",") else { throw fail(sf, "expected ',' or ']' between points, found \(describe(c))") }
+                }
+            }
+            shapes.append(pts)
+            let c = try peek(field); pos += 1
+            if c == UInt8(ascii: "]") { break }
+            guard c == UInt8(ascii: ",") else { throw fail(field, "expected ',' or ']' between annotations, found \(describe(c))") }
+        }
+        return shapes
+    }
+
+    mutating func parseVertex(shape: Int, index: Int) throws -> Vertex {
+        let base = "raw_data[\(shape)][\(index)]"
+        try expect(UInt8(ascii: "{"), base, "a point object {x, y, timestamp}")
+        var x: Double?, y: Double?, t: Double?
+        if try peek(base) != UInt8(ascii: "}") {
+            while true {
+                let key = try parseString(base)
+                let f = base + "." + key
+                try expect(UInt8(ascii: ":"), f, "':' after the key")
+                switch key {
+                case "x": x = try parseFinite(f)
+                case "y": y = try parseFinite(f)
+                case "timestamp": t = try parseFinite(f)
+                default: try skipValue(f)
+                }
+                let c = try peek(base); pos += 1
+                if c == UInt8(ascii: "}") { break }
+                guard c == UInt8(ascii: ",") else { throw fail(base, "expected ',' or '}' in the point, found \(describe(c))") }
+            }
+        } else { pos += 1 }
+        guard let x else { throw fail(base + ".x", "missing required field") }
+        guard let y else { throw fail(base + ".y", "missing required field") }
+        guard let t else { throw fail(base + ".timestamp", "missing required field") }
+        return Vertex(x: x, y: y, timestamp: t)
+    }
+
+    // MARK: values
+
+    mutating func parseFinite(_ field: String) throws -> Double {
+        let v = try parseNumber(field)
+        guard v.isFinite else { throw fail(field, "not a finite number (\(v))") }
+        return v
+    }
+
+    /// Numbers, plus the non-standard NaN/Infinity tokens some writers emit, which are reported
+    /// as non-finite rather than as a syntax error so the user learns what is really wrong.
+    mutating func parseNumber(_ field: String) throws -> Double {
+        let c = try peek(field)
+        if c == UInt8(ascii: "N") { if match("NaN") { throw fail(field, "not a finite number (NaN)") } }
+        if c == UInt8(ascii: "I") { if match("Infinity") { throw fail(field, "not a finite number (Infinity)") } }
+        if c == UInt8(ascii: "-"), pos + 1 < bytes.count, bytes[pos + 1] == UInt8(ascii: "I") {
+            pos += 1
+            if match("Infinity") { throw fail(field, "not a finite number (-Infinity)") }
+        }
+        guard c == UInt8(ascii: "-") || (c >= 0x30 && c <= 0x39) else {
+            throw fail(field, "expected a number, found \(describe(c))")
+        }
+        let start = pos
+        var negative = false
+        if bytes[pos] == UInt8(ascii: "-") { negative = true; pos += 1 }
+        var intPart: UInt64 = 0
+        var digits = 0
+        var simple = true
+        while pos < bytes.count, bytes[pos] >= 0x30, bytes[pos] <= 0x39 {
+            if digits < 18 { intPart = intPart * 10 + UInt64(bytes[pos] - 0x30) } else { simple = false }
+            digits += 1; pos += 1
+        }
+        guard digits > 0 else { throw fail(field, "malformed number") }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") || bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
+            simple = false
+            pos += 1
+            while pos < bytes.count {
+                let d = bytes[pos]
+                if (d >= 0x30 && d <= 0x39) || d == UInt8(ascii: "e") || d == UInt8(ascii: "E")
+                    || d == UInt8(ascii: "+") || d == UInt8(ascii: "-") || d == UInt8(ascii: ".") { pos += 1 } else { break }
+            }
+        }
+        if simple { return negative ? -Double(intPart) : Double(intPart) }
+        // General form: hand the token to strtod.
+        var buf = [CChar](repeating: 0, count: pos - start + 1)
+        for i in start..<pos { buf[i - start] = CChar(bitPattern: bytes[i]) }
+        var end: UnsafeMutablePointer<CChar>? = nil
+        let v = buf.withUnsafeMutableBufferPointer { p -> Double in strtod(p.baseAddress!, &end) }
+        let consumed = buf.withUnsafeMutableBufferPointer { p in end.map { $0 - p.baseAddress! } ?? 0 }
+        guard consumed == pos - start else { throw fail(field, "malformed number") }
+        return v
+    }
+
+    mutating func match(_ word: String) -> Bool {
+        let u = Array(word.utf8)
+        guard pos + u.count <= bytes.count else { return false }
+        for i in 0..<u.count where bytes[pos + i] != u[i] { return false }
+        pos += u.count
+        return true
+    }
+
+    mutating func parseNull(_ field: String?) throws {
+        guard match("null") else { throw fail(field, "expected null") }
+    }
+
+    mutating func parseString(_ field: String?) throws -> String {
+        let c = try peek(field)
+        guard c == UInt8(ascii: "\"") else { throw fail(field, "expected a string, found \(describe(c))") }
+        pos += 1
+        let start = pos
+        var hasEscape = false
+        while pos < bytes.count {
+            let b = bytes[pos]
+            if b == UInt8(ascii: "\"") {
+                let s: String
+                if hasEscape { s = try unescape(start, pos, field) }
+                else { s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self) }
+                pos += 1
+                return s
+            }
+            if b == UInt8(ascii: "\\") { hasEscape = true; pos += 2; continue }
+            if b < 0x20 { throw fail(field, "control character inside a string") }
+            pos += 1
+        }
+        throw fail(field, "unexpected end of file inside a string (truncated export?)")
+    }
+
+    func unescape(_ start: Int, _ end: Int, _ field: String?) throws -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(end - start)
+        var i = start
+        func hex4(_ at: Int) throws -> UInt32 {
+            guard at + 4 <= end else { throw fail(field, "bad \\u escape") }
+            var v: UInt32 = 0
+            for k in 0..<4 {
+                let h = bytes[at + k]
+                let d: UInt32
+                switch h {
+                case 0x30...0x39: d = UInt32(h - 0x30)
+                case 0x41...0x46: d = UInt32(h - 0x41 + 10)
+                case 0x61...0x66: d = UInt32(h - 0x61 + 10)
+                default: throw fail(field, "bad \\u escape")
+                }
+                v = v * 16 + d
+            }
+            return v
+        }
+        while i < end {
+            let b = bytes[i]
+            if b != UInt8(ascii: "\\") { out.append(b); i += 1; continue }
+            guard i + 1 < end else { throw fail(field, "bad escape") }
+            let e = bytes[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var scalar = try hex4(i); i += 4
+                if scalar >= 0xD800, scalar < 0xDC00, i + 6 <= end, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                    let low = try hex4(i + 2)
+                    if low >= 0xDC00, low < 0xE000 { scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00); i += 6 }
+                }
+                let us = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+                out.append(contentsOf: Array(String(Character(us)).utf8))
+            default: throw fail(field, "bad escape \\\(Character(Unicode.Scalar(e)))")
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Skips a value of an unknown key, so that extra fields newer portals add do not break reading.
+    mutating func skipValue(_ field: String) throws {
+        let c = try peek(field)
+        switch c {
+        case UInt8(ascii: "\""): _ = try parseString(field)
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            let close = c == UInt8(ascii: "{") ? UInt8(ascii: "}") : UInt8(ascii: "]")
+            pos += 1
+            if try peek(field) == close { pos += 1; return }
+            while true {
+                if c == UInt8(ascii: "{") { _ = try parseString(field); try expect(UInt8(ascii: ":"), field, "':'") }
+                try skipValue(field)
+                let d = try peek(field); pos += 1
+                if d == close { return }
+                guard d == UInt8(ascii: ",") else { throw fail(field, "malformed value") }
+            }
+        case UInt8(ascii: "t"): guard match("true") else { throw fail(field, "malformed value") }
+        case UInt8(ascii: "f"): guard match("false") else { throw fail(field, "malformed value") }
+        case UInt8(ascii: "n"): try parseNull(field)
+        default: _ = try parseNumber(field)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+
+/// crowdlab's default point consensus: worker-constrained clustering, fragment merging and a
+/// reliability-weighted vote.
+///
+/// Why each step (no constant here is fitted to particular files; all scale with the data):
+/// 1. **Click spread from the data.** A pilot clustering at `pilotRadius` gives residuals of
+///    clicks about their cluster medians; for isotropic Gaussian pointing error the median squared
+///    residual is `2 ln 2 σ²`, so `σ = sqrt(median r² / 2 ln 2)`, pooled over the job.
+/// 2. **Clusters of radius `3σ`** (99 % of a 2-D Gaussian's mass lies within 3.03σ), in which a
+///    worker contributes at most one click, since a worker clicks an object at most once.
+/// 3. **Fragments merged.** The tail of the pointing error (careless workers have 2-3x the median
+///    spread) leaves small clusters beside a large one. A neighbour within `5σ` whose workers mostly
+///    did *not* click the large cluster is the same object (an object nearby would have been
+///    clicked by the same workers), so its clicks join it.
+/// 4. **Support counts distinct workers**, weighted by reliability: each worker's share of clicks
+///    landing in accepted objects (Beta(1,1) prior), relative to the crowd's mean, re-estimated a
+///    few times (the one-coin agreement model of Dawid & Skene 1979, restricted to precision).
+/// 5. **The vote grows with the replicates**: an object needs `max(minSupport, ceil(N·minSupportFraction))`
+///    weighted votes of the N workers who saw the image. Chance coincidences and error-tail fragments
+///    both grow in proportion to N, so a fixed count is wrong for 3 replicates or for 30.
+///    Defaults: 2 and 1/8 (2 votes up to 16 workers, 4 at 30).
+/// Centres are component-wise medians, robust to a stray click.
+public struct AgreementConsensus: PointConsensusMethod {
+    public var name: String { "agreement" }
+    public var pilotRadius = 8.0
+    public var radiusInSigmas = 3.0
+    public var mergeRadiusInSigmas = 5.0
+    public var minSupport = 2
+    public var minSupportFraction = 1.0 / 8.0
+    public var reliabilityIterations = 3
+    /// Floor on σ: clicks are whole pixels, so a crowd that agrees to the pixel still spreads ±0.5 px.
+    public var minimumSigma = 0.5
+
+    public init() {}
+
+    public func consensus(_ job: ClickJob) -> [ImageConsensus] {
+        let sigma = estimateSigma(job)
+        let r = radiusInSigmas * sigma, rm = mergeRadiusInSigmas * sigma
+        let clustered: [[[Int]]] = job.images.parallelMap { im in
+            mergeFragments(im, workerConstrainedClusters(im, radius: r), mergeRadius: rm)
+        }
+        let nWorkers = job.workerIDs.count
+        var clicksPerWorker = [Double](repeating: 0, count: nWorkers)
+        for im in job.images { for w in im.worker { clicksPerWorker[Int(w)] += 1 } }
+        var weight = [Double](repeating: 1, count: nWorkers)
+        var accepted: [[Bool]] = []
+        let thresholds = job.images.map { Double(max(minSupport, Int((Double($0.workers.count) * minSupportFraction).rounded(.up)))) }
+        for iteration in 0...reliabilityIterations {
+            accepted = []
+            var good = [Double](repeating: 0, count: nWorkers)
+            for (k, im) in job.images.enumerated() {
+                var acc: [Bool] = []
+                for members in clustered[k] {
+                    let ws = distinctWorkers(im, members)
+                    let support = ws.reduce(0.0) { $0 + weight[$1] }
+                    let ok = support >= thresholds[k] - 1e-9
+                    acc.append(ok)
+                    if ok { for w in ws { good[w] += 1 } }
+                }
+                accepted.append(acc)
+            }
+            if iteration == reliabilityIterations { break }
+            // Reliability: share of a worker's clicks that land in accepted objects, Beta(1,1) prior.
+            var p = [Double](repeating: 0, count: nWorkers)
+            var total = 0.0, n = 0.0
+            for w in 0..<nWorkers {
+                p[w] = (good[w] + 1) / (clicksPerWorker[w] + 2)
+                if clicksPerWorker[w] > 0 { total += p[w]; n += 1 }
+            }
+            let m = n > 0 ? total / n : 1
+            for w in 0..<nWorkers { weight[w] = m > 0 ? p[w] / m : 1 }
+        }
+        return job.images.enumerated().map { k, im in
+            var points: [ConsensusPoint] = []
+            var supports: [Int] = []
+            for (c, members) in clustered[k].enumerated() {
+                let ws = distinctWorkers(im, members)
+                supports.append(ws.count)
+                guard accepted[k][c] else { continue }
+                let ctr = centre(im, members)
+                points.append(ConsensusPoint(x: ctr.0, y: ctr.1, support: ws.count,
+                                             weightedSupport: ws.reduce(0.0) { $0 + weight[$1] }, members: members))
+            }
+            return ImageConsensus(image: im.image, points: points, candidateSupports: supports,
+                                  parameters: ["sigma_px": sigma, "radius_px": r, "merge_radius_px": rm,
+                                               "min_weighted_support": thresholds[k],
+                                               "workers": Double(im.workers.count)])
+        }
+    }
+
+    /// Pooled click spread σ from a pilot clustering (see step 1).
+    public func estimateSigma(_ job: ClickJob) -> Double {
+        let residuals: [[Double]] = job.images.parallelMap { im in
+            var out: [Double] = []
+            for members in workerConstrainedClusters(im, radius: pilotRadius) where members.count >= 3 {
+                let c = centre(im, members)
+                for j in members { out.append(dist2(im.xs[j], im.ys[j], c.0, c.1)) }
+            }
+            return out
+        }
+        let all = residuals.flatMap { $0 }
+        guard all.count >= 10 else { return max(minimumSigma, pilotRadius / 3) }
+        return max(minimumSigma, (median(all) / (2 * log(2.0))).squareRoot())
+    }
+
+    /// Step 3: joins a small neighbouring cluster to a larger one when most of its workers did not
+    /// click the larger one; clicks of workers already in the larger cluster stay a cluster of their own.
+    func mergeFragments(_ im: ImageClicks, _ initial: [[Int]], mergeRadius rm: Double) -> [[Int]] {
+        var clusters = initial
+        var changed = true
+        var passes = 0
+        while changed && passes < 10 {
+            changed = false; passes += 1
+            var alive = [Bool](repeating: true, count: clusters.count)
+            var cx = [Double](), cy = [Double]()
+            for m in clusters { let c = centre(im, m); cx.append(c.0); cy.append(c.1) }
+            let grid = GridIndex(xs: cx, ys: cy, cell: rm)
+            let order = clusters.indices.sorted { clusters[$0].count != clusters[$1].count ? clusters[$0].count > clusters[$1].count : $0 < $1 }
+            var extra: [[Int]] = []
+            for a in order where alive[a] {
+                var wa = distinctWorkers(im, clusters[a])
+                var near: [(Int, Double)] = []
+                grid.forEach(near: cx[a], cy[a], within: rm) { b, d in near.append((b, d)) }
+                near.sort { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+                for (b, _) in near where b != a && alive[b] && clusters[b].count <= clusters[a].count {
+                    let wb = distinctWorkers(im, clusters[b])
+                    guard 2 * wa.intersection(wb).count <= wb.count else { continue }
+                    let add = clusters[b].filter { !wa.contains(Int(im.worker[$0])) }
+                    let rest = clusters[b].filter { wa.contains(Int(im.worker[$0])) }
+                    clusters[a].append(contentsOf: add)
+                    for j in add { wa.insert(Int(im.worker[j])) }
+                    alive[b] = false
+                    if !rest.isEmpty { extra.append(rest) }
+                    changed = true
+                }
+            }
+            clusters = clusters.indices.filter { alive[$0] }.map { clusters[$0].sorted() } + extra
+        }
+        return clusters
+    }
+}

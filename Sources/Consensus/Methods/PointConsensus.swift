@@ -1,0 +1,176 @@
+import Foundation
+
+/// The clicks of one image, flattened: the input every point-consensus method takes.
+public struct ImageClicks: Sendable {
+    public var image: String
+    public var width: Int
+    public var height: Int
+    /// Job-wide worker indices of everyone who submitted this image (also those who clicked nothing).
+    public var workers: [Int]
+    public var xs: [Double]
+    public var ys: [Double]
+    public var worker: [Int32]
+    public var timestamp: [Double]
+    public var count: Int { xs.count }
+}
+
+/// A whole job in the shape the methods use: worker ids interned once, clicks per image.
+public struct ClickJob: Sendable {
+    public var workerIDs: [String]
+    public var images: [ImageClicks]
+
+    /// Builds the job from crosshair records; shape records are left to the shape methods and
+    /// counted in `skippedShapeRecords` so nothing is silently dropped.
+    public init(export: QuantiusExport) {
+        var ids: [String: Int] = [:]
+        var workerIDs: [String] = []
+        var images: [ImageClicks] = []
+        var skipped = 0
+        for (name, records) in export.recordsByImage() {
+            let first = records[0]
+            var ic = ImageClicks(image: name, width: first.width, height: first.height, workers: [],
+                                 xs: [], ys: [], worker: [], timestamp: [])
+            var seenWorkers = Set<Int>()
+            for r in records {
+                if r.annotationType != .crosshairs { skipped += 1; continue }
+                let w: Int
+                if let k = ids[r.workerID] { w = k } else { w = workerIDs.count; ids[r.workerID] = w; workerIDs.append(r.workerID) }
+                if seenWorkers.insert(w).inserted { ic.workers.append(w) }
+                for shape in r.rawData {
+                    for v in shape {
+                        ic.xs.append(v.x); ic.ys.append(v.y); ic.worker.append(Int32(w)); ic.timestamp.append(v.timestamp)
+                    }
+                }
+            }
+            if !ic.workers.isEmpty { images.append(ic) }
+        }
+        self.workerIDs = workerIDs
+        self.images = images
+        self.skippedShapeRecords = skipped
+    }
+
+    public init(workerIDs: [String], images: [ImageClicks]) {
+        self.workerIDs = workerIDs; self.images = images; self.skippedShapeRecords = 0
+    }
+
+    public var skippedShapeRecords: Int
+
+    /// The same job without some workers (for re-running the consensus on a filtered crowd).
+    public func without(workers drop: Set<Int>) -> ClickJob {
+        var copy = self
+        copy.images = images.map { im in
+            var o = im
+            o.workers = im.workers.filter { !drop.contains($0) }
+            o.xs = []; o.ys = []; o.worker = []; o.timestamp = []
+            for i in 0..<im.count where !drop.contains(Int(im.worker[i])) {
+                o.xs.append(im.xs[i]); o.ys.append(im.ys[i]); o.worker.append(im.worker[i]); o.timestamp.append(im.timestamp[i])
+            }
+            return o
+        }
+        return copy
+    }
+}
+
+/// One consensus object: where the crowd agrees there is something, and who agreed.
+public struct ConsensusPoint: Sendable, Equatable {
+    public var x: Double
+    public var y: Double
+    /// Distinct workers whose click is in the cluster.
+    public var support: Int
+    /// Support weighted by each worker's estimated reliability (equals `support` for unweighted methods).
+    public var weightedSupport: Double
+    /// Click indices (into the image's arrays) that formed the object.
+    public var members: [Int]
+}
+
+/// The consensus of one image, with the parameters the method derived for it.
+public struct ImageConsensus: Sendable {
+    public var image: String
+    public var points: [ConsensusPoint]
+    /// Clusters considered before the support rule (kept or not), for the support histogram.
+    public var candidateSupports: [Int]
+    public var parameters: [String: Double]
+}
+
+/// The one interface every point-consensus method implements (one method per file).
+/// Methods see the whole job, because worker reliability is a property of a worker across images.
+public protocol PointConsensusMethod: Sendable {
+    var name: String { get }
+    func consensus(_ job: ClickJob) -> [ImageConsensus]
+}
+
+/// The methods by name, as `--method` takes them.
+public enum PointMethods {
+    public static let names = ["agreement", "subtractive", "dbscan"]
+    public static let defaultName = "agreement"
+
+    public static func make(_ name: String, radius: String? = nil) throws -> any PointConsensusMethod {
+        switch name {
+        case "agreement": return AgreementConsensus()
+        case "subtractive":
+            var m = SubtractiveClustering()
+            if let radius { m.radius = try SubtractiveClustering.Radius(parsing: radius) }
+            return m
+        case "dbscan": return DensityConsensus()
+        default:
+            throw InputError(file: "--method", message: "unknown method \"\(name)\" (choose from \(names.joined(separator: ", ")))")
+        }
+    }
+}
+
+/// Greedy clustering with the crowd's one constraint: a worker clicks an object at most once.
+/// Seeds are taken in order of how many distinct workers are near them; around a seed each worker
+/// contributes only the click nearest to the current centre, and the centre is the component-wise
+/// median of those clicks, re-gathered a few times.
+func workerConstrainedClusters(_ im: ImageClicks, radius r: Double) -> [[Int]] {
+    let n = im.count
+    if n == 0 { return [] }
+    let grid = GridIndex(xs: im.xs, ys: im.ys, cell: r)
+    var density = [Int](repeating: 0, count: n)
+    var mark = [Int](repeating: -1, count: Int((im.worker.max() ?? 0)) + 1)
+    for i in 0..<n {
+        var c = 0
+        grid.forEach(near: im.xs[i], im.ys[i], within: r) { j, _ in
+            let w = Int(im.worker[j])
+            if mark[w] != i { mark[w] = i; c += 1 }
+        }
+        density[i] = c
+    }
+    let order = (0..<n).sorted { density[$0] != density[$1] ? density[$0] > density[$1] : $0 < $1 }
+    var assigned = [Bool](repeating: false, count: n)
+    var clusters: [[Int]] = []
+    var bestD = [Double](repeating: .infinity, count: mark.count)
+    var bestI = [Int](repeating: -1, count: mark.count)
+    for s in order where !assigned[s] {
+        var cx = im.xs[s], cy = im.ys[s]
+        var members: [Int] = [s]
+        for _ in 0..<3 {
+            var touched: [Int] = []
+            grid.forEach(near: cx, cy, within: r) { j, d in
+                if assigned[j] { return }
+                let w = Int(im.worker[j])
+                if bestI[w] < 0 { touched.append(w) }
+                if d < bestD[w] || (d == bestD[w] && j < bestI[w]) { bestD[w] = d; bestI[w] = j }
+            }
+            var next = touched.map { bestI[$0] }
+            for w in touched { bestD[w] = .infinity; bestI[w] = -1 }
+            if next.isEmpty { next = [s] }
+            next.sort()
+            let c = medianPoint(next.map { (im.xs[$0], im.ys[$0]) })
+            let converged = next == members
+            members = next; cx = c.0; cy = c.1
+            if converged { break }
+        }
+        for j in members { assigned[j] = true }
+        clusters.append(members)
+    }
+    return clusters
+}
+
+func centre(_ im: ImageClicks, _ members: [Int]) -> (Double, Double) {
+    medianPoint(members.map { (im.xs[$0], im.ys[$0]) })
+}
+
+func distinctWorkers(_ im: ImageClicks, _ members: [Int]) -> Set<Int> {
+    Set(members.map { Int(im.worker[$0]) })
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// True object positions of one image, already in the export's coordinates (`y` from the bottom).
+public struct TruthPoints: Sendable {
+    public var xs: [Double]
+    public var ys: [Double]
+    public var snr: [Double]?
+    public var source: String
+    public var count: Int { xs.count }
+}
+
+/// Truth for a job: which images have it, and what could not be matched (reported, not dropped).
+public struct TruthSet: Sendable {
+    public var byImage: [String: TruthPoints]
+    public var imagesWithoutTruth: [String]
+    public var unusedTruthFiles: [String]
+
+    /// Loads `--truth PATH`: one CSV (`col,row[,snr]`, image coordinates) for a one-image export, or a
+    /// folder of CSVs matched to images by name. Row is counted from the top in the truth files and
+    /// `y` from the bottom in the clicks, so a truth point becomes `x = col`, `y = height - row`.
+    public static func load(path: String, export: QuantiusExport) throws -> TruthSet {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw InputError(file: path, message: "truth path does not exist")
+        }
+        let images = export.imageNames
+        var heights: [String: Int] = [:]
+        for r in export.records where heights[r.imageFilename] == nil { heights[r.imageFilename] = r.height }
+        if !isDir.boolValue {
+            guard images.count == 1 else {
+                throw InputError(file: (path as NSString).lastPathComponent,
+                                 message: "a single truth CSV needs a one-image export, but the export has \(images.count) images; pass a folder of truth files")
+            }
+            let t = try readTruthCSV(path: path, height: Double(heights[images[0]]!))
+            return TruthSet(byImage: [images[0]: t], imagesWithoutTruth: [], unusedTruthFiles: [])
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".csv") }.sorted()
+        var byKey: [String: String] = [:]
+        for f in files { byKey[truthKey(f)] = f }
+        var out: [String: TruthPoints] = [:]
+        var missing: [String] = []
+        var used = Set<String>()
+        for im in images {
+            guard let f = imageKeys(im).lazy.compactMap({ byKey[$0] }).first else { missing.append(im); continue }
+            used.insert(f)
+            out[im] = try readTruthCSV(path: (path as NSString).appendingPathComponent(f), height: Double(heights[im]!))
+        }
+        return TruthSet(byImage: out, imagesWithoutTruth: missing, unusedTruthFiles: files.filter { !used.contains($0) })
+    }
+
+    /// `…snr10_2.5_coord_snr_list.csv` → `…snr10_2.5`; `img1_truth.csv` → `img1`; `img1.csv` → `img1`.
+    static func truthKey(_ file: String) -> String {
+        var s = String(file.dropLast(4))
+        for suffix in ["_coord_snr_list", "_truth"] where s.hasSuffix(suffix) { s = String(s.dropLast(suffix.count)); break }
+        return s
+    }
+
+    /// Names an image's truth file may carry: its stem, and the stem up to `spot_img`/`_spot_img`
+    /// (`…snr10_2.5spot_img.png` → `…snr10_2.5`), as the Quanti.us data sets name them.
+    static func imageKeys(_ image: String) -> [String] {
+        var stem = image
+        if let dot = stem.lastIndex(of: ".") { stem = String(stem[..<dot]) }
+        var keys = [stem]
+        for suffix in ["_spot_img", "spot_img", "_img"] where stem.hasSuffix(suffix) {
+            keys.append(String(stem.dropLast(suffix.count)))
+        }
+        return keys
+    }
+}
+
+/// Reads a truth CSV with a header naming `col` and `row` (and optionally `snr`), any order,
+/// extra columns ignored. Each problem names the file, line and column.
+public func readTruthCSV(path: String, height: Double) throws -> TruthPoints {
+    let name = (path as NSString).lastPathComponent
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw InputError(file: name, message: "cannot read truth file as UTF-8 text")
+    }
+    var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+    while let l = lines.last, l.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
+    guard let header = lines.first else { throw InputError(file: name, message: "empty truth file") }
+    let cols = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    guard let ci = cols.firstIndex(of: "col") else { throw InputError(file: name, record: 1, field: "col", message: "header has no 'col' column", unit: "line") }
+    guard let ri = cols.firstIndex(of: "row") else { throw InputError(file: name, record: 1, field: "row", message: "header has no 'row' column", unit: "line") }
+    let si = cols.firstIndex(of: "snr")
+    var xs: [Double] = [], ys: [Double] = [], snr: [Double] = []
+    for (k, line) in lines.enumerated().dropFirst() {
+        let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        func value(_ i: Int, _ field: String) throws -> Double {
+            guard i < fields.count else {
+                throw InputError(file: name, record: k + 1, field: field, message: "missing value (line has \(fields.count) fields)", unit: "line")
+            }
+            guard let v = Double(fields[i]), v.isFinite else {
+                throw InputError(file: name, record: k + 1, field: field, message: "not a finite number: \"\(fields[i])\"", unit: "line")
+            }
+            return v
+        }
+        let col = try value(ci, "col"), row = try value(ri, "row")
+        xs.append(col); ys.append(height - row)
+        if let si { snr.append(try value(si, "snr")) }
+    }
+    return TruthPoints(xs: xs, ys: ys, snr: si == nil ? nil : snr, source: name)
+}

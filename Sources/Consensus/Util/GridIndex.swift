@@ -1,0 +1,64 @@
+/// A uniform grid over 2-D points for fixed-radius neighbour queries: the crowd's clicks are
+/// dense and evenly spread over an image, where a grid beats a tree and needs no balancing.
+public struct GridIndex: Sendable {
+    let cell: Double
+    let minX: Double, minY: Double
+    let nx: Int, ny: Int
+    let starts: [Int32]
+    let items: [Int32]
+    public let xs: [Double], ys: [Double]
+
+    public init(xs: [Double], ys: [Double], cell: Double) {
+        self.xs = xs; self.ys = ys
+        let c = max(cell, 1e-6)
+        self.cell = c
+        let mnx = xs.min() ?? 0, mny = ys.min() ?? 0
+        let mxx = xs.max() ?? 0, mxy = ys.max() ?? 0
+        minX = mnx; minY = mny
+        nx = max(1, min(4096, Int(((mxx - mnx) / c).rounded(.down)) + 1))
+        ny = max(1, min(4096, Int(((mxy - mny) / c).rounded(.down)) + 1))
+        var counts = [Int32](repeating: 0, count: nx * ny + 1)
+        var cellOf = [Int](repeating: 0, count: xs.count)
+        for i in 0..<xs.count {
+            let cx = min(nx - 1, max(0, Int((xs[i] - mnx) / c)))
+            let cy = min(ny - 1, max(0, Int((ys[i] - mny) / c)))
+            cellOf[i] = cy * nx + cx
+            counts[cellOf[i] + 1] += 1
+        }
+        for i in 1..<counts.count { counts[i] += counts[i - 1] }
+        var fill = counts
+        var items = [Int32](repeating: 0, count: xs.count)
+        for i in 0..<xs.count {
+            items[Int(fill[cellOf[i]])] = Int32(i)
+            fill[cellOf[i]] += 1
+        }
+        starts = counts
+        self.items = items
+    }
+
+    /// Calls `body` with every point index within `r` of (x, y), in a fixed order.
+    public func forEach(near x: Double, _ y: Double, within r: Double, _ body: (Int, Double) -> Void) {
+        let r2 = r * r
+        let x0 = max(0, Int(((x - r - minX) / cell).rounded(.down)))
+        let x1 = min(nx - 1, Int(((x + r - minX) / cell).rounded(.down)))
+        let y0 = max(0, Int(((y - r - minY) / cell).rounded(.down)))
+        let y1 = min(ny - 1, Int(((y + r - minY) / cell).rounded(.down)))
+        if x0 > x1 || y0 > y1 { return }
+        for cy in y0...y1 {
+            for cx in x0...x1 {
+                let c = cy * nx + cx
+                for k in Int(starts[c])..<Int(starts[c + 1]) {
+                    let i = Int(items[k])
+                    let d = dist2(x, y, xs[i], ys[i])
+                    if d <= r2 { body(i, d) }
+                }
+            }
+        }
+    }
+
+    public func neighbours(of x: Double, _ y: Double, within r: Double) -> [Int] {
+        var out: [Int] = []
+        forEach(near: x, y, within: r) { i, _ in out.append(i) }
+        return out
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+
+extension Array where Element: Sendable {
+    /// Maps on all cores; each result lands at its own index, so the output is the same
+    /// whatever the number of threads.
+    public func parallelMap<T: Sendable>(_ transform: @Sendable (Element) -> T) -> [T] {
+        if count < 2 { return map(transform) }
+        let box = ResultBox<T>(count: count)
+        let input = self
+        DispatchQueue.concurrentPerform(iterations: count) { i in
+            box.set(i, transform(input[i]))
+        }
+        return box.values()
+    }
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    private var storage: [T?]
+    private let lock = NSLock()
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: T) { lock.lock(); storage[i] = v; lock.unlock() }
+    func values() -> [T] { storage.map { $0! } }
+}

@@ -1,0 +1,147 @@
+import CPNG
+import Foundation
+
+/// An image buffer, row-major with row 0 at the TOP (as PNG stores it). Samples are 16-bit so one
+/// type serves 8- and 16-bit grey and RGB; `bitDepth` says how it is written.
+public struct Image: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    /// 1 (grey) or 3 (RGB).
+    public var channels: Int
+    /// 8 or 16: the range of the samples (0...255 or 0...65535).
+    public var bitDepth: Int
+    public var samples: [UInt16]
+
+    public init(width: Int, height: Int, channels: Int = 1, bitDepth: Int = 8, fill: UInt16 = 0) {
+        precondition(channels == 1 || channels == 3)
+        precondition(bitDepth == 8 || bitDepth == 16)
+        self.width = width; self.height = height; self.channels = channels; self.bitDepth = bitDepth
+        samples = [UInt16](repeating: fill, count: width * height * channels)
+    }
+
+    public var maxValue: UInt16 { bitDepth == 8 ? 255 : 65535 }
+
+    @inline(__always) public func index(_ col: Int, _ row: Int) -> Int { (row * width + col) * channels }
+
+    public subscript(col: Int, row: Int) -> UInt16 {
+        get { samples[index(col, row)] }
+        set { samples[index(col, row)] = newValue }
+    }
+
+    /// The same picture as 8-bit RGB, grey scaled so its 0.5 % and 99.5 % quantiles span the range,
+    /// as a person would set the contrast before drawing overlays on it.
+    public func rgb8ForDisplay() -> Image {
+        var out = Image(width: width, height: height, channels: 3, bitDepth: 8)
+        if channels == 3 && bitDepth == 8 { return self }
+        let grey: [Double] = (0..<(width * height)).map { i in
+            if channels == 1 { return Double(samples[i]) }
+            let r = Double(samples[i * 3]), g = Double(samples[i * 3 + 1]), b = Double(samples[i * 3 + 2])
+            return (r + g + b) / 3
+        }
+        let sorted = grey.sorted()
+        let lo = sorted[Int(Double(sorted.count - 1) * 0.005)], hi = max(sorted[Int(Double(sorted.count - 1) * 0.995)], lo + 1)
+        for i in 0..<(width * height) {
+            let v = UInt16(max(0, min(255, ((grey[i] - lo) / (hi - lo) * 255).rounded())))
+            out.samples[i * 3] = v; out.samples[i * 3 + 1] = v; out.samples[i * 3 + 2] = v
+        }
+        return out
+    }
+}
+
+public struct ImageError: Error, CustomStringConvertible {
+    public let file: String, message: String
+    public var description: String { "\(file): \(message)" }
+}
+
+/// PNG through libpng's simplified API (`png_image`), 8- or 16-bit, grey or RGB.
+public enum PNG {
+    public static func read(path: String) throws -> Image {
+        let name = (path as NSString).lastPathComponent
+        var img = png_image()
+        img.version = UInt32(PNG_IMAGE_VERSION)
+        guard png_image_begin_read_from_file(&img, path) != 0 else {
+            throw ImageError(file: name, message: "not a readable PNG (\(message(img)))")
+        }
+        let isColor = (img.format & UInt32(PNG_FORMAT_FLAG_COLOR)) != 0
+        let sixteen = (img.format & UInt32(PNG_FORMAT_FLAG_LINEAR)) != 0 || headerBitDepth(path) == 16
+        let channels = isColor ? 3 : 1
+        img.format = (isColor ? UInt32(PNG_FORMAT_FLAG_COLOR) : 0) | (sixteen ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)
+        let w = Int(img.width), h = Int(img.height)
+        var out = Image(width: w, height: h, channels: channels, bitDepth: sixteen ? 16 : 8)
+        if sixteen {
+            var buf = [UInt16](repeating: 0, count: w * h * channels)
+            let ok = buf.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
+            guard ok != 0 else { throw ImageError(file: name, message: message(img)) }
+            out.samples = buf
+        } else {
+            var buf = [UInt8](repeating: 0, count: w * h * channels)
+            let ok = buf.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
+            guard ok != 0 else { throw ImageError(file: name, message: message(img)) }
+            out.samples = buf.map { UInt16($0) }
+        }
+        return out
+    }
+
+    /// Encodes to PNG bytes in memory; deterministic for the same image.
+    public static func encode(_ image: Image) throws -> Data {
+        var img = png_image()
+        img.version = UInt32(PNG_IMAGE_VERSION)
+        img.width = UInt32(image.width); img.height = UInt32(image.height)
+        img.format = (image.channels == 3 ? UInt32(PNG_FORMAT_FLAG_COLOR) : 0) | (image.bitDepth == 16 ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)
+        var size: Int = 0
+        // First call sizes the buffer, second writes it.
+        let ok: Int32
+        if image.bitDepth == 16 {
+            ok = image.samples.withUnsafeBytes { png_image_write_to_memory(&img, nil, &size, 0, $0.baseAddress, 0, nil) }
+        } else {
+            let bytes = image.samples.map { UInt8(truncatingIfNeeded: $0) }
+            ok = bytes.withUnsafeBytes { png_image_write_to_memory(&img, nil, &size, 0, $0.baseAddress, 0, nil) }
+        }
+        guard ok != 0 else { throw ImageError(file: "<memory>", message: message(img)) }
+        var out = [UInt8](repeating: 0, count: size)
+        let ok2: Int32
+        if image.bitDepth == 16 {
+            ok2 = out.withUnsafeMutableBytes { o in image.samples.withUnsafeBytes { png_image_write_to_memory(&img, o.baseAddress, &size, 0, $0.baseAddress, 0, nil) } }
+        } else {
+            let bytes = image.samples.map { UInt8(truncatingIfNeeded: $0) }
+            ok2 = out.withUnsafeMutableBytes { o in bytes.withUnsafeBytes { png_image_write_to_memory(&img, o.baseAddress, &size, 0, $0.baseAddress, 0, nil) } }
+        }
+        guard ok2 != 0 else { throw ImageError(file: "<memory>", message: message(img)) }
+        return Data(out.prefix(size))
+    }
+
+    static func message(_ img: png_image) -> String {
+        var m = img.message
+        return withUnsafeBytes(of: &m) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+
+    /// The IHDR bit depth, so 16-bit files are read without losing precision.
+    static func headerBitDepth(_ path: String) -> Int {
+        guard let fh = FileHandle(forReadingAtPath: path) else { return 8 }
+        defer { try? fh.close() }
+        let head = fh.readData(ofLength: 25)
+        return head.count >= 25 ? Int(head[24]) : 8
+    }
+}
+
+/// Overlay drawing on RGB images, in image coordinates (row from the top).
+public extension Image {
+    mutating func plot(_ col: Int, _ row: Int, _ rgb: (UInt16, UInt16, UInt16)) {
+        guard col >= 0, row >= 0, col < width, row < height, channels == 3 else { return }
+        let i = index(col, row)
+        samples[i] = rgb.0; samples[i + 1] = rgb.1; samples[i + 2] = rgb.2
+    }
+
+    mutating func drawCross(x: Double, row: Double, arm: Int, _ rgb: (UInt16, UInt16, UInt16)) {
+        let c = Int(x.rounded()), r = Int(row.rounded())
+        for d in -arm...arm { plot(c + d, r, rgb); plot(c, r + d, rgb) }
+    }
+
+    mutating func drawCircle(x: Double, row: Double, radius: Double, _ rgb: (UInt16, UInt16, UInt16)) {
+        let steps = max(16, Int(radius * 8))
+        for k in 0..<steps {
+            let a = Double(k) / Double(steps) * 2 * Double.pi
+            plot(Int((x + radius * cos(a)).rounded()), Int((row + radius * sin(a)).rounded()), rgb)
+        }
+    }
+}

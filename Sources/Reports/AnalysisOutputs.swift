@@ -1,0 +1,89 @@
+import Consensus
+import Foundation
+import Imaging
+
+/// The files `crowdlab analyze` writes. `consensus.csv` is the contract other tools read:
+/// header `image,x,y,support,…`, one row per consensus object, `x, y` in the export's own
+/// coordinates (`y` from the bottom edge), `support` = distinct workers.
+public enum AnalysisOutputs {
+    public static func consensusCSV(_ r: AnalysisResult) -> String {
+        var s = "image,x,y,support,weighted_support\n"
+        for c in r.consensus {
+            for p in c.points {
+                s += "\(csvField(c.image)),\(num(p.x)),\(num(p.y)),\(p.support),\(num(p.weightedSupport))\n"
+            }
+        }
+        return s
+    }
+
+    public static func workersCSV(_ r: AnalysisResult) -> String {
+        let withTruth = r.workers.contains { $0.vsTruth != nil }
+        var s = "worker,images,annotations,median_click_period_s,score"
+        if withTruth { s += ",tp,fp,fn,rmse" }
+        s += "\n"
+        for w in r.workers {
+            s += "\(csvField(w.worker)),\(w.images),\(w.annotations),\(w.medianClickPeriodS.map(num) ?? ""),\(num(w.score))"
+            if withTruth {
+                let t = w.vsTruth ?? DetectionScore()
+                s += ",\(t.tp),\(t.fp),\(t.fn),\(w.rmsePx.map(num) ?? "")"
+            }
+            s += "\n"
+        }
+        return s
+    }
+
+    struct Metrics: Encodable {
+        struct ExportSummary: Encodable {
+            var records: Int, emptyRecords: Int, clicks: Int, images: Int, workers: Int, skippedShapeRecords: Int
+        }
+        var method: String
+        var matchRadiusPx: Double
+        var export: ExportSummary
+        var overall: DetectionScore?
+        var spatialRmsePx: Double?
+        var images: [ImageRow]
+        var crowd: CrowdStatistics
+        var fitts: FittsSummary?
+        var filteredBottomThird: FilteredRun
+        var notes: [String]
+    }
+
+    public static func metricsJSON(_ r: AnalysisResult) throws -> Data {
+        let d = r.tpDistances
+        let m = Metrics(method: r.method, matchRadiusPx: r.matchRadius,
+                        export: .init(records: r.crowd.records, emptyRecords: r.crowd.emptyRecords, clicks: r.crowd.clicks,
+                                      images: r.crowd.images, workers: r.crowd.workers, skippedShapeRecords: r.skippedShapeRecords),
+                        overall: r.overall,
+                        spatialRmsePx: d.isEmpty ? nil : (d.reduce(0) { $0 + $1 * $1 } / Double(d.count)).squareRoot(),
+                        images: r.images, crowd: r.crowd, fitts: r.fitts, filteredBottomThird: r.filtered, notes: r.truthNotes)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.keyEncodingStrategy = .convertToSnakeCase
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try enc.encode(m)
+    }
+
+    /// An overlay of one image: every click (small grey-blue crosses), consensus objects (red
+    /// circles) and, when known, truth (green crosses). Points are drawn at `row = height - y`.
+    public static func overlay(image: Image, clicks: [(Double, Double)], consensus: [ConsensusPoint], truth: TruthPoints?, radius: Double) -> Image {
+        var out = image.rgb8ForDisplay()
+        let h = Double(out.height)
+        for (x, y) in clicks { out.drawCross(x: x, row: h - y, arm: 1, (90, 160, 255)) }
+        if let t = truth { for (x, y) in zip(t.xs, t.ys) { out.drawCross(x: x, row: h - y, arm: 3, (60, 230, 60)) } }
+        for p in consensus { out.drawCircle(x: p.x, row: h - p.y, radius: max(3, radius / 2), (255, 40, 40)) }
+        return out
+    }
+}
+
+func num(_ v: Double) -> String {
+    if v == v.rounded() && abs(v) < 1e12 { return String(Int64(v)) }
+    return String(format: "%.4f", v)
+}
+
+/// Quotes a CSV field when it holds a comma, quote or newline (RFC 4180).
+public func csvField(_ s: String) -> String {
+    if s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+    return s
+}

@@ -1,0 +1,81 @@
+import Consensus
+import Foundation
+
+/// The page `crowdlab analyze` writes beside its CSV and JSON files.
+public enum AnalysisReport {
+    public static func html(_ r: AnalysisResult, exportName: String, overlays: [(image: String, file: String)]) -> String {
+        var page = HTMLPage(title: "Crowd consensus: \(exportName)")
+        let c = r.crowd
+        page.paragraph("\(c.records) submissions (\(c.emptyRecords) empty) by \(c.workers) workers on \(c.images) images, \(c.clicks) clicks. Method: \(r.method); match radius \(fmt(r.matchRadius, 1)) px.")
+        if r.skippedShapeRecords > 0 {
+            page.raw("<p class=\"note\">\(r.skippedShapeRecords) shape records (polygon, polyline, freehand) are not part of the point consensus and were counted, not merged.</p>")
+        }
+        for n in r.truthNotes { page.raw("<p class=\"note\">\(esc(n))</p>") }
+
+        if let o = r.overall {
+            page.heading("Against truth")
+            var rows = [["all images", "\(o.tp)", "\(o.fp)", "\(o.fn)", fmt(o.precision), fmt(o.recall), fmt(o.f1)]]
+            if let fs = r.filtered.score {
+                rows.append(["without the bottom third of workers", "\(fs.tp)", "\(fs.fp)", "\(fs.fn)", fmt(fs.precision), fmt(fs.recall), fmt(fs.f1)])
+            }
+            page.table(["", "TP", "FP", "FN", "precision", "recall", "F1"], rows)
+            page.table(["image", "workers", "clicks", "objects", "truth", "precision", "recall", "F1"], r.images.map { im in
+                [im.image, "\(im.workers)", "\(im.clicks)", "\(im.consensusObjects)", im.truthObjects.map(String.init) ?? "–",
+                 fmt(im.score?.precision), fmt(im.score?.recall), fmt(im.score?.f1)]
+            })
+        }
+
+        page.heading("Consensus")
+        let supports = r.consensus.flatMap(\.candidateSupports)
+        let kept = r.consensus.flatMap { $0.points.map(\.support) }
+        let maxS = max(supports.max() ?? 1, 1)
+        var hist = SVGPlot(title: "Support of candidate clusters", xLabel: "distinct workers", yLabel: "clusters")
+        hist.add(.init(name: "all candidates", xs: (1...maxS).map(Double.init), ys: (1...maxS).map { k in Double(supports.filter { $0 == k }.count) }, mark: .bars, color: SVGPlot.palette[0]))
+        hist.add(.init(name: "kept", xs: (1...maxS).map(Double.init), ys: (1...maxS).map { k in Double(kept.filter { $0 == k }.count) }, mark: .bars, color: SVGPlot.palette[1]))
+        page.figure(hist.render(), caption: "Clusters supported by 1 or 2 workers are mostly stray clicks; true objects gather most of the crowd. The vote needed grows with the number of workers per image.")
+
+        page.heading("Workers")
+        let sorted = r.workers.filter { $0.images > 0 }.sorted { $0.score > $1.score }
+        var sp = SVGPlot(title: "Worker scores (vs consensus)", xLabel: "worker rank", yLabel: "score 1 − (fp + 0.2·fn)/(2·tp)")
+        sp.add(.init(name: "score", xs: sorted.indices.map { Double($0 + 1) }, ys: sorted.map { max($0.score, -1) }, mark: .bars, color: SVGPlot.palette[0]))
+        page.figure(sp.render(), caption: "The Quanti.us worker score; dropping the bottom third removes the rare poor workers the crowd otherwise dilutes (scores below −1 are drawn at −1).")
+
+        var fp = SVGPlot(title: "Fitts' law: speed against accuracy", xLabel: "worker RMSE (px, vs \(r.fitts?.reference ?? c.falsePositiveReference))", yLabel: "median click period (s)")
+        let pts = r.workers.compactMap { w -> (Double, Double)? in
+            guard let t = w.medianClickPeriodS, let e = (c.falsePositiveReference == "truth" ? w.rmsePx : w.rmseVsConsensusPx) else { return nil }
+            return (e, t)
+        }
+        fp.add(.init(name: "workers", xs: pts.map(\.0), ys: pts.map(\.1), mark: .points, color: SVGPlot.palette[0]))
+        if let ft = r.fitts, let lo = pts.map(\.0).min(), let hi = pts.map(\.0).max(), hi > lo {
+            let xs = (0...60).map { lo + (hi - lo) * Double($0) / 60 }
+            fp.add(.init(name: "t = a + b·log2((c+s)/s)", xs: xs, ys: xs.map { FittsLaw.value([ft.a, ft.b, ft.c], $0) }, mark: .line, color: SVGPlot.palette[1]))
+        }
+        page.figure(fp.render(), caption: r.fitts.map { "Fit over \($0.workers) workers: a = \(fmt($0.a, 2)) ± \(fmt($0.seA, 2)) s, b = \(fmt($0.b, 2)) ± \(fmt($0.seB, 2)) s, c = \(fmt($0.c, 2)) ± \(fmt($0.seC, 2)) px (Levenberg-Marquardt, GSL). Workers who click faster point less accurately." } ?? "Too few workers with enough matched clicks for a Fitts fit.")
+
+        var pc = SVGPlot(title: "Participation", xLabel: "share of workers (most active first)", yLabel: "share of images done")
+        let n = Double(c.participationCurve.count)
+        pc.add(.init(name: "crowd", xs: [0] + c.participationCurve.indices.map { Double($0 + 1) / n }, ys: [0] + c.participationCurve, mark: .line, color: SVGPlot.palette[0]))
+        pc.add(.init(name: "equal shares", xs: [0, 1], ys: [0, 1], mark: .line, color: "#999"))
+        pc.yRange = 0...1; pc.xRange = 0...1
+        page.figure(pc.render(), caption: "The top 20 % of workers did \(fmt(c.top20ShareOfImages * 100, 0)) % of the submissions (a Pareto 80/20 crowd would show 80 %).")
+
+        var lc = SVGPlot(title: "Learning: false positives by annotation index", xLabel: "annotation index (worker's n-th click in the job)", yLabel: "false-positive rate")
+        lc.add(.init(name: "rate per 10 annotations", xs: c.learningCurve.map { Double($0.index + 4) }, ys: c.learningCurve.map(\.rate),
+                     errors: c.learningCurve.map { p in (p.rate * (1 - p.rate) / Double(max(1, p.annotations))).squareRoot() }, mark: .points, color: SVGPlot.palette[0]))
+        if let l = c.learningFit {
+            lc.add(.init(name: "linear fit, first \(l.window)", xs: [1, Double(l.window)], ys: [l.rateAtFirst, l.rateAtEnd], mark: .line, color: SVGPlot.palette[1]))
+        }
+        page.figure(lc.render(), caption: "False positives judged against the \(c.falsePositiveReference). " + (c.learningFit.map { "Fitted rate \(fmt($0.rateAtFirst * 100, 1)) % at the first annotation, \(fmt($0.rateAtEnd * 100, 1)) % at the \($0.window)th." } ?? ""))
+
+        page.table(["worker", "images", "annotations", "median period (s)", "score", "RMSE (px)"], sorted.map { w in
+            [w.worker, "\(w.images)", "\(w.annotations)", fmt(w.medianClickPeriodS, 2), fmt(w.score), fmt(w.rmsePx ?? w.rmseVsConsensusPx, 2)]
+        })
+
+        if !overlays.isEmpty {
+            page.heading("Overlays")
+            page.paragraph("Blue: every click. Red circles: consensus. Green crosses: truth (when given). Click an image for full size.")
+            page.raw("<div class=\"overlays\">" + overlays.map { "<a href=\"\(esc($0.file))\"><img src=\"\(esc($0.file))\" alt=\"\(esc($0.image))\" title=\"\(esc($0.image))\"></a>" }.joined() + "</div>")
+        }
+        return page.render()
+    }
+}

@@ -1,0 +1,134 @@
+import Foundation
+
+/// A small SVG chart: axes with ticks and labels, scatter, lines, bars, error bars and a legend.
+/// Inline SVG keeps every report one self-contained file that opens offline.
+public struct SVGPlot {
+    public enum Mark { case points, line, bars }
+    public struct Series {
+        public var name: String
+        public var xs: [Double], ys: [Double]
+        public var errors: [Double]?
+        public var mark: Mark
+        public var color: String
+        public init(name: String, xs: [Double], ys: [Double], errors: [Double]? = nil, mark: Mark, color: String) {
+            self.name = name; self.xs = xs; self.ys = ys; self.errors = errors; self.mark = mark; self.color = color
+        }
+    }
+
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var series: [Series] = []
+    public var width = 520.0, height = 320.0
+    public var xRange: ClosedRange<Double>?
+    public var yRange: ClosedRange<Double>?
+
+    public init(title: String, xLabel: String, yLabel: String) {
+        self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
+    }
+
+    public static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b"]
+
+    public mutating func add(_ s: Series) { series.append(s) }
+
+    public func render() -> String {
+        let ml = 62.0, mr = 16.0, mt = 30.0, mb = 46.0
+        let pw = width - ml - mr, ph = height - mt - mb
+        let allX = series.flatMap(\.xs).filter(\.isFinite)
+        var allY: [Double] = []
+        for se in series {
+            for (k, y) in se.ys.enumerated() {
+                let e: Double = (se.errors != nil && k < se.errors!.count) ? se.errors![k] : 0
+                if (y - e).isFinite { allY.append(y - e) }
+                if (y + e).isFinite { allY.append(y + e) }
+            }
+        }
+        var xr = xRange ?? ((allX.min() ?? 0)...(allX.max() ?? 1))
+        var yr = yRange ?? (min(0, allY.min() ?? 0)...(allY.max() ?? 1))
+        if xr.upperBound <= xr.lowerBound { xr = (xr.lowerBound - 1)...(xr.upperBound + 1) }
+        if yr.upperBound <= yr.lowerBound { yr = (yr.lowerBound - 1)...(yr.upperBound + 1) }
+        let hasBars = series.contains { $0.mark == .bars }
+        if hasBars && xRange == nil { xr = (xr.lowerBound - 0.5)...(xr.upperBound + 0.5) }
+        let xt = niceTicks(xr), yt = niceTicks(yr)
+        xr = min(xr.lowerBound, xt.first!)...max(xr.upperBound, xt.last!)
+        yr = min(yr.lowerBound, yt.first!)...max(yr.upperBound, yt.last!)
+        func X(_ v: Double) -> Double { ml + (v - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * pw }
+        func Y(_ v: Double) -> Double { mt + ph - (v - yr.lowerBound) / (yr.upperBound - yr.lowerBound) * ph }
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(f(width)) \(f(height))\" width=\"\(f(width))\" height=\"\(f(height))\" role=\"img\" aria-label=\"\(esc(title))\" font-family=\"sans-serif\" font-size=\"11\">"
+        s += "<text x=\"\(f(width / 2))\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(esc(title))</text>"
+        s += "<rect x=\"\(f(ml))\" y=\"\(f(mt))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"#fafafa\" stroke=\"#999\"/>"
+        for t in xt where t >= xr.lowerBound && t <= xr.upperBound {
+            s += "<line x1=\"\(f(X(t)))\" y1=\"\(f(mt + ph))\" x2=\"\(f(X(t)))\" y2=\"\(f(mt + ph + 5))\" stroke=\"#333\"/>"
+            s += "<line x1=\"\(f(X(t)))\" y1=\"\(f(mt))\" x2=\"\(f(X(t)))\" y2=\"\(f(mt + ph))\" stroke=\"#e5e5e5\"/>"
+            s += "<text x=\"\(f(X(t)))\" y=\"\(f(mt + ph + 17))\" text-anchor=\"middle\">\(tickLabel(t))</text>"
+        }
+        for t in yt where t >= yr.lowerBound && t <= yr.upperBound {
+            s += "<line x1=\"\(f(ml - 5))\" y1=\"\(f(Y(t)))\" x2=\"\(f(ml))\" y2=\"\(f(Y(t)))\" stroke=\"#333\"/>"
+            s += "<line x1=\"\(f(ml))\" y1=\"\(f(Y(t)))\" x2=\"\(f(ml + pw))\" y2=\"\(f(Y(t)))\" stroke=\"#e5e5e5\"/>"
+            s += "<text x=\"\(f(ml - 8))\" y=\"\(f(Y(t) + 4))\" text-anchor=\"end\">\(tickLabel(t))</text>"
+        }
+        s += "<text x=\"\(f(ml + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(esc(xLabel))</text>"
+        s += "<text transform=\"translate(14 \(f(mt + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(esc(yLabel))</text>"
+        let barSeries = series.filter { $0.mark == .bars }.count
+        var barIndex = 0
+        for se in series {
+            switch se.mark {
+            case .points:
+                for (x, y) in zip(se.xs, se.ys) where x.isFinite && y.isFinite {
+                    s += "<circle cx=\"\(f(X(x)))\" cy=\"\(f(Y(y)))\" r=\"3\" fill=\"\(se.color)\" fill-opacity=\"0.7\"/>"
+                }
+            case .line:
+                let pts = zip(se.xs, se.ys).filter { $0.0.isFinite && $0.1.isFinite }.map { "\(f(X($0.0))),\(f(Y($0.1)))" }
+                s += "<polyline points=\"\(pts.joined(separator: " "))\" fill=\"none\" stroke=\"\(se.color)\" stroke-width=\"2\"/>"
+            case .bars:
+                let step = se.xs.count > 1 ? (se.xs[1] - se.xs[0]) : 1
+                let bw = abs(X(step) - X(0)) * 0.8 / Double(max(1, barSeries))
+                for (x, y) in zip(se.xs, se.ys) where x.isFinite && y.isFinite {
+                    let left = X(x) - abs(X(step) - X(0)) * 0.4 + Double(barIndex) * bw
+                    s += "<rect x=\"\(f(left))\" y=\"\(f(min(Y(y), Y(max(0, yr.lowerBound)))))\" width=\"\(f(bw))\" height=\"\(f(abs(Y(max(0, yr.lowerBound)) - Y(y))))\" fill=\"\(se.color)\" fill-opacity=\"0.8\"/>"
+                }
+                barIndex += 1
+            }
+            if let e = se.errors {
+                for (k, (x, y)) in zip(se.xs, se.ys).enumerated() where k < e.count && e[k].isFinite && e[k] > 0 {
+                    s += "<line x1=\"\(f(X(x)))\" y1=\"\(f(Y(y - e[k])))\" x2=\"\(f(X(x)))\" y2=\"\(f(Y(y + e[k])))\" stroke=\"\(se.color)\"/>"
+                    s += "<line x1=\"\(f(X(x) - 3))\" y1=\"\(f(Y(y - e[k])))\" x2=\"\(f(X(x) + 3))\" y2=\"\(f(Y(y - e[k])))\" stroke=\"\(se.color)\"/>"
+                    s += "<line x1=\"\(f(X(x) - 3))\" y1=\"\(f(Y(y + e[k])))\" x2=\"\(f(X(x) + 3))\" y2=\"\(f(Y(y + e[k])))\" stroke=\"\(se.color)\"/>"
+                }
+            }
+        }
+        // Legend, top right inside the plot.
+        for (k, se) in series.enumerated() {
+            let ly = mt + 14 + Double(k) * 15
+            s += "<rect x=\"\(f(ml + pw - 150))\" y=\"\(f(ly - 9))\" width=\"10\" height=\"10\" fill=\"\(se.color)\"/>"
+            s += "<text x=\"\(f(ml + pw - 135))\" y=\"\(f(ly))\">\(esc(se.name))</text>"
+        }
+        return s + "</svg>"
+    }
+}
+
+/// About five round-numbered ticks spanning the range (1, 2 or 5 times a power of ten apart).
+public func niceTicks(_ r: ClosedRange<Double>, target: Int = 5) -> [Double] {
+    let span = r.upperBound - r.lowerBound
+    guard span > 0, span.isFinite else { return [r.lowerBound] }
+    let raw = span / Double(target)
+    let p = pow(10, (log10(raw)).rounded(.down))
+    let step = [1.0, 2, 5, 10].map { $0 * p }.first { $0 >= raw } ?? 10 * p
+    var t = (r.lowerBound / step).rounded(.down) * step
+    var out: [Double] = []
+    while t <= r.upperBound + step * 0.5 && out.count < 50 { out.append(t); t += step }
+    return out
+}
+
+func tickLabel(_ v: Double) -> String {
+    if abs(v) < 1e-12 { return "0" }
+    if v == v.rounded() && abs(v) < 1e6 { return String(Int(v)) }
+    return String(format: "%.3g", v)
+}
+
+func f(_ v: Double) -> String { String(format: "%.1f", v) }
+
+public func esc(_ s: String) -> String {
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+        .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+}

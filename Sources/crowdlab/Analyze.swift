@@ -1,0 +1,99 @@
+import ArgumentParser
+import Consensus
+import Foundation
+import Imaging
+import Reports
+
+struct Analyze: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Merge a Quanti.us export's clicks into consensus objects and score the crowd.",
+        discussion: """
+        Reads a Quanti.us JSON export (real, or written by `crowdlab simulate`) and writes into --out:
+          consensus.csv   image,x,y,support,…  one row per object; x,y in the export's coordinates (y from the bottom)
+          workers.csv     per worker: images, annotations, median click period, score (and tp, fp, fn, rmse with truth)
+          metrics.json    precision/recall/F1 with truth; crowd statistics, learning curve and Fitts fit always
+          report.html     one self-contained page with plots; with --images, PNG overlays beside it
+
+        Examples:
+          crowdlab analyze Data/quanti-us/synth-cells/export.json --truth Data/quanti-us/synth-cells --images Data/quanti-us/synth-cells/images
+          crowdlab analyze export.json --method subtractive --radius 0.1
+        """)
+
+    @Argument(help: "The Quanti.us export (JSON array of worker submissions).")
+    var export: String
+
+    @Option(help: "Truth: one CSV (col,row[,snr]; row from the top) for a one-image export, or a folder of per-image CSVs.")
+    var truth: String?
+
+    @Option(help: "Folder holding the images named in the export, for overlays.")
+    var images: String?
+
+    @Option(help: "Point consensus method: \(PointMethods.names.joined(separator: ", ")).")
+    var method: String = PointMethods.defaultName
+
+    @Option(help: "Radius for the subtractive method: a fraction of the data range (0.1) or pixels (8px).")
+    var radius: String?
+
+    @Option(help: "Match radius in pixels for scoring (default 8, or twice --object-fwhm).")
+    var matchRadius: Double?
+
+    @Option(help: "Object FWHM in pixels; the match radius becomes twice this.")
+    var objectFwhm: Double?
+
+    @Option(help: "Output folder.")
+    var out: String = "Reports/analyze"
+
+    func run() throws {
+        let progress = Progress(stages: 4)
+        var options = AnalysisOptions()
+        options.method = try PointMethods.make(method, radius: radius)
+        if let m = matchRadius {
+            guard m > 0, m.isFinite else { throw CLIError("--match-radius: must be a positive number of pixels") }
+            options.matchRadius = m
+        } else {
+            options.matchRadius = defaultMatchRadius(objectFWHM: objectFwhm)
+        }
+        progress.stage("reading \(export)")
+        let data = try ExportReader.read(path: export)
+        let truthSet = try truth.map { try TruthSet.load(path: $0, export: data) }
+        progress.stage("consensus (\(options.method.name)) and scores")
+        let result = Analysis.run(export: data, truth: truthSet, options: options)
+
+        progress.stage("writing \(out)")
+        let stage = try OutputStage(destination: out)
+        try stage.write(AnalysisOutputs.consensusCSV(result), "consensus.csv")
+        try stage.write(AnalysisOutputs.workersCSV(result), "workers.csv")
+        try stage.write(AnalysisOutputs.metricsJSON(result), "metrics.json")
+        var overlayFiles: [(image: String, file: String)] = []
+        var missingImages: [String] = []
+        if let dir = images {
+            let job = ClickJob(export: data)
+            for (k, im) in job.images.enumerated() {
+                let p = (dir as NSString).appendingPathComponent(im.image)
+                guard FileManager.default.fileExists(atPath: p) else { missingImages.append(im.image); continue }
+                let picture = try PNG.read(path: p)
+                let file = "overlays/" + ((im.image as NSString).deletingPathExtension) + ".png"
+                let o = AnalysisOutputs.overlay(image: picture, clicks: Array(zip(im.xs, im.ys)), consensus: result.consensus[k].points,
+                                                truth: truthSet?.byImage[im.image], radius: options.matchRadius)
+                try stage.write(PNG.encode(o), file)
+                overlayFiles.append((im.image, file))
+            }
+        }
+        var r = result
+        if !missingImages.isEmpty { r.truthNotes.append("\(missingImages.count) image(s) not found in \(images!) and drawn without overlay") }
+        try stage.write(AnalysisReport.html(r, exportName: (export as NSString).lastPathComponent, overlays: overlayFiles), "report.html")
+        try stage.commit()
+        progress.done()
+
+        let c = result.crowd
+        print("\(c.records) submissions (\(c.emptyRecords) empty), \(c.clicks) clicks, \(c.workers) workers, \(c.images) images")
+        if result.skippedShapeRecords > 0 { print("\(result.skippedShapeRecords) shape records not part of the point consensus (counted, not merged)") }
+        print("consensus (\(result.method)): \(result.consensus.reduce(0) { $0 + $1.points.count }) objects")
+        if let o = result.overall {
+            print(String(format: "vs truth at %.1f px: precision %.3f  recall %.3f  F1 %.3f  (tp %d, fp %d, fn %d)",
+                         options.matchRadius, o.precision, o.recall, o.f1, o.tp, o.fp, o.fn))
+        }
+        for n in r.truthNotes { print("note: \(n)") }
+        print("wrote \(out)/report.html, consensus.csv, workers.csv, metrics.json\(overlayFiles.isEmpty ? "" : ", \(overlayFiles.count) overlays")")
+    }
+}

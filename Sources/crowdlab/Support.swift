@@ -1,0 +1,33 @@
+import Foundation
+
+/// A one-line error for the user (ArgumentParser prints it and exits non-zero).
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// Stage-by-stage progress on a terminal's standard error; silent when stderr is not a terminal.
+final class Progress {
+    let enabled = isatty(STDERR_FILENO) != 0
+    let stages: Int
+    var current = 0
+    let start = Date()
+    init(stages: Int) { self.stages = stages }
+
+    func stage(_ what: String) {
+        current += 1
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K[\(current)/\(stages)] \(what)…".utf8))
+    }
+
+    /// A counter within a stage: `done` of `total`.
+    func tick(_ done: Int, _ total: Int, _ what: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K[\(current)/\(stages)] \(what) \(done)/\(total)".utf8))
+    }
+
+    func done() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data(String(format: "\r\u{1B}[Kdone in %.1f s\n", Date().timeIntervalSince(start)).utf8))
+    }
+}
