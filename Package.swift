@@ -25,9 +25,8 @@ let package = Package(
             "Consensus", "Imaging", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-
-
-
-
+        .testTarget(name: "ConsensusTests", dependencies: ["Consensus"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+        .testTarget(name: "CrowdlabCLITests", dependencies: ["crowdlab"]),
     ]
 )

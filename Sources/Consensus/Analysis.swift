@@ -103,12 +103,19 @@ public struct AnalysisResult: Sendable {
     public var truthNotes: [String]
     public var matchRadius: Double
     public var tpDistances: [Double]
+    /// Wall seconds per phase, for benchmarks (not written to metrics.json: it would break byte-identical outputs).
+    public var timings: [(phase: String, seconds: Double)] = []
 }
 
 public enum Analysis {
     public static func run(export: QuantiusExport, truth: TruthSet?, options: AnalysisOptions = AnalysisOptions()) -> AnalysisResult {
+        var timings: [(phase: String, seconds: Double)] = []
+        var clock = Date()
+        func lap(_ phase: String) { let now = Date(); timings.append((phase, now.timeIntervalSince(clock))); clock = now }
         let job = ClickJob(export: export)
+        lap("job")
         let consensus = options.method.consensus(job)
+        lap("consensus")
         let r = options.matchRadius
 
         // Per image: consensus vs truth.
@@ -129,46 +136,28 @@ public enum Analysis {
             imageRows.append(row)
         }
 
-        // Per worker per image: matched against consensus (always) and truth (when given).
+        lap("score vs truth")
+        // Per worker per image: matched against consensus (always) and truth (when given), image by
+        // image in parallel, then summed in image order so the result does not depend on threads.
         let nW = job.workerIDs.count
-        struct Tally { var vsC = DetectionScore(); var vsT = DetectionScore(); var hasT = false
-            var sqC = 0.0, sqT = 0.0; var images = 0; var clicks = 0; var periods: [Double] = []; var steps: [Double] = [] }
+        let useTruth = truth != nil
+        let perImage: [[WorkerImageTally]] = Array(job.images.indices).parallelMap { k in
+            workerTallies(job.images[k], consensus[k].points, truth?.byImage[job.images[k].image], radius: r)
+        }
         var tallies = [Tally](repeating: Tally(), count: nW)
         // Click-level false-positive flags for the learning curve, per worker, keyed by image.
-        var fpFlags = [[String: [Bool]]](repeating: [:], count: nW)
-        let useTruth = truth != nil
-        for (k, im) in job.images.enumerated() {
-            let cons = consensus[k].points
-            let t = truth?.byImage[im.image]
-            var byWorker: [Int: [Int]] = [:]
-            for i in 0..<im.count { byWorker[Int(im.worker[i]), default: []].append(i) }
-            for w in im.workers {
-                let idx = byWorker[w] ?? []
+        var fpFlags = [[Int: [Bool]]](repeating: [:], count: nW)
+        for (k, list) in perImage.enumerated() {
+            for t in list {
+                let w = t.worker
                 tallies[w].images += 1
-                tallies[w].clicks += idx.count
-                let xs = idx.map { im.xs[$0] }, ys = idx.map { im.ys[$0] }
-                let mc = matchPoints(ax: xs, ay: ys, bx: cons.map(\.x), by: cons.map(\.y), radius: r)
-                tallies[w].vsC = tallies[w].vsC + DetectionScore(tp: mc.pairs.count, fp: mc.unmatchedA, fn: mc.unmatchedB)
-                tallies[w].sqC += mc.pairs.reduce(0) { $0 + $1.2 * $1.2 }
-                var flags = [Bool](repeating: true, count: idx.count)
-                if let t {
-                    let mt = matchPoints(ax: xs, ay: ys, bx: t.xs, by: t.ys, radius: r)
-                    tallies[w].hasT = true
-                    tallies[w].vsT = tallies[w].vsT + DetectionScore(tp: mt.pairs.count, fp: mt.unmatchedA, fn: mt.unmatchedB)
-                    tallies[w].sqT += mt.pairs.reduce(0) { $0 + $1.2 * $1.2 }
-                    for p in mt.pairs { flags[p.0] = false }
-                } else {
-                    for p in mc.pairs { flags[p.0] = false }
-                }
-                // Order by timestamp within the submission.
-                let order = idx.indices.sorted { im.timestamp[idx[$0]] != im.timestamp[idx[$1]] ? im.timestamp[idx[$0]] < im.timestamp[idx[$1]] : $0 < $1 }
-                fpFlags[w][im.image] = order.map { flags[$0] }
-                let ts = order.map { im.timestamp[idx[$0]] }
-                for j in 1..<max(1, ts.count) where ts[j] > ts[j - 1] {
-                    tallies[w].periods.append((ts[j] - ts[j - 1]) / 1000)
-                    let a = idx[order[j]], b = idx[order[j - 1]]
-                    tallies[w].steps.append(dist2(im.xs[a], im.ys[a], im.xs[b], im.ys[b]).squareRoot())
-                }
+                tallies[w].clicks += t.clicks
+                tallies[w].vsC = tallies[w].vsC + t.vsC
+                tallies[w].sqC += t.sqC
+                if let v = t.vsT { tallies[w].hasT = true; tallies[w].vsT = tallies[w].vsT + v; tallies[w].sqT += t.sqT }
+                tallies[w].periods += t.periods
+                tallies[w].steps += t.steps
+                fpFlags[w][k] = t.fpFlags
             }
         }
 
@@ -185,11 +174,13 @@ public enum Analysis {
                                      rmsePx: t.hasT && t.vsT.tp > 0 ? (t.sqT / Double(t.vsT.tp)).squareRoot() : nil))
         }
 
+        lap("worker tallies")
         let crowd = crowdStatistics(export: export, job: job, workers: workers, fpFlags: fpFlags,
                                     reference: useTruth ? "truth" : "consensus", window: options.learningWindow,
                                     allPeriods: tallies.flatMap(\.periods))
         let fitts = fittsSummary(workers, reference: useTruth ? "truth" : "consensus", amplitude: median(tallies.flatMap(\.steps)))
 
+        lap("crowd statistics and fits")
         // Re-run without the bottom share of workers by score.
         let ranked = (0..<nW).filter { tallies[$0].images > 0 }.sorted { workers[$0].score != workers[$1].score ? workers[$0].score < workers[$1].score : $0 < $1 }
         let dropCount = Int((Double(ranked.count) * options.dropShare).rounded(.down))
@@ -202,6 +193,7 @@ public enum Analysis {
         let filtered = FilteredRun(droppedWorkers: dropped.sorted().map { job.workerIDs[$0] },
                                    consensusObjects: filteredConsensus.reduce(0) { $0 + $1.points.count }, score: filteredScore)
 
+        lap("filtered consensus")
         var notes: [String] = []
         if let truth {
             if !truth.imagesWithoutTruth.isEmpty { notes.append("\(truth.imagesWithoutTruth.count) image(s) had no truth file and are not scored: \(truth.imagesWithoutTruth.prefix(3).joined(separator: ", "))\(truth.imagesWithoutTruth.count > 3 ? ", …" : "")") }
@@ -210,10 +202,60 @@ public enum Analysis {
         return AnalysisResult(method: options.method.name, consensus: consensus, images: imageRows, workers: workers,
                               crowd: crowd, fitts: fitts, overall: overall, filtered: filtered,
                               filteredConsensus: filteredConsensus, skippedShapeRecords: job.skippedShapeRecords,
-                              truthNotes: notes, matchRadius: r, tpDistances: tpDistances)
+                              truthNotes: notes, matchRadius: r, tpDistances: tpDistances, timings: timings)
     }
 
-    static func crowdStatistics(export: QuantiusExport, job: ClickJob, workers: [WorkerRow], fpFlags: [[String: [Bool]]],
+    struct Tally {
+        var vsC = DetectionScore(), vsT = DetectionScore(), hasT = false
+        var sqC = 0.0, sqT = 0.0, images = 0, clicks = 0
+        var periods: [Double] = [], steps: [Double] = []
+    }
+
+    /// One worker's figures on one image.
+    struct WorkerImageTally: Sendable {
+        var worker: Int, clicks: Int
+        var vsC: DetectionScore, sqC: Double
+        var vsT: DetectionScore?, sqT: Double
+        var periods: [Double], steps: [Double]
+        /// Per click in time order: true when it matched nothing (truth if given, else consensus).
+        var fpFlags: [Bool]
+    }
+
+    static func workerTallies(_ im: ImageClicks, _ cons: [ConsensusPoint], _ truth: TruthPoints?, radius r: Double) -> [WorkerImageTally] {
+        let consensusMatcher = PointMatcher(bx: cons.map(\.x), by: cons.map(\.y), radius: r)
+        let truthMatcher = truth.map { PointMatcher(bx: $0.xs, by: $0.ys, radius: r) }
+        var byWorker: [Int: [Int]] = [:]
+        for i in 0..<im.count { byWorker[Int(im.worker[i]), default: []].append(i) }
+        return im.workers.map { w in
+            let idx = byWorker[w] ?? []
+            let xs = idx.map { im.xs[$0] }, ys = idx.map { im.ys[$0] }
+            let mc = consensusMatcher.match(ax: xs, ay: ys)
+            var t = WorkerImageTally(worker: w, clicks: idx.count,
+                                     vsC: DetectionScore(tp: mc.pairs.count, fp: mc.unmatchedA, fn: mc.unmatchedB),
+                                     sqC: mc.pairs.reduce(0) { $0 + $1.2 * $1.2 }, vsT: nil, sqT: 0, periods: [], steps: [], fpFlags: [])
+            var flags = [Bool](repeating: true, count: idx.count)
+            if let tm = truthMatcher {
+                let mt = tm.match(ax: xs, ay: ys)
+                t.vsT = DetectionScore(tp: mt.pairs.count, fp: mt.unmatchedA, fn: mt.unmatchedB)
+                t.sqT = mt.pairs.reduce(0) { $0 + $1.2 * $1.2 }
+                for p in mt.pairs { flags[p.0] = false }
+            } else {
+                for p in mc.pairs { flags[p.0] = false }
+            }
+            // Clicks in the order they were made within the submission.
+            let order = idx.indices.sorted { im.timestamp[idx[$0]] != im.timestamp[idx[$1]] ? im.timestamp[idx[$0]] < im.timestamp[idx[$1]] : $0 < $1 }
+            t.fpFlags = order.map { flags[$0] }
+            for j in 1..<max(1, order.count) {
+                let a = idx[order[j]], b = idx[order[j - 1]]
+                guard im.timestamp[a] > im.timestamp[b] else { continue }
+                t.periods.append((im.timestamp[a] - im.timestamp[b]) / 1000)
+                t.steps.append(dist2(im.xs[a], im.ys[a], im.xs[b], im.ys[b]).squareRoot())
+            }
+            return t
+        }
+    }
+
+    static func crowdStatistics(export: QuantiusExport, job: ClickJob, workers: [WorkerRow], fpFlags: [[Int: [Bool]]],
                                 reference: String, window: Int, allPeriods: [Double]) -> CrowdStatistics {
         let active = workers.map(\.images).filter { $0 > 0 }.sorted(by: >)
         let total = Double(active.reduce(0, +))
@@ -225,21 +267,20 @@ public enum Analysis {
 
         // Learning curve: each worker's annotations in the order they were made, across images
         // (records ordered by completion time, then export order).
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "EEE MMM dd HH:mm:ss zzz yyyy"
-        var recordOrder: [String: [(Double, Int, String)]] = [:]
+        let workerIndex = Dictionary(uniqueKeysWithValues: job.workerIDs.enumerated().map { ($1, $0) })
+        let imageIndex = Dictionary(uniqueKeysWithValues: job.images.enumerated().map { ($1.image, $0) })
+        var recordOrder = [[(time: Double, record: Int, image: Int)]](repeating: [], count: job.workerIDs.count)
         for (i, r) in export.records.enumerated() where r.annotationType == .crosshairs {
-            let t = r.timeWhenCompleted.flatMap { formatter.date(from: $0)?.timeIntervalSince1970 } ?? 0
-            recordOrder[r.workerID, default: []].append((t, i, r.imageFilename))
+            guard let w = workerIndex[r.workerID], let k = imageIndex[r.imageFilename] else { continue }
+            recordOrder[w].append((r.timeWhenCompleted.map(completionTime) ?? 0, i, k))
         }
         var fpAt: [Int] = [], nAt: [Int] = []
-        for (w, id) in job.workerIDs.enumerated() {
-            let recs = (recordOrder[id] ?? []).sorted { $0.0 != $1.0 ? $0.0 < $1.0 : $0.1 < $1.1 }
+        for w in job.workerIDs.indices {
+            let recs = recordOrder[w].sorted { $0.time != $1.time ? $0.time < $1.time : $0.record < $1.record }
             var index = 0
-            var seen = Set<String>()
-            for (_, _, image) in recs where seen.insert(image).inserted {
-                for f in fpFlags[w][image] ?? [] {
+            var seen = Set<Int>()
+            for rec in recs where seen.insert(rec.image).inserted {
+                for f in fpFlags[w][rec.image] ?? [] {
                     if index >= nAt.count { nAt.append(0); fpAt.append(0) }
                     nAt[index] += 1; fpAt[index] += f ? 1 : 0
                     index += 1
@@ -271,7 +312,7 @@ public enum Analysis {
                                clicks: export.clickCount, images: job.images.count, top20ShareOfImages: topShare,
                                participationCurve: curve,
                                medianClickPeriodS: allPeriods.isEmpty ? nil : median(workers.compactMap(\.medianClickPeriodS)),
-                               clickPeriodQuartilesS: allPeriods.isEmpty ? [] : [quantile(allPeriods, 0.25), quantile(allPeriods, 0.5), quantile(allPeriods, 0.75)],
+                               clickPeriodQuartilesS: allPeriods.isEmpty ? [] : quantiles(allPeriods, [0.25, 0.5, 0.75]),
                                medianWorkerRmsePx: rmses.isEmpty ? nil : median(rmses),
                                falsePositiveReference: reference, learningCurve: curvePoints, learningFit: fit)
     }
@@ -291,4 +332,24 @@ public enum Analysis {
                             workers: s.count, chiSquared: f.chiSquared, converged: f.converged, reference: reference,
                             amplitudeFixed: fit.amplitudeFixed, measuredAmplitudePx: amplitude)
     }
+}
+
+/// Seconds of `time_when_completed` ("Thu Jul 19 16:30:29 PDT 2018") for ordering one worker's
+/// submissions; the zone name is ignored (one worker's submissions share it). 0 when unparseable.
+func completionTime(_ s: String) -> Double {
+    let f = s.split(separator: " ", omittingEmptySubsequences: true)
+    guard f.count >= 5 else { return 0 }
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    guard let mi = months.firstIndex(of: String(f[1])), let day = Int(f[2]), let year = Int(f[f.count - 1]) else { return 0 }
+    let hms = f[3].split(separator: ":").compactMap { Int($0) }
+    guard hms.count == 3 else { return 0 }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = mi < 2 ? year - 1 : year
+    let era = (y >= 0 ? y : y - 399) / 400
+    let yoe = y - era * 400
+    let mp = (mi + 10) % 12
+    let doy = (153 * mp + 2) / 5 + day - 1
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+    let days = era * 146097 + doe - 719468
+    return Double(days * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2])
 }

@@ -75,8 +75,14 @@ public enum AnalysisOutputs {
     }
 }
 
+/// Numbers for CSV: integers as integers, halves (medians of whole pixels) exactly, others to
+/// four decimals. Hand-formatted because this runs once per consensus object.
 func num(_ v: Double) -> String {
     if v == v.rounded() && abs(v) < 1e12 { return String(Int64(v)) }
+    if (v * 2) == (v * 2).rounded() && abs(v) < 1e12 {
+        let whole = Int64(abs(v).rounded(.down))
+        return (v < 0 ? "-" : "") + String(whole) + ".5"
+    }
     return String(format: "%.4f", v)
 }
 

@@ -54,12 +54,15 @@ struct Analyze: ParsableCommand {
             options.matchRadius = defaultMatchRadius(objectFWHM: objectFwhm)
         }
         progress.stage("reading \(export)")
+        let readStart = Date()
         let data = try ExportReader.read(path: export)
+        let readSeconds = Date().timeIntervalSince(readStart)
         let truthSet = try truth.map { try TruthSet.load(path: $0, export: data) }
         progress.stage("consensus (\(options.method.name)) and scores")
         let result = Analysis.run(export: data, truth: truthSet, options: options)
 
         progress.stage("writing \(out)")
+        let writeStart = Date()
         let stage = try OutputStage(destination: out)
         try stage.write(AnalysisOutputs.consensusCSV(result), "consensus.csv")
         try stage.write(AnalysisOutputs.workersCSV(result), "workers.csv")
@@ -84,6 +87,11 @@ struct Analyze: ParsableCommand {
         try stage.write(AnalysisReport.html(r, exportName: (export as NSString).lastPathComponent, overlays: overlayFiles), "report.html")
         try stage.commit()
         progress.done()
+        if ProcessInfo.processInfo.environment["CROWDLAB_PROFILE"] != nil {
+            let line = ([("read", readSeconds)] + result.timings + [("write", Date().timeIntervalSince(writeStart))])
+                .map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", ")
+            FileHandle.standardError.write(Data("profile (s): \(line)\n".utf8))
+        }
 
         let c = result.crowd
         print("\(c.records) submissions (\(c.emptyRecords) empty), \(c.clicks) clicks, \(c.workers) workers, \(c.images) images")

@@ -173,30 +173,90 @@ private struct Scanner {
         return shapes
     }
 
+    /// The hot path: field paths are only built when there is an error, and the three keys are
+    /// recognised from their bytes without making Strings.
     mutating func parseVertex(shape: Int, index: Int) throws -> Vertex {
-        let base = "raw_data[\(shape)][\(index)]"
-        try expect(UInt8(ascii: "{"), base, "a point object {x, y, timestamp}")
+        var key = 0
+        do { return try parseVertexBody(shape: shape, index: index, key: &key) } catch let e as InputError where e.field == nil {
+            // Errors raised without a field (end of file, say) get the point's path, and the key if one was read.
+            let names = ["", ".x", ".y", ".timestamp"]
+            throw fail("raw_data[\(shape)][\(index)]" + names[key], e.message)
+        }
+    }
+
+    mutating func parseVertexBody(shape: Int, index: Int, key lastKey: inout Int) throws -> Vertex {
+        func base() -> String { "raw_data[\(shape)][\(index)]" }
+        guard try peek(nil) == UInt8(ascii: "{") else {
+            throw fail(base(), "expected a point object {x, y, timestamp}, found \(describe(bytes[pos]))")
+        }
+        pos += 1
         var x: Double?, y: Double?, t: Double?
-        if try peek(base) != UInt8(ascii: "}") {
+        if try peek(nil) != UInt8(ascii: "}") {
             while true {
-                let key = try parseString(base)
-                let f = base + "." + key
-                try expect(UInt8(ascii: ":"), f, "':' after the key")
-                switch key {
-                case "x": x = try parseFinite(f)
-                case "y": y = try parseFinite(f)
-                case "timestamp": t = try parseFinite(f)
-                default: try skipValue(f)
+                let key = try vertexKey(base)
+                lastKey = key
+                let name: String
+                switch key { case 1: name = "x"; case 2: name = "y"; case 3: name = "timestamp"; default: name = "" }
+                if try peek(nil) != UInt8(ascii: ":") {
+                    throw fail(base() + "." + name, "expected ':' after the key, found \(describe(bytes[pos]))")
                 }
-                let c = try peek(base); pos += 1
+                pos += 1
+                switch key {
+                case 1: x = try parseFiniteFast { base() + ".x" }
+                case 2: y = try parseFiniteFast { base() + ".y" }
+                case 3: t = try parseFiniteFast { base() + ".timestamp" }
+                default: try skipValue(base())
+                }
+                let c = try peek(nil); pos += 1
                 if c == UInt8(ascii: "}") { break }
-                guard c == UInt8(ascii: ",") else { throw fail(base, "expected ',' or '}' in the point, found \(describe(c))") }
+                guard c == UInt8(ascii: ",") else { throw fail(base(), "expected ',' or '}' in the point, found \(describe(c))") }
             }
         } else { pos += 1 }
-        guard let x else { throw fail(base + ".x", "missing required field") }
-        guard let y else { throw fail(base + ".y", "missing required field") }
-        guard let t else { throw fail(base + ".timestamp", "missing required field") }
+        guard let x else { throw fail(base() + ".x", "missing required field") }
+        guard let y else { throw fail(base() + ".y", "missing required field") }
+        guard let t else { throw fail(base() + ".timestamp", "missing required field") }
         return Vertex(x: x, y: y, timestamp: t)
+    }
+
+    /// 1 for "x", 2 for "y", 3 for "timestamp", 0 for any other key (skipped).
+    mutating func vertexKey(_ base: () -> String) throws -> Int {
+        let c = try peek(nil)
+        guard c == UInt8(ascii: "\"") else { throw fail(base(), "expected a key, found \(describe(c))") }
+        let n = bytes.count
+        if pos + 2 < n, bytes[pos + 2] == UInt8(ascii: "\"") {
+            if bytes[pos + 1] == UInt8(ascii: "x") { pos += 3; return 1 }
+            if bytes[pos + 1] == UInt8(ascii: "y") { pos += 3; return 2 }
+        }
+        let ts = Array("timestamp\"".utf8)
+        if pos + 1 + ts.count <= n {
+            var same = true
+            for k in 0..<ts.count where bytes[pos + 1 + k] != ts[k] { same = false; break }
+            if same { pos += 1 + ts.count; return 3 }
+        }
+        _ = try parseString(base())
+        return 0
+    }
+
+    /// Like `parseFinite` but builds the field name only on error.
+    mutating func parseFiniteFast(_ field: () -> String) throws -> Double {
+        skipWS()
+        if pos < bytes.count {
+            // Fast path: a plain integer, as the portal writes pixels and milliseconds.
+            var p = pos
+            var negative = false
+            if bytes[p] == UInt8(ascii: "-") { negative = true; p += 1 }
+            var v: Int64 = 0
+            var digits = 0
+            while p < bytes.count, bytes[p] >= 0x30, bytes[p] <= 0x39, digits < 15 {
+                v = v * 10 + Int64(bytes[p] - 0x30); p += 1; digits += 1
+            }
+            if digits > 0, p < bytes.count, bytes[p] != UInt8(ascii: "."), bytes[p] != UInt8(ascii: "e"),
+               bytes[p] != UInt8(ascii: "E"), !(bytes[p] >= 0x30 && bytes[p] <= 0x39) {
+                pos = p
+                return Double(negative ? -v : v)
+            }
+        }
+        return try parseFinite(field())
     }
 
     // MARK: values

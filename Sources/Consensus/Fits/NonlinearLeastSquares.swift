@@ -73,7 +73,8 @@ public enum NonlinearLeastSquares {
         var chi = 0.0
         gsl_blas_ddot(fres, fres, &chi)
         let dof = n - p
-        let scale = max(1.0, (chi / Double(dof)).squareRoot())
+        // Unweighted residuals: the variance of the data is estimated by the reduced chi-squared.
+        let scale = (chi / Double(dof)).squareRoot()
         let params = (0..<p).map { gsl_vector_get(xsol, $0) }
         let errors = (0..<p).map { scale * max(0, gsl_matrix_get(covar, $0, $0)).squareRoot() }
         guard params.allSatisfy({ $0.isFinite }) else { return nil }

@@ -31,6 +31,7 @@ public struct AgreementConsensus: PointConsensusMethod {
     public var reliabilityIterations = 3
     /// Floor on σ: clicks are whole pixels, so a crowd that agrees to the pixel still spreads ±0.5 px.
     public var minimumSigma = 0.5
+    public var sigmaSampleImages = 32
 
     public init() {}
 
@@ -45,15 +46,18 @@ public struct AgreementConsensus: PointConsensusMethod {
         for im in job.images { for w in im.worker { clicksPerWorker[Int(w)] += 1 } }
         var weight = [Double](repeating: 1, count: nWorkers)
         var accepted: [[Bool]] = []
+        let clusterWorkers: [[[Int]]] = Array(job.images.indices).parallelMap { k in
+            clustered[k].map { distinctWorkerList(job.images[k], $0) }
+        }
         let thresholds = job.images.map { Double(max(minSupport, Int((Double($0.workers.count) * minSupportFraction).rounded(.up)))) }
         for iteration in 0...reliabilityIterations {
             accepted = []
             var good = [Double](repeating: 0, count: nWorkers)
-            for (k, im) in job.images.enumerated() {
+            for k in job.images.indices {
                 var acc: [Bool] = []
-                for members in clustered[k] {
-                    let ws = distinctWorkers(im, members)
-                    let support = ws.reduce(0.0) { $0 + weight[$1] }
+                for ws in clusterWorkers[k] {
+                    var support = 0.0
+                    for w in ws { support += weight[w] }
                     let ok = support >= thresholds[k] - 1e-9
                     acc.append(ok)
                     if ok { for w in ws { good[w] += 1 } }
@@ -75,7 +79,7 @@ public struct AgreementConsensus: PointConsensusMethod {
             var points: [ConsensusPoint] = []
             var supports: [Int] = []
             for (c, members) in clustered[k].enumerated() {
-                let ws = distinctWorkers(im, members)
+                let ws = clusterWorkers[k][c]
                 supports.append(ws.count)
                 guard accepted[k][c] else { continue }
                 let ctr = centre(im, members)
@@ -89,9 +93,12 @@ public struct AgreementConsensus: PointConsensusMethod {
         }
     }
 
-    /// Pooled click spread σ from a pilot clustering (see step 1).
+    /// Pooled click spread σ from a pilot clustering (see step 1). A few thousand residuals fix σ
+    /// to about 1 %, so large jobs use an evenly spaced sample of at most `sigmaSampleImages` images.
     public func estimateSigma(_ job: ClickJob) -> Double {
-        let residuals: [[Double]] = job.images.parallelMap { im in
+        let stride = max(1, job.images.count / sigmaSampleImages)
+        let sample = Swift.stride(from: 0, to: job.images.count, by: stride).map { job.images[$0] }
+        let residuals: [[Double]] = sample.parallelMap { im in
             var out: [Double] = []
             for members in workerConstrainedClusters(im, radius: pilotRadius) where members.count >= 3 {
                 let c = centre(im, members)

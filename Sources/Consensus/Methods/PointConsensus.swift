@@ -156,9 +156,9 @@ func workerConstrainedClusters(_ im: ImageClicks, radius r: Double) -> [[Int]] {
             for w in touched { bestD[w] = .infinity; bestI[w] = -1 }
             if next.isEmpty { next = [s] }
             next.sort()
-            let c = medianPoint(next.map { (im.xs[$0], im.ys[$0]) })
             let converged = next == members
-            members = next; cx = c.0; cy = c.1
+            members = next
+            cx = median(of: next, in: im.xs); cy = median(of: next, in: im.ys)
             if converged { break }
         }
         for j in members { assigned[j] = true }
@@ -168,9 +168,19 @@ func workerConstrainedClusters(_ im: ImageClicks, radius r: Double) -> [[Int]] {
 }
 
 func centre(_ im: ImageClicks, _ members: [Int]) -> (Double, Double) {
-    medianPoint(members.map { (im.xs[$0], im.ys[$0]) })
+    (median(of: members, in: im.xs), median(of: members, in: im.ys))
 }
 
 func distinctWorkers(_ im: ImageClicks, _ members: [Int]) -> Set<Int> {
     Set(members.map { Int(im.worker[$0]) })
+}
+
+/// The distinct workers of a cluster as a sorted array (cheaper than a Set for a few dozen).
+func distinctWorkerList(_ im: ImageClicks, _ members: [Int]) -> [Int] {
+    var w = members.map { Int(im.worker[$0]) }
+    w.sort()
+    var out: [Int] = []
+    out.reserveCapacity(w.count)
+    for x in w where out.last != x { out.append(x) }
+    return out
 }

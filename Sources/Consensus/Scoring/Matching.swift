@@ -52,41 +52,77 @@ public struct PointMatching: Sendable {
 /// connected components and each solved exactly with the Hungarian method, so large images cost
 /// little (components hold a handful of points).
 public func matchPoints(ax: [Double], ay: [Double], bx: [Double], by: [Double], radius: Double) -> PointMatching {
-    let na = ax.count, nb = bx.count
-    guard na > 0, nb > 0 else { return PointMatching(pairs: [], unmatchedA: na, unmatchedB: nb) }
-    let grid = GridIndex(xs: bx, ys: by, cell: radius)
-    var edges = [[(Int, Double)]](repeating: [], count: na)
-    for i in 0..<na {
-        grid.forEach(near: ax[i], ay[i], within: radius) { j, d in edges[i].append((j, d.squareRoot())) }
-        edges[i].sort { $0.0 < $1.0 }
+    PointMatcher(bx: bx, by: by, radius: radius).match(ax: ax, ay: ay)
+}
+
+/// A reference point set indexed once, matched against many others (e.g. every worker of an image
+/// against the image's consensus).
+public struct PointMatcher: Sendable {
+    public let grid: GridIndex
+    public let radius: Double
+    public var count: Int { grid.xs.count }
+
+    public init(bx: [Double], by: [Double], radius: Double) {
+        grid = GridIndex(xs: bx, ys: by, cell: radius)
+        self.radius = radius
     }
-    // Union-find over a-nodes 0..<na and b-nodes na..<na+nb.
-    var parent = Array(0..<(na + nb))
-    func find(_ x: Int) -> Int { var x = x; while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }; return x }
-    for i in 0..<na { for (j, _) in edges[i] { let a = find(i), b = find(na + j); if a != b { parent[a] = b } } }
-    var compA: [Int: [Int]] = [:], compB: [Int: [Int]] = [:]
-    for i in 0..<na where !edges[i].isEmpty { compA[find(i), default: []].append(i) }
-    for i in 0..<na { for (j, _) in edges[i] { compB[find(na + j), default: []].append(j) } }
-    var pairs: [(Int, Int, Double)] = []
-    for root in compA.keys.sorted() {
-        let rows = compA[root]!
-        let cols = Array(Set(compB[root] ?? [])).sorted()
-        if rows.count == 1 && cols.count == 1 {
-            pairs.append((rows[0], cols[0], edges[rows[0]][0].1)); continue
+
+    public func match(ax: [Double], ay: [Double]) -> PointMatching {
+        let na = ax.count, nb = count
+        guard na > 0, nb > 0 else { return PointMatching(pairs: [], unmatchedA: na, unmatchedB: nb) }
+        var edges = [[(Int, Double)]](repeating: [], count: na)
+        var degreeB = [Int32](repeating: 0, count: nb)
+        var contested = false
+        for i in 0..<na {
+            grid.forEach(near: ax[i], ay[i], within: radius) { j, d in
+                edges[i].append((j, d.squareRoot()))
+                degreeB[j] += 1
+                if degreeB[j] > 1 { contested = true }
+            }
+            if edges[i].count > 1 { contested = true; edges[i].sort { $0.0 < $1.0 } }
         }
-        let colIndex = Dictionary(uniqueKeysWithValues: cols.enumerated().map { ($1, $0) })
-        // Cost: a large constant for "no edge" so the number of real pairs is maximised first.
-        let big = 1e6 * (radius + 1)
-        var cost = [[Double]](repeating: [Double](repeating: big, count: cols.count), count: rows.count)
-        for (r, i) in rows.enumerated() { for (j, d) in edges[i] { cost[r][colIndex[j]!] = d } }
-        let transpose = rows.count > cols.count
-        let matrix = transpose ? (0..<cols.count).map { c in (0..<rows.count).map { cost[$0][c] } } : cost
-        let assign = hungarian(matrix)
-        for (r, c) in assign.enumerated() where c >= 0 {
-            let (ri, ci) = transpose ? (c, r) : (r, c)
-            if cost[ri][ci] < big { pairs.append((rows[ri], cols[ci], cost[ri][ci])) }
+        // The common case: every point has at most one partner within the radius.
+        if !contested {
+            var pairs: [(Int, Int, Double)] = []
+            for i in 0..<na { if let e = edges[i].first { pairs.append((i, e.0, e.1)) } }
+            return PointMatching(pairs: pairs, unmatchedA: na - pairs.count, unmatchedB: nb - pairs.count)
         }
+        // Components of the bipartite graph: union-find over a-nodes 0..<na and b-nodes na..<na+nb.
+        var parent = Array(0..<(na + nb))
+        func find(_ x: Int) -> Int { var x = x; while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }; return x }
+        for i in 0..<na { for (j, _) in edges[i] { let a = find(i), b = find(na + j); if a != b { parent[a] = b } } }
+        // Nodes grouped by root with one sort; rows and columns of a component come out ascending.
+        var nodes: [(root: Int, node: Int)] = []
+        nodes.reserveCapacity(na + nb)
+        for i in 0..<na where !edges[i].isEmpty { nodes.append((find(i), i)) }
+        for j in 0..<nb where degreeB[j] > 0 { nodes.append((find(na + j), na + j)) }
+        nodes.sort { $0.root != $1.root ? $0.root < $1.root : $0.node < $1.node }
+        var pairs: [(Int, Int, Double)] = []
+        var colIndex = [Int](repeating: -1, count: nb)
+        var start = 0
+        while start < nodes.count {
+            var end = start
+            while end < nodes.count && nodes[end].root == nodes[start].root { end += 1 }
+            let rows = nodes[start..<end].filter { $0.node < na }.map(\.node)
+            let cols = nodes[start..<end].filter { $0.node >= na }.map { $0.node - na }
+            start = end
+            if rows.count == 1 && cols.count == 1 {
+                pairs.append((rows[0], cols[0], edges[rows[0]][0].1)); continue
+            }
+            for (k, j) in cols.enumerated() { colIndex[j] = k }
+            // Cost: a large constant for "no edge" so the number of real pairs is maximised first.
+            let big = 1e6 * (radius + 1)
+            var cost = [[Double]](repeating: [Double](repeating: big, count: cols.count), count: rows.count)
+            for (r, i) in rows.enumerated() { for (j, d) in edges[i] { cost[r][colIndex[j]] = d } }
+            let transpose = rows.count > cols.count
+            let matrix = transpose ? (0..<cols.count).map { c in (0..<rows.count).map { cost[$0][c] } } : cost
+            let assign = hungarian(matrix)
+            for (r, c) in assign.enumerated() where c >= 0 {
+                let (ri, ci) = transpose ? (c, r) : (r, c)
+                if cost[ri][ci] < big { pairs.append((rows[ri], cols[ci], cost[ri][ci])) }
+            }
+        }
+        pairs.sort { $0.0 < $1.0 }
+        return PointMatching(pairs: pairs, unmatchedA: na - pairs.count, unmatchedB: nb - pairs.count)
     }
-    pairs.sort { $0.0 < $1.0 }
-    return PointMatching(pairs: pairs, unmatchedA: na - pairs.count, unmatchedB: nb - pairs.count)
 }

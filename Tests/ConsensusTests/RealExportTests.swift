@@ -1,0 +1,75 @@
+import XCTest
+@testable import Consensus
+
+/// The consensus core on real Quanti.us crowds (synth-cells and synth-tissue: 30 workers per
+/// image, truth known). The method never sees the truth; it is used only to score.
+final class RealExportTests: XCTestCase {
+    func analyse(_ set: String, method: any PointConsensusMethod = AgreementConsensus()) throws -> AnalysisResult {
+        let e = try ExportReader.read(path: dataPath("\(set)/export.json"))
+        let t = try TruthSet.load(path: dataPath(set), export: e)
+        var o = AnalysisOptions(); o.method = method
+        return Analysis.run(export: e, truth: t, options: o)
+    }
+
+    func testBlindConsensusMeetsTheBarOnBothSetsTogether() throws {
+        let cells = try analyse("synth-cells"), tissue = try analyse("synth-tissue")
+        let all = cells.overall! + tissue.overall!
+        XCTAssertEqual(all.tp + all.fn, 1800, "every true spot of the 18 images is counted")
+        XCTAssertGreaterThanOrEqual(all.precision, 0.97, "precision \(all.precision)")
+        XCTAssertGreaterThanOrEqual(all.f1, 0.90, "F1 \(all.f1)")
+    }
+
+    func testDefaultBeatsTheBaselines() throws {
+        let ours = try analyse("synth-tissue").overall!.f1
+        let sub = try analyse("synth-tissue", method: SubtractiveClustering()).overall!.f1
+        let db = try analyse("synth-tissue", method: DensityConsensus()).overall!.f1
+        XCTAssertGreaterThan(ours, sub + 0.1, "subtractive at radius 0.1 merges neighbouring spots")
+        XCTAssertGreaterThan(ours, db)
+    }
+
+    func testTruthIsFlippedToClickCoordinates() throws {
+        // Median distance from a click to its nearest true spot is 2-3 px with y = height - row.
+        let e = try ExportReader.read(path: dataPath("synth-cells/export.json"))
+        let t = try TruthSet.load(path: dataPath("synth-cells"), export: e)
+        XCTAssertTrue(t.imagesWithoutTruth.isEmpty)
+        var d: [Double] = []
+        for r in e.records.prefix(30) {
+            let tp = t.byImage[r.imageFilename]!
+            for v in r.allVertices { d.append(zip(tp.xs, tp.ys).map { dist2(v.x, v.y, $0, $1) }.min()!.squareRoot()) }
+        }
+        XCTAssertLessThan(median(d), 3.5)
+    }
+
+    func testWorkerStatisticsLookLikeARealCrowd() throws {
+        let r = try analyse("synth-cells")
+        XCTAssertEqual(r.workers.count, 81)
+        let rmse = try XCTUnwrap(r.crowd.medianWorkerRmsePx)
+        XCTAssertGreaterThan(rmse, 1.5); XCTAssertLessThan(rmse, 4)     // data README: 2.7 px
+        let period = try XCTUnwrap(r.crowd.medianClickPeriodS)
+        XCTAssertGreaterThan(period, 0.5); XCTAssertLessThan(period, 2)  // about 1 s
+        let fitts = try XCTUnwrap(r.fitts)
+        XCTAssertGreaterThan(fitts.b, 0, "slower workers are more accurate")
+        XCTAssertEqual(r.filtered.droppedWorkers.count, 27)
+        let filtered = try XCTUnwrap(r.filtered.score)
+        XCTAssertGreaterThanOrEqual(filtered.precision, r.overall!.precision - 0.01)
+    }
+
+    func testWorkerScoreFormula() throws {
+        // One image, consensus of three objects; worker 0 finds all, worker 3 finds one and clicks a stray.
+        var clicks: [(Int, Double, Double)] = []
+        for w in 0..<3 { for x in [10.0, 40, 70] { clicks.append((w, x, 50)) } }
+        clicks += [(3, 10, 50), (3, 90, 90)]
+        let j = job(clicks, workers: 4)
+        var ex: [ExportRecord] = []
+        for w in 0..<4 {
+            let v = clicks.filter { $0.0 == w }.enumerated().map { Vertex(x: $1.1, y: $1.2, timestamp: Double($0 * 1000)) }
+            ex.append(ExportRecord(imageFilename: j.images[0].image, workerID: "W\(w)", annotationType: .crosshairs, width: 100, height: 100, rawData: [v]))
+        }
+        let r = Analysis.run(export: QuantiusExport(records: ex), truth: nil)
+        XCTAssertEqual(r.consensus[0].points.count, 3)
+        let w3 = r.workers.first { $0.worker == "W3" }!
+        // tp 1, fp 1, fn 2: 1 - (1 + 0.2·2)/(2·1) = 0.3
+        XCTAssertEqual(w3.score, 0.3, accuracy: 1e-12)
+        XCTAssertEqual(r.workers.first { $0.worker == "W0" }!.score, 1)
+    }
+}

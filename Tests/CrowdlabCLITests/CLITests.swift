@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+
+/// Runs the built `crowdlab` binary as a user would, checking outputs, exit codes and error lines.
+final class CLITests: XCTestCase {
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    var binary: String {
+        let candidates = [Bundle.main.bundleURL.appendingPathComponent("crowdlab").path,
+                          Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("crowdlab").path]
+            + Bundle.allBundles.map { $0.bundleURL.deletingLastPathComponent().appendingPathComponent("crowdlab").path }
+            + [Self.root + "/.build/debug/crowdlab"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }!
+    }
+
+    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: Self.root)
+        let o = Pipe(), e = Pipe()
+        p.standardOutput = o; p.standardError = e
+        try p.run()
+        let od = o.fileHandleForReading.readDataToEndOfFile(), ed = e.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: od, as: UTF8.self), String(decoding: ed, as: UTF8.self))
+    }
+
+    func temp() -> String {
+        let p = NSTemporaryDirectory() + "crowdlab-cli-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
+        return p
+    }
+
+    func testAnalyzeWritesTheContractFiles() throws {
+        let out = temp() + "/cells"
+        let data = Self.root + "/Data/quanti-us/synth-cells"
+        let r = try run(["analyze", data + "/export.json", "--truth", data, "--images", data + "/images", "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("precision"))
+        let csv = try String(contentsOfFile: out + "/consensus.csv", encoding: .utf8)
+        XCTAssertTrue(csv.hasPrefix("image,x,y,support"))
+        let rows = csv.split(separator: "\n").dropFirst()
+        XCTAssertGreaterThan(rows.count, 600)
+        // y is in the export's convention: every consensus y lies in 0…300 and matches a click's y range.
+        for row in rows.prefix(50) {
+            let f = row.split(separator: ",")
+            XCTAssertTrue((0...300).contains(Double(f[2])!))
+            XCTAssertGreaterThanOrEqual(Int(f[3])!, 2)
+        }
+        let workers = try String(contentsOfFile: out + "/workers.csv", encoding: .utf8)
+        XCTAssertTrue(workers.hasPrefix("worker,images,annotations,median_click_period_s,score,tp,fp,fn,rmse"))
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))) as! [String: Any]
+        let overall = metrics["overall"] as! [String: Any]
+        XCTAssertGreaterThan(overall["precision"] as! Double, 0.95)
+        XCTAssertNotNil(metrics["crowd"]); XCTAssertNotNil(metrics["fitts"])
+        let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("<svg")); XCTAssertTrue(html.contains("overlays/"))
+        let overlays = try FileManager.default.contentsOfDirectory(atPath: out + "/overlays")
+        XCTAssertEqual(overlays.filter { $0.hasSuffix(".png") }.count, 9)
+        // Nothing staged is left behind.
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent).contains { $0.hasPrefix(".") })
+    }
+
+    func testBadExportGivesOneLineErrorAndNoOutput() throws {
+        let dir = temp()
+        let cases: [(String, String)] = [
+            ("[{\"image_filename\": \"a.png\", \"worker_id\": \"W\", \"annotation_type\": \"crosshairs\", \"width\": 3, \"height\": 3, \"raw_data\": [[{\"x\": 1, \"y\": NaN, \"timestamp\": 0}]]}]",
+             "bad.json: record 0, field raw_data[0][0].y: not a finite number (NaN)"),
+            ("{\"a\": 1}", "bad.json: top level must be a JSON array"),
+            ("[{\"image_filename\": \"a.png\", \"worker_id\": \"W\", \"annotation_type\": \"ellipse\"", "bad.json: record 0, field annotation_type: unknown annotation type"),
+            ("[{\"image_filename\": \"a.png\", \"worker_id\": \"W\", \"annotation_type\": \"crosshairs\", \"width\": 3, \"height\": 3, \"raw_data\": [[{\"x\": 1, \"y\"", "bad.json: record 0, field raw_data[0][0].y: unexpected end of file"),
+        ]
+        for (json, expected) in cases {
+            try json.write(toFile: dir + "/bad.json", atomically: true, encoding: .utf8)
+            let out = dir + "/out"
+            let r = try run(["analyze", dir + "/bad.json", "--out", out])
+            XCTAssertNotEqual(r.status, 0)
+            let lines = r.err.split(separator: "\n").filter { !$0.isEmpty }
+            XCTAssertEqual(lines.count, 1, r.err)
+            XCTAssertTrue(r.err.contains(expected), "\(r.err) lacks \(expected)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no output on failure")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["bad.json"])
+        }
+    }
+
+    func testUnknownMethodIsRefused() throws {
+        let r = try run(["analyze", Self.root + "/Data/quanti-us/synth-cells/export.json", "--method", "kmeans", "--out", temp() + "/o"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.err.contains("unknown method \"kmeans\""))
+    }
+}

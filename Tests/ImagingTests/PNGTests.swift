@@ -1,0 +1,60 @@
+import Foundation
+import XCTest
+@testable import Imaging
+
+final class PNGTests: XCTestCase {
+    var root: String {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }
+
+    func roundTrip(_ img: Image) throws -> Image {
+        let p = NSTemporaryDirectory() + "crowdlab-png-\(UUID().uuidString).png"
+        try PNG.encode(img).write(to: URL(fileURLWithPath: p))
+        defer { try? FileManager.default.removeItem(atPath: p) }
+        return try PNG.read(path: p)
+    }
+
+    func testRoundTrip8And16BitGreyAndRGB() throws {
+        var g8 = Image(width: 7, height: 5, bitDepth: 8)
+        for i in 0..<g8.samples.count { g8.samples[i] = UInt16(i * 7 % 256) }
+        XCTAssertEqual(try roundTrip(g8), g8)
+        var g16 = Image(width: 4, height: 3, bitDepth: 16)
+        for i in 0..<g16.samples.count { g16.samples[i] = UInt16(i * 5003 % 65536) }
+        XCTAssertEqual(try roundTrip(g16), g16)
+        var rgb = Image(width: 3, height: 2, channels: 3, bitDepth: 8)
+        for i in 0..<rgb.samples.count { rgb.samples[i] = UInt16(i * 13) }
+        XCTAssertEqual(try roundTrip(rgb), rgb)
+    }
+
+    func testEncodingIsDeterministic() throws {
+        var g = Image(width: 16, height: 16)
+        g[3, 4] = 200
+        XCTAssertEqual(try PNG.encode(g), try PNG.encode(g))
+    }
+
+    func testReadsARealImageBrightUnderTheTruth() throws {
+        // The data README: the image is bright at (row = height - y, col = x) of the clicks; truth rows count from the top.
+        let dir = root + "/Data/quanti-us/synth-cells"
+        let name = "MAX_C3-ISP_300_1_nspots50_spot_sig1.75_snr20_2.5"
+        let img = try PNG.read(path: dir + "/images/\(name)spot_img.png")
+        XCTAssertEqual(img.width, 300); XCTAssertEqual(img.height, 300)
+        let csv = try String(contentsOfFile: dir + "/\(name)_coord_snr_list.csv", encoding: .utf8)
+        let pts = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+        func grey(_ c: Int, _ r: Int) -> Double {
+            let i = img.index(c, r)
+            return img.channels == 1 ? Double(img.samples[i]) : Double(img.samples[i]) + Double(img.samples[i + 1]) + Double(img.samples[i + 2])
+        }
+        let atTruth = pts.map { grey(Int($0[0]), Int($0[1])) }.reduce(0, +) / Double(pts.count)
+        var all = 0.0
+        for r in 0..<img.height { for c in 0..<img.width { all += grey(c, r) } }
+        XCTAssertGreaterThan(atTruth, 1.5 * all / Double(img.width * img.height))
+    }
+
+    func testUnreadableFileIsReported() {
+        let p = NSTemporaryDirectory() + "crowdlab-notpng.png"
+        try? "hello".write(toFile: p, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try PNG.read(path: p)) { e in XCTAssertTrue("\(e)".hasPrefix("crowdlab-notpng.png: not a readable PNG")) }
+    }
+}
