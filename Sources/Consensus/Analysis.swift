@@ -175,17 +175,32 @@ public enum Analysis {
         }
 
         lap("worker tallies")
-        let crowd = crowdStatistics(export: export, job: job, workers: workers, fpFlags: fpFlags,
-                                    reference: useTruth ? "truth" : "consensus", window: options.learningWindow,
-                                    allPeriods: tallies.flatMap(\.periods))
-        let fitts = fittsSummary(workers, reference: useTruth ? "truth" : "consensus", amplitude: median(tallies.flatMap(\.steps)))
+        // Crowd statistics and fits run on another thread while the filtered consensus is computed:
+        // neither reads what the other writes.
+        let statsBox = ResultSlot<(CrowdStatistics, FittsSummary?)>()
+        let statsDone = DispatchGroup()
+        let frozenWorkers = workers, frozenTallies = tallies, frozenFlags = fpFlags, frozenJob = job
+        let reference = useTruth ? "truth" : "consensus", window = options.learningWindow
+        DispatchQueue.global().async(group: statsDone) {
+            let crowd = crowdStatistics(export: export, job: frozenJob, workers: frozenWorkers, fpFlags: frozenFlags,
+                                        reference: reference, window: window, allPeriods: frozenTallies.flatMap(\.periods))
+            // Movement amplitude for Fitts' c: the median over workers of each worker's median step
+            // between successive clicks.
+            let fitts = fittsSummary(frozenWorkers, reference: reference,
+                                     amplitude: median(frozenTallies.filter { !$0.steps.isEmpty }.map { median($0.steps) }))
+            statsBox.value = (crowd, fitts)
+        }
 
-        lap("crowd statistics and fits")
         // Re-run without the bottom share of workers by score.
         let ranked = (0..<nW).filter { tallies[$0].images > 0 }.sorted { workers[$0].score != workers[$1].score ? workers[$0].score < workers[$1].score : $0 < $1 }
         let dropCount = Int((Double(ranked.count) * options.dropShare).rounded(.down))
         let dropped = Set(ranked.prefix(dropCount))
-        let filteredConsensus = options.method.consensus(job.without(workers: dropped))
+        var filterMethod = options.method
+        if var agreement = filterMethod as? AgreementConsensus, let sigma = consensus.first?.parameters["sigma_px"] {
+            agreement.fixedSigma = sigma   // the same pointing scale; only who votes changes
+            filterMethod = agreement
+        }
+        let filteredConsensus = filterMethod.consensus(job.without(workers: dropped))
         var filteredScore: DetectionScore? = truth == nil ? nil : DetectionScore()
         if let truth {
             for c in filteredConsensus { if let t = truth.byImage[c.image] { filteredScore = filteredScore! + scoreAgainstTruth(c.points, t, radius: r).0 } }
@@ -193,7 +208,10 @@ public enum Analysis {
         let filtered = FilteredRun(droppedWorkers: dropped.sorted().map { job.workerIDs[$0] },
                                    consensusObjects: filteredConsensus.reduce(0) { $0 + $1.points.count }, score: filteredScore)
 
-        lap("filtered consensus")
+        lap("filtered consensus (with crowd statistics and fits beside it)")
+        statsDone.wait()
+        let (crowd, fitts) = statsBox.value!
+        lap("waiting for crowd statistics")
         var notes: [String] = []
         if let truth {
             if !truth.imagesWithoutTruth.isEmpty { notes.append("\(truth.imagesWithoutTruth.count) image(s) had no truth file and are not scored: \(truth.imagesWithoutTruth.prefix(3).joined(separator: ", "))\(truth.imagesWithoutTruth.count > 3 ? ", …" : "")") }
@@ -205,7 +223,9 @@ public enum Analysis {
                               truthNotes: notes, matchRadius: r, tpDistances: tpDistances, timings: timings)
     }
 
-    struct Tally {
+    final class ResultSlot<T>: @unchecked Sendable { var value: T? }
+
+    struct Tally: Sendable {
         var vsC = DetectionScore(), vsT = DetectionScore(), hasT = false
         var sqC = 0.0, sqT = 0.0, images = 0, clicks = 0
         var periods: [Double] = [], steps: [Double] = []
@@ -221,26 +241,39 @@ public enum Analysis {
         var fpFlags: [Bool]
     }
 
+    /// Against the consensus, a worker's click is a hit when it is one of the clicks that formed a
+    /// consensus object (its cluster membership: the same agreement the consensus was built from),
+    /// one hit per object; against truth, one-to-one matching within the radius.
     static func workerTallies(_ im: ImageClicks, _ cons: [ConsensusPoint], _ truth: TruthPoints?, radius r: Double) -> [WorkerImageTally] {
-        let consensusMatcher = PointMatcher(bx: cons.map(\.x), by: cons.map(\.y), radius: r)
         let truthMatcher = truth.map { PointMatcher(bx: $0.xs, by: $0.ys, radius: r) }
+        var objectOf = [Int](repeating: -1, count: im.count)
+        for (k, p) in cons.enumerated() { for j in p.members { objectOf[j] = k } }
         var byWorker: [Int: [Int]] = [:]
         for i in 0..<im.count { byWorker[Int(im.worker[i]), default: []].append(i) }
+        var hitBy = [Int](repeating: -1, count: cons.count)
         return im.workers.map { w in
             let idx = byWorker[w] ?? []
-            let xs = idx.map { im.xs[$0] }, ys = idx.map { im.ys[$0] }
-            let mc = consensusMatcher.match(ax: xs, ay: ys)
+            var tp = 0, sq = 0.0
+            var consensusMiss = [Bool](repeating: true, count: idx.count)
+            for (a, j) in idx.enumerated() {
+                let k = objectOf[j]
+                guard k >= 0, hitBy[k] != w else { continue }
+                hitBy[k] = w
+                tp += 1
+                sq += dist2(im.xs[j], im.ys[j], cons[k].x, cons[k].y)
+                consensusMiss[a] = false
+            }
             var t = WorkerImageTally(worker: w, clicks: idx.count,
-                                     vsC: DetectionScore(tp: mc.pairs.count, fp: mc.unmatchedA, fn: mc.unmatchedB),
-                                     sqC: mc.pairs.reduce(0) { $0 + $1.2 * $1.2 }, vsT: nil, sqT: 0, periods: [], steps: [], fpFlags: [])
-            var flags = [Bool](repeating: true, count: idx.count)
+                                     vsC: DetectionScore(tp: tp, fp: idx.count - tp, fn: cons.count - tp),
+                                     sqC: sq, vsT: nil, sqT: 0, periods: [], steps: [], fpFlags: [])
+            var flags = consensusMiss
             if let tm = truthMatcher {
+                let xs = idx.map { im.xs[$0] }, ys = idx.map { im.ys[$0] }
+                flags = [Bool](repeating: true, count: idx.count)
                 let mt = tm.match(ax: xs, ay: ys)
                 t.vsT = DetectionScore(tp: mt.pairs.count, fp: mt.unmatchedA, fn: mt.unmatchedB)
                 t.sqT = mt.pairs.reduce(0) { $0 + $1.2 * $1.2 }
                 for p in mt.pairs { flags[p.0] = false }
-            } else {
-                for p in mc.pairs { flags[p.0] = false }
             }
             // Clicks in the order they were made within the submission.
             let order = idx.indices.sorted { im.timestamp[idx[$0]] != im.timestamp[idx[$1]] ? im.timestamp[idx[$0]] < im.timestamp[idx[$1]] : $0 < $1 }

@@ -7,13 +7,15 @@ import Imaging
 /// coordinates (`y` from the bottom edge), `support` = distinct workers.
 public enum AnalysisOutputs {
     public static func consensusCSV(_ r: AnalysisResult) -> String {
-        var s = "image,x,y,support,weighted_support\n"
-        for c in r.consensus {
+        let parts: [String] = r.consensus.parallelMap { c in
+            var s = ""
+            let name = csvField(c.image)
             for p in c.points {
-                s += "\(csvField(c.image)),\(num(p.x)),\(num(p.y)),\(p.support),\(num(p.weightedSupport))\n"
+                s += name + "," + num(p.x) + "," + num(p.y) + "," + String(p.support) + "," + num(p.weightedSupport) + "\n"
             }
+            return s
         }
-        return s
+        return "image,x,y,support,weighted_support\n" + parts.joined()
     }
 
     public static func workersCSV(_ r: AnalysisResult) -> String {

@@ -90,7 +90,7 @@ struct Analyze: ParsableCommand {
         if ProcessInfo.processInfo.environment["CROWDLAB_PROFILE"] != nil {
             let line = ([("read", readSeconds)] + result.timings + [("write", Date().timeIntervalSince(writeStart))])
                 .map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", ")
-            FileHandle.standardError.write(Data("profile (s): \(line)\n".utf8))
+            FileHandle.standardError.write(Data("profile (s): \(line)\npeak_rss_kib \(peakRSSKiB())\n".utf8))
         }
 
         let c = result.crowd

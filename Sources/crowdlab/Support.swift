@@ -31,3 +31,12 @@ final class Progress {
         FileHandle.standardError.write(Data(String(format: "\r\u{1B}[Kdone in %.1f s\n", Date().timeIntervalSince(start)).utf8))
     }
 }
+
+/// This process's peak resident memory (VmHWM from /proc/self/status), in KiB; 0 where unavailable.
+func peakRSSKiB() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        return Int(line.split(separator: " ").dropFirst().first { Int($0) != nil } ?? "0") ?? 0
+    }
+    return 0
+}

@@ -32,11 +32,13 @@ public struct AgreementConsensus: PointConsensusMethod {
     /// Floor on σ: clicks are whole pixels, so a crowd that agrees to the pixel still spreads ±0.5 px.
     public var minimumSigma = 0.5
     public var sigmaSampleImages = 32
+    /// Use this click spread instead of measuring it (the filtered re-run keeps the full crowd's σ).
+    public var fixedSigma: Double?
 
     public init() {}
 
     public func consensus(_ job: ClickJob) -> [ImageConsensus] {
-        let sigma = estimateSigma(job)
+        let sigma = fixedSigma ?? estimateSigma(job)
         let r = radiusInSigmas * sigma, rm = mergeRadiusInSigmas * sigma
         let clustered: [[[Int]]] = job.images.parallelMap { im in
             mergeFragments(im, workerConstrainedClusters(im, radius: r), mergeRadius: rm)
@@ -75,16 +77,19 @@ public struct AgreementConsensus: PointConsensusMethod {
             let m = n > 0 ? total / n : 1
             for w in 0..<nWorkers { weight[w] = m > 0 ? p[w] / m : 1 }
         }
-        return job.images.enumerated().map { k, im in
+        let finalWeight = weight, finalAccepted = accepted
+        return Array(job.images.indices).parallelMap { k in
+            let im = job.images[k]
             var points: [ConsensusPoint] = []
             var supports: [Int] = []
             for (c, members) in clustered[k].enumerated() {
                 let ws = clusterWorkers[k][c]
                 supports.append(ws.count)
-                guard accepted[k][c] else { continue }
+                guard finalAccepted[k][c] else { continue }
                 let ctr = centre(im, members)
-                points.append(ConsensusPoint(x: ctr.0, y: ctr.1, support: ws.count,
-                                             weightedSupport: ws.reduce(0.0) { $0 + weight[$1] }, members: members))
+                var w = 0.0
+                for x in ws { w += finalWeight[x] }
+                points.append(ConsensusPoint(x: ctr.0, y: ctr.1, support: ws.count, weightedSupport: w, members: members))
             }
             return ImageConsensus(image: im.image, points: points, candidateSupports: supports,
                                   parameters: ["sigma_px": sigma, "radius_px": r, "merge_radius_px": rm,
@@ -113,36 +118,63 @@ public struct AgreementConsensus: PointConsensusMethod {
 
     /// Step 3: joins a small neighbouring cluster to a larger one when most of its workers did not
     /// click the larger one; clicks of workers already in the larger cluster stay a cluster of their own.
+    /// Repeats until nothing changes (at most 10 passes); only changed clusters get new centres.
     func mergeFragments(_ im: ImageClicks, _ initial: [[Int]], mergeRadius rm: Double) -> [[Int]] {
         var clusters = initial
+        var cx = [Double](), cy = [Double]()
+        for m in clusters { let c = centre(im, m); cx.append(c.0); cy.append(c.1) }
+        let nWorkers = Int(im.worker.max() ?? 0) + 1
+        var stamp = [Int](repeating: -1, count: nWorkers)
+        var stampID = 0
         var changed = true
         var passes = 0
         while changed && passes < 10 {
             changed = false; passes += 1
             var alive = [Bool](repeating: true, count: clusters.count)
-            var cx = [Double](), cy = [Double]()
-            for m in clusters { let c = centre(im, m); cx.append(c.0); cy.append(c.1) }
+            var dirty = [Bool](repeating: false, count: clusters.count)
             let grid = GridIndex(xs: cx, ys: cy, cell: rm)
             let order = clusters.indices.sorted { clusters[$0].count != clusters[$1].count ? clusters[$0].count > clusters[$1].count : $0 < $1 }
             var extra: [[Int]] = []
+            var near: [(Int, Double)] = []
             for a in order where alive[a] {
-                var wa = distinctWorkers(im, clusters[a])
-                var near: [(Int, Double)] = []
-                grid.forEach(near: cx[a], cy[a], within: rm) { b, d in near.append((b, d)) }
+                near.removeAll(keepingCapacity: true)
+                grid.forEach(near: cx[a], cy[a], within: rm) { b, d in
+                    if b != a { near.append((b, d)) }
+                }
+                if near.isEmpty { continue }
                 near.sort { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
-                for (b, _) in near where b != a && alive[b] && clusters[b].count <= clusters[a].count {
-                    let wb = distinctWorkers(im, clusters[b])
-                    guard 2 * wa.intersection(wb).count <= wb.count else { continue }
-                    let add = clusters[b].filter { !wa.contains(Int(im.worker[$0])) }
-                    let rest = clusters[b].filter { wa.contains(Int(im.worker[$0])) }
+                // Workers of a, marked with a fresh stamp.
+                stampID += 1
+                for j in clusters[a] { stamp[Int(im.worker[j])] = stampID }
+                for (b, _) in near where alive[b] && clusters[b].count <= clusters[a].count {
+                    let wb = distinctWorkerList(im, clusters[b])
+                    var shared = 0
+                    for w in wb where stamp[w] == stampID { shared += 1 }
+                    guard 2 * shared <= wb.count else { continue }
+                    var add: [Int] = [], rest: [Int] = []
+                    for j in clusters[b] { if stamp[Int(im.worker[j])] == stampID { rest.append(j) } else { add.append(j) } }
                     clusters[a].append(contentsOf: add)
-                    for j in add { wa.insert(Int(im.worker[j])) }
+                    for j in add { stamp[Int(im.worker[j])] = stampID }
                     alive[b] = false
+                    dirty[a] = true
                     if !rest.isEmpty { extra.append(rest) }
                     changed = true
                 }
             }
-            clusters = clusters.indices.filter { alive[$0] }.map { clusters[$0].sorted() } + extra
+            var nextClusters: [[Int]] = [], nx: [Double] = [], ny: [Double] = []
+            for k in clusters.indices where alive[k] {
+                if dirty[k] {
+                    clusters[k].sort()
+                    let c = centre(im, clusters[k]); nx.append(c.0); ny.append(c.1)
+                } else { nx.append(cx[k]); ny.append(cy[k]) }
+                nextClusters.append(clusters[k])
+            }
+            for m in extra {
+                let sorted = m.sorted()
+                let c = centre(im, sorted); nx.append(c.0); ny.append(c.1)
+                nextClusters.append(sorted)
+            }
+            clusters = nextClusters; cx = nx; cy = ny
         }
         return clusters
     }

@@ -26,26 +26,31 @@ public struct ClickJob: Sendable {
         var workerIDs: [String] = []
         var images: [ImageClicks] = []
         var skipped = 0
-        for (name, records) in export.recordsByImage() {
-            let first = records[0]
-            var ic = ImageClicks(image: name, width: first.width, height: first.height, workers: [],
-                                 xs: [], ys: [], worker: [], timestamp: [])
-            var seenWorkers = Set<Int>()
-            for r in records {
-                if r.annotationType != .crosshairs { skipped += 1; continue }
-                let w: Int
-                if let k = ids[r.workerID] { w = k } else { w = workerIDs.count; ids[r.workerID] = w; workerIDs.append(r.workerID) }
-                if seenWorkers.insert(w).inserted { ic.workers.append(w) }
-                for shape in r.rawData {
-                    for v in shape {
-                        ic.xs.append(v.x); ic.ys.append(v.y); ic.worker.append(Int32(w)); ic.timestamp.append(v.timestamp)
-                    }
+        var imageIndex: [String: Int] = [:]
+        var seen: [Set<Int>] = []
+        for r in export.records {
+            let k: Int
+            if let i = imageIndex[r.imageFilename] { k = i } else {
+                k = images.count; imageIndex[r.imageFilename] = k
+                images.append(ImageClicks(image: r.imageFilename, width: r.width, height: r.height, workers: [],
+                                          xs: [], ys: [], worker: [], timestamp: []))
+                seen.append([])
+            }
+            if r.annotationType != .crosshairs { skipped += 1; continue }
+            let w: Int
+            if let i = ids[r.workerID] { w = i } else { w = workerIDs.count; ids[r.workerID] = w; workerIDs.append(r.workerID) }
+            if seen[k].insert(w).inserted { images[k].workers.append(w) }
+            let n = r.vertexCount
+            images[k].xs.reserveCapacity(images[k].xs.count + n)
+            for shape in r.rawData {
+                for v in shape {
+                    images[k].xs.append(v.x); images[k].ys.append(v.y)
+                    images[k].worker.append(Int32(w)); images[k].timestamp.append(v.timestamp)
                 }
             }
-            if !ic.workers.isEmpty { images.append(ic) }
         }
         self.workerIDs = workerIDs
-        self.images = images
+        self.images = images.filter { !$0.workers.isEmpty }
         self.skippedShapeRecords = skipped
     }
 
@@ -126,49 +131,95 @@ func workerConstrainedClusters(_ im: ImageClicks, radius r: Double) -> [[Int]] {
     let n = im.count
     if n == 0 { return [] }
     let grid = GridIndex(xs: im.xs, ys: im.ys, cell: r)
+    let r2 = r * r
+    let nWorkers = Int(im.worker.max() ?? 0) + 1
     var density = [Int](repeating: 0, count: n)
-    var mark = [Int](repeating: -1, count: Int((im.worker.max() ?? 0)) + 1)
-    for i in 0..<n {
-        var c = 0
-        grid.forEach(near: im.xs[i], im.ys[i], within: r) { j, _ in
-            let w = Int(im.worker[j])
-            if mark[w] != i { mark[w] = i; c += 1 }
-        }
-        density[i] = c
-    }
-    let order = (0..<n).sorted { density[$0] != density[$1] ? density[$0] > density[$1] : $0 < $1 }
+    var mark = [Int](repeating: -1, count: nWorkers)
     var assigned = [Bool](repeating: false, count: n)
     var clusters: [[Int]] = []
-    var bestD = [Double](repeating: .infinity, count: mark.count)
-    var bestI = [Int](repeating: -1, count: mark.count)
-    for s in order where !assigned[s] {
-        var cx = im.xs[s], cy = im.ys[s]
-        var members: [Int] = [s]
-        for _ in 0..<3 {
-            var touched: [Int] = []
-            grid.forEach(near: cx, cy, within: r) { j, d in
-                if assigned[j] { return }
-                let w = Int(im.worker[j])
-                if bestI[w] < 0 { touched.append(w) }
-                if d < bestD[w] || (d == bestD[w] && j < bestI[w]) { bestD[w] = d; bestI[w] = j }
+    var bestD = [Double](repeating: .infinity, count: nWorkers)
+    var bestI = [Int](repeating: -1, count: nWorkers)
+    var touched: [Int] = []
+    var scratch: [Double] = []
+    im.xs.withUnsafeBufferPointer { xs in
+    im.ys.withUnsafeBufferPointer { ys in
+    im.worker.withUnsafeBufferPointer { worker in
+    grid.starts.withUnsafeBufferPointer { starts in
+    grid.items.withUnsafeBufferPointer { items in
+        // Distinct workers within r of each click.
+        for i in 0..<n {
+            var c = 0
+            let (x0, x1, y0, y1) = grid.cellRanges(xs[i], ys[i], r)
+            if x0 <= x1 && y0 <= y1 {
+                for cy in y0...y1 {
+                    for cx in x0...x1 {
+                        let cellIndex = cy * grid.nx + cx
+                        for k in Int(starts[cellIndex])..<Int(starts[cellIndex + 1]) {
+                            let j = Int(items[k])
+                            let dx = xs[i] - xs[j], dy = ys[i] - ys[j]
+                            if dx * dx + dy * dy <= r2 {
+                                let w = Int(worker[j])
+                                if mark[w] != i { mark[w] = i; c += 1 }
+                            }
+                        }
+                    }
+                }
             }
-            var next = touched.map { bestI[$0] }
-            for w in touched { bestD[w] = .infinity; bestI[w] = -1 }
-            if next.isEmpty { next = [s] }
-            next.sort()
-            let converged = next == members
-            members = next
-            cx = median(of: next, in: im.xs); cy = median(of: next, in: im.ys)
-            if converged { break }
+            density[i] = c
         }
-        for j in members { assigned[j] = true }
-        clusters.append(members)
-    }
+        let order = (0..<n).sorted { density[$0] != density[$1] ? density[$0] > density[$1] : $0 < $1 }
+        func medianOf(_ idx: [Int], _ v: UnsafeBufferPointer<Double>) -> Double {
+            scratch.removeAll(keepingCapacity: true)
+            for i in idx { scratch.append(v[i]) }
+            scratch.sort(by: <)
+            let m = scratch.count
+            return m % 2 == 1 ? scratch[m / 2] : 0.5 * (scratch[m / 2 - 1] + scratch[m / 2])
+        }
+        for s in order where !assigned[s] {
+            var cx = xs[s], cy = ys[s]
+            var members: [Int] = [s]
+            for _ in 0..<3 {
+                touched.removeAll(keepingCapacity: true)
+                let (x0, x1, y0, y1) = grid.cellRanges(cx, cy, r)
+                if x0 <= x1 && y0 <= y1 {
+                    for gy in y0...y1 {
+                        for gx in x0...x1 {
+                            let cellIndex = gy * grid.nx + gx
+                            for k in Int(starts[cellIndex])..<Int(starts[cellIndex + 1]) {
+                                let j = Int(items[k])
+                                if assigned[j] { continue }
+                                let dx = cx - xs[j], dy = cy - ys[j]
+                                let d = dx * dx + dy * dy
+                                if d > r2 { continue }
+                                let w = Int(worker[j])
+                                if bestI[w] < 0 { touched.append(w) }
+                                if d < bestD[w] || (d == bestD[w] && j < bestI[w]) { bestD[w] = d; bestI[w] = j }
+                            }
+                        }
+                    }
+                }
+                var next = touched.map { bestI[$0] }
+                for w in touched { bestD[w] = .infinity; bestI[w] = -1 }
+                if next.isEmpty { next = [s] }
+                next.sort()
+                let converged = next == members
+                members = next
+                cx = medianOf(next, xs); cy = medianOf(next, ys)
+                if converged { break }
+            }
+            for j in members { assigned[j] = true }
+            clusters.append(members)
+        }
+    }}}}}
     return clusters
 }
 
 func centre(_ im: ImageClicks, _ members: [Int]) -> (Double, Double) {
-    (median(of: members, in: im.xs), median(of: members, in: im.ys))
+    switch members.count {
+    case 1: return (im.xs[members[0]], im.ys[members[0]])
+    case 2: return (0.5 * (im.xs[members[0]] + im.xs[members[1]]), 0.5 * (im.ys[members[0]] + im.ys[members[1]]))
+    default: return (median(of: members, in: im.xs), median(of: members, in: im.ys))
+    }
 }
 
 func distinctWorkers(_ im: ImageClicks, _ members: [Int]) -> Set<Int> {

@@ -56,6 +56,13 @@ public struct GridIndex: Sendable {
         }
     }
 
+    /// The cells a disc of radius `r` about (x, y) touches, as inclusive ranges, for hot loops
+    /// that walk `items[starts[c]..<starts[c+1]]` themselves instead of taking a closure.
+    @inline(__always) func cellRanges(_ x: Double, _ y: Double, _ r: Double) -> (x0: Int, x1: Int, y0: Int, y1: Int) {
+        (max(0, Int(((x - r - minX) / cell).rounded(.down))), min(nx - 1, Int(((x + r - minX) / cell).rounded(.down))),
+         max(0, Int(((y - r - minY) / cell).rounded(.down))), min(ny - 1, Int(((y + r - minY) / cell).rounded(.down))))
+    }
+
     public func neighbours(of x: Double, _ y: Double, within r: Double) -> [Int] {
         var out: [Int] = []
         forEach(near: x, y, within: r) { i, _ in out.append(i) }
