@@ -192,7 +192,8 @@ struct BenchMethods: ParsableCommand {
                 let secs = Date().timeIntervalSince(start)
                 var s = DetectionScore()
                 for im in c { if let tp = t.byImage[im.image] { s = s + scoreAgainstTruth(im.points, tp, radius: 8).0 } }
-                print(String(format: "%-13@ %-14@ %9.3f  %6.3f  %6.3f  %7.3f", name as NSString, set as NSString, s.precision, s.recall, s.f1, secs))
+                print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + set.padding(toLength: 15, withPad: " ", startingAt: 0)
+                      + String(format: "%9.3f  %6.3f  %6.3f  %7.3f", s.precision, s.recall, s.f1, secs))
             }
         }
     }
