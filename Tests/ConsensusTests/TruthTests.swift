@@ -1,25 +1,43 @@
-import XCTest
+import Foundation
+import Testing
 @testable import Consensus
 
-final class TruthTests: XCTestCase {
-    func testTruthFileNamesFollowTheDataSetConvention() {
-        XCTAssertTrue(TruthSet.imageKeys("MAX_C3-ISP_300_1_nspots100_spot_sig1.75_snr10_2.5spot_img.png")
+/// Truth files: naming convention and strict parsing (Swift Testing).
+struct TruthTests {
+    @Test func truthFileNamesFollowTheDataSetConvention() {
+        #expect(TruthSet.imageKeys("MAX_C3-ISP_300_1_nspots100_spot_sig1.75_snr10_2.5spot_img.png")
             .contains(TruthSet.truthKey("MAX_C3-ISP_300_1_nspots100_spot_sig1.75_snr10_2.5_coord_snr_list.csv")))
-        XCTAssertEqual(TruthSet.truthKey("img7_truth.csv"), "img7")
-        XCTAssertTrue(TruthSet.imageKeys("img7.png").contains("img7"))
+        #expect(TruthSet.truthKey("img7_truth.csv") == "img7")
+        #expect(TruthSet.imageKeys("img7.png").contains("img7"))
     }
 
-    func testBadTruthCSVNamesLineAndColumn() throws {
-        let dir = tempDir()
-        let p = dir + "/t.csv"
+    @Test func badTruthCSVNamesLineAndColumn() throws {
+        let p = tempDir() + "/t.csv"
         try "col,row,snr\n1,2,3\n4,oops,6\n".write(toFile: p, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try readTruthCSV(path: p, height: 10)) { e in
-            XCTAssertEqual("\(e)", "t.csv: line 3, field row: not a finite number: \"oops\"")
-        }
+        let e = #expect(throws: InputError.self) { try readTruthCSV(path: p, height: 10) }
+        #expect(e?.description == "t.csv: line 3, field row: not a finite number: \"oops\"")
         try "x,y\n1,2\n".write(toFile: p, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try readTruthCSV(path: p, height: 10)) { e in XCTAssertTrue("\(e)".contains("no 'col' column")) }
+        let e2 = #expect(throws: InputError.self) { try readTruthCSV(path: p, height: 10) }
+        #expect(e2?.description.contains("no 'col' column") == true)
+    }
+
+    @Test(arguments: [(10.0, 8.0), (300.0, 298.0)])
+    func rowsFromTheTopBecomeYFromTheBottom(height: Double, expectedY: Double) throws {
+        let p = tempDir() + "/t.csv"
         try "row,col\n2,1\n".write(toFile: p, atomically: true, encoding: .utf8)
-        let t = try readTruthCSV(path: p, height: 10)
-        XCTAssertEqual(t.xs, [1]); XCTAssertEqual(t.ys, [8])
+        let t = try readTruthCSV(path: p, height: height)
+        #expect(t.xs == [1])
+        #expect(t.ys == [expectedY])
+    }
+
+    @Test func folderTruthReportsImagesWithoutTruth() throws {
+        let dir = tempDir()
+        try "col,row\n1,1\n".write(toFile: dir + "/a.csv", atomically: true, encoding: .utf8)
+        try "col,row\n1,1\n".write(toFile: dir + "/zzz.csv", atomically: true, encoding: .utf8)
+        let rec = { (name: String) in ExportRecord(imageFilename: name, workerID: "W", annotationType: .crosshairs, width: 5, height: 5, rawData: []) }
+        let t = try TruthSet.load(path: dir, export: QuantiusExport(records: [rec("a.png"), rec("b.png")]))
+        #expect(t.byImage.keys.sorted() == ["a.png"])
+        #expect(t.imagesWithoutTruth == ["b.png"])
+        #expect(t.unusedTruthFiles == ["zzz.csv"])
     }
 }
