@@ -1,5 +1,6 @@
 import ArgumentParser
 import Consensus
+import Randomness
 import Foundation
 
 struct Bench: ParsableCommand {
