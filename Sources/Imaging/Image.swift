@@ -145,3 +145,38 @@ public extension Image {
         }
     }
 }
+
+/// Grey values as Doubles (RGB averaged), row-major from the top.
+public extension Image {
+    func greyValues() -> [Double] {
+        if channels == 1 { return samples.map(Double.init) }
+        return (0..<(width * height)).map { i in
+            let r = Double(samples[i * 3]), g = Double(samples[i * 3 + 1]), b = Double(samples[i * 3 + 2])
+            return (r + g + b) / 3
+        }
+    }
+}
+
+/// Separable Gaussian blur of a grey field (edges clamped).
+public func gaussianBlur(_ v: [Double], width: Int, height: Int, sigma: Double) -> [Double] {
+    let reach = max(1, Int((3 * sigma).rounded(.up)))
+    var kernel = (-reach...reach).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
+    let sum = kernel.reduce(0, +)
+    kernel = kernel.map { $0 / sum }
+    var tmp = [Double](repeating: 0, count: v.count), out = tmp
+    for r in 0..<height {
+        for c in 0..<width {
+            var s = 0.0
+            for k in -reach...reach { s += kernel[k + reach] * v[r * width + min(max(c + k, 0), width - 1)] }
+            tmp[r * width + c] = s
+        }
+    }
+    for r in 0..<height {
+        for c in 0..<width {
+            var s = 0.0
+            for k in -reach...reach { s += kernel[k + reach] * tmp[min(max(r + k, 0), height - 1) * width + c] }
+            out[r * width + c] = s
+        }
+    }
+    return out
+}

@@ -6,8 +6,14 @@ public struct TruthPoints: Sendable {
     public var ys: [Double]
     public var snr: [Double]?
     public var source: String
+    /// Rows of kind `pore` or `distractor`: things that look like objects but are not (not scored).
+    public var distractorXs: [Double] = []
+    public var distractorYs: [Double] = []
     public var count: Int { xs.count }
 }
+
+/// Kinds in a truth file's `kind` column that are not objects to find.
+public let distractorKinds: Set<String> = ["pore", "distractor"]
 
 /// Truth for a job: which images have it, and what could not be matched (reported, not dropped).
 public struct TruthSet: Sendable {
@@ -49,7 +55,7 @@ public struct TruthSet: Sendable {
     }
 
     /// `…snr10_2.5_coord_snr_list.csv` → `…snr10_2.5`; `img1_truth.csv` → `img1`; `img1.csv` → `img1`.
-    static func truthKey(_ file: String) -> String {
+    public static func truthKey(_ file: String) -> String {
         var s = String(file.dropLast(4))
         for suffix in ["_coord_snr_list", "_truth"] where s.hasSuffix(suffix) { s = String(s.dropLast(suffix.count)); break }
         return s
@@ -57,7 +63,7 @@ public struct TruthSet: Sendable {
 
     /// Names an image's truth file may carry: its stem, and the stem up to `spot_img`/`_spot_img`
     /// (`…snr10_2.5spot_img.png` → `…snr10_2.5`), as the Quanti.us data sets name them.
-    static func imageKeys(_ image: String) -> [String] {
+    public static func imageKeys(_ image: String) -> [String] {
         var stem = image
         if let dot = stem.lastIndex(of: ".") { stem = String(stem[..<dot]) }
         var keys = [stem]
@@ -82,7 +88,9 @@ public func readTruthCSV(path: String, height: Double) throws -> TruthPoints {
     guard let ci = cols.firstIndex(of: "col") else { throw InputError(file: name, record: 1, field: "col", message: "header has no 'col' column", unit: "line") }
     guard let ri = cols.firstIndex(of: "row") else { throw InputError(file: name, record: 1, field: "row", message: "header has no 'row' column", unit: "line") }
     let si = cols.firstIndex(of: "snr")
+    let ki = cols.firstIndex(of: "kind")
     var xs: [Double] = [], ys: [Double] = [], snr: [Double] = []
+    var dx: [Double] = [], dy: [Double] = []
     for (k, line) in lines.enumerated().dropFirst() {
         let fields = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         func value(_ i: Int, _ field: String) throws -> Double {
@@ -95,8 +103,11 @@ public func readTruthCSV(path: String, height: Double) throws -> TruthPoints {
             return v
         }
         let col = try value(ci, "col"), row = try value(ri, "row")
+        if let ki, ki < fields.count, distractorKinds.contains(fields[ki].lowercased()) {
+            dx.append(col); dy.append(height - row); continue
+        }
         xs.append(col); ys.append(height - row)
         if let si { snr.append(try value(si, "snr")) }
     }
-    return TruthPoints(xs: xs, ys: ys, snr: si == nil ? nil : snr, source: name)
+    return TruthPoints(xs: xs, ys: ys, snr: si == nil ? nil : snr, source: name, distractorXs: dx, distractorYs: dy)
 }

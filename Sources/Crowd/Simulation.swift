@@ -1,0 +1,99 @@
+import Consensus
+import Foundation
+import Randomness
+
+/// A simulated crowd job: the marketplace decides who does which image and when; each worker then
+/// annotates their images in order (so learning follows their own history). The result is a
+/// Quanti.us export, the same schema the real portal writes, and the marketplace's figures.
+public struct CrowdSimulation: Sendable {
+    public var population: Population
+    public var replicates: Int
+    public var pay: Double
+    public var seed: UInt64
+    /// Workers in the pool; by default enough that replicates and participation are not limited by it.
+    public var poolSize: Int?
+
+    public init(population: Population, replicates: Int, pay: Double, seed: UInt64, poolSize: Int? = nil) {
+        self.population = population; self.replicates = replicates; self.pay = pay; self.seed = seed; self.poolSize = poolSize
+    }
+
+    public struct Result: Sendable {
+        public var export: QuantiusExport
+        public var pool: CrowdPool
+        public var assignments: [Assignment]
+        public var declinedArrivals: Int
+        public var hours: Double
+        public var clicks: Int
+        public var annotationsPerHour: Double { hours > 0 ? Double(clicks) / hours : 0 }
+        public var imagesPerWorker: [Int]
+    }
+
+    public func run(_ tasks: [ImageTask]) -> Result {
+        let size = poolSize ?? max(replicates * 3, Int((Double(tasks.count * replicates) / max(1, population.imagesPerWorker)).rounded(.up)) * 4, 20)
+        let pool = CrowdPool(population: population, size: size, seed: seed)
+        let annotator = Annotator(population: population)
+        let objects = tasks.map { Double($0.objectCount) }
+        let effort = objects.map { population.effort(objects: $0, pay: pay) }
+        let schedule = Marketplace(pool: pool, pay: pay).schedule(
+            images: tasks.count, objectsPerImage: objects, replicates: replicates, seed: seed,
+            expectedSeconds: { image, w in
+                let wk = pool.workers[w]
+                let clicks = objects[image] * wk.plateau * effort[image].recall
+                return population.firstClickDelay + clicks * wk.period + 5
+            })
+        // Each worker's assignments in order; workers are simulated in parallel, each with its own
+        // random stream, so the export does not depend on the number of threads.
+        var byWorker = [[Int]](repeating: [], count: pool.workers.count)
+        for (k, a) in schedule.assignments.enumerated() { byWorker[a.worker].append(k) }
+        let active = byWorker.indices.filter { !byWorker[$0].isEmpty }
+        let jobs = byWorker
+        let perWorker: [[(assignment: Int, clicks: [Vertex])]] = active.parallelMap { w in
+            let rng = SeededRandom(seed: SeededRandom.derive(seed, UInt64(w) &+ 1))
+            var index = 0
+            return jobs[w].map { k in
+                let a = schedule.assignments[k]
+                var clicks: [Vertex] = []
+                annotator.annotate(tasks[a.image], worker: pool.workers[w], recallShare: effort[a.image].recall,
+                                   annotationIndex: &index, rng: rng, into: &clicks)
+                return (k, clicks)
+            }
+        }
+        var clicksOf = [[Vertex]](repeating: [], count: schedule.assignments.count)
+        for list in perWorker { for item in list { clicksOf[item.assignment] = item.clicks } }
+        var assignments = schedule.assignments
+        for k in assignments.indices {
+            let last = clicksOf[k].last?.timestamp ?? population.firstClickDelay * 1000
+            assignments[k].submitTime = assignments[k].acceptTime + last / 1000 + 2
+        }
+        // Records ordered by image, then by submission, as a portal export lists them.
+        let order = assignments.indices.sorted {
+            let a = assignments[$0], b = assignments[$1]
+            return a.image != b.image ? a.image < b.image : (a.submitTime != b.submitTime ? a.submitTime < b.submitTime : $0 < $1)
+        }
+        let records = order.map { k -> ExportRecord in
+            let a = assignments[k], task = tasks[a.image]
+            return ExportRecord(imageFilename: task.name, workerID: pool.workers[a.worker].id, annotationType: .crosshairs,
+                                width: task.width, height: task.height, timeWhenCompleted: portalTime(a.submitTime),
+                                rawData: [clicksOf[k]])
+        }
+        let hours = (assignments.map(\.submitTime).max() ?? 0) / 3600
+        var images = [Int](repeating: 0, count: pool.workers.count)
+        for a in assignments { images[a.worker] += 1 }
+        return Result(export: QuantiusExport(records: records), pool: pool, assignments: assignments,
+                      declinedArrivals: schedule.declined, hours: hours, clicks: clicksOf.reduce(0) { $0 + $1.count },
+                      imagesPerWorker: images.filter { $0 > 0 })
+    }
+}
+
+/// Seconds after the job's posting (Monday 5 January 2026, 09:00 UTC) in the portal's format,
+/// `Mon Jan 05 09:00:00 UTC 2026`.
+public func portalTime(_ seconds: Double) -> String {
+    let base = 1_767_603_600 // 2026-01-05T09:00:00Z
+    var t = time_t(base + Int(seconds.rounded(.down)))
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    return "\(days[Int(parts.tm_wday)]) \(months[Int(parts.tm_mon)]) \(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) UTC \(parts.tm_year + 1900)"
+}

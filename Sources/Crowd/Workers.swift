@@ -1,0 +1,54 @@
+import Foundation
+import Randomness
+
+/// One simulated worker: parameters drawn once from the population.
+public struct WorkerAgent: Sendable, Equatable {
+    public var id: String
+    /// Pareto activity weight (x_min = 1): how often this worker shows up and how much they take.
+    public var activity: Double
+    /// Best detection probability (for very visible objects).
+    public var plateau: Double
+    /// Radial pointing RMSE in px.
+    public var rmse: Double
+    /// Median click period in seconds (from Fitts' law and the worker's error).
+    public var period: Double
+    public var careless: Bool
+}
+
+/// The pool of workers a job can draw on.
+public struct CrowdPool: Sendable {
+    public var workers: [WorkerAgent]
+    public var population: Population
+
+    /// Draws `size` workers. Worker ids look like Mechanical Turk's (`A` + 13 characters) and are
+    /// a function of the seed.
+    public init(population p: Population, size: Int, seed: UInt64) {
+        population = p
+        let rng = SeededRandom(seed: SeededRandom.derive(seed, 0xC0FFEE))
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        // Beta parameters from the plateau's mean and SD (method of moments).
+        let m = min(max(p.detectionPlateau, 0.01), 0.99)
+        let v = min(p.detectionPlateauSD * p.detectionPlateauSD, m * (1 - m) * 0.95)
+        let k = v > 0 ? m * (1 - m) / v - 1 : 1e6
+        var out: [WorkerAgent] = []
+        out.reserveCapacity(size)
+        var seen = Set<String>()
+        for _ in 0..<size {
+            var id = ""
+            repeat { id = "A" + String((0..<13).map { _ in alphabet[rng.int(alphabet.count)] }) } while !seen.insert(id).inserted
+            let activity = rng.pareto(a: p.paretoAlpha, b: 1)
+            let careless = rng.uniform() < p.carelessShare
+            var plateau = v > 0 ? rng.beta(m * k, (1 - m) * k) : m
+            // Busier workers choose larger error and so shorter periods (Hughes et al. Fig. 1f).
+            var rmse = p.rmseMedian * exp(p.rmseLogSD * rng.gaussian(sigma: 1)) * pow(activity, p.activityErrorExponent)
+            if careless { plateau *= p.carelessDetectionFactor; rmse *= p.carelessErrorFactor }
+            rmse = min(max(rmse, 0.3), 60)
+            let fitts = p.fittsA + p.fittsB * log2((p.fittsC + rmse) / rmse)
+            let period = max(0.15, fitts * exp(p.periodLogSD * rng.gaussian(sigma: 1)))
+            out.append(WorkerAgent(id: id, activity: activity, plateau: plateau, rmse: rmse, period: period, careless: careless))
+        }
+        workers = out
+    }
+
+    public init(population: Population, workers: [WorkerAgent]) { self.population = population; self.workers = workers }
+}

@@ -1,0 +1,94 @@
+import Consensus
+import Foundation
+import Yams
+
+/// A strict reader for crowdlab's YAML files (populations now, scenarios later): every value is
+/// looked up by a dotted key, unknown keys are refused, and each problem is one line naming the
+/// file, the YAML line and the key.
+public struct YAMLConfig {
+    public let file: String
+    private var values: [String: (node: Node, line: Int)] = [:]
+    private var used = Set<String>()
+
+    public init(text: String, file: String) throws {
+        self.file = file
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw InputError(file: file, message: "not valid YAML: \(String(describing: error).split(separator: "\n").first ?? "")")
+        }
+        guard let root else { throw InputError(file: file, message: "empty YAML document") }
+        try flatten(root, prefix: "")
+    }
+
+    public static func load(path: String) throws -> YAMLConfig {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw InputError(file: (path as NSString).lastPathComponent, message: "cannot read file")
+        }
+        return try YAMLConfig(text: text, file: (path as NSString).lastPathComponent)
+    }
+
+    private mutating func flatten(_ node: Node, prefix: String) throws {
+        guard case .mapping(let m) = node else {
+            throw InputError(file: file, record: node.mark?.line, field: prefix.isEmpty ? nil : prefix,
+                             message: "expected a mapping of keys", unit: "line")
+        }
+        for (k, v) in m {
+            guard let key = k.string else { throw InputError(file: file, record: k.mark?.line, message: "keys must be strings", unit: "line") }
+            let full = prefix.isEmpty ? key : prefix + "." + key
+            if case .mapping = v { try flatten(v, prefix: full) } else { values[full] = (v, v.mark?.line ?? k.mark?.line ?? 0) }
+        }
+    }
+
+    func error(_ key: String, _ message: String) -> InputError {
+        InputError(file: file, record: values[key]?.line, field: key, message: message, unit: "line")
+    }
+
+    public var keys: [String] { values.keys.sorted() }
+
+    /// A number in `range`, or nil when the key is absent.
+    public mutating func double(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
+        guard let v = values[key] else { return nil }
+        used.insert(key)
+        guard case .scalar(let s) = v.node, let d = Double(s.string), d.isFinite else {
+            throw error(key, "expected a number, found \(describe(v.node))")
+        }
+        guard range.contains(d) else { throw error(key, "\(s.string) is outside \(range.lowerBound)…\(range.upperBound)") }
+        return d
+    }
+
+    public mutating func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        guard let v = values[key] else { return nil }
+        used.insert(key)
+        guard case .scalar(let s) = v.node, let d = Int(s.string) else {
+            throw error(key, "expected a whole number, found \(describe(v.node))")
+        }
+        guard range.contains(d) else { throw error(key, "\(d) is outside \(range.lowerBound)…\(range.upperBound)") }
+        return d
+    }
+
+    public mutating func string(_ key: String, oneOf allowed: [String]? = nil) throws -> String? {
+        guard let v = values[key] else { return nil }
+        used.insert(key)
+        guard case .scalar(let s) = v.node else { throw error(key, "expected a text value, found \(describe(v.node))") }
+        if let allowed, !allowed.contains(s.string) {
+            throw error(key, "\"\(s.string)\" is not one of \(allowed.joined(separator: ", "))")
+        }
+        return s.string
+    }
+
+    /// After every known key was read: refuse the rest, naming the first unknown one.
+    public func refuseUnknownKeys() throws {
+        if let k = values.keys.filter({ !used.contains($0) }).min(by: { (values[$0]!.line, $0) < (values[$1]!.line, $1) }) {
+            throw error(k, "unknown key")
+        }
+    }
+
+    private func describe(_ n: Node) -> String {
+        switch n {
+        case .scalar(let s): return "\"\(s.string)\""
+        case .sequence: return "a list"
+        case .mapping: return "a mapping"
+        case .alias: return "an alias"
+        }
+    }
+}
