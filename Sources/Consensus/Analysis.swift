@@ -305,7 +305,7 @@ public enum Analysis {
         var recordOrder = [[(time: Double, record: Int, image: Int)]](repeating: [], count: job.workerIDs.count)
         for (i, r) in export.records.enumerated() where r.annotationType == .crosshairs {
             guard let w = workerIndex[r.workerID], let k = imageIndex[r.imageFilename] else { continue }
-            recordOrder[w].append((r.timeWhenCompleted.map(completionTime) ?? 0, i, k))
+            recordOrder[w].append((r.timeWhenCompleted.map(portalCompletionSeconds) ?? 0, i, k))
         }
         var fpAt: [Int] = [], nAt: [Int] = []
         for w in job.workerIDs.indices {
@@ -369,7 +369,7 @@ public enum Analysis {
 
 /// Seconds of `time_when_completed` ("Thu Jul 19 16:30:29 PDT 2018") for ordering one worker's
 /// submissions; the zone name is ignored (one worker's submissions share it). 0 when unparseable.
-func completionTime(_ s: String) -> Double {
+public func portalCompletionSeconds(_ s: String) -> Double {
     let f = s.split(separator: " ", omittingEmptySubsequences: true)
     guard f.count >= 5 else { return 0 }
     let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -15,6 +15,32 @@ public struct ImageTask: Sendable {
     public var distractorYs: [Double] = []
     public var objectCount: Int { xs.count }
 
+    /// The task as a person sees it: objects closer than `resolution` px (single linkage) look like
+    /// one blob, clicked once at its centre and as visible as its most visible member.
+    public func resolved(at resolution: Double) -> ImageTask {
+        guard resolution > 0, xs.count > 1 else { return self }
+        var parent = Array(0..<xs.count)
+        func find(_ x: Int) -> Int { var x = x; while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }; return x }
+        let grid = GridIndex(xs: xs, ys: ys, cell: resolution)
+        for i in 0..<xs.count {
+            for j in grid.neighbours(of: xs[i], ys[i], within: resolution) where j > i {
+                let a = find(i), b = find(j); if a != b { parent[max(a, b)] = min(a, b) }
+            }
+        }
+        var members: [Int: [Int]] = [:]
+        for i in 0..<xs.count { members[find(i), default: []].append(i) }
+        if members.count == xs.count { return self }
+        var out = self
+        out.xs = []; out.ys = []; out.visibility = []
+        for root in members.keys.sorted() {
+            let m = members[root]!
+            out.xs.append(m.map { xs[$0] }.reduce(0, +) / Double(m.count))
+            out.ys.append(m.map { ys[$0] }.reduce(0, +) / Double(m.count))
+            out.visibility.append(m.map { visibility[$0] }.max()!)
+        }
+        return out
+    }
+
     public init(name: String, width: Int, height: Int, xs: [Double], ys: [Double], visibility: [Double],
                 distractorXs: [Double] = [], distractorYs: [Double] = []) {
         self.name = name; self.width = width; self.height = height; self.xs = xs; self.ys = ys

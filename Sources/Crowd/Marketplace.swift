@@ -56,13 +56,15 @@ public struct Marketplace: Sendable {
             var lo = 0, hi = workers.count - 1
             while lo < hi { let mid = (lo + hi) / 2; if cumulative[mid] < u { lo = mid + 1 } else { hi = mid } }
             let w = lo
-            if busyUntil[w] > clock { continue }
+            // A worker who is still busy comes back when free: skipping them would let quick,
+            // sloppy workers take more images than their activity says.
+            let start = max(clock, busyUntil[w])
             // The HIT's complexity as the worker sees it: the next open image's objects.
             let objects = objectsPerImage[nextImage % images]
             let effort = p.effort(objects: objects, pay: pay)
             if rng.uniform() > effort.acceptance { declined += 1; continue }
             let wanted = max(1, rng.poisson(p.imagesPerWorker * effort.images * workers[w].activity / meanActivity))
-            var t = clock
+            var t = start
             var taken = 0
             // Take open images in posting order that this worker has not done.
             var k = 0

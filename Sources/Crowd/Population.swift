@@ -14,6 +14,12 @@ public struct Population: Sendable, Equatable {
     public var detectionPlateauSD = 0.15
     public var detectionThreshold = 5.0
     public var detectionWidth = 1.6
+    /// Salience an object has beyond the measure (neighbours, background, shape): an offset to its
+    /// visibility, N(0, objectVisibilitySD²), the same for every worker who sees it.
+    public var objectVisibilitySD = 0.0
+    /// Objects closer than this (px) look like one blob and get one click: about the FWHM of the
+    /// point-spread function (2.355 × 1.75 px for the real spot images).
+    public var resolution = 4.0
 
     // False positives per annotation, falling linearly over the first annotations of a job.
     public var falsePositiveFirst = 0.037
@@ -98,6 +104,8 @@ extension Population {
         if let v = try y.double("detection.plateau_sd", in: 0...0.5) { p.detectionPlateauSD = v }
         if let v = try y.double("detection.threshold", in: -1000...1e6) { p.detectionThreshold = v }
         if let v = try y.double("detection.width", in: 1e-3...1e6) { p.detectionWidth = v }
+        if let v = try y.double("detection.object_sd", in: 0...1e6) { p.objectVisibilitySD = v }
+        if let v = try y.double("detection.resolution_px", in: 0...1000) { p.resolution = v }
         if let v = try y.double("false_positives.rate_first", in: 0...0.9) { p.falsePositiveFirst = v }
         if let v = try y.double("false_positives.rate_later", in: 0...0.9) { p.falsePositiveLater = v }
         if let v = try y.int("false_positives.learning_annotations", in: 1...100_000) { p.learningAnnotations = v }
@@ -151,6 +159,8 @@ extension Population {
         s += line("detection.plateau_sd", n(detectionPlateauSD), "spread of that plateau between workers (Beta)")
         s += line("detection.threshold", n(detectionThreshold), "visibility at half the plateau")
         s += line("detection.width", n(detectionWidth), "logistic width of the psychometric curve")
+        s += line("detection.object_sd", n(objectVisibilitySD), "visibility offset SD between objects, shared by all workers")
+        s += line("detection.resolution_px", n(resolution), "objects closer than this look like one and get one click")
         s += "false_positives:  # share of a worker's annotations that match no object\n"
         s += line("false_positives.rate_first", n(falsePositiveFirst), "at the first annotation of a job")
         s += line("false_positives.rate_later", n(falsePositiveLater), "after learning_annotations (linear in between)")

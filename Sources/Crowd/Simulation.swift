@@ -28,7 +28,16 @@ public struct CrowdSimulation: Sendable {
         public var imagesPerWorker: [Int]
     }
 
-    public func run(_ tasks: [ImageTask]) -> Result {
+    public func run(_ inputTasks: [ImageTask]) -> Result {
+        // Each object's salience offset, drawn once per image so every worker sees the same object.
+        var salient = inputTasks.map { $0.resolved(at: population.resolution) }
+        if population.objectVisibilitySD > 0 {
+            for k in salient.indices {
+                let rng = SeededRandom(seed: SeededRandom.derive(seed, 0xB0B0_0000 &+ UInt64(k)))
+                for j in salient[k].visibility.indices { salient[k].visibility[j] += rng.gaussian(sigma: population.objectVisibilitySD) }
+            }
+        }
+        let tasks = salient
         let size = poolSize ?? max(replicates * 3, Int((Double(tasks.count * replicates) / max(1, population.imagesPerWorker)).rounded(.up)) * 4, 20)
         let pool = CrowdPool(population: population, size: size, seed: seed)
         let annotator = Annotator(population: population)
