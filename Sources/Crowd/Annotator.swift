@@ -15,6 +15,18 @@ public struct ImageTask: Sendable {
     public var distractorYs: [Double] = []
     public var objectCount: Int { xs.count }
 
+    /// Objects in the order a person reads the image: bands of 40 px from the top, alternating
+    /// direction. Workers click what they found in this order.
+    public var readingOrder: [Int] {
+        let band = 40.0
+        return xs.indices.sorted { a, b in
+            let ba = Int((Double(height) - ys[a]) / band), bb = Int((Double(height) - ys[b]) / band)
+            if ba != bb { return ba < bb }
+            if xs[a] != xs[b] { return ba % 2 == 0 ? xs[a] < xs[b] : xs[a] > xs[b] }
+            return a < b
+        }
+    }
+
     /// The task as a person sees it: objects closer than `resolution` px (single linkage) look like
     /// one blob, clicked once at its centre and as visible as its most visible member.
     public func resolved(at resolution: Double) -> ImageTask {
@@ -73,17 +85,26 @@ public struct Annotator: Sendable {
     /// advanced. Clicks are whole pixels, as the portal records them; timestamps in ms from the image's start.
     public func annotate(_ task: ImageTask, worker: WorkerAgent, recallShare: Double,
                          annotationIndex: inout Int, rng: SeededRandom, into out: inout [Vertex]) {
-        // Objects this worker will click, in a reading order (bands of 40 px, alternating direction).
+        annotate(task, readingOrder: task.readingOrder, worker: worker, recallShare: recallShare,
+                 annotationIndex: &annotationIndex, rng: rng, into: &out)
+    }
+
+    /// The worker-independent part of detection, `1/(1 + exp(-(v - threshold)/width))`, per object.
+    public func detectability(_ task: ImageTask) -> [Double] {
+        task.visibility.map { 1 / (1 + exp(-($0 - population.detectionThreshold) / population.detectionWidth)) }
+    }
+
+    /// As above, with what is the same for every worker of the task computed once by the caller:
+    /// its reading order and its objects' detectability.
+    public func annotate(_ task: ImageTask, readingOrder: [Int], detectability: [Double]? = nil, worker: WorkerAgent, recallShare: Double,
+                         annotationIndex: inout Int, rng: SeededRandom, into out: inout [Vertex]) {
+        // Objects this worker will click, in reading order.
+        let d = detectability ?? self.detectability(task)
+        let scale = worker.plateau * recallShare
         var chosen: [Int] = []
         chosen.reserveCapacity(task.objectCount)
-        for i in 0..<task.objectCount where rng.uniform() < detection(worker, task.visibility[i]) * recallShare {
+        for i in readingOrder where rng.uniform() < scale * d[i] {
             chosen.append(i)
-        }
-        let band = 40.0
-        chosen.sort { a, b in
-            let ba = Int((Double(task.height) - task.ys[a]) / band), bb = Int((Double(task.height) - task.ys[b]) / band)
-            if ba != bb { return ba < bb }
-            return ba % 2 == 0 ? task.xs[a] < task.xs[b] : task.xs[a] > task.xs[b]
         }
         let sigma = worker.rmse / 2.0.squareRoot()
         var t = population.firstClickDelay * 1000 * exp(0.3 * rng.gaussian(sigma: 1))
@@ -107,8 +128,14 @@ public struct Annotator: Sendable {
             if firstClick { firstClick = false } else {
                 t += worker.period * 1000 * exp(clickPeriodLogSD * rng.gaussian(sigma: 1) - 0.5 * clickPeriodLogSD * clickPeriodLogSD)
             }
-            out.append(Vertex(x: min(max(x.rounded(), 0), maxX), y: min(max(y.rounded(), 0), maxY), timestamp: t.rounded()))
+            out.append(Vertex(x: min(max(roundToPixel(x), 0), maxX), y: min(max(roundToPixel(y), 0), maxY), timestamp: roundToPixel(t)))
             annotationIndex += 1
         }
     }
+}
+
+/// Rounds half away from zero, like `rounded()`, without a call into libm (hot in the click loop).
+@inline(__always) func roundToPixel(_ v: Double) -> Double {
+    guard abs(v) < 1e15 else { return v.rounded() }
+    return Double(Int64(v + (v >= 0 ? 0.5 : -0.5)))
 }

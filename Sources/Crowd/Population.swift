@@ -35,10 +35,10 @@ public struct Population: Sendable, Equatable {
     public var carelessErrorFactor = 2.5
 
     // Pointing: radial RMSE per worker (log-normal), click period from Fitts' law t = a + b·log2((c+s)/s).
-    public var rmseMedian = 2.8
+    public var rmseMedian = 3.0
     public var rmseLogSD = 0.35
     public var fittsA = 0.2
-    public var fittsB = 0.35
+    public var fittsB = 0.56
     public var fittsC = 25.0
     public var periodLogSD = 0.35
     /// Seconds before the first click of an image.
@@ -64,7 +64,7 @@ public struct Population: Sendable, Equatable {
     /// Pareto shape of worker activity; 1.16 gives the 80/20 law.
     public var paretoAlpha = 1.16
     /// Workers arriving at the HIT list per hour at the reference pay.
-    public var arrivalsPerHour = 40.0
+    public var arrivalsPerHour = 120.0
     /// Arrivals grow as (pay / reference)^arrivalElasticity.
     public var arrivalElasticity = 1.0
 
@@ -80,6 +80,45 @@ public struct Population: Sendable, Equatable {
         let r = t / objects
         return (pow(r, recallExponent), pow(r, imagesExponent), pow(r, acceptanceExponent))
     }
+}
+
+extension Population {
+    /// Where each built-in value comes from; written as comments into `Scenarios/populations/paper.yaml`.
+    public static let paperSources: [String: String] = [
+        "detection.measure": "the paper's SNR-graded spot images",
+        "detection.plateau": "spot data: high-SNR spots found by 0.62-0.72 of workers per image",
+        "detection.plateau_sd": "spread of worker detection in the spot data",
+        "detection.threshold": "spot data: detection halves near SNR 5",
+        "detection.width": "spot data: detection rises from 0.2 at SNR < 5 to 0.6 at SNR 10",
+        "detection.object_sd": "none: nominal SNR only (calibrate on images to measure it)",
+        "detection.resolution_px": "FWHM of a sigma 1.75 px spot",
+        "false_positives.rate_first": "Hughes et al. 2018 Fig. 1d: 3.7 % at the first annotations",
+        "false_positives.rate_later": "Fig. 1d: 1.3 % after 50 annotations",
+        "false_positives.learning_annotations": "Fig. 1d: linear fall over the first 50",
+        "false_positives.distractor_confusion": "transwell pores are the commonest false clicks (Fig. 1b-c)",
+        "careless.share": "rare poor workers the consensus dilutes (Fig. S1)",
+        "careless.detection_factor": "spot data: careless workers click a few spots",
+        "careless.false_positive_rate": "spot data: their clicks are mostly false",
+        "careless.error_factor": "spot data: their errors are 2-3x the median",
+        "pointing.rmse_median_px": "Fig. 1e: about 3 px RMSE",
+        "pointing.rmse_log_sd": "Fig. 1e-f: all workers under 13 px",
+        "pointing.fitts_a_s": "Fig. 1e: Fitts' law fit",
+        "pointing.fitts_b_s": "Fig. 1e: median about 2 s per click at 3 px",
+        "pointing.fitts_c_px": "typical distance between successive clicks",
+        "pointing.period_log_sd": "Fig. 1e scatter about the fit",
+        "pointing.first_click_s": "spot data: first clicks about 3 s into an image",
+        "pointing.activity_error_exponent": "Fig. 1f: busier workers choose shorter periods, larger error",
+        "effort.tolerated_annotations": "Fig. S3: about 60 annotations per image tolerated at 2 cents",
+        "effort.reference_pay_usd": "Fig. S3: 2 cents per image",
+        "effort.pay_elasticity": "Fig. S3: higher pay broadly reverses the losses",
+        "effort.recall_exponent": "Fig. S3: recall from above 0.8 to about 0.6 beyond 110 objects",
+        "effort.images_per_worker": "Fig. S3: 15 images attempted per worker below the threshold",
+        "effort.images_exponent": "Fig. S3: 8 images per worker above it",
+        "effort.acceptance_exponent": "Fig. S3: collection rate falls from 25,000 to 3,000 per hour",
+        "participation.pareto_alpha": "Fig. S2: about 20 % of workers do 80 % of the images",
+        "marketplace.arrivals_per_hour": "order of magnitude of the paper's collection rates (refined with the lab's paper scenarios)",
+        "marketplace.arrival_elasticity": "Fig. S3: pay brings workers",
+    ]
 }
 
 // MARK: - YAML

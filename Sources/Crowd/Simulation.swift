@@ -30,7 +30,8 @@ public struct CrowdSimulation: Sendable {
 
     public func run(_ inputTasks: [ImageTask]) -> Result {
         // Each object's salience offset, drawn once per image so every worker sees the same object.
-        var salient = inputTasks.map { $0.resolved(at: population.resolution) }
+        let resolution = population.resolution
+        var salient = inputTasks.parallelMap { $0.resolved(at: resolution) }
         if population.objectVisibilitySD > 0 {
             for k in salient.indices {
                 let rng = SeededRandom(seed: SeededRandom.derive(seed, 0xB0B0_0000 &+ UInt64(k)))
@@ -38,6 +39,9 @@ public struct CrowdSimulation: Sendable {
             }
         }
         let tasks = salient
+        let readingOrders: [[Int]] = tasks.parallelMap { $0.readingOrder }
+        let annotatorForTasks = Annotator(population: population)
+        let detectabilities: [[Double]] = tasks.parallelMap { annotatorForTasks.detectability($0) }
         let size = poolSize ?? max(replicates * 3, Int((Double(tasks.count * replicates) / max(1, population.imagesPerWorker)).rounded(.up)) * 4, 20)
         let pool = CrowdPool(population: population, size: size, seed: seed)
         let annotator = Annotator(population: population)
@@ -54,37 +58,37 @@ public struct CrowdSimulation: Sendable {
         // random stream, so the export does not depend on the number of threads.
         var byWorker = [[Int]](repeating: [], count: pool.workers.count)
         for (k, a) in schedule.assignments.enumerated() { byWorker[a.worker].append(k) }
+        // Busiest workers first, so the parallel loop ends balanced (a few workers do most images).
         let active = byWorker.indices.filter { !byWorker[$0].isEmpty }
+            .sorted { byWorker[$0].count != byWorker[$1].count ? byWorker[$0].count > byWorker[$1].count : $0 < $1 }
         let jobs = byWorker
-        let perWorker: [[(assignment: Int, clicks: [Vertex])]] = active.parallelMap { w in
+        let firstDelay = population.firstClickDelay
+        let perWorker: [[(assignment: Int, clicks: [Vertex], submit: Double)]] = active.parallelMap { w in
             let rng = SeededRandom(seed: SeededRandom.derive(seed, UInt64(w) &+ 1))
             var index = 0
             return jobs[w].map { k in
                 let a = schedule.assignments[k]
                 var clicks: [Vertex] = []
-                annotator.annotate(tasks[a.image], worker: pool.workers[w], recallShare: effort[a.image].recall,
-                                   annotationIndex: &index, rng: rng, into: &clicks)
-                return (k, clicks)
+                annotator.annotate(tasks[a.image], readingOrder: readingOrders[a.image], detectability: detectabilities[a.image], worker: pool.workers[w],
+                                   recallShare: effort[a.image].recall, annotationIndex: &index, rng: rng, into: &clicks)
+                let submit = a.acceptTime + (clicks.last?.timestamp ?? firstDelay * 1000) / 1000 + 2
+                return (k, clicks, submit)
             }
         }
         var clicksOf = [[Vertex]](repeating: [], count: schedule.assignments.count)
-        for list in perWorker { for item in list { clicksOf[item.assignment] = item.clicks } }
         var assignments = schedule.assignments
-        for k in assignments.indices {
-            let last = clicksOf[k].last?.timestamp ?? population.firstClickDelay * 1000
-            assignments[k].submitTime = assignments[k].acceptTime + last / 1000 + 2
+        for list in perWorker {
+            for item in list {
+                clicksOf[item.assignment] = item.clicks
+                assignments[item.assignment].submitTime = item.submit
+            }
         }
         // Records ordered by image, then by submission, as a portal export lists them.
         let order = assignments.indices.sorted {
             let a = assignments[$0], b = assignments[$1]
             return a.image != b.image ? a.image < b.image : (a.submitTime != b.submitTime ? a.submitTime < b.submitTime : $0 < $1)
         }
-        let records = order.map { k -> ExportRecord in
-            let a = assignments[k], task = tasks[a.image]
-            return ExportRecord(imageFilename: task.name, workerID: pool.workers[a.worker].id, annotationType: .crosshairs,
-                                width: task.width, height: task.height, timeWhenCompleted: portalTime(a.submitTime),
-                                rawData: [clicksOf[k]])
-        }
+        let records = order.map { k in record(tasks[assignments[k].image], pool.workers[assignments[k].worker], assignments[k].submitTime, clicksOf[k]) }
         let hours = (assignments.map(\.submitTime).max() ?? 0) / 3600
         var images = [Int](repeating: 0, count: pool.workers.count)
         for a in assignments { images[a.worker] += 1 }
@@ -92,6 +96,12 @@ public struct CrowdSimulation: Sendable {
                       declinedArrivals: schedule.declined, hours: hours, clicks: clicksOf.reduce(0) { $0 + $1.count },
                       imagesPerWorker: images.filter { $0 > 0 })
     }
+}
+
+/// One submission as the portal exports it.
+func record(_ task: ImageTask, _ worker: WorkerAgent, _ submit: Double, _ clicks: [Vertex]) -> ExportRecord {
+    ExportRecord(imageFilename: task.name, workerID: worker.id, annotationType: .crosshairs, width: task.width,
+                 height: task.height, timeWhenCompleted: portalTime(submit), rawData: [clicks])
 }
 
 /// Seconds after the job's posting (Monday 5 January 2026, 09:00 UTC) in the portal's format,

@@ -44,26 +44,33 @@ public enum TaskLoader {
 
     /// Loads tasks; `measure` decides what visibility is (nominal SNR or contrast measured in the image).
     public static func tasks(_ sources: [Source], size: (Int, Int)?, measure: Population.VisibilityMeasure) throws -> [ImageTask] {
-        try sources.map { s in
-            var picture: Image? = nil
-            if let p = s.imagePath { picture = try PNG.read(path: p) }
-            let w = picture?.width ?? size?.0 ?? 300, h = picture?.height ?? size?.1 ?? 300
-            let t = try readTruthCSV(path: s.truthFile, height: Double(h))
-            let vis: [Double]
-            switch measure {
-            case .snr:
-                guard let snr = t.snr else {
-                    throw InputError(file: t.source, field: "snr", message: "the population measures detection by SNR, but this truth file has no snr column (use a contrast population with --image/--images)", unit: "line")
-                }
-                vis = snr
-            case .contrast:
-                guard let picture else {
-                    throw InputError(file: t.source, message: "the population measures detection by image contrast: pass the image (--image or --images)")
-                }
-                vis = Visibility.contrast(image: picture, xs: t.xs, ys: t.ys)
-            }
-            return ImageTask(name: s.imageName, width: w, height: h, xs: t.xs, ys: t.ys, visibility: vis,
-                             distractorXs: t.distractorXs, distractorYs: t.distractorYs)
+        // Files are read in parallel; the first error in file order is the one reported.
+        let sz = size.map { [$0.0, $0.1] }
+        let results: [Result<ImageTask, Error>] = sources.parallelMap { s in
+            Result { try task(s, size: sz.map { ($0[0], $0[1]) }, measure: measure) }
         }
+        return try results.map { try $0.get() }
+    }
+
+    static func task(_ s: Source, size: (Int, Int)?, measure: Population.VisibilityMeasure) throws -> ImageTask {
+        var picture: Image? = nil
+        if let p = s.imagePath { picture = try PNG.read(path: p) }
+        let w = picture?.width ?? size?.0 ?? 300, h = picture?.height ?? size?.1 ?? 300
+        let t = try readTruthCSV(path: s.truthFile, height: Double(h))
+        let vis: [Double]
+        switch measure {
+        case .snr:
+            guard let snr = t.snr else {
+                throw InputError(file: t.source, field: "snr", message: "the population measures detection by SNR, but this truth file has no snr column (use a contrast population with --image/--images)", unit: "line")
+            }
+            vis = snr
+        case .contrast:
+            guard let picture else {
+                throw InputError(file: t.source, message: "the population measures detection by image contrast: pass the image (--image or --images)")
+            }
+            vis = Visibility.contrast(image: picture, xs: t.xs, ys: t.ys)
+        }
+        return ImageTask(name: s.imageName, width: w, height: h, xs: t.xs, ys: t.ys, visibility: vis,
+                         distractorXs: t.distractorXs, distractorYs: t.distractorYs)
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks, each against a peer measured in the same run.",
-        subcommands: [BenchAnalyze.self, BenchMethods.self])
+        subcommands: [BenchAnalyze.self, BenchMethods.self, BenchSimulate.self, BenchPhantoms.self])
 }
 
 /// `crowdlab bench analyze`: a large export built by resampling the real crowds shipped in Data/,
@@ -54,6 +54,8 @@ struct BenchAnalyze: ParsableCommand {
         let resolved = (try? FileManager.default.destinationOfSymbolicLink(atPath: exe)) ?? exe
         var runs: [ProcessMeasure] = []
         for _ in 0..<3 {
+            try? FileManager.default.removeItem(atPath: (work as NSString).appendingPathComponent("analyze"))
+            sync()
             let m = try measureProcess(resolved, ["analyze", path, "--out", (work as NSString).appendingPathComponent("analyze")],
                                        capture: 2, environment: ["CROWDLAB_PROFILE=1"])
             guard m.status == 0 else { throw CLIError("bench: crowdlab analyze failed with status \(m.status)") }

@@ -35,16 +35,25 @@ struct Simulate: ParsableCommand {
     func run() throws {
         guard replicates >= 1 && replicates <= 1000 else { throw CLIError("--replicates: must be 1…1000") }
         guard pay > 0 && pay.isFinite && pay <= 100 else { throw CLIError("--pay: must be in (0, 100] USD per image") }
+        var clock = Date()
+        var phases: [(String, Double)] = []
+        func lap(_ name: String) { phases.append((name, Date().timeIntervalSince(clock))); clock = Date() }
         let pop = try population.map { try Population.load(path: $0) } ?? Population()
         let dims = try size.map(parseSize)
         let sources = try TaskLoader.sources(truth: truth, image: image, imagesDir: images)
         let tasks = try TaskLoader.tasks(sources, size: dims, measure: pop.measure)
+        lap("load")
         let progress = Progress(stages: 2)
         progress.stage("simulating \(replicates) workers on each of \(tasks.count) image(s)")
         let result = CrowdSimulation(population: pop, replicates: replicates, pay: pay, seed: seed).run(tasks)
+        lap("simulate")
         progress.stage("writing \(out)")
         try ExportWriter.write(result.export, to: out)
+        lap("encode and write")
         progress.done()
+        if ProcessInfo.processInfo.environment["CROWDLAB_PROFILE"] != nil {
+            FileHandle.standardError.write(Data(("profile (s): " + phases.map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", ") + "\n").utf8))
+        }
         print("\(result.export.records.count) submissions, \(result.clicks) clicks by \(result.imagesPerWorker.count) workers on \(tasks.count) image(s)")
         print(String(format: "marketplace: %.2f h to collect, %.0f annotations/h, %d arrivals declined the HIT", result.hours, result.annotationsPerHour, result.declinedArrivals))
         print("wrote \(out)")

@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
 
-/// Runs the built `crowdlab` binary as a user would, checking outputs, exit codes and error lines.
-final class CLITests: XCTestCase {
+/// Runs the built `crowdlab` binary as a user would.
+struct CLIRunner {
     static let root: String = {
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<3 { url.deleteLastPathComponent() }
@@ -35,6 +35,14 @@ final class CLITests: XCTestCase {
         try! FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
         return p
     }
+}
+
+/// analyze: outputs, exit codes and error lines.
+final class CLITests: XCTestCase {
+    static let root = CLIRunner.root
+    let runner = CLIRunner()
+    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) { try runner.run(args) }
+    func temp() -> String { runner.temp() }
 
     func testAnalyzeWritesTheContractFiles() throws {
         let out = temp() + "/cells"

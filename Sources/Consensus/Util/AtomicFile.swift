@@ -19,6 +19,50 @@ public enum AtomicFile {
         }
     }
 
+    /// Writes byte chunks in order to a temporary file, then renames it over `path`. The file is
+    /// sized first and written in as many contiguous parts as there are cores, in parallel
+    /// (`pwritev` at each part's offset), so the kernel's copying is shared out too.
+    public static func write(chunks: [[UInt8]], to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+        var offsets = [Int](repeating: 0, count: chunks.count + 1)
+        for (i, c) in chunks.enumerated() { offsets[i + 1] = offsets[i] + c.count }
+        let total = offsets.last!
+        var ok = ftruncate(fd, off_t(total)) == 0
+        if ok && total > 0 {
+            let parts = max(1, min(Parallelism.maxThreads == 0 ? ProcessInfo.processInfo.activeProcessorCount : Parallelism.maxThreads, chunks.count))
+            // Part boundaries at chunk edges, near equal bytes.
+            var bounds = [0]
+            var k = 0
+            for p in 1..<parts {
+                let target = total * p / parts
+                while k < chunks.count && offsets[k] < target { k += 1 }
+                bounds.append(max(bounds.last!, k))
+            }
+            bounds.append(chunks.count)
+            let partBounds = bounds, chunkOffsets = offsets
+            let results: [Bool] = Array(0..<parts).parallelMap { p in
+                var i = partBounds[p]
+                while i < partBounds[p + 1] {
+                    let end = min(i + 512, partBounds[p + 1])
+                    if !writeAll(fd, Array(chunks[i..<end]), at: chunkOffsets[i]) { return false }
+                    i = end
+                }
+                return true
+            }
+            ok = results.allSatisfy { $0 }
+        }
+        if close(fd) != 0 { ok = false }
+        guard ok, rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+
     public static func write(_ text: String, to path: String) throws {
         try write(Data(text.utf8), to: path)
     }
@@ -73,4 +117,90 @@ public final class OutputStage {
     }
 
     deinit { if !committed { try? FileManager.default.removeItem(atPath: staging) } }
+}
+
+/// Calls `body` with iovecs pointing at the chunks' storage (valid only inside `body`).
+func withIOVecs<R>(_ chunks: [[UInt8]], _ body: ([iovec]) -> R) -> R {
+    func go(_ k: Int, _ acc: [iovec]) -> R {
+        if k == chunks.count { return body(acc) }
+        return chunks[k].withUnsafeBufferPointer { b in
+            go(k + 1, acc + [iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count)])
+        }
+    }
+    return go(0, [])
+}
+
+/// Writes a file from byte chunks on a background thread while the caller produces the next ones
+/// (encoding and the kernel's copying overlap), then renames the temporary file into place.
+public final class StreamingWriter: @unchecked Sendable {
+    let path: String, tmp: String
+    let fd: Int32
+    let queue = DispatchQueue(label: "crowdlab.writer")
+    var failed = false
+
+    public init(path: String) throws {
+        self.path = path
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
+    }
+
+    /// Queues chunks for writing (gather writes of up to 512 chunks, no copy into one buffer).
+    public func append(_ chunks: [[UInt8]]) {
+        queue.async { [self] in
+            var i = 0
+            while !failed && i < chunks.count {
+                let batch = Array(chunks[i..<min(i + 512, chunks.count)])
+                let total = batch.reduce(0) { $0 + $1.count }
+                var written = 0
+                let ok = withIOVecs(batch) { iov -> Bool in
+                    while written < total {
+                        var skip = written, first = 0
+                        var local = iov
+                        while first < local.count && skip >= local[first].iov_len { skip -= local[first].iov_len; first += 1 }
+                        if first < local.count { local[first].iov_base = local[first].iov_base.map { $0 + skip }; local[first].iov_len -= skip }
+                        let n = local[first...].withUnsafeBufferPointer { writev(fd, $0.baseAddress, Int32($0.count)) }
+                        if n <= 0 { return false }
+                        written += n
+                    }
+                    return true
+                }
+                if !ok { failed = true }
+                i += 512
+            }
+        }
+    }
+
+    /// Waits for the queued writes, closes and renames; on any failure removes the temporary file.
+    public func finish() throws {
+        queue.sync {}
+        let closed = close(fd) == 0
+        guard !failed, closed, rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+
+    deinit { }
+}
+
+/// Writes the chunks contiguously at `offset` with gather writes, retrying partial writes.
+func writeAll(_ fd: Int32, _ chunks: [[UInt8]], at offset: Int) -> Bool {
+    let total = chunks.reduce(0) { $0 + $1.count }
+    var written = 0
+    return withIOVecs(chunks) { iov -> Bool in
+        while written < total {
+            var skip = written, first = 0
+            var local = iov
+            while first < local.count && skip >= local[first].iov_len { skip -= local[first].iov_len; first += 1 }
+            if first < local.count { local[first].iov_base = local[first].iov_base.map { $0 + skip }; local[first].iov_len -= skip }
+            let n = local[first...].withUnsafeBufferPointer { pwritev(fd, $0.baseAddress, Int32($0.count), off_t(offset + written)) }
+            if n <= 0 { return false }
+            written += n
+        }
+        return true
+    }
 }

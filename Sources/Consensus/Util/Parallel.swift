@@ -1,10 +1,16 @@
 import Foundation
 
+/// How many threads parallel work may use: 0 means all cores. Benchmarks set 1 to measure one core;
+/// results never depend on it.
+public enum Parallelism {
+    nonisolated(unsafe) public static var maxThreads = 0
+}
+
 extension Array where Element: Sendable {
     /// Maps on all cores; each result lands at its own index, so the output is the same
     /// whatever the number of threads.
     public func parallelMap<T: Sendable>(_ transform: @Sendable (Element) -> T) -> [T] {
-        if count < 2 { return map(transform) }
+        if count < 2 || Parallelism.maxThreads == 1 { return map(transform) }
         let box = ResultBox<T>(count: count)
         let input = self
         DispatchQueue.concurrentPerform(iterations: count) { i in

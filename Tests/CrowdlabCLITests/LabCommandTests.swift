@@ -1,0 +1,78 @@
+import Foundation
+import XCTest
+
+/// generate, simulate, calibrate and population as a user runs them.
+final class LabCommandTests: XCTestCase {
+    let cli = CLIRunner()
+
+    func testGenerateSimulateAnalyzeEndToEnd() throws {
+        let dir = cli.temp()
+        var r = try cli.run(["generate", "spots", "--count", "3", "--seed", "4", "--out", dir + "/spots"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/spots").sorted()
+        XCTAssertEqual(files, ["spots_0000.png", "spots_0000_truth.csv", "spots_0001.png", "spots_0001_truth.csv", "spots_0002.png", "spots_0002_truth.csv"])
+        r = try cli.run(["simulate", "--truth", dir + "/spots", "--images", dir + "/spots", "--replicates", "8", "--seed", "2", "--out", dir + "/export.json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let first = try Data(contentsOf: URL(fileURLWithPath: dir + "/export.json"))
+        r = try cli.run(["simulate", "--truth", dir + "/spots", "--images", dir + "/spots", "--replicates", "8", "--seed", "2", "--out", dir + "/again.json"])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/again.json")), first, "same seed, same bytes")
+        r = try cli.run(["analyze", dir + "/export.json", "--truth", dir + "/spots", "--out", dir + "/an"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/an/metrics.json"))) as! [String: Any]
+        let overall = m["overall"] as! [String: Any]
+        XCTAssertGreaterThan(overall["recall"] as! Double, 0.5)
+        XCTAssertGreaterThan(overall["precision"] as! Double, 0.9)
+    }
+
+    func assertOneLineError(_ args: [String], contains: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try cli.run(args)
+        XCTAssertNotEqual(r.status, 0, file: file, line: line)
+        let lines = r.err.split(separator: "\n").filter { !$0.isEmpty }
+        XCTAssertEqual(lines.count, 1, r.err, file: file, line: line)
+        XCTAssertTrue(r.err.contains(contains), "\(r.err) lacks \(contains)", file: file, line: line)
+    }
+
+    func testBadSceneOptionsNameTheOption() throws {
+        let out = cli.temp() + "/never"
+        try assertOneLineError(["generate", "spots", "--snr", "5-x", "--out", out], contains: "--snr")
+        try assertOneLineError(["generate", "spots", "--spots", "90-10", "--out", out], contains: "--spots")
+        try assertOneLineError(["generate", "spots", "--background", "stars", "--out", out], contains: "--background")
+        try assertOneLineError(["generate", "comets", "--out", out], contains: "unknown scene \"comets\"")
+        try assertOneLineError(["generate", "spots", "--bit-depth", "12", "--out", out], contains: "--bit-depth")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+    }
+
+    func testBadPopulationNamesTheYAMLLine() throws {
+        let dir = cli.temp()
+        try "detection:\n  plateau: 0.7\npointing:\n  rmse_median_px: -3\n".write(toFile: dir + "/pop.yaml", atomically: true, encoding: .utf8)
+        try "col,row,snr\n10,10,8\n".write(toFile: dir + "/t.csv", atomically: true, encoding: .utf8)
+        try assertOneLineError(["simulate", "--truth", dir + "/t.csv", "--replicates", "3", "--population", dir + "/pop.yaml", "--out", dir + "/e.json"],
+                               contains: "pop.yaml: line 4, field pointing.rmse_median_px: -3 is outside")
+        try "detection:\n  plateu: 0.7\n".write(toFile: dir + "/pop.yaml", atomically: true, encoding: .utf8)
+        try assertOneLineError(["simulate", "--truth", dir + "/t.csv", "--replicates", "3", "--population", dir + "/pop.yaml", "--out", dir + "/e.json"],
+                               contains: "pop.yaml: line 2, field detection.plateu: unknown key")
+        try assertOneLineError(["simulate", "--truth", dir + "/t.csv", "--replicates", "0", "--out", dir + "/e.json"], contains: "--replicates")
+        try assertOneLineError(["simulate", "--truth", dir + "/t.csv", "--replicates", "3", "--size", "300by300", "--out", dir + "/e.json"], contains: "--size")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/e.json"))
+    }
+
+    func testShippedPaperPopulationIsTheBuiltInOne() throws {
+        let r = try cli.run(["population"])
+        XCTAssertEqual(r.status, 0)
+        let shipped = try String(contentsOfFile: CLIRunner.root + "/Scenarios/populations/paper.yaml", encoding: .utf8)
+        XCTAssertEqual(r.out, shipped, "Scenarios/populations/paper.yaml is what `crowdlab population` prints")
+    }
+
+    func testCalibrateWritesAReadablePopulation() throws {
+        let dir = cli.temp()
+        let data = CLIRunner.root + "/Data/quanti-us/synth-cells"
+        let r = try cli.run(["calibrate", data + "/export.json", "--truth", data, "--out", dir + "/cells.yaml"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let text = try String(contentsOfFile: dir + "/cells.yaml", encoding: .utf8)
+        XCTAssertTrue(text.contains("measure: snr"))
+        XCTAssertTrue(text.contains("fitted ±"))
+        try "col,row,snr\n10,10,8\n".write(toFile: dir + "/t.csv", atomically: true, encoding: .utf8)
+        let s = try cli.run(["simulate", "--truth", dir + "/t.csv", "--replicates", "3", "--population", dir + "/cells.yaml", "--out", dir + "/e.json"])
+        XCTAssertEqual(s.status, 0, s.err)
+    }
+}
