@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Reports", targets: ["Reports"]),
         .library(name: "Phantoms", targets: ["Phantoms"]),
         .library(name: "Crowd", targets: ["Crowd"]),
+        .library(name: "Lab", targets: ["Lab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,8 +28,9 @@ let package = Package(
         .target(name: "Phantoms", dependencies: ["Imaging", "Randomness"]),
         .target(name: "Crowd", dependencies: ["Consensus", "Imaging", "Randomness", "CGSL", "Yams"]),
         .target(name: "Reports", dependencies: ["Consensus", "Imaging"]),
+        .target(name: "Lab", dependencies: ["Consensus", "Crowd", "Phantoms", "Imaging", "Reports", "Randomness", "Yams"]),
         .executableTarget(name: "crowdlab", dependencies: [
-            "Consensus", "Imaging", "Reports", "Phantoms", "Crowd", "Randomness",
+            "Consensus", "Imaging", "Reports", "Phantoms", "Crowd", "Randomness", "Lab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus"]),
@@ -36,5 +38,6 @@ let package = Package(
         .testTarget(name: "PhantomsTests", dependencies: ["Phantoms", "Imaging"]),
         .testTarget(name: "CrowdTests", dependencies: ["Crowd", "Consensus", "Phantoms", "Imaging"]),
         .testTarget(name: "CrowdlabCLITests", dependencies: ["crowdlab"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Crowd", "Consensus"]),
     ]
 )

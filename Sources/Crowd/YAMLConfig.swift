@@ -39,11 +39,26 @@ public struct YAMLConfig {
         }
     }
 
-    func error(_ key: String, _ message: String) -> InputError {
-        InputError(file: file, record: values[key]?.line, field: key, message: message, unit: "line")
+    public func error(_ key: String, _ message: String) -> InputError {
+        let line = values[key]?.line ?? 0
+        // Values given with --set have no line in the file.
+        return InputError(file: line == 0 ? "--set" : file, record: line == 0 ? nil : line, field: key, message: message, unit: "line")
     }
 
     public var keys: [String] { values.keys.sorted() }
+
+    /// Replaces (or adds) a value as `--set key=value` does; the value is read as YAML, so types are
+    /// checked by the same reader. `known` lists the keys a file may hold.
+    public mutating func set(_ key: String, _ value: String, known: Set<String>) throws {
+        guard known.contains(key) else {
+            throw InputError(file: "--set", field: key, message: "unknown key (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        let node = (try? Yams.compose(yaml: value)) ?? nil
+        values[key] = (node ?? Node(value), 0)
+    }
+
+    /// Whether the file (or a --set) gave this key.
+    public func has(_ key: String) -> Bool { values[key] != nil }
 
     /// A number in `range`, or nil when the key is absent.
     public mutating func double(_ key: String, in range: ClosedRange<Double>) throws -> Double? {

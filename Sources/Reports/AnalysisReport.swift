@@ -3,8 +3,10 @@ import Foundation
 
 /// The page `crowdlab analyze` writes beside its CSV and JSON files.
 public enum AnalysisReport {
-    public static func html(_ r: AnalysisResult, exportName: String, overlays: [(image: String, file: String)]) -> String {
+    public static func html(_ r: AnalysisResult, exportName: String, overlays: [(image: String, file: String)],
+                            preface: [(String, String)] = []) -> String {
         var page = HTMLPage(title: "Crowd consensus: \(exportName)")
+        if !preface.isEmpty { page.table(["", ""], preface.map { [$0.0, $0.1] }) }
         let c = r.crowd
         page.paragraph("\(c.records) submissions (\(c.emptyRecords) empty) by \(c.workers) workers on \(c.images) images, \(c.clicks) clicks. Method: \(r.method); match radius \(fmt(r.matchRadius, 1)) px.")
         if r.skippedShapeRecords > 0 {

@@ -7,7 +7,7 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 /// Stage-by-stage progress on a terminal's standard error; silent when stderr is not a terminal.
-final class Progress {
+final class Progress: @unchecked Sendable {
     let enabled = isatty(STDERR_FILENO) != 0
     let stages: Int
     var current = 0
@@ -20,9 +20,12 @@ final class Progress {
         FileHandle.standardError.write(Data("\r\u{1B}[K[\(current)/\(stages)] \(what)…".utf8))
     }
 
-    /// A counter within a stage: `done` of `total`.
+    private let lock = NSLock()
+
+    /// A counter within a stage: `done` of `total` (safe to call from worker threads).
     func tick(_ done: Int, _ total: Int, _ what: String) {
         guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
         FileHandle.standardError.write(Data("\r\u{1B}[K[\(current)/\(stages)] \(what) \(done)/\(total)".utf8))
     }
 

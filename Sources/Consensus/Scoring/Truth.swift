@@ -10,6 +10,11 @@ public struct TruthPoints: Sendable {
     public var distractorXs: [Double] = []
     public var distractorYs: [Double] = []
     public var count: Int { xs.count }
+
+    public init(xs: [Double], ys: [Double], snr: [Double]?, source: String, distractorXs: [Double] = [], distractorYs: [Double] = []) {
+        self.xs = xs; self.ys = ys; self.snr = snr; self.source = source
+        self.distractorXs = distractorXs; self.distractorYs = distractorYs
+    }
 }
 
 /// Kinds in a truth file's `kind` column that are not objects to find.
@@ -20,6 +25,10 @@ public struct TruthSet: Sendable {
     public var byImage: [String: TruthPoints]
     public var imagesWithoutTruth: [String]
     public var unusedTruthFiles: [String]
+
+    public init(byImage: [String: TruthPoints], imagesWithoutTruth: [String] = [], unusedTruthFiles: [String] = []) {
+        self.byImage = byImage; self.imagesWithoutTruth = imagesWithoutTruth; self.unusedTruthFiles = unusedTruthFiles
+    }
 
     /// Loads `--truth PATH`: one CSV (`col,row[,snr]`, image coordinates) for a one-image export, or a
     /// folder of CSVs matched to images by name. Row is counted from the top in the truth files and

@@ -1,0 +1,119 @@
+import Consensus
+import Crowd
+import Foundation
+import Imaging
+import Phantoms
+import Randomness
+import Reports
+
+/// One scenario end to end: render the phantoms, let the simulated crowd annotate them, analyse
+/// the export with the same code as a real one, and price the job.
+public struct LabRun: Sendable {
+    public struct Outcome: Sendable {
+        public var scenario: Scenario
+        public var phantoms: [Phantom]
+        public var imageNames: [String]
+        public var simulation: CrowdSimulation.Result
+        public var analysis: AnalysisResult
+        public var truth: TruthSet
+        public var cost: (rewards: Double, fees: Double, total: Double)
+    }
+
+    public static func run(_ s: Scenario, keepPhantoms: Bool = true) throws -> Outcome {
+        let scene = s.scene
+        let phantoms: [Phantom] = Array(0..<s.images).parallelMap { i in scene.render(seed: SeededRandom.derive(s.seed, UInt64(i))) }
+        let names = (0..<s.images).map { String(format: "%@_%04d.png", s.sceneKind.rawValue, $0) }
+        // What workers see, in click coordinates (y from the bottom).
+        let tasks: [ImageTask] = Array(0..<s.images).parallelMap { i in
+            let p = phantoms[i], h = Double(p.image.height)
+            let objects = p.truth.filter { !distractorKinds.contains($0.kind) }
+            let distractors = p.truth.filter { distractorKinds.contains($0.kind) }
+            let xs = objects.map(\.col), ys = objects.map { h - $0.row }
+            let visibility = s.population.measure == .contrast ? Visibility.contrast(image: p.image, xs: xs, ys: ys) : objects.map(\.snr)
+            return ImageTask(name: names[i], width: p.image.width, height: p.image.height, xs: xs, ys: ys, visibility: visibility,
+                             distractorXs: distractors.map(\.col), distractorYs: distractors.map { h - $0.row })
+        }
+        let sim = CrowdSimulation(population: s.population, replicates: s.replicates, pay: s.pay, seed: s.seed).run(tasks)
+        var truth = TruthSet(byImage: [:], imagesWithoutTruth: [], unusedTruthFiles: [])
+        for (i, t) in tasks.enumerated() {
+            let snr = phantoms[i].truth.filter { !distractorKinds.contains($0.kind) }.map(\.snr)
+            truth.byImage[names[i]] = TruthPoints(xs: t.xs, ys: t.ys, snr: snr, source: names[i], distractorXs: t.distractorXs, distractorYs: t.distractorYs)
+        }
+        var options = AnalysisOptions()
+        options.method = try PointMethods.make(s.method, radius: s.subtractiveRadius)
+        options.matchRadius = s.matchRadius
+        let analysis = Analysis.run(export: sim.export, truth: truth, options: options)
+        return Outcome(scenario: s, phantoms: keepPhantoms ? phantoms : [], imageNames: names, simulation: sim, analysis: analysis, truth: truth,
+                       cost: TurkFees.jobCost(images: s.images, replicates: s.replicates, reward: s.pay))
+    }
+
+    /// Writes the run's files into `out`, all-or-nothing: report.html, metrics.json, the export,
+    /// the images with their truth, consensus.csv and workers.csv, and overlays.
+    public static func write(_ o: Outcome, to out: String) throws {
+        let stage = try OutputStage(destination: out)
+        try stage.write(ExportWriter.encode(o.simulation.export), "export.json")
+        for (i, p) in o.phantoms.enumerated() {
+            let stem = (o.imageNames[i] as NSString).deletingPathExtension
+            try stage.write(PNG.encode(p.image), "images/" + o.imageNames[i])
+            try stage.write(truthCSV(p.truth), "truth/\(stem).csv")
+        }
+        try stage.write(AnalysisOutputs.consensusCSV(o.analysis), "consensus.csv")
+        try stage.write(AnalysisOutputs.workersCSV(o.analysis), "workers.csv")
+        try stage.write(try metricsJSON(o), "metrics.json")
+        var overlays: [(image: String, file: String)] = []
+        let job = ClickJob(export: o.simulation.export)
+        for (k, im) in job.images.enumerated().prefix(o.scenario.overlays) {
+            guard let i = o.imageNames.firstIndex(of: im.image), i < o.phantoms.count else { continue }
+            let file = "overlays/" + (im.image as NSString).deletingPathExtension + ".png"
+            let picture = AnalysisOutputs.overlay(image: o.phantoms[i].image, clicks: Array(zip(im.xs, im.ys)),
+                                                  consensus: o.analysis.consensus[k].points, truth: o.truth.byImage[im.image], radius: o.scenario.matchRadius)
+            try stage.write(PNG.encode(picture), file)
+            overlays.append((im.image, file))
+        }
+        try stage.write(AnalysisReport.html(o.analysis, exportName: "scenario \(o.scenario.name)", overlays: overlays, preface: preface(o)), "report.html")
+        try stage.commit()
+    }
+
+    /// The scenario's design and the job's figures, shown above the analysis in the report.
+    public static func preface(_ o: Outcome) -> [(String, String)] {
+        let s = o.scenario, sim = o.simulation
+        var rows: [(String, String)] = []
+        if !s.description.isEmpty { rows.append(("what it shows", s.description)) }
+        rows.append(("scene", "\(s.images) \(s.sceneKind.rawValue) image(s), seed \(s.seed)"))
+        rows.append(("crowd", "population \(s.populationSource); \(sim.imagesPerWorker.count) workers took part"))
+        rows.append(("job", String(format: "%d workers per image at $%.3f per image", s.replicates, s.pay)))
+        rows.append(("cost", String(format: "$%.2f = $%.2f rewards + $%.2f Mechanical Turk fees", o.cost.total, o.cost.rewards, o.cost.fees)))
+        rows.append(("time", String(format: "%.2f h to collect %d annotations (%.0f per hour); %d arrivals declined", sim.hours, sim.clicks, sim.annotationsPerHour, sim.declinedArrivals)))
+        return rows
+    }
+
+    struct JobMetrics: Encodable {
+        var scenario: String, seed: UInt64, images: Int, replicates: Int, payUsd: Double
+        var costUsd: Double, rewardsUsd: Double, feesUsd: Double
+        var hours: Double, annotations: Int, annotationsPerHour: Double, workers: Int, declinedArrivals: Int
+        var precision: Double?, recall: Double?, f1: Double?
+        var filteredPrecision: Double?, filteredRecall: Double?
+    }
+
+    public static func metricsJSON(_ o: Outcome) throws -> Data {
+        let a = o.analysis, sim = o.simulation
+        let job = JobMetrics(scenario: o.scenario.name, seed: o.scenario.seed, images: o.scenario.images, replicates: o.scenario.replicates,
+                             payUsd: o.scenario.pay, costUsd: o.cost.total, rewardsUsd: o.cost.rewards, feesUsd: o.cost.fees,
+                             hours: sim.hours, annotations: sim.clicks, annotationsPerHour: sim.annotationsPerHour,
+                             workers: sim.imagesPerWorker.count, declinedArrivals: sim.declinedArrivals,
+                             precision: a.overall?.precision, recall: a.overall?.recall, f1: a.overall?.f1,
+                             filteredPrecision: a.filtered.score?.precision, filteredRecall: a.filtered.score?.recall)
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.keyEncodingStrategy = .convertToSnakeCase
+        let jobData = try enc.encode(job)
+        let analysisData = try AnalysisOutputs.metricsJSON(a)
+        // {"job": …, "analysis": …}
+        var out = Data("{\n\"analysis\": ".utf8)
+        out.append(analysisData)
+        out.append(Data(",\n\"job\": ".utf8))
+        out.append(jobData)
+        out.append(Data("\n}\n".utf8))
+        return out
+    }
+}

@@ -1,0 +1,136 @@
+import Consensus
+import Crowd
+import Foundation
+import Phantoms
+
+/// An experiment as a file: a phantom scene, a crowd population, a job and the analysis.
+/// Read strictly: unknown keys, wrong types and impossible values are refused with the file,
+/// line and key. `--set key=value` overrides any key.
+public struct Scenario: Sendable {
+    public enum SceneKind: String, Sendable, CaseIterable { case spots, transwell }
+
+    public var name: String
+    public var description: String = ""
+    public var seed: UInt64 = 1
+    // scene
+    public var sceneKind: SceneKind = .spots
+    public var images = 9
+    public var width: Int? = nil
+    public var height: Int? = nil
+    public var objects: ClosedRange<Int>? = nil
+    public var snr: ClosedRange<Double>? = nil
+    public var background: Background = .none
+    public var sigma: Double? = nil
+    public var poreSpacing: Double? = nil
+    // crowd
+    public var population = Population()
+    public var populationSource = "built-in (Scenarios/populations/paper.yaml)"
+    // job
+    public var replicates = 10
+    public var pay = 0.02
+    // analysis
+    public var method = PointMethods.defaultName
+    public var subtractiveRadius: String? = nil
+    public var matchRadius = 8.0
+    public var overlays = 3
+
+    public init(name: String) { self.name = name }
+
+    /// Every key a scenario file may hold.
+    public static let keys: Set<String> = [
+        "name", "description", "seed",
+        "scene.kind", "scene.images", "scene.width", "scene.height", "scene.objects", "scene.snr", "scene.background",
+        "scene.sigma", "scene.pore_spacing",
+        "crowd.population",
+        "job.replicates", "job.pay_usd", "job.tool",
+        "analysis.method", "analysis.radius", "analysis.match_radius_px",
+        "report.overlays",
+    ]
+
+    /// Loads a scenario; `overrides` are `key=value` strings from `--set`.
+    public static func load(path: String, overrides: [String] = []) throws -> Scenario {
+        var y = try YAMLConfig.load(path: path)
+        for o in overrides {
+            guard let eq = o.firstIndex(of: "=") else { throw InputError(file: "--set", message: "expected key=value, found \"\(o)\"") }
+            try y.set(String(o[..<eq]).trimmingCharacters(in: .whitespaces), String(o[o.index(after: eq)...]), known: keys)
+        }
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        return try parse(&y, defaultName: stem, baseDirectory: (path as NSString).deletingLastPathComponent)
+    }
+
+    public static func parse(_ y: inout YAMLConfig, defaultName: String, baseDirectory: String) throws -> Scenario {
+        var s = Scenario(name: defaultName)
+        if let v = try y.string("name") {
+            guard !v.isEmpty, v.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                throw y.error("name", "use letters, digits, - and _ only (it names the report folder)")
+            }
+            s.name = v
+        }
+        if let v = try y.string("description") { s.description = v }
+        if let v = try y.int("seed", in: 0...Int.max) { s.seed = UInt64(v) }
+        if let v = try y.string("scene.kind", oneOf: SceneKind.allCases.map(\.rawValue)) { s.sceneKind = SceneKind(rawValue: v)! }
+        if let v = try y.int("scene.images", in: 1...100_000) { s.images = v }
+        s.width = try y.int("scene.width", in: 32...10_000)
+        s.height = try y.int("scene.height", in: 32...10_000)
+        if let v = try y.string("scene.objects") { s.objects = try intRange(v, key: "scene.objects", y) }
+        if let v = try y.string("scene.snr") { s.snr = try doubleRange(v, key: "scene.snr", y) }
+        if let v = try y.string("scene.background", oneOf: Background.allCases.map(\.rawValue)) { s.background = Background(rawValue: v)! }
+        s.sigma = try y.double("scene.sigma", in: 0.3...30)
+        s.poreSpacing = try y.double("scene.pore_spacing", in: 4...500)
+        if let v = try y.string("crowd.population") {
+            if v == "paper" { s.population = Population(); s.populationSource = "built-in" } else {
+                let p = v.hasPrefix("/") ? v : (baseDirectory as NSString).appendingPathComponent(v)
+                guard FileManager.default.fileExists(atPath: p) else { throw y.error("crowd.population", "no such file: \(p)") }
+                s.population = try Population.load(path: p)
+                s.populationSource = v
+            }
+        }
+        if let v = try y.int("job.replicates", in: 1...1000) { s.replicates = v }
+        if let v = try y.double("job.pay_usd", in: 0.001...100) { s.pay = v }
+        if let v = try y.string("job.tool", oneOf: ["crosshairs"]) { _ = v }
+        if let v = try y.string("analysis.method", oneOf: PointMethods.names) { s.method = v }
+        s.subtractiveRadius = try y.string("analysis.radius")
+        if let v = try y.double("analysis.match_radius_px", in: 0.5...1000) { s.matchRadius = v }
+        if let v = try y.int("report.overlays", in: 0...1000) { s.overlays = v }
+        try y.refuseUnknownKeys()
+        if let o = s.objects, s.sceneKind == .spots, o.upperBound > 5000 { throw y.error("scene.objects", "at most 5000 objects per image") }
+        return s
+    }
+
+    static func intRange(_ v: String, key: String, _ y: YAMLConfig) throws -> ClosedRange<Int> {
+        let parts = v.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        if parts.count == 1, let a = parts[0], a >= 0 { return a...a }
+        if parts.count == 2, let a = parts[0], let b = parts[1], a >= 0, a <= b { return a...b }
+        throw y.error(key, "expected N or MIN-MAX with 0 <= MIN <= MAX, found \"\(v)\"")
+    }
+
+    static func doubleRange(_ v: String, key: String, _ y: YAMLConfig) throws -> ClosedRange<Double> {
+        let parts = v.split(separator: "-").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        if parts.count == 1, let a = parts[0], a > 0 { return a...a }
+        if parts.count == 2, let a = parts[0], let b = parts[1], a > 0, a <= b { return a...b }
+        throw y.error(key, "expected X or MIN-MAX with 0 < MIN <= MAX, found \"\(v)\"")
+    }
+
+    /// The phantom scene this scenario renders.
+    public var scene: any PhantomScene {
+        switch sceneKind {
+        case .spots:
+            var s = SpotsScene()
+            if let w = width { s.width = w }
+            if let h = height { s.height = h }
+            if let o = objects { s.count = o }
+            if let r = snr { s.snr = r }
+            if let g = sigma { s.sigma = g }
+            s.background = background
+            return s
+        case .transwell:
+            var s = TranswellScene()
+            if let w = width { s.width = w }
+            if let h = height { s.height = h }
+            if let o = objects { s.cells = o }
+            if let r = snr { s.cellSNR = r }
+            if let p = poreSpacing { s.poreSpacing = p }
+            return s
+        }
+    }
+}

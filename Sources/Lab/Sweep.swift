@@ -1,0 +1,171 @@
+import Consensus
+import Crowd
+import Foundation
+import Reports
+
+/// A grid of scenario variants run over several seeds: the CSV of runs, a summary with intervals
+/// over seeds, and plots. Runs can be split into shards (`i/N`) for a cluster's job array and
+/// merged afterwards.
+public struct Sweep: Sendable {
+    public struct Axis: Sendable, Equatable {
+        public var key: String
+        public var values: [String]
+
+        /// `key=v1,v2,...` or `key=start:stop:step` (inclusive of stop when it falls on the grid).
+        public init(parsing s: String) throws {
+            guard let eq = s.firstIndex(of: "=") else { throw InputError(file: "--vary", message: "expected key=v1,v2 or key=start:stop:step, found \"\(s)\"") }
+            key = String(s[..<eq])
+            let spec = String(s[s.index(after: eq)...])
+            guard Scenario.keys.contains(key) else { throw InputError(file: "--vary", field: key, message: "unknown scenario key") }
+            if spec.contains(":") {
+                let p = spec.split(separator: ":").map { Double($0) }
+                guard p.count == 3, let a = p[0], let b = p[1], let step = p[2], step > 0, b >= a, (b - a) / step <= 10_000 else {
+                    throw InputError(file: "--vary", field: key, message: "expected start:stop:step with step > 0 and stop >= start, found \"\(spec)\"")
+                }
+                var v: [String] = []
+                var k = 0
+                while a + Double(k) * step <= b + step * 1e-9 { v.append(formatNumber((a + Double(k) * step) * 1e9 .rounded() / 1e9)); k += 1 }
+                values = v
+            } else {
+                values = spec.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                guard !values.isEmpty else { throw InputError(file: "--vary", field: key, message: "no values") }
+            }
+        }
+    }
+
+    public struct Run: Sendable {
+        public var point: Int
+        public var seed: UInt64
+        public var values: [String]
+    }
+
+    public var scenarioPath: String
+    public var overrides: [String]
+    public var axes: [Axis]
+    public var seeds: Int
+
+    public init(scenarioPath: String, overrides: [String], axes: [Axis], seeds: Int) {
+        self.scenarioPath = scenarioPath; self.overrides = overrides; self.axes = axes; self.seeds = seeds
+    }
+
+    /// Every run of the grid in a fixed order: points (first axis slowest), then seeds.
+    public func runs(baseSeed: UInt64) -> [Run] {
+        var points: [[String]] = [[]]
+        for a in axes { points = points.flatMap { p in a.values.map { p + [$0] } } }
+        var out: [Run] = []
+        for (i, p) in points.enumerated() { for k in 0..<seeds { out.append(Run(point: i, seed: baseSeed + UInt64(k), values: p)) } }
+        return out
+    }
+
+    public static let metricColumns = ["precision", "recall", "f1", "filtered_precision", "filtered_recall", "cost_usd", "hours", "annotations_per_hour", "workers"]
+
+    public func header() -> String { (["point", "seed"] + axes.map(\.key) + Self.metricColumns).joined(separator: ",") }
+
+    /// Runs the given runs in parallel and returns CSV rows (in the given order).
+    public func execute(_ runs: [Run], progress: (@Sendable (Int) -> Void)? = nil) throws -> [String] {
+        let counter = Counter()
+        let results: [Result<String, Error>] = runs.parallelMap { r in
+            defer { progress?(counter.increment()) }
+            return Result {
+                var s = try Scenario.load(path: scenarioPath, overrides: overrides + zip(axes, r.values).map { "\($0.key)=\($1)" })
+                s.seed = r.seed
+                let o = try LabRun.run(s, keepPhantoms: false)
+                let a = o.analysis
+                let m: [Double] = [a.overall?.precision ?? .nan, a.overall?.recall ?? .nan, a.overall?.f1 ?? .nan,
+                                   a.filtered.score?.precision ?? .nan, a.filtered.score?.recall ?? .nan,
+                                   o.cost.total, o.simulation.hours, o.simulation.annotationsPerHour, Double(o.simulation.imagesPerWorker.count)]
+                return ([String(r.point), String(r.seed)] + r.values.map(csvField) + m.map { String(format: "%.6g", $0) }).joined(separator: ",")
+            }
+        }
+        return try results.map { try $0.get() }
+    }
+
+    final class Counter: @unchecked Sendable {
+        private var n = 0
+        private let lock = NSLock()
+        func increment() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
+    }
+}
+
+/// Summaries of a sweep's runs CSV: mean and 95 % interval over seeds per grid point, and plots.
+public enum SweepSummary {
+    public struct Table: Sendable {
+        public var keys: [String]
+        public var rows: [(point: Int, values: [String], seeds: Int, mean: [Double], half: [Double])]
+    }
+
+    /// Reads runs CSV text (one header line, then rows); every problem names the file and line.
+    public static func summarise(csv: String, file: String) throws -> Table {
+        let lines = csv.split(separator: "\n").map(String.init)
+        guard let header = lines.first?.split(separator: ",").map(String.init), header.count > 2 + Sweep.metricColumns.count,
+              header.suffix(Sweep.metricColumns.count) == Sweep.metricColumns[...], header.prefix(2) == ["point", "seed"] else {
+            throw InputError(file: file, record: 1, message: "not a crowdlab sweep runs CSV", unit: "line")
+        }
+        let keys = Array(header[2..<(header.count - Sweep.metricColumns.count)])
+        var byPoint: [Int: (values: [String], metrics: [[Double]])] = [:]
+        for (n, line) in lines.enumerated().dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f.count == header.count, let point = Int(f[0]) else {
+                throw InputError(file: file, record: n + 1, message: "expected \(header.count) fields", unit: "line")
+            }
+            let metrics = f.suffix(Sweep.metricColumns.count).map { Double($0) ?? .nan }
+            let values = Array(f[2..<(2 + keys.count)])
+            if byPoint[point] == nil { byPoint[point] = (values, []) }
+            byPoint[point]!.metrics.append(metrics)
+        }
+        var rows: [(point: Int, values: [String], seeds: Int, mean: [Double], half: [Double])] = []
+        for point in byPoint.keys.sorted() {
+            let (values, ms) = byPoint[point]!
+            var mean: [Double] = [], half: [Double] = []
+            for c in 0..<Sweep.metricColumns.count {
+                let xs = ms.map { $0[c] }.filter(\.isFinite)
+                let m = xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count)
+                let sd = xs.count > 1 ? (xs.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(xs.count - 1)).squareRoot() : 0
+                mean.append(m)
+                // 95 % interval of the mean (Student t quantile for the number of seeds).
+                half.append(xs.count > 1 ? tQuantile975(xs.count - 1) * sd / Double(xs.count).squareRoot() : 0)
+            }
+            rows.append((point, values, ms.count, mean, half))
+        }
+        return Table(keys: keys, rows: rows)
+    }
+
+    static func tQuantile975(_ dof: Int) -> Double {
+        let table: [Double] = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+                               2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042]
+        return dof >= 1 && dof <= table.count ? table[dof - 1] : 1.96
+    }
+
+    public static func csv(_ t: Table) -> String {
+        var s = (["point"] + t.keys + ["seeds"] + Sweep.metricColumns.flatMap { [$0 + "_mean", $0 + "_ci95"] }).joined(separator: ",") + "\n"
+        for r in t.rows {
+            s += ([String(r.point)] + r.values.map(csvField) + [String(r.seeds)] + zip(r.mean, r.half).flatMap { [String(format: "%.6g", $0), String(format: "%.6g", $1)] }).joined(separator: ",") + "\n"
+        }
+        return s
+    }
+
+    /// The report: F1, recall, precision and cost against the first varied key, one series per
+    /// value of the second, with 95 % intervals over seeds.
+    public static func html(_ t: Table, title: String) -> String {
+        var page = HTMLPage(title: title)
+        page.paragraph("\(t.rows.count) design(s), \(t.rows.first?.seeds ?? 0) seed(s) each. Error bars: 95 % intervals of the mean over seeds.")
+        if let first = t.keys.first {
+            let groups = Dictionary(grouping: t.rows, by: { t.keys.count > 1 ? $0.values[1] : "" })
+            for (metric, label) in [("f1", "F1"), ("recall", "recall"), ("precision", "precision"), ("cost_usd", "cost (USD)"), ("hours", "hours to collect")] {
+                guard let c = Sweep.metricColumns.firstIndex(of: metric) else { continue }
+                var plot = SVGPlot(title: "\(label) against \(first)", xLabel: first, yLabel: label)
+                for (k, g) in groups.keys.sorted().enumerated() {
+                    let rows = groups[g]!.filter { Double($0.values[0]) != nil }.sorted { Double($0.values[0])! < Double($1.values[0])! }
+                    guard !rows.isEmpty else { continue }
+                    plot.add(.init(name: t.keys.count > 1 ? "\(t.keys[1]) = \(g)" : label, xs: rows.map { Double($0.values[0])! },
+                                   ys: rows.map { $0.mean[c] }, errors: rows.map { $0.half[c] }, mark: .line, color: SVGPlot.palette[k % SVGPlot.palette.count]))
+                }
+                if !plot.series.isEmpty { page.figure(plot.render(), caption: "\(label) by \(first); one line per \(t.keys.count > 1 ? t.keys[1] : "sweep").") }
+            }
+        }
+        page.table(["point"] + t.keys + ["seeds", "precision", "recall", "F1", "cost (USD)", "hours"], t.rows.map { r in
+            [String(r.point)] + r.values + [String(r.seeds)] + [0, 1, 2, 5, 6].map { String(format: "%.3f ± %.3f", r.mean[$0], r.half[$0]) }
+        })
+        return page.render()
+    }
+}

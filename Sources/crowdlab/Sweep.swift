@@ -1,0 +1,111 @@
+import ArgumentParser
+import Consensus
+import Foundation
+import Lab
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run a scenario over a grid of settings and seeds, in parallel; CSV, summary with intervals, plots.",
+        discussion: """
+        Each --vary adds an axis: key=v1,v2,... or key=start:stop:step. Every grid point
+        runs with --seeds seeds (the scenario's seed, +1, +2, ...). Writes into --out:
+          runs.csv      one row per run
+          summary.csv   mean and 95 % interval over seeds per grid point
+          report.html   F1, recall, precision, cost and time against the first axis
+
+        --shard i/N runs only every N-th run starting at the i-th, and writes
+        runs-shard-i-of-N.csv: a Slurm job array (--shard $((SLURM_ARRAY_TASK_ID+1))/N)
+        or a Kubernetes indexed Job spreads a large sweep over machines; then
+        `crowdlab merge` joins the shards into runs.csv, summary.csv and report.html.
+
+        Example:
+          crowdlab sweep Scenarios/spots-quickstart.yaml --vary job.replicates=3,5,10 \\
+            --vary job.pay_usd=0.02,0.05 --seeds 3 --out Reports/sweep
+        """)
+
+    @Argument(help: "Scenario YAML file.") var scenario: String
+    @Option(help: "An axis: key=v1,v2,... or key=start:stop:step (repeatable).") var vary: [String] = []
+    @Option(help: "Seeds per grid point.") var seeds: Int = 3
+    @Option(help: "Run only shard i of N (1-based), e.g. 2/8.") var shard: String?
+    @Option(name: .customLong("set"), help: "Override a scenario key for every run: key=value (repeatable).") var overrides: [String] = []
+    @Option(help: "Output folder.") var out: String
+
+    func run() throws {
+        guard !vary.isEmpty else { throw CLIError("--vary: give at least one axis, e.g. --vary job.replicates=3,5,10") }
+        guard (1...1000).contains(seeds) else { throw CLIError("--seeds: must be 1…1000") }
+        let axes = try vary.map(Sweep.Axis.init(parsing:))
+        let base = try Scenario.load(path: scenario, overrides: overrides)
+        // Check every grid value parses before anything runs.
+        for a in axes { for v in a.values { _ = try Scenario.load(path: scenario, overrides: overrides + ["\(a.key)=\(v)"]) } }
+        let sweep = Sweep(scenarioPath: scenario, overrides: overrides, axes: axes, seeds: seeds)
+        var runs = sweep.runs(baseSeed: base.seed)
+        var shardName: String? = nil
+        if let shard {
+            let p = shard.split(separator: "/").map { Int($0) }
+            guard p.count == 2, let i = p[0], let n = p[1], n >= 1, i >= 1, i <= n else { throw CLIError("--shard: expected i/N with 1 <= i <= N, found \"\(shard)\"") }
+            runs = runs.enumerated().filter { $0.offset % n == i - 1 }.map(\.element)
+            shardName = "runs-shard-\(i)-of-\(n).csv"
+        }
+        let total = runs.count
+        let progress = Progress(stages: 1)
+        progress.stage("sweep")
+        let rows = try sweep.execute(runs) { done in progress.tick(done, total, "runs") }
+        let csv = sweep.header() + "\n" + rows.map { $0 + "\n" }.joined()
+        let stage = try OutputStage(destination: out)
+        if let shardName {
+            try stage.write(csv, shardName)
+        } else {
+            try stage.write(csv, "runs.csv")
+            let table = try SweepSummary.summarise(csv: csv, file: "runs.csv")
+            try stage.write(SweepSummary.csv(table), "summary.csv")
+            try stage.write(SweepSummary.html(table, title: "Sweep of \(base.name)"), "report.html")
+        }
+        try stage.commit()
+        progress.done()
+        print("\(total) run(s) of \(base.name) → \(out)/\(shardName ?? "runs.csv, summary.csv, report.html")")
+    }
+}
+
+struct Merge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Join sweep shards into runs.csv, summary.csv and report.html.",
+        discussion: "Example: crowdlab merge out/sweep/runs-shard-*.csv --out out/sweep")
+
+    @Argument(help: "Shard CSV files written by `crowdlab sweep --shard`.") var shards: [String]
+    @Option(help: "Output folder.") var out: String
+    @Option(help: "Report title.") var title: String = "Sweep"
+
+    func run() throws {
+        guard !shards.isEmpty else { throw CLIError("merge: give the shard CSV files") }
+        var header: String? = nil
+        var rows: [String] = []
+        var seen = Set<String>()
+        for path in shards.sorted() {
+            let name = (path as NSString).lastPathComponent
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("\(name): cannot read") }
+            let lines = text.split(separator: "\n").map(String.init)
+            guard let h = lines.first else { throw CLIError("\(name): empty file") }
+            if let header, header != h { throw CLIError("\(name): line 1: header differs from the first shard's (shards of different sweeps?)") }
+            header = h
+            for (n, l) in lines.enumerated().dropFirst() {
+                let key = l.split(separator: ",").prefix(2).joined(separator: ",")
+                guard seen.insert(key).inserted else { throw CLIError("\(name): line \(n + 1): run \(key) appears in two shards") }
+                rows.append(l)
+            }
+        }
+        // Rows in grid order, whatever order the shards finished in.
+        rows.sort { a, b in
+            let fa = a.split(separator: ",").prefix(2).compactMap { Int($0) }, fb = b.split(separator: ",").prefix(2).compactMap { Int($0) }
+            return fa.lexicographicallyPrecedes(fb)
+        }
+        let csv = header! + "\n" + rows.map { $0 + "\n" }.joined()
+        let table = try SweepSummary.summarise(csv: csv, file: "runs.csv")
+        let stage = try OutputStage(destination: out)
+        try stage.write(csv, "runs.csv")
+        try stage.write(SweepSummary.csv(table), "summary.csv")
+        try stage.write(SweepSummary.html(table, title: title), "report.html")
+        try stage.commit()
+        print("merged \(rows.count) run(s) from \(shards.count) shard(s) → \(out)/runs.csv, summary.csv, report.html")
+    }
+}
