@@ -35,7 +35,8 @@ public struct Sweep: Sendable {
 
     public struct Run: Sendable {
         public var point: Int
-        public var seed: UInt64
+        /// Added to the scenario's seed (after the run's overrides, so `seed` itself can be an axis).
+        public var seedOffset: UInt64
         public var values: [String]
     }
 
@@ -49,11 +50,11 @@ public struct Sweep: Sendable {
     }
 
     /// Every run of the grid in a fixed order: points (first axis slowest), then seeds.
-    public func runs(baseSeed: UInt64) -> [Run] {
+    public func runs() -> [Run] {
         var points: [[String]] = [[]]
         for a in axes { points = points.flatMap { p in a.values.map { p + [$0] } } }
         var out: [Run] = []
-        for (i, p) in points.enumerated() { for k in 0..<seeds { out.append(Run(point: i, seed: baseSeed + UInt64(k), values: p)) } }
+        for (i, p) in points.enumerated() { for k in 0..<seeds { out.append(Run(point: i, seedOffset: UInt64(k), values: p)) } }
         return out
     }
 
@@ -68,13 +69,13 @@ public struct Sweep: Sendable {
             defer { progress?(counter.increment()) }
             return Result {
                 var s = try Scenario.load(path: scenarioPath, overrides: overrides + zip(axes, r.values).map { "\($0.key)=\($1)" })
-                s.seed = r.seed
+                s.seed = s.seed &+ r.seedOffset
                 let o = try LabRun.run(s, keepPhantoms: false)
                 let a = o.analysis
                 let m: [Double] = [a.overall?.precision ?? .nan, a.overall?.recall ?? .nan, a.overall?.f1 ?? .nan,
                                    a.filtered.score?.precision ?? .nan, a.filtered.score?.recall ?? .nan,
                                    o.cost.total, o.simulation.hours, o.simulation.annotationsPerHour, Double(o.simulation.imagesPerWorker.count)]
-                return ([String(r.point), String(r.seed)] + r.values.map(csvField) + m.map { String(format: "%.6g", $0) }).joined(separator: ",")
+                return ([String(r.point), String(s.seed)] + r.values.map(csvField) + m.map { String(format: "%.6g", $0) }).joined(separator: ",")
             }
         }
         return try results.map { try $0.get() }

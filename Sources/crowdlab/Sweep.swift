@@ -39,7 +39,7 @@ struct SweepCommand: ParsableCommand {
         // Check every grid value parses before anything runs.
         for a in axes { for v in a.values { _ = try Scenario.load(path: scenario, overrides: overrides + ["\(a.key)=\(v)"]) } }
         let sweep = Sweep(scenarioPath: scenario, overrides: overrides, axes: axes, seeds: seeds)
-        var runs = sweep.runs(baseSeed: base.seed)
+        var runs = sweep.runs()
         var shardName: String? = nil
         if let shard {
             let p = shard.split(separator: "/").map { Int($0) }

@@ -1,0 +1,163 @@
+import Consensus
+import Crowd
+import Foundation
+import Phantoms
+import Reports
+
+/// Finds the cheapest job design (pay per image, workers per image, whether to drop the bottom
+/// third of workers) that meets recall and precision targets, by simulating each candidate on a
+/// pilot of images like the planned ones over several seeds. A design qualifies when its
+/// 10th-percentile precision and recall over the seeds meet the targets, so it should meet them in
+/// about 9 runs of 10; then budget and deadline are applied.
+public struct Planner: Sendable {
+    public var objectsPerImage: Int
+    public var images: Int
+    public var targetRecall: Double
+    public var targetPrecision: Double
+    public var budget: Double?
+    public var deadlineHours: Double?
+    public var population: Population
+    public var seeds: Int = 8
+    public var pilotImages: Int = 12
+    public var pays: [Double] = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10]
+    public var replicateOptions: [Int] = [3, 5, 7, 10, 15]
+    public var seed: UInt64 = 1
+
+    public init(objectsPerImage: Int, images: Int, targetRecall: Double, targetPrecision: Double, budget: Double?, deadlineHours: Double?, population: Population) {
+        self.objectsPerImage = objectsPerImage; self.images = images; self.targetRecall = targetRecall; self.targetPrecision = targetPrecision
+        self.budget = budget; self.deadlineHours = deadlineHours; self.population = population
+    }
+
+    public struct Design: Sendable, Codable {
+        public var payUsd: Double
+        public var replicates: Int
+        public var dropBottomThird: Bool
+        public var costUsd: Double
+        public var feesUsd: Double
+        public var hours: Double
+        public var recallMean: Double, recallP10: Double, recallP90: Double
+        public var precisionMean: Double, precisionP10: Double, precisionP90: Double
+        public var meetsTargets: Bool
+        public var withinBudget: Bool
+        public var withinDeadline: Bool
+    }
+
+    public struct Plan: Sendable, Codable {
+        public var objectsPerImage: Int, images: Int
+        public var targetRecall: Double, targetPrecision: Double
+        public var budgetUsd: Double?, deadlineHours: Double?
+        public var seeds: Int, pilotImages: Int
+        public var recommended: Design?
+        public var designs: [Design]
+        /// Designs no other design beats on cost, recall and time at once.
+        public var front: [Design]
+    }
+
+    /// The scenario a design corresponds to (spots like the planned images).
+    public func scenario(pay: Double, replicates: Int, seed: UInt64, images: Int) -> Scenario {
+        var s = Scenario(name: "plan")
+        s.images = images; s.objects = objectsPerImage...objectsPerImage; s.replicates = replicates; s.pay = pay
+        s.population = population; s.seed = seed; s.overlays = 0
+        return s
+    }
+
+    public func plan(progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Plan {
+        let n = min(images, pilotImages)
+        let candidates = pays.flatMap { p in replicateOptions.map { (p, $0) } }
+        let runs = candidates.flatMap { c in (0..<seeds).map { (c.0, c.1, seed + UInt64($0)) } }
+        let counter = Sweep.Counter()
+        let results: [Result<(Double, Double, Double, Double, Double), Error>] = runs.parallelMap { r in
+            defer { progress?(counter.increment(), runs.count) }
+            return Result {
+                let o = try LabRun.run(scenario(pay: r.0, replicates: r.1, seed: r.2, images: n), keepPhantoms: false)
+                let a = o.analysis
+                return (a.overall?.recall ?? 0, a.overall?.precision ?? 0, a.filtered.score?.recall ?? 0, a.filtered.score?.precision ?? 0, o.simulation.hours)
+            }
+        }
+        let values = try results.map { try $0.get() }
+        var designs: [Design] = []
+        for (ci, c) in candidates.enumerated() {
+            let rs = values[(ci * seeds)..<((ci + 1) * seeds)]
+            let cost = TurkFees.jobCost(images: images, replicates: c.1, reward: c.0)
+            // Time: the pilot's hours scaled to the planned number of images.
+            let hours = mean(rs.map(\.4)) * Double(images) / Double(n)
+            for drop in [false, true] {
+                let rec = rs.map { drop ? $0.2 : $0.0 }, pre = rs.map { drop ? $0.3 : $0.1 }
+                let r10 = quantile(rec, 0.1), p10 = quantile(pre, 0.1)
+                let meets = r10 >= targetRecall && p10 >= targetPrecision
+                designs.append(Design(payUsd: c.0, replicates: c.1, dropBottomThird: drop, costUsd: cost.total, feesUsd: cost.fees, hours: hours,
+                                      recallMean: mean(rec), recallP10: r10, recallP90: quantile(rec, 0.9),
+                                      precisionMean: mean(pre), precisionP10: p10, precisionP90: quantile(pre, 0.9),
+                                      meetsTargets: meets, withinBudget: budget.map { cost.total <= $0 } ?? true,
+                                      withinDeadline: deadlineHours.map { hours <= $0 } ?? true))
+            }
+        }
+        let ok = designs.filter { $0.meetsTargets && $0.withinBudget && $0.withinDeadline }
+        let best = ok.min { ($0.costUsd, $0.hours, $0.dropBottomThird ? 1 : 0) < ($1.costUsd, $1.hours, $1.dropBottomThird ? 1 : 0) }
+        let front = designs.filter { d in
+            !designs.contains { e in e.costUsd <= d.costUsd && e.recallMean >= d.recallMean && e.hours <= d.hours
+                && (e.costUsd < d.costUsd || e.recallMean > d.recallMean || e.hours < d.hours) }
+        }.sorted { $0.costUsd < $1.costUsd }
+        return Plan(objectsPerImage: objectsPerImage, images: images, targetRecall: targetRecall, targetPrecision: targetPrecision,
+                    budgetUsd: budget, deadlineHours: deadlineHours, seeds: seeds, pilotImages: n, recommended: best, designs: designs, front: front)
+    }
+
+    /// A scenario file for the recommended design, to run it or sweep it with other seeds.
+    public static func scenarioYAML(_ p: Plan, populationPath: String?) -> String? {
+        guard let d = p.recommended else { return nil }
+        return """
+        # Written by crowdlab plan: the cheapest design found for \(p.images) images of \(p.objectsPerImage) objects
+        # with recall >= \(p.targetRecall) and precision >= \(p.targetPrecision) in 9 runs of 10.
+        # \(d.dropBottomThird ? "Read the figures without the bottom third of workers (filtered_* in metrics.json)." : "Use all workers.")
+        name: planned
+        description: Recommended by crowdlab plan (\(String(format: "$%.3f", d.payUsd)) per image, \(d.replicates) workers per image\(d.dropBottomThird ? ", bottom third dropped" : "")).
+        seed: 101
+        scene:
+          kind: spots
+          images: \(p.images)
+          objects: \(p.objectsPerImage)
+        crowd:
+          population: \(populationPath ?? "paper")
+        job:
+          replicates: \(d.replicates)
+          pay_usd: \(formatNumber(d.payUsd))
+        report:
+          overlays: 3
+
+        """
+    }
+
+    public static func html(_ p: Plan) -> String {
+        var page = HTMLPage(title: "Job plan: \(p.images) images of \(p.objectsPerImage) objects")
+        page.paragraph("Targets: recall ≥ \(p.targetRecall), precision ≥ \(p.targetPrecision)" + (p.budgetUsd.map { String(format: ", budget $%.2f", $0) } ?? "")
+                       + (p.deadlineHours.map { String(format: ", deadline %.1f h", $0) } ?? "") + ". Each design was simulated on \(p.pilotImages) pilot images with \(p.seeds) seeds; a design qualifies when its 10th-percentile recall and precision meet the targets. Costs include Mechanical Turk's fees (20 % of rewards, at least $0.01 per assignment, plus 20 % for HITs with 10 or more assignments).")
+        if let d = p.recommended {
+            page.heading("Recommendation")
+            page.table(["pay per image", "workers per image", "drop bottom third", "cost", "time", "recall (10th-90th pct)", "precision (10th-90th pct)"],
+                       [[String(format: "$%.3f", d.payUsd), "\(d.replicates)", d.dropBottomThird ? "yes" : "no", String(format: "$%.2f (fees $%.2f)", d.costUsd, d.feesUsd),
+                         String(format: "%.1f h", d.hours), String(format: "%.3f (%.3f-%.3f)", d.recallMean, d.recallP10, d.recallP90),
+                         String(format: "%.3f (%.3f-%.3f)", d.precisionMean, d.precisionP10, d.precisionP90)]])
+        } else {
+            page.raw("<p class=\"note\">No design meets the targets within the budget and deadline; the front below shows what can be had.</p>")
+        }
+        var plot = SVGPlot(title: "Cost against recall", xLabel: "cost (USD)", yLabel: "recall (mean, 10th-90th percentile)")
+        for (k, drop) in [false, true].enumerated() {
+            let ds = p.designs.filter { $0.dropBottomThird == drop }
+            plot.add(.init(name: drop ? "bottom third dropped" : "all workers", xs: ds.map(\.costUsd), ys: ds.map(\.recallMean),
+                           errors: ds.map { ($0.recallP90 - $0.recallP10) / 2 }, mark: .points, color: SVGPlot.palette[k]))
+        }
+        let f = p.front.filter { !$0.dropBottomThird }
+        plot.add(.init(name: "cost/accuracy/time front", xs: f.map(\.costUsd), ys: f.map(\.recallMean), mark: .line, color: SVGPlot.palette[2]))
+        page.figure(plot.render(), caption: "Every simulated design; the line joins the designs that no other beats on cost, recall and time at once.")
+        var tplot = SVGPlot(title: "Cost against time to completion", xLabel: "cost (USD)", yLabel: "hours")
+        tplot.add(.init(name: "designs", xs: p.designs.filter { !$0.dropBottomThird }.map(\.costUsd), ys: p.designs.filter { !$0.dropBottomThird }.map(\.hours), mark: .points, color: SVGPlot.palette[0]))
+        page.figure(tplot.render(), caption: "Higher pay brings workers faster and keeps them thorough.")
+        page.heading("All designs")
+        page.table(["pay", "workers", "drop", "cost", "hours", "recall", "recall p10", "precision", "precision p10", "meets targets"], p.designs.map { d in
+            [String(format: "$%.3f", d.payUsd), "\(d.replicates)", d.dropBottomThird ? "yes" : "no", String(format: "$%.2f", d.costUsd), String(format: "%.1f", d.hours),
+             String(format: "%.3f", d.recallMean), String(format: "%.3f", d.recallP10), String(format: "%.3f", d.precisionMean), String(format: "%.3f", d.precisionP10),
+             d.meetsTargets ? "yes" : "no"]
+        })
+        return page.render()
+    }
+}

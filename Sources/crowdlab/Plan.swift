@@ -1,0 +1,70 @@
+import ArgumentParser
+import Consensus
+import Crowd
+import Foundation
+import Lab
+
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The cheapest job design (pay, workers per image, filtering) that meets accuracy targets.",
+        discussion: """
+        Simulates every design (pay 1-10 cents per image, 3-15 workers per image, with
+        and without dropping the bottom third of workers) on pilot images of the planned
+        complexity over several seeds, and recommends the cheapest one whose
+        10th-percentile recall and precision meet the targets within budget and
+        deadline. Costs include Mechanical Turk's fees. Writes plan.json, report.html
+        (the cost / accuracy / time front) and planned.yaml (the recommended design as
+        a scenario: `crowdlab sweep out/plan/planned.yaml --vary seed=...` re-checks it).
+
+        Example:
+          crowdlab plan --objects-per-image 100 --images 500 --target-recall 0.8 --budget 200
+        """)
+
+    @Option(help: "Objects per image.") var objectsPerImage: Int
+    @Option(help: "Images in the job.") var images: Int
+    @Option(help: "Required consensus recall.") var targetRecall: Double
+    @Option(help: "Required consensus precision.") var targetPrecision: Double = 0.95
+    @Option(help: "Budget in USD (fees included).") var budget: Double?
+    @Option(help: "Deadline in hours.") var deadline: Double?
+    @Option(help: "Population YAML (default: the built-in paper population).") var population: String?
+    @Option(help: "Seeds per design.") var seeds: Int = 8
+    @Option(help: "Output folder.") var out: String = "Reports/plan"
+    @Flag(help: "Print the plan as JSON instead of a summary.") var json = false
+
+    func run() throws {
+        guard (1...5000).contains(objectsPerImage) else { throw CLIError("--objects-per-image: must be 1…5000") }
+        guard (1...10_000_000).contains(images) else { throw CLIError("--images: must be at least 1") }
+        guard (0...1).contains(targetRecall) else { throw CLIError("--target-recall: must be in 0…1") }
+        guard (0...1).contains(targetPrecision) else { throw CLIError("--target-precision: must be in 0…1") }
+        if let b = budget, !(b > 0) { throw CLIError("--budget: must be a positive amount in USD") }
+        if let d = deadline, !(d > 0) { throw CLIError("--deadline: must be a positive number of hours") }
+        guard (2...100).contains(seeds) else { throw CLIError("--seeds: must be 2…100") }
+        let pop = try population.map { try Population.load(path: $0) } ?? Population()
+        var planner = Planner(objectsPerImage: objectsPerImage, images: images, targetRecall: targetRecall, targetPrecision: targetPrecision,
+                              budget: budget, deadlineHours: deadline, population: pop)
+        planner.seeds = seeds
+        let progress = Progress(stages: 1)
+        progress.stage("simulating designs")
+        let plan = try planner.plan { done, total in progress.tick(done, total, "runs") }
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.keyEncodingStrategy = .convertToSnakeCase
+        let data = try enc.encode(plan)
+        let stage = try OutputStage(destination: out)
+        try stage.write(data, "plan.json")
+        try stage.write(Planner.html(plan), "report.html")
+        let absolutePopulation = population.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        if let yaml = Planner.scenarioYAML(plan, populationPath: absolutePopulation) { try stage.write(yaml, "planned.yaml") }
+        try stage.commit()
+        progress.done()
+        if json { print(String(decoding: data, as: UTF8.self)); return }
+        if let d = plan.recommended {
+            print(String(format: "recommended: $%.3f per image, %d workers per image%@", d.payUsd, d.replicates, d.dropBottomThird ? ", drop the bottom third of workers" : ""))
+            print(String(format: "  cost $%.2f (fees $%.2f), about %.1f h", d.costUsd, d.feesUsd, d.hours))
+            print(String(format: "  recall %.3f (10th-90th percentile %.3f-%.3f), precision %.3f (%.3f-%.3f)", d.recallMean, d.recallP10, d.recallP90, d.precisionMean, d.precisionP10, d.precisionP90))
+        } else {
+            print("no design meets the targets within budget and deadline; see \(out)/report.html for the front")
+        }
+        print("wrote \(out)/plan.json, report.html\(plan.recommended == nil ? "" : ", planned.yaml")")
+    }
+}
