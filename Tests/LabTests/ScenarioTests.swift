@@ -1,1 +1,117 @@
+import Foundation
 import XCTest
+@testable import Consensus
+@testable import Crowd
+@testable import Lab
+
+final class ScenarioTests: XCTestCase {
+    func write(_ text: String) -> String {
+        let dir = NSTemporaryDirectory() + "crowdlab-scn-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let p = dir + "/test.yaml"
+        try! text.write(toFile: p, atomically: true, encoding: .utf8)
+        return p
+    }
+
+    let small = """
+    name: small
+    seed: 3
+    scene:
+      kind: spots
+      images: 3
+      objects: 40
+    job:
+      replicates: 5
+      pay_usd: 0.05
+    """
+
+    func testParsesAndAppliesOverrides() throws {
+        let s = try Scenario.load(path: write(small), overrides: ["job.replicates=7", "scene.background=tissue"])
+        XCTAssertEqual(s.name, "small"); XCTAssertEqual(s.seed, 3); XCTAssertEqual(s.images, 3)
+        XCTAssertEqual(s.replicates, 7); XCTAssertEqual(s.background, .tissue); XCTAssertEqual(s.objects, 40...40)
+    }
+
+    func testErrorsNameFileLineAndKey() throws {
+        func check(_ text: String, _ expected: String, overrides: [String] = [], file: StaticString = #filePath, line: UInt = #line) {
+            XCTAssertThrowsError(try Scenario.load(path: write(text), overrides: overrides), file: file, line: line) { e in
+                XCTAssertTrue("\(e)".contains(expected), "\(e) lacks \(expected)", file: file, line: line)
+                XCTAssertFalse("\(e)".contains("\n"), file: file, line: line)
+            }
+        }
+        check(small + "\n  replicas: 3\n", "test.yaml: line 10, field job.replicas: unknown key")
+        check(small.replacingOccurrences(of: "replicates: 5", with: "replicates: many"), "test.yaml: line 8, field job.replicates: expected a whole number, found \"many\"")
+        check(small.replacingOccurrences(of: "pay_usd: 0.05", with: "pay_usd: -1"), "test.yaml: line 9, field job.pay_usd: -1 is outside")
+        check(small.replacingOccurrences(of: "kind: spots", with: "kind: galaxies"), "field scene.kind: \"galaxies\" is not one of spots, transwell")
+        check(small.replacingOccurrences(of: "objects: 40", with: "objects: 90-10"), "field scene.objects: expected N or MIN-MAX")
+        check(small, "--set: field job.workers: unknown key", overrides: ["job.workers=3"])
+        check(small, "--set: field job.replicates: expected a whole number", overrides: ["job.replicates=lots"])
+    }
+
+    func testShippedScenariosParse() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let dir = url.path + "/Scenarios"
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }
+        XCTAssertFalse(files.isEmpty)
+        for f in files { XCTAssertNoThrow(try Scenario.load(path: dir + "/" + f), f) }
+    }
+
+    func testRunIsDeterministicAndPricesTheJob() throws {
+        let s = try Scenario.load(path: write(small))
+        let a = try LabRun.run(s), b = try LabRun.run(s)
+        XCTAssertEqual(ExportWriter.encode(a.simulation.export), ExportWriter.encode(b.simulation.export))
+        XCTAssertEqual(a.simulation.export.records.count, 15)
+        XCTAssertEqual(a.cost.rewards, 0.75, accuracy: 1e-9)
+        XCTAssertEqual(a.cost.fees, 15 * 0.01, accuracy: 1e-9, "20 % of 5 cents is 1 cent")
+        XCTAssertNotNil(a.analysis.overall)
+        let out = NSTemporaryDirectory() + "crowdlab-run-" + UUID().uuidString
+        try LabRun.write(a, to: out)
+        for f in ["report.html", "metrics.json", "export.json", "consensus.csv", "images/spots_0000.png", "truth/spots_0000.csv"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/" + f), f)
+        }
+        // The written export and truth re-analyse to the same scores.
+        let e = try ExportReader.read(path: out + "/export.json")
+        let t = try TruthSet.load(path: out + "/truth", export: e)
+        XCTAssertEqual(Analysis.run(export: e, truth: t).overall, a.analysis.overall)
+    }
+
+    func testTurkFees() {
+        XCTAssertEqual(TurkFees.feePerAssignment(reward: 0.02, assignmentsPerHIT: 5), 0.01, accuracy: 1e-12)
+        XCTAssertEqual(TurkFees.feePerAssignment(reward: 0.10, assignmentsPerHIT: 5), 0.02, accuracy: 1e-12)
+        XCTAssertEqual(TurkFees.feePerAssignment(reward: 0.10, assignmentsPerHIT: 10), 0.04, accuracy: 1e-12)
+        XCTAssertEqual(TurkFees.jobCost(images: 100, replicates: 10, reward: 0.06).total, 1000 * (0.06 + 0.012 + 0.012), accuracy: 1e-9)
+    }
+
+    func testSweepAxesAndShardsMergeToTheSameRuns() throws {
+        let a = try Sweep.Axis(parsing: "job.pay_usd=0.02:0.06:0.02")
+        XCTAssertEqual(a.values, ["0.02", "0.04", "0.06"])
+        XCTAssertThrowsError(try Sweep.Axis(parsing: "job.speed=1,2"))
+        let path = write(small)
+        let sweep = Sweep(scenarioPath: path, overrides: [], axes: [try Sweep.Axis(parsing: "job.replicates=3,6")], seeds: 2)
+        let runs = sweep.runs()
+        XCTAssertEqual(runs.count, 4)
+        let all = try sweep.execute(runs)
+        let shard1 = try sweep.execute(runs.enumerated().filter { $0.offset % 2 == 0 }.map(\.element))
+        let shard2 = try sweep.execute(runs.enumerated().filter { $0.offset % 2 == 1 }.map(\.element))
+        XCTAssertEqual(Set(all), Set(shard1 + shard2))
+        let table = try SweepSummary.summarise(csv: sweep.header() + "\n" + all.joined(separator: "\n"), file: "runs.csv")
+        XCTAssertEqual(table.rows.count, 2)
+        XCTAssertEqual(table.rows[0].seeds, 2)
+        XCTAssertTrue(all[0].hasPrefix("0,3,3,"), "point 0, seed 3 (the scenario's), replicates 3")
+    }
+
+    func testPlannerRecommendationMeetsItsTargetsOnOtherSeeds() throws {
+        var p = Planner(objectsPerImage: 40, images: 6, targetRecall: 0.8, targetPrecision: 0.95, budget: nil, deadlineHours: nil, population: Population())
+        p.pays = [0.02, 0.06]; p.replicateOptions = [3, 10]; p.seeds = 6; p.pilotImages = 6
+        let plan = try p.plan()
+        let d = try XCTUnwrap(plan.recommended)
+        XCTAssertTrue(plan.designs.filter(\.meetsTargets).allSatisfy { $0.costUsd >= d.costUsd }, "the cheapest qualifying design")
+        var met = 0
+        for seed in 1001...1010 {
+            let o = try LabRun.run(p.scenario(pay: d.payUsd, replicates: d.replicates, seed: UInt64(seed), images: 6), keepPhantoms: false)
+            let s = d.dropBottomThird ? o.analysis.filtered.score! : o.analysis.overall!
+            if s.recall >= 0.8 && s.precision >= 0.95 { met += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(met, 9, "met targets in \(met) of 10 runs")
+    }
+}
