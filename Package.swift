@@ -38,6 +38,6 @@ let package = Package(
         .testTarget(name: "PhantomsTests", dependencies: ["Phantoms", "Imaging"]),
         .testTarget(name: "CrowdTests", dependencies: ["Crowd", "Consensus", "Phantoms", "Imaging"]),
         .testTarget(name: "CrowdlabCLITests", dependencies: ["crowdlab"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Crowd", "Consensus"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Crowd", "Consensus", "Phantoms"]),
     ]
 )

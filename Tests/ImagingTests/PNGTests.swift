@@ -58,3 +58,30 @@ final class PNGTests: XCTestCase {
         XCTAssertThrowsError(try PNG.read(path: p)) { e in XCTAssertTrue("\(e)".hasPrefix("crowdlab-notpng.png: not a readable PNG")) }
     }
 }
+
+final class SegmentationTests: XCTestCase {
+    func testOtsuSplitsTwoLevels() {
+        let v = [Double](repeating: 10, count: 50) + [Double](repeating: 200, count: 50)
+        let t = ClassicSegmentation.otsu(v)
+        XCTAssertGreaterThan(t, 10); XCTAssertLessThan(t, 200)
+    }
+
+    func testWatershedSplitsTouchingBlobsAndSizeFilterWorks() {
+        var img = Image(width: 60, height: 40, bitDepth: 8, fill: 10)
+        // Two touching discs (centres 10 px apart) and one small dot far away.
+        for r in 0..<40 { for c in 0..<60 {
+            let d1 = hypot(Double(c - 20), Double(r - 20)), d2 = hypot(Double(c - 30), Double(r - 20)), d3 = hypot(Double(c - 52), Double(r - 8))
+            var v = 10.0
+            v += 180 * exp(-d1 * d1 / (2 * 16)) + 180 * exp(-d2 * d2 / (2 * 16)) + 150 * exp(-d3 * d3 / 2)
+            img[c, r] = UInt16(min(255, v))
+        } }
+        let p = ClassicSegmentation.particles(img, sigma: 1, markerSeparation: 3)
+        XCTAssertEqual(p.count, 3, "\(p)")
+        let big = ClassicSegmentation.filter(p, area: 20...10_000)
+        XCTAssertEqual(big.count, 2)
+        let cols = big.map(\.col).sorted()
+        XCTAssertEqual(cols[0], 20, accuracy: 2, "the watershed splits the touching pair at the ridge")
+        XCTAssertEqual(cols[1], 30, accuracy: 2)
+        for q in big { XCTAssertEqual(q.row, 20, accuracy: 1.5) }
+    }
+}

@@ -3,6 +3,7 @@ import XCTest
 @testable import Consensus
 @testable import Crowd
 @testable import Lab
+@testable import Phantoms
 
 final class ScenarioTests: XCTestCase {
     func write(_ text: String) -> String {
@@ -113,5 +114,19 @@ final class ScenarioTests: XCTestCase {
             if s.recall >= 0.8 && s.precision >= 0.95 { met += 1 }
         }
         XCTAssertGreaterThanOrEqual(met, 9, "met targets in \(met) of 10 runs")
+    }
+}
+
+final class ClassicBaselineTests: XCTestCase {
+    func testEnvelopeTradesRecallForPrecisionOnTranswell() {
+        let scene = TranswellScene()
+        let phantoms = (0..<3).map { scene.render(seed: UInt64($0)) }
+        let env = ClassicBaseline.envelope(phantoms, minAreas: [1, 20, 60, 120])
+        XCTAssertEqual(env.count, 4)
+        // Small particles (pores) pass the lowest size threshold: worse precision than at 60 px².
+        XCTAssertLessThan(env[0].precision, env[2].precision)
+        XCTAssertGreaterThanOrEqual(env[0].recall, env[3].recall)
+        XCTAssertTrue(ClassicBaseline.beats(precision: 1, recall: 1, env))
+        XCTAssertFalse(ClassicBaseline.beats(precision: 0, recall: 0, env))
     }
 }

@@ -1,0 +1,116 @@
+import Foundation
+
+/// The classic automatic pipeline biologists run in FIJI before crowds: smooth, threshold (Otsu),
+/// split touching objects by a marker-based watershed, and keep particles within a size range.
+/// It is the baseline the crowd is compared with (Hughes et al. 2018, Fig. 1c).
+public enum ClassicSegmentation {
+    public struct Particle: Sendable, Equatable {
+        /// Centroid: column, and row from the top.
+        public var col: Double, row: Double
+        public var area: Int
+    }
+
+    /// Otsu's threshold of a grey field (maximises between-class variance over a 256-bin histogram).
+    public static func otsu(_ v: [Double]) -> Double {
+        guard let lo = v.min(), let hi = v.max(), hi > lo else { return v.first ?? 0 }
+        var hist = [Double](repeating: 0, count: 256)
+        for x in v { hist[min(255, Int((x - lo) / (hi - lo) * 255))] += 1 }
+        let total = Double(v.count)
+        var sumAll = 0.0
+        for i in 0..<256 { sumAll += Double(i) * hist[i] }
+        var wB = 0.0, sumB = 0.0, best = 0.0, bestT = 0
+        for t in 0..<256 {
+            wB += hist[t]
+            if wB == 0 { continue }
+            let wF = total - wB
+            if wF == 0 { break }
+            sumB += Double(t) * hist[t]
+            let mB = sumB / wB, mF = (sumAll - sumB) / wF
+            let between = wB * wF * (mB - mF) * (mB - mF)
+            if between > best { best = between; bestT = t }
+        }
+        return lo + (Double(bestT) + 0.5) / 255 * (hi - lo)
+    }
+
+    /// Particles of an image: Gaussian smoothing (σ px), Otsu foreground, watershed on the smoothed
+    /// intensity from markers (local maxima at least `markerSeparation` px apart), then every region.
+    public static func particles(_ image: Image, sigma: Double = 1.5, markerSeparation: Int = 4) -> [Particle] {
+        let w = image.width, h = image.height
+        let smooth = gaussianBlur(image.greyValues(), width: w, height: h, sigma: sigma)
+        let t = otsu(smooth)
+        let fg = smooth.map { $0 > t }
+        // Markers: foreground pixels that are the maximum of their (2s+1)^2 neighbourhood.
+        var label = [Int32](repeating: 0, count: w * h)
+        var markers = 0
+        let s = markerSeparation
+        for r in 0..<h {
+            for c in 0..<w where fg[r * w + c] {
+                let v = smooth[r * w + c]
+                var isMax = true
+                outer: for rr in max(0, r - s)...min(h - 1, r + s) {
+                    for cc in max(0, c - s)...min(w - 1, c + s) where (rr != r || cc != c) {
+                        let u = smooth[rr * w + cc]
+                        // Ties go to the first pixel in reading order, so plateaus give one marker.
+                        if u > v || (u == v && rr * w + cc < r * w + c) { isMax = false; break outer }
+                    }
+                }
+                if isMax { markers += 1; label[r * w + c] = Int32(markers) }
+            }
+        }
+        // Priority flood from the markers, brightest first, within the foreground.
+        var heap = PixelHeap()
+        for i in 0..<(w * h) where label[i] > 0 { heap.push(smooth[i], i) }
+        while let (_, i) = heap.pop() {
+            let r = i / w, c = i % w
+            for (dr, dc) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
+                let rr = r + dr, cc = c + dc
+                guard rr >= 0, rr < h, cc >= 0, cc < w else { continue }
+                let j = rr * w + cc
+                if fg[j] && label[j] == 0 { label[j] = label[i]; heap.push(smooth[j], j) }
+            }
+        }
+        var area = [Int](repeating: 0, count: markers + 1), sc = [Double](repeating: 0, count: markers + 1), sr = sc
+        for i in 0..<(w * h) where label[i] > 0 {
+            let k = Int(label[i]); area[k] += 1; sc[k] += Double(i % w); sr[k] += Double(i / w)
+        }
+        return (1...max(1, markers)).compactMap { k in
+            guard k <= markers, area[k] > 0 else { return nil }
+            return Particle(col: sc[k] / Double(area[k]), row: sr[k] / Double(area[k]), area: area[k])
+        }
+    }
+
+    /// The particle-size filter: keep particles whose area lies in the range.
+    public static func filter(_ p: [Particle], area: ClosedRange<Int>) -> [Particle] { p.filter { area.contains($0.area) } }
+}
+
+/// A max-heap of (value, pixel) for the flood; ties broken by pixel index so the result is exact.
+struct PixelHeap {
+    private var items: [(Double, Int)] = []
+    mutating func push(_ v: Double, _ i: Int) {
+        items.append((v, i))
+        var k = items.count - 1
+        while k > 0 {
+            let p = (k - 1) / 2
+            if less(items[p], items[k]) { items.swapAt(p, k); k = p } else { break }
+        }
+    }
+    mutating func pop() -> (Double, Int)? {
+        guard !items.isEmpty else { return nil }
+        let top = items[0]
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var k = 0
+            while true {
+                let l = 2 * k + 1, r = l + 1
+                var m = k
+                if l < items.count && less(items[m], items[l]) { m = l }
+                if r < items.count && less(items[m], items[r]) { m = r }
+                if m == k { break }
+                items.swapAt(k, m); k = m
+            }
+        }
+        return top
+    }
+    private func less(_ a: (Double, Int), _ b: (Double, Int)) -> Bool { a.0 != b.0 ? a.0 < b.0 : a.1 > b.1 }
+}
