@@ -98,17 +98,13 @@ public struct Scenario: Sendable {
     }
 
     static func intRange(_ v: String, key: String, _ y: YAMLConfig) throws -> ClosedRange<Int> {
-        let parts = v.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        if parts.count == 1, let a = parts[0], a >= 0 { return a...a }
-        if parts.count == 2, let a = parts[0], let b = parts[1], a >= 0, a <= b { return a...b }
-        throw y.error(key, "expected N or MIN-MAX with 0 <= MIN <= MAX, found \"\(v)\"")
+        guard let r = RangeSpec.int(v) else { throw y.error(key, "expected N or MIN-MAX with 0 <= MIN <= MAX, found \"\(v)\"") }
+        return r
     }
 
     static func doubleRange(_ v: String, key: String, _ y: YAMLConfig) throws -> ClosedRange<Double> {
-        let parts = v.split(separator: "-").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        if parts.count == 1, let a = parts[0], a > 0 { return a...a }
-        if parts.count == 2, let a = parts[0], let b = parts[1], a > 0, a <= b { return a...b }
-        throw y.error(key, "expected X or MIN-MAX with 0 < MIN <= MAX, found \"\(v)\"")
+        guard let r = RangeSpec.double(v) else { throw y.error(key, "expected X or MIN-MAX with 0 < MIN <= MAX, found \"\(v)\"") }
+        return r
     }
 
     /// The phantom scene this scenario renders.

@@ -118,3 +118,21 @@ public func truthCSV(_ truth: [TruthObject]) -> String {
 }
 
 func fmtNum(_ v: Double) -> String { v == v.rounded() ? String(Int(v)) : String(format: "%.3f", v) }
+
+/// "50-150" or "80" as a range: the form scene options take on the command line and in scenarios.
+public enum RangeSpec {
+    public static func int(_ s: String) -> ClosedRange<Int>? {
+        let parts = s.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        if parts.count == 1, let v = parts[0], v >= 0 { return v...v }
+        if parts.count == 2, let a = parts[0], let b = parts[1], a >= 0, a <= b { return a...b }
+        return nil
+    }
+
+    /// Positive, finite bounds only.
+    public static func double(_ s: String) -> ClosedRange<Double>? {
+        let parts = s.split(separator: "-").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        if parts.count == 1, let v = parts[0], v > 0, v.isFinite { return v...v }
+        if parts.count == 2, let a = parts[0], let b = parts[1], a > 0, a <= b, b.isFinite { return a...b }
+        return nil
+    }
+}

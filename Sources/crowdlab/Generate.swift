@@ -110,15 +110,11 @@ struct Generate: ParsableCommand {
 
 /// "50-150" or "80" → a closed range; one-line errors name the option.
 func intRange(_ s: String, _ option: String) throws -> ClosedRange<Int> {
-    let parts = s.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    if parts.count == 1, let v = parts[0], v >= 0 { return v...v }
-    if parts.count == 2, let a = parts[0], let b = parts[1], a >= 0, a <= b { return a...b }
-    throw CLIError("\(option): expected N or MIN-MAX with 0 <= MIN <= MAX, found \"\(s)\"")
+    guard let r = RangeSpec.int(s) else { throw CLIError("\(option): expected N or MIN-MAX with 0 <= MIN <= MAX, found \"\(s)\"") }
+    return r
 }
 
 func doubleRange(_ s: String, _ option: String) throws -> ClosedRange<Double> {
-    let parts = s.split(separator: "-").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-    if parts.count == 1, let v = parts[0], v > 0, v.isFinite { return v...v }
-    if parts.count == 2, let a = parts[0], let b = parts[1], a > 0, a <= b, b.isFinite { return a...b }
-    throw CLIError("\(option): expected X or MIN-MAX with 0 < MIN <= MAX, found \"\(s)\"")
+    guard let r = RangeSpec.double(s) else { throw CLIError("\(option): expected X or MIN-MAX with 0 < MIN <= MAX, found \"\(s)\"") }
+    return r
 }
