@@ -130,3 +130,37 @@ final class ClassicBaselineTests: XCTestCase {
         XCTAssertFalse(ClassicBaseline.beats(precision: 0, recall: 0, env))
     }
 }
+
+final class PaperTests: XCTestCase {
+    /// Every claim's `holds` is computed, and what the claims say of the crowd is what the written
+    /// exports show when analysed again from the files.
+    func testClaimsAreComputedAndRecomputableFromTheExports() throws {
+        let r = try Paper.run(seed: 1, scale: 0.1)
+        let ids = Set(r.claims.map(\.id))
+        for id in ["fig1c_crowd_precision", "fig1c_crowd_recall", "fig1c_workers_beating_threshold_pipeline", "fig1c_filtered_crowd_vs_experts",
+                   "fig1e_median_click_period_s", "fig1e_median_rmse_px", "fig1e_fitts_slope", "fig1f_annotations_vs_rmse", "s1_group_size_plateau",
+                   "s2_top20_share_of_images", "s3_tolerated_annotations_at_2c", "s3_images_attempted_drop", "s3_recall_above_110", "s3_rate_drop",
+                   "s3_pay_reverses_losses", "headline_rate_110_at_6c", "headline_cost_vs_expert"] {
+            XCTAssertTrue(ids.contains(id), id)
+        }
+        for c in r.claims where ["fig1c_crowd_precision", "fig1e_median_click_period_s", "s2_top20_share_of_images"].contains(c.id) {
+            XCTAssertEqual(c.holds, abs(c.simulated - c.paper) <= c.tolerance)
+        }
+        let dir = NSTemporaryDirectory() + "crowdlab-paper-" + UUID().uuidString
+        for e in r.experiments {
+            let d = dir + "/" + e.name
+            try FileManager.default.createDirectory(atPath: d + "/truth", withIntermediateDirectories: true)
+            try ExportWriter.encode(e.outcome.simulation.export).write(to: URL(fileURLWithPath: d + "/export.json"))
+            for (name, csv) in Paper.truthFiles(e.outcome) { try csv.write(toFile: d + "/truth/" + name, atomically: true, encoding: .utf8) }
+        }
+        func reanalyse(_ name: String) throws -> AnalysisResult {
+            let e = try ExportReader.read(path: "\(dir)/\(name)/export.json")
+            return Analysis.run(export: e, truth: try TruthSet.load(path: "\(dir)/\(name)/truth", export: e))
+        }
+        let tw = try reanalyse("fig1c-transwell")
+        XCTAssertEqual(tw.crowd.medianClickPeriodS, r.claims.first { $0.id == "fig1e_median_click_period_s" }!.simulated)
+        XCTAssertEqual(tw.crowd.medianWorkerRmsePx!, r.claims.first { $0.id == "fig1e_median_rmse_px" }!.simulated, accuracy: 1e-9)
+        let part = try reanalyse("s2-participation")
+        XCTAssertEqual(part.crowd.top20ShareOfImages, r.claims.first { $0.id == "s2_top20_share_of_images" }!.simulated, accuracy: 1e-12)
+    }
+}

@@ -1,0 +1,266 @@
+import Consensus
+import Crowd
+import Foundation
+import Phantoms
+import Reports
+
+/// The Quanti.us paper's crowd findings (Hughes et al., Nat. Methods 15:587, 2018) re-run on
+/// phantoms with the simulated crowd and analysed with the same code as real exports. Each claim
+/// has the paper's value, the simulated one, a stated tolerance, and `holds`, computed.
+public enum Paper {
+    public struct Claim: Sendable, Codable {
+        public var id: String
+        public var claim: String
+        public var paper: Double
+        public var simulated: Double
+        public var tolerance: Double
+        public var holds: Bool
+        /// Why it happens, in one sentence (shown in the report).
+        public var why: String
+        public var experiment: String
+    }
+
+    public struct Experiment: Sendable {
+        public var name: String
+        public var outcome: LabRun.Outcome
+    }
+
+    public struct Result: Sendable {
+        public var claims: [Claim]
+        public var experiments: [Experiment]
+        public var groupSizeF1: [(Int, Double)]
+        public var complexity: [(objects: Int, pay: Double, recall: Double, imagesPerWorker: Double, rate: Double)]
+        public var timings: [(String, Double)]
+    }
+
+    /// Experts for Fig. 1c: near-perfect detection, few false clicks, careful pointing.
+    public static var experts: Population {
+        var p = Population()
+        p.detectionPlateau = 0.97; p.detectionPlateauSD = 0.02; p.carelessShare = 0
+        p.falsePositiveFirst = 0.005; p.falsePositiveLater = 0.005; p.rmseMedian = 1.5; p.rmseLogSD = 0.2
+        p.toleratedAnnotations = 10_000
+        return p
+    }
+
+    static func claim(_ id: String, _ text: String, paper: Double, simulated: Double, tolerance: Double, experiment: String, why: String,
+                      holds: Bool? = nil) -> Claim {
+        Claim(id: id, claim: text, paper: paper, simulated: simulated, tolerance: tolerance,
+              holds: holds ?? (simulated.isFinite && abs(simulated - paper) <= tolerance), why: why, experiment: experiment)
+    }
+
+    /// `scale` shrinks every experiment's image count (at least 4 images), for quick checks.
+    public static func run(seed: UInt64 = 1, scale: Double = 1, progress: ((String) -> Void)? = nil) throws -> Result {
+        func images(_ n: Int) -> Int { max(4, Int((Double(n) * scale).rounded())) }
+        var timings: [(String, Double)] = []
+        var clock = Date()
+        func lap(_ s: String) { timings.append((s, Date().timeIntervalSince(clock))); clock = Date() }
+        var claims: [Claim] = []
+        var experiments: [Experiment] = []
+
+        // Fig. 1c-f: ten workers per transwell image, subtractive clustering at the cell size.
+        progress?("transwell crowd (Fig. 1c-f)")
+        var tw = Scenario(name: "fig1c-transwell")
+        tw.sceneKind = .transwell; tw.images = images(40); tw.replicates = 10; tw.pay = 0.02; tw.seed = seed
+        tw.method = "subtractive"; tw.subtractiveRadius = "13px"; tw.overlays = 3
+        let crowd = try LabRun.run(tw)
+        experiments.append(Experiment(name: "fig1c-transwell", outcome: crowd))
+        let a = crowd.analysis
+        claims.append(claim("fig1c_crowd_precision", "10 workers per transwell image, subtractive clustering: precision 0.99",
+                            paper: 0.99, simulated: a.overall!.precision, tolerance: 0.02, experiment: "fig1c-transwell",
+                            why: "A false click is kept only when several workers make it at the same place, which almost never happens by chance."))
+        claims.append(claim("fig1c_crowd_recall", "10 workers per transwell image, subtractive clustering: recall 0.81",
+                            paper: 0.81, simulated: a.overall!.recall, tolerance: 0.08, experiment: "fig1c-transwell",
+                            why: "Cells most workers miss (dim, or touching another) are also missed by the consensus."))
+        let env = ClassicBaseline.envelope(crowd.phantoms, minAreas: [1, 10, 20, 40, 60, 80, 120, 160, 240, 320])
+        let scored = a.workers.filter { ($0.vsTruth?.tp ?? 0) + ($0.vsTruth?.fn ?? 0) > 0 && $0.annotations > 0 }
+        let beating = scored.filter { ClassicBaseline.beats(precision: $0.vsTruth!.precision, recall: $0.vsTruth!.recall, env) }.count
+        claims.append(claim("fig1c_workers_beating_threshold_pipeline", "27 of 46 workers (59 %) beat the threshold-watershed-size pipeline in precision and recall",
+                            paper: 0.59, simulated: Double(beating) / Double(max(1, scored.count)), tolerance: 0.15, experiment: "fig1c-transwell",
+                            why: "Pores look like small dim cells to a size filter; people tell them apart by shape and context."))
+        var ex = tw
+        ex.name = "fig1c-experts"; ex.population = experts; ex.replicates = 5; ex.populationSource = "experts"
+        let expert = try LabRun.run(ex, keepPhantoms: false)
+        experiments.append(Experiment(name: "fig1c-experts", outcome: expert))
+        let filteredF1 = a.filtered.score!.f1, expertF1 = expert.analysis.overall!.f1
+        claims.append(claim("fig1c_filtered_crowd_vs_experts", "dropping the bottom third by the worker score makes the crowd indistinguishable from 5 experts (F1 difference)",
+                            paper: 0, simulated: filteredF1 - expertF1, tolerance: 0.05, experiment: "fig1c-transwell",
+                            why: "The worker score finds the rare careless workers; without them the crowd's errors are as rare as an expert group's."))
+        lap("transwell crowd and experts")
+
+        // Fig. 1d-f from the same crowd.
+        if let l = a.crowd.learningFit {
+            claims.append(claim("fig1d_fp_rate_first_annotations", "false-positive rate per annotation starts near 3.7 %",
+                                paper: 0.037, simulated: l.rateAtFirst, tolerance: 0.02, experiment: "fig1c-transwell",
+                                why: "New workers click things that look like objects until the first images teach them what counts."))
+            claims.append(claim("fig1d_fp_rate_at_50", "and falls about linearly to 1.3 % by the 50th annotation",
+                                paper: 0.013, simulated: l.rateAtEnd, tolerance: 0.015, experiment: "fig1c-transwell",
+                                why: "Learning is quick: by 50 annotations most workers have seen what the task wants."))
+        }
+        claims.append(claim("fig1e_median_click_period_s", "median click period about 2 s",
+                            paper: 2.0, simulated: a.crowd.medianClickPeriodS ?? .nan, tolerance: 0.6, experiment: "fig1c-transwell",
+                            why: "Aiming at a 3 px target a few tens of pixels away takes about two seconds by Fitts' law."))
+        claims.append(claim("fig1e_median_rmse_px", "median worker RMSE about 3 px",
+                            paper: 3.0, simulated: a.crowd.medianWorkerRmsePx ?? .nan, tolerance: 1.0, experiment: "fig1c-transwell",
+                            why: "People point to within about a cell radius of its centre."))
+        let slope = a.fitts?.b ?? .nan
+        claims.append(claim("fig1e_fitts_slope", "slower workers are more accurate (Fitts' slope b > 0, s per bit)",
+                            paper: 0.5, simulated: slope, tolerance: 0.5, experiment: "fig1c-transwell",
+                            why: "Fitts' law: halving the error costs a fixed extra time per click.", holds: slope > 0))
+        let withRMSE = a.workers.compactMap { w -> (Double, Double)? in w.rmsePx.map { (Double(w.annotations), $0) } }
+        let rho = spearman(withRMSE.map(\.0), withRMSE.map(\.1))
+        let maxRMSE = withRMSE.map(\.1).max() ?? .nan
+        claims.append(claim("fig1f_annotations_vs_rmse", "workers who annotate more choose larger RMSE (rank correlation > 0), all under 13 px",
+                            paper: 0.3, simulated: rho, tolerance: 0.3, experiment: "fig1c-transwell",
+                            why: "Busy workers trade accuracy for speed, but nobody is careless enough to leave 13 px.", holds: rho > 0 && maxRMSE < 13))
+        lap("learning and pointing")
+
+        // Fig. S1: group size.
+        progress?("group sizes (Fig. S1)")
+        var groupF1: [(Int, Double)] = []
+        for k in [1, 2, 3, 5, 10] {
+            var g = tw
+            g.name = "s1-group-\(k)"; g.replicates = k
+            groupF1.append((k, try LabRun.run(g, keepPhantoms: false).analysis.overall!.f1))
+        }
+        let f3 = groupF1.first { $0.0 == 3 }!.1, f10 = groupF1.last!.1, f1 = groupF1.first!.1
+        claims.append(claim("s1_group_size_plateau", "the crowd's advantage is reached with groups of 3 (F1 of 3 workers minus F1 of 10)",
+                            paper: 0, simulated: f3 - f10, tolerance: 0.05, experiment: "s1-group-size",
+                            why: "Poor workers are rare, so two good workers out of three already outvote one poor one.", holds: abs(f3 - f10) <= 0.05 && f3 > f1))
+        lap("group sizes")
+
+        // Fig. S2: participation over a large job.
+        progress?("participation (Fig. S2)")
+        var big = Scenario(name: "s2-participation")
+        big.images = images(200); big.objects = 50...50; big.replicates = 5; big.pay = 0.02; big.seed = seed; big.overlays = 0
+        let part = try LabRun.run(big, keepPhantoms: false)
+        experiments.append(Experiment(name: "s2-participation", outcome: part))
+        claims.append(claim("s2_top20_share_of_images", "about 20 % of workers do about 80 % of the images",
+                            paper: 0.8, simulated: part.analysis.crowd.top20ShareOfImages, tolerance: 0.1, experiment: "s2-participation",
+                            why: "Activity on Mechanical Turk follows a Pareto law: a few workers make it their job."))
+        lap("participation")
+
+        // Fig. S3: image complexity and pay.
+        progress?("complexity and pay (Fig. S3)")
+        var complexity: [(objects: Int, pay: Double, recall: Double, imagesPerWorker: Double, rate: Double)] = []
+        for (n, pay) in [(30, 0.02), (60, 0.02), (90, 0.02), (110, 0.02), (150, 0.02), (110, 0.06), (150, 0.06)] {
+            var c = Scenario(name: "s3-\(n)-objects-\(Int(pay * 100))c")
+            c.images = images(60); c.objects = n...n; c.replicates = 10; c.pay = pay; c.seed = seed; c.overlays = 0
+            let o = try LabRun.run(c, keepPhantoms: false)
+            let ipw = Double(o.simulation.imagesPerWorker.reduce(0, +)) / Double(max(1, o.simulation.imagesPerWorker.count))
+            complexity.append((n, pay, o.analysis.overall!.recall, ipw, o.simulation.annotationsPerHour))
+        }
+        func at(_ n: Int, _ pay: Double) -> (objects: Int, pay: Double, recall: Double, imagesPerWorker: Double, rate: Double) {
+            complexity.first { $0.objects == n && $0.pay == pay }!
+        }
+        let low = at(30, 0.02), hi = at(150, 0.02)
+        // Tolerated annotations: the largest complexity whose images per worker stay within 90 % of the simplest images'.
+        let tolerated = complexity.filter { $0.pay == 0.02 && $0.imagesPerWorker >= 0.9 * low.imagesPerWorker }.map(\.objects).max() ?? 0
+        claims.append(claim("s3_tolerated_annotations_at_2c", "about 60 annotations per image tolerated at 2 cents per image",
+                            paper: 60, simulated: Double(tolerated), tolerance: 30, experiment: "s3-complexity",
+                            why: "Below that, the pay per click is worth a worker's time; above it, they leave sooner."))
+        claims.append(claim("s3_images_attempted_drop", "above that, images attempted per worker fall from 15 to 8 (ratio)",
+                            paper: 8.0 / 15.0, simulated: hi.imagesPerWorker / max(low.imagesPerWorker, 1e-9), tolerance: 0.2, experiment: "s3-complexity",
+                            why: "A worker's patience is counted in clicks, so fewer big images fit in it."))
+        claims.append(claim("s3_recall_above_110", "recall falls from above 0.8 to about 0.6 above 110 objects per image",
+                            paper: 0.6, simulated: hi.recall, tolerance: 0.1, experiment: "s3-complexity",
+                            why: "Underpaid workers click only part of what they see on crowded images.", holds: abs(hi.recall - 0.6) <= 0.1 && low.recall > 0.8))
+        claims.append(claim("s3_rate_drop", "collection rate falls from above 25,000 to about 3,000 annotations an hour (ratio)",
+                            paper: 3000.0 / 25000.0, simulated: hi.rate / max(low.rate, 1e-9), tolerance: 0.1, experiment: "s3-complexity",
+                            why: "Fewer workers take underpaid HITs and those who do stop earlier."))
+        let pay6 = at(150, 0.06)
+        claims.append(claim("s3_pay_reverses_losses", "higher pay per image broadly reverses the losses in recall and rate (recall gain at 150 objects, 6 vs 2 cents)",
+                            paper: 0.2, simulated: pay6.recall - hi.recall, tolerance: 0.2, experiment: "s3-complexity",
+                            why: "Pay raises the annotations a worker tolerates and brings more workers.", holds: pay6.recall > hi.recall && pay6.rate > hi.rate))
+        let head = at(110, 0.06)
+        claims.append(claim("headline_rate_110_at_6c", "about 100,000 annotations an hour for 110-object images at 6 cents per image",
+                            paper: 100_000, simulated: head.rate, tolerance: 50_000, experiment: "s3-complexity",
+                            why: "Hundreds of workers clicking every two seconds at once."))
+        // Cost and time against one expert on the same annotations (the paper's example).
+        let annotations = Double(110 * 60)
+        let crowdCost = TurkFees.jobCost(images: 60, replicates: 10, reward: 0.06).total
+        let expertHours = annotations * 2.0 / 3600 * 10   // an expert also checks each click: ~20 s per annotation
+        let expertCost = expertHours * 25
+        claims.append(claim("headline_cost_vs_expert", "the crowd costs about 30x less than one expert for the same annotations (cost ratio)",
+                            paper: 30, simulated: expertCost / crowdCost, tolerance: 20, experiment: "s3-complexity",
+                            why: "Two cents an image against an expert's hourly wage; the crowd also works in parallel (about 50x faster)."))
+        lap("complexity and pay")
+        return Result(claims: claims, experiments: experiments, groupSizeF1: groupF1, complexity: complexity, timings: timings)
+    }
+
+    /// The truth of an experiment as `col,row,snr[,kind]` files (row from the top), one per image,
+    /// named `<image stem>.csv` so `crowdlab analyze --truth DIR` matches them.
+    public static func truthFiles(_ o: LabRun.Outcome) -> [(String, String)] {
+        o.truth.byImage.keys.sorted().map { name in
+            let t = o.truth.byImage[name]!
+            let h = Double(o.simulation.export.records.first { $0.imageFilename == name }?.height ?? 0)
+            var csv = "col,row,snr,kind\n"
+            for (j, (x, y)) in zip(t.xs, t.ys).enumerated() { csv += "\(formatNumber(x)),\(formatNumber(h - y)),\(String(format: "%.6g", t.snr?[j] ?? 0)),object\n" }
+            for (x, y) in zip(t.distractorXs, t.distractorYs) { csv += "\(formatNumber(x)),\(formatNumber(h - y)),0,pore\n" }
+            return ((name as NSString).deletingPathExtension + ".csv", csv)
+        }
+    }
+
+    /// Spearman rank correlation.
+    static func spearman(_ a: [Double], _ b: [Double]) -> Double {
+        guard a.count >= 3, a.count == b.count else { return .nan }
+        func ranks(_ v: [Double]) -> [Double] {
+            let order = v.indices.sorted { v[$0] < v[$1] }
+            var r = [Double](repeating: 0, count: v.count)
+            var i = 0
+            while i < order.count {
+                var j = i
+                while j + 1 < order.count && v[order[j + 1]] == v[order[i]] { j += 1 }
+                for k in i...j { r[order[k]] = Double(i + j) / 2 + 1 }
+                i = j + 1
+            }
+            return r
+        }
+        let ra = ranks(a), rb = ranks(b)
+        let ma = mean(ra), mb = mean(rb)
+        var num = 0.0, da = 0.0, db = 0.0
+        for i in ra.indices { num += (ra[i] - ma) * (rb[i] - mb); da += (ra[i] - ma) * (ra[i] - ma); db += (rb[i] - mb) * (rb[i] - mb) }
+        return da > 0 && db > 0 ? num / (da * db).squareRoot() : .nan
+    }
+
+    /// The teaching report: a section and a figure per claim, the paper's value beside the simulated one.
+    public static func html(_ r: Result) -> String {
+        var page = HTMLPage(title: "The Quanti.us paper's crowd findings, re-run")
+        let held = r.claims.filter(\.holds).count
+        page.paragraph("Hughes et al. (Nat. Methods 15:587, 2018) measured what makes crowds of Mechanical Turk workers accurate. Each finding below is re-run here on synthetic images with exact truth and a simulated crowd, analysed by the same code that analyses real exports. \(held) of \(r.claims.count) claims hold within the stated tolerance.")
+        page.table(["id", "claim", "paper", "simulated", "tolerance", "holds"], r.claims.map {
+            [$0.id, $0.claim, fmt($0.paper, 3), fmt($0.simulated, 3), "± " + fmt($0.tolerance, 3), $0.holds ? "yes" : "NO"]
+        })
+        for c in r.claims {
+            page.heading(c.id, level: 3)
+            page.paragraph(c.claim + ". " + c.why)
+            var plot = SVGPlot(title: c.id, xLabel: "", yLabel: "value")
+            plot.add(.init(name: "paper (± tolerance)", xs: [1], ys: [c.paper], errors: [c.tolerance], mark: .bars, color: SVGPlot.palette[0]))
+            plot.add(.init(name: c.holds ? "simulated: holds" : "simulated: does not hold", xs: [2], ys: [c.simulated.isFinite ? c.simulated : 0], mark: .bars, color: SVGPlot.palette[c.holds ? 2 : 1]))
+            plot.width = 360; plot.height = 220
+            page.figure(plot.render(), caption: "Paper \(fmt(c.paper, 3)) ± \(fmt(c.tolerance, 3)); simulated \(fmt(c.simulated, 3)) (experiment \(c.experiment)).")
+        }
+        var g = SVGPlot(title: "F1 against group size (Fig. S1)", xLabel: "workers per image", yLabel: "F1")
+        g.add(.init(name: "consensus F1", xs: r.groupSizeF1.map { Double($0.0) }, ys: r.groupSizeF1.map(\.1), mark: .line, color: SVGPlot.palette[0]))
+        g.yRange = 0...1
+        page.heading("Figures")
+        page.figure(g.render(), caption: "Groups of three already reach most of the crowd's accuracy.")
+        for (metric, label) in [(0, "recall"), (1, "images attempted per worker"), (2, "annotations per hour")] {
+            var p = SVGPlot(title: "\(label) against objects per image (Fig. S3)", xLabel: "objects per image", yLabel: label)
+            for (k, pay) in [0.02, 0.06].enumerated() {
+                let rows = r.complexity.filter { $0.pay == pay }.sorted { $0.objects < $1.objects }
+                let ys = rows.map { metric == 0 ? $0.recall : metric == 1 ? $0.imagesPerWorker : $0.rate }
+                p.add(.init(name: String(format: "%.0f cents per image", pay * 100), xs: rows.map { Double($0.objects) }, ys: ys, mark: .line, color: SVGPlot.palette[k]))
+            }
+            page.figure(p.render(), caption: "Above what the pay tolerates, workers take fewer images and click less of each; more pay moves the threshold.")
+        }
+        return page.render()
+    }
+
+    public static func json(_ r: Result) throws -> Data {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        struct Row: Encodable { var id: String; var claim: String; var paper: Double; var simulated: Double; var tolerance: Double; var holds: Bool }
+        return try enc.encode(r.claims.map { Row(id: $0.id, claim: $0.claim, paper: $0.paper, simulated: $0.simulated, tolerance: $0.tolerance, holds: $0.holds) })
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Consensus
+import Foundation
+import Lab
+import Reports
+
+struct PaperCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "paper",
+        abstract: "Re-run the Quanti.us paper's crowd findings on phantoms: a teaching report and paper.json.",
+        discussion: """
+        Writes DIR/report.html (a section and a figure per claim, the paper's value beside
+        the simulated one and why it happens), DIR/paper.json (id, claim, paper, simulated,
+        tolerance, holds; holds is computed), and every simulated export it analysed as
+        DIR/exports/<experiment>/export.json with truth/<image>.csv, so anyone can re-analyse it.
+        """)
+
+    @Option(help: "Output folder.") var out: String = "Reports/paper"
+    @Option(help: "Seed.") var seed: UInt64 = 1
+
+    func run() throws {
+        let progress = Progress(stages: 6)
+        let start = Date()
+        let result = try Paper.run(seed: seed) { progress.stage($0) }
+        progress.stage("writing \(out)")
+        let writeStart = Date()
+        let stage = try OutputStage(destination: out)
+        try stage.write(Paper.json(result), "paper.json")
+        try stage.write(Paper.html(result), "report.html")
+        for e in result.experiments {
+            try stage.write(ExportWriter.encode(e.outcome.simulation.export), "exports/\(e.name)/export.json")
+            for (name, csv) in Paper.truthFiles(e.outcome) { try stage.write(csv, "exports/\(e.name)/truth/\(name)") }
+        }
+        try stage.commit()
+        progress.done()
+        let held = result.claims.filter(\.holds).count
+        for c in result.claims {
+            print((c.holds ? "holds  " : "FAILS  ") + c.id.padding(toLength: 42, withPad: " ", startingAt: 0) + String(format: "paper %10.4g  simulated %10.4g  ± %.3g", c.paper, c.simulated, c.tolerance))
+        }
+        let total = Date().timeIntervalSince(start)
+        print(String(format: "%d of %d claims hold; %.1f s (experiments %@; writing %.1f s)", held, result.claims.count, total,
+                     result.timings.map { String(format: "%@ %.1f s", $0.0, $0.1) }.joined(separator: ", "), Date().timeIntervalSince(writeStart)))
+        print("wrote \(out)/report.html, paper.json, exports/")
+    }
+}
