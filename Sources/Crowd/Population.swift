@@ -26,7 +26,7 @@ public struct Population: Sendable, Equatable {
     public var falsePositiveLater = 0.013
     public var learningAnnotations = 50
     /// Share of false clicks that land on a distractor (e.g. a pore) when the image has any.
-    public var distractorConfusion = 0.5
+    public var distractorConfusion = 0.25
 
     // Careless workers: a small share who click little and badly.
     public var carelessShare = 0.05

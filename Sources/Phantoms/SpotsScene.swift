@@ -52,12 +52,14 @@ public struct TranswellScene: PhantomScene, Equatable {
     public var height = 400
     /// Cell diameter (FWHM) in px.
     public var cellDiameter = 13.0
-    public var cells: ClosedRange<Int> = 20...60
-    public var cellSNR: ClosedRange<Double> = 6...25
-    /// Pore lattice spacing (px), pore FWHM (px) and SNR.
+    public var cells: ClosedRange<Int> = 40...120
+    public var cellSNR: ClosedRange<Double> = 2...20
+    /// Pore lattice spacing (px), pore FWHM (px) and SNR: dimmer and smaller than cells, but not by much.
     public var poreSpacing = 28.0
-    public var poreDiameter = 5.0
-    public var poreSNR: ClosedRange<Double> = 2...6
+    public var poreDiameter = 7.0
+    public var poreSNR: ClosedRange<Double> = 3...8
+    /// Uneven illumination: the background rises by this share of itself across the field.
+    public var illuminationGradient = 0.45
     /// Share of lattice sites that hold a visible pore.
     public var poreFill = 0.7
     public var camera = Camera()
@@ -67,6 +69,13 @@ public struct TranswellScene: PhantomScene, Equatable {
     public func render(seed: UInt64) -> Phantom {
         let rng = SeededRandom(seed: seed)
         var field = [Double](repeating: camera.backgroundPhotons, count: width * height)
+        // Uneven illumination in a random direction: what defeats one global threshold.
+        let angle = rng.uniform() * 2 * Double.pi
+        let gx = cos(angle), gy = sin(angle)
+        for r in 0..<height { for c in 0..<width {
+            let t = (gx * (Double(c) / Double(width) - 0.5) + gy * (Double(r) / Double(height) - 0.5)) + 0.5
+            field[r * width + c] *= 1 + illuminationGradient * max(0, min(1, t))
+        } }
         let noise = camera.noiseSD
         var truth: [TruthObject] = []
         // Pores: a hexagonal lattice with a random offset and small jitter.

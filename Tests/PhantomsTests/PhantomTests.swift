@@ -96,6 +96,6 @@ final class PhantomTests: XCTestCase {
         let cellB = cells.map { brightness(p.image, Int($0.col), Int($0.row)) - bg }.reduce(0, +) / Double(cells.count)
         let poreB = pores.map { brightness(p.image, Int($0.col), Int($0.row)) - bg }.reduce(0, +) / Double(pores.count)
         XCTAssertGreaterThan(poreB, 0, "pores are visible")
-        XCTAssertGreaterThan(cellB, 2 * poreB, "cells are brighter than pores")
+        XCTAssertGreaterThan(cellB, 1.3 * poreB, "cells are brighter than pores on average (by design not by much: easy to confuse)")
     }
 }
