@@ -136,41 +136,74 @@ extension Population {
         return try from(&y)
     }
 
+    /// One YAML key of a population: where it lives in the struct, what values are possible, what it means.
+    struct Field: @unchecked Sendable {  // key paths are immutable values
+        enum Slot: @unchecked Sendable { case number(WritableKeyPath<Population, Double>), whole(WritableKeyPath<Population, Int>) }
+        let key: String, slot: Slot, range: ClosedRange<Double>, doc: String
+    }
+
+    /// Sections in file order, each with its comment and keys. Reading and writing share this table.
+    static let sections: [(name: String, comment: String, fields: [Field])] = [
+        ("detection", "p(v) = plateau / (1 + exp(-(v - threshold) / width)), v = visibility of an object", [
+            Field(key: "plateau", slot: .number(\.detectionPlateau), range: 0.01...1, doc: "mean over workers of the best detection rate"),
+            Field(key: "plateau_sd", slot: .number(\.detectionPlateauSD), range: 0...0.5, doc: "spread of that plateau between workers (Beta)"),
+            Field(key: "threshold", slot: .number(\.detectionThreshold), range: -1000...1e6, doc: "visibility at half the plateau"),
+            Field(key: "width", slot: .number(\.detectionWidth), range: 1e-3...1e6, doc: "logistic width of the psychometric curve"),
+            Field(key: "object_sd", slot: .number(\.objectVisibilitySD), range: 0...1e6, doc: "visibility offset SD between objects, shared by all workers"),
+            Field(key: "resolution_px", slot: .number(\.resolution), range: 0...1000, doc: "objects closer than this look like one and get one click"),
+        ]),
+        ("false_positives", "share of a worker's annotations that match no object", [
+            Field(key: "rate_first", slot: .number(\.falsePositiveFirst), range: 0...0.9, doc: "at the first annotation of a job"),
+            Field(key: "rate_later", slot: .number(\.falsePositiveLater), range: 0...0.9, doc: "after learning_annotations (linear in between)"),
+            Field(key: "learning_annotations", slot: .whole(\.learningAnnotations), range: 1...100_000, doc: "annotations over which workers learn"),
+            Field(key: "distractor_confusion", slot: .number(\.distractorConfusion), range: 0...1, doc: "share of false clicks on distractors, when present"),
+        ]),
+        ("careless", "a minority who click little and badly", [
+            Field(key: "share", slot: .number(\.carelessShare), range: 0...1, doc: "share of workers"),
+            Field(key: "detection_factor", slot: .number(\.carelessDetectionFactor), range: 0...1, doc: "their detection relative to others"),
+            Field(key: "false_positive_rate", slot: .number(\.carelessFalsePositive), range: 0...0.95, doc: "share of their clicks that are false"),
+            Field(key: "error_factor", slot: .number(\.carelessErrorFactor), range: 1...100, doc: "their pointing error relative to others"),
+        ]),
+        ("pointing", "Fitts' law: period t = a + b*log2((c + s)/s), s = a worker's RMSE", [
+            Field(key: "rmse_median_px", slot: .number(\.rmseMedian), range: 0.05...200, doc: "median radial RMSE over workers (px)"),
+            Field(key: "rmse_log_sd", slot: .number(\.rmseLogSD), range: 0...3, doc: "log-normal spread of RMSE between workers"),
+            Field(key: "fitts_a_s", slot: .number(\.fittsA), range: -60...60, doc: "Fitts a (s)"),
+            Field(key: "fitts_b_s", slot: .number(\.fittsB), range: 0...60, doc: "Fitts b (s per bit)"),
+            Field(key: "fitts_c_px", slot: .number(\.fittsC), range: 0.1...10_000, doc: "Fitts c: movement amplitude (px)"),
+            Field(key: "period_log_sd", slot: .number(\.periodLogSD), range: 0...3, doc: "log-normal spread of click periods about the law"),
+            Field(key: "first_click_s", slot: .number(\.firstClickDelay), range: 0...600, doc: "delay before the first click of an image (s)"),
+            Field(key: "activity_error_exponent", slot: .number(\.activityErrorExponent), range: -2...2, doc: "RMSE grows as activity^this: busy workers go faster"),
+        ]),
+        ("effort", "how much work a worker takes at a given pay and image complexity", [
+            Field(key: "tolerated_annotations", slot: .number(\.toleratedAnnotations), range: 1...1e6, doc: "annotations per image tolerated at the reference pay"),
+            Field(key: "reference_pay_usd", slot: .number(\.referencePay), range: 0.001...100, doc: "reference pay per image (USD)"),
+            Field(key: "pay_elasticity", slot: .number(\.payElasticity), range: 0...10, doc: "tolerance grows as (pay/reference)^this"),
+            Field(key: "recall_exponent", slot: .number(\.recallExponent), range: 0...10, doc: "above tolerance, share clicked = (tolerated/objects)^this"),
+            Field(key: "images_per_worker", slot: .number(\.imagesPerWorker), range: 1...10_000, doc: "mean images a worker attempts within tolerance"),
+            Field(key: "images_exponent", slot: .number(\.imagesExponent), range: 0...10, doc: "above tolerance, images attempted fall as (tolerated/objects)^this"),
+            Field(key: "acceptance_exponent", slot: .number(\.acceptanceExponent), range: 0...10, doc: "above tolerance, chance to take the HIT = (tolerated/objects)^this"),
+        ]),
+        ("participation", "", [
+            Field(key: "pareto_alpha", slot: .number(\.paretoAlpha), range: 0.2...20, doc: "Pareto shape of activity (1.16: 20 % do 80 %)"),
+        ]),
+        ("marketplace", "", [
+            Field(key: "arrivals_per_hour", slot: .number(\.arrivalsPerHour), range: 0.01...1e7, doc: "workers reaching the HIT list per hour at reference pay"),
+            Field(key: "arrival_elasticity", slot: .number(\.arrivalElasticity), range: 0...10, doc: "arrivals grow as (pay/reference)^this"),
+        ]),
+    ]
+
     static func from(_ y: inout YAMLConfig) throws -> Population {
         var p = Population()
         if let v = try y.string("detection.measure", oneOf: VisibilityMeasure.allCases.map(\.rawValue)) { p.measure = VisibilityMeasure(rawValue: v)! }
-        if let v = try y.double("detection.plateau", in: 0.01...1) { p.detectionPlateau = v }
-        if let v = try y.double("detection.plateau_sd", in: 0...0.5) { p.detectionPlateauSD = v }
-        if let v = try y.double("detection.threshold", in: -1000...1e6) { p.detectionThreshold = v }
-        if let v = try y.double("detection.width", in: 1e-3...1e6) { p.detectionWidth = v }
-        if let v = try y.double("detection.object_sd", in: 0...1e6) { p.objectVisibilitySD = v }
-        if let v = try y.double("detection.resolution_px", in: 0...1000) { p.resolution = v }
-        if let v = try y.double("false_positives.rate_first", in: 0...0.9) { p.falsePositiveFirst = v }
-        if let v = try y.double("false_positives.rate_later", in: 0...0.9) { p.falsePositiveLater = v }
-        if let v = try y.int("false_positives.learning_annotations", in: 1...100_000) { p.learningAnnotations = v }
-        if let v = try y.double("false_positives.distractor_confusion", in: 0...1) { p.distractorConfusion = v }
-        if let v = try y.double("careless.share", in: 0...1) { p.carelessShare = v }
-        if let v = try y.double("careless.detection_factor", in: 0...1) { p.carelessDetectionFactor = v }
-        if let v = try y.double("careless.false_positive_rate", in: 0...0.95) { p.carelessFalsePositive = v }
-        if let v = try y.double("careless.error_factor", in: 1...100) { p.carelessErrorFactor = v }
-        if let v = try y.double("pointing.rmse_median_px", in: 0.05...200) { p.rmseMedian = v }
-        if let v = try y.double("pointing.rmse_log_sd", in: 0...3) { p.rmseLogSD = v }
-        if let v = try y.double("pointing.fitts_a_s", in: -60...60) { p.fittsA = v }
-        if let v = try y.double("pointing.fitts_b_s", in: 0...60) { p.fittsB = v }
-        if let v = try y.double("pointing.fitts_c_px", in: 0.1...10_000) { p.fittsC = v }
-        if let v = try y.double("pointing.period_log_sd", in: 0...3) { p.periodLogSD = v }
-        if let v = try y.double("pointing.first_click_s", in: 0...600) { p.firstClickDelay = v }
-        if let v = try y.double("pointing.activity_error_exponent", in: -2...2) { p.activityErrorExponent = v }
-        if let v = try y.double("effort.tolerated_annotations", in: 1...1e6) { p.toleratedAnnotations = v }
-        if let v = try y.double("effort.reference_pay_usd", in: 0.001...100) { p.referencePay = v }
-        if let v = try y.double("effort.pay_elasticity", in: 0...10) { p.payElasticity = v }
-        if let v = try y.double("effort.recall_exponent", in: 0...10) { p.recallExponent = v }
-        if let v = try y.double("effort.images_per_worker", in: 1...10_000) { p.imagesPerWorker = v }
-        if let v = try y.double("effort.images_exponent", in: 0...10) { p.imagesExponent = v }
-        if let v = try y.double("effort.acceptance_exponent", in: 0...10) { p.acceptanceExponent = v }
-        if let v = try y.double("participation.pareto_alpha", in: 0.2...20) { p.paretoAlpha = v }
-        if let v = try y.double("marketplace.arrivals_per_hour", in: 0.01...1e7) { p.arrivalsPerHour = v }
-        if let v = try y.double("marketplace.arrival_elasticity", in: 0...10) { p.arrivalElasticity = v }
+        for section in sections {
+            for f in section.fields {
+                let key = section.name + "." + f.key
+                switch f.slot {
+                case .number(let path): if let v = try y.double(key, in: f.range) { p[keyPath: path] = v }
+                case .whole(let path): if let v = try y.int(key, in: Int(f.range.lowerBound)...Int(f.range.upperBound)) { p[keyPath: path] = v }
+                }
+            }
+        }
         try y.refuseUnknownKeys()
         if p.falsePositiveLater > p.falsePositiveFirst + 0.5 {
             throw InputError(file: y.file, field: "false_positives.rate_later", message: "is far above rate_first: learning lowers false positives")
@@ -183,55 +216,27 @@ extension Population {
         func line(_ key: String, _ value: String, _ doc: String) -> String {
             let leaf = String(key.split(separator: ".").last!)
             var s = "  \(leaf): \(value)"
-            let pad = max(1, 40 - s.count)
-            s += String(repeating: " ", count: pad) + "# " + doc
+            s += String(repeating: " ", count: max(1, 40 - s.count)) + "# " + doc
             if let n = notes[key] { s += " [" + n + "]" }
             return s + "\n"
         }
-        func n(_ v: Double) -> String { String(format: "%.6g", v) }
         var s = "# " + title.replacingOccurrences(of: "\n", with: "\n# ") + "\n"
         s += "# A crowdlab population: the distributions simulated workers are drawn from.\n"
         s += "# Read by `crowdlab simulate --population`; written by `crowdlab calibrate`.\n\n"
-        s += "detection:  # p(v) = plateau / (1 + exp(-(v - threshold) / width)), v = visibility of an object\n"
-        s += line("detection.measure", measure.rawValue, "snr: nominal SNR from the truth; contrast: measured in the image")
-        s += line("detection.plateau", n(detectionPlateau), "mean over workers of the best detection rate")
-        s += line("detection.plateau_sd", n(detectionPlateauSD), "spread of that plateau between workers (Beta)")
-        s += line("detection.threshold", n(detectionThreshold), "visibility at half the plateau")
-        s += line("detection.width", n(detectionWidth), "logistic width of the psychometric curve")
-        s += line("detection.object_sd", n(objectVisibilitySD), "visibility offset SD between objects, shared by all workers")
-        s += line("detection.resolution_px", n(resolution), "objects closer than this look like one and get one click")
-        s += "false_positives:  # share of a worker's annotations that match no object\n"
-        s += line("false_positives.rate_first", n(falsePositiveFirst), "at the first annotation of a job")
-        s += line("false_positives.rate_later", n(falsePositiveLater), "after learning_annotations (linear in between)")
-        s += line("false_positives.learning_annotations", String(learningAnnotations), "annotations over which workers learn")
-        s += line("false_positives.distractor_confusion", n(distractorConfusion), "share of false clicks on distractors, when present")
-        s += "careless:  # a minority who click little and badly\n"
-        s += line("careless.share", n(carelessShare), "share of workers")
-        s += line("careless.detection_factor", n(carelessDetectionFactor), "their detection relative to others")
-        s += line("careless.false_positive_rate", n(carelessFalsePositive), "share of their clicks that are false")
-        s += line("careless.error_factor", n(carelessErrorFactor), "their pointing error relative to others")
-        s += "pointing:  # Fitts' law: period t = a + b*log2((c + s)/s), s = a worker's RMSE\n"
-        s += line("pointing.rmse_median_px", n(rmseMedian), "median radial RMSE over workers (px)")
-        s += line("pointing.rmse_log_sd", n(rmseLogSD), "log-normal spread of RMSE between workers")
-        s += line("pointing.fitts_a_s", n(fittsA), "Fitts a (s)")
-        s += line("pointing.fitts_b_s", n(fittsB), "Fitts b (s per bit)")
-        s += line("pointing.fitts_c_px", n(fittsC), "Fitts c: movement amplitude (px)")
-        s += line("pointing.period_log_sd", n(periodLogSD), "log-normal spread of click periods about the law")
-        s += line("pointing.first_click_s", n(firstClickDelay), "delay before the first click of an image (s)")
-        s += line("pointing.activity_error_exponent", n(activityErrorExponent), "RMSE grows as activity^this: busy workers go faster")
-        s += "effort:  # how much work a worker takes at a given pay and image complexity\n"
-        s += line("effort.tolerated_annotations", n(toleratedAnnotations), "annotations per image tolerated at the reference pay")
-        s += line("effort.reference_pay_usd", n(referencePay), "reference pay per image (USD)")
-        s += line("effort.pay_elasticity", n(payElasticity), "tolerance grows as (pay/reference)^this")
-        s += line("effort.recall_exponent", n(recallExponent), "above tolerance, share clicked = (tolerated/objects)^this")
-        s += line("effort.images_per_worker", n(imagesPerWorker), "mean images a worker attempts within tolerance")
-        s += line("effort.images_exponent", n(imagesExponent), "above tolerance, images attempted fall as (tolerated/objects)^this")
-        s += line("effort.acceptance_exponent", n(acceptanceExponent), "above tolerance, chance to take the HIT = (tolerated/objects)^this")
-        s += "participation:\n"
-        s += line("participation.pareto_alpha", n(paretoAlpha), "Pareto shape of activity (1.16: 20 % do 80 %)")
-        s += "marketplace:\n"
-        s += line("marketplace.arrivals_per_hour", n(arrivalsPerHour), "workers reaching the HIT list per hour at reference pay")
-        s += line("marketplace.arrival_elasticity", n(arrivalElasticity), "arrivals grow as (pay/reference)^this")
+        for section in Self.sections {
+            s += section.name + ":" + (section.comment.isEmpty ? "" : "  # " + section.comment) + "\n"
+            if section.name == "detection" {
+                s += line("detection.measure", measure.rawValue, "snr: nominal SNR from the truth; contrast: measured in the image")
+            }
+            for f in section.fields {
+                let value: String
+                switch f.slot {
+                case .number(let path): value = String(format: "%.6g", self[keyPath: path])
+                case .whole(let path): value = String(self[keyPath: path])
+                }
+                s += line(section.name + "." + f.key, value, f.doc)
+            }
+        }
         return s
     }
 }
