@@ -16,6 +16,4 @@ public enum TurkFees {
         return (rewards, fees, rewards + fees)
     }
 
-    /// Fee for a bonus payment.
-    public static func bonusFee(_ amount: Double) -> Double { max(0.01, 0.2 * amount) }
 }

@@ -130,6 +130,7 @@ func withIOVecs<R>(_ chunks: [[UInt8]], _ body: ([iovec]) -> R) -> R {
     return go(0, [])
 }
 
+
 /// Writes a file from byte chunks on a background thread while the caller produces the next ones
 /// (encoding and the kernel's copying overlap), then renames the temporary file into place.
 public final class StreamingWriter: @unchecked Sendable {

@@ -62,11 +62,6 @@ public func mean(_ values: [Double]) -> Double {
     values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
 }
 
-/// Component-wise median: a robust centre that one stray click cannot drag.
-public func medianPoint(_ pts: [(Double, Double)]) -> (Double, Double) {
-    (median(pts.map { $0.0 }), median(pts.map { $0.1 }))
-}
-
 /// Median of `values[i]` for the given indices, sorting a small scratch array in place.
 @inline(__always) func median(of indices: [Int], in values: [Double]) -> Double {
     var v = [Double](); v.reserveCapacity(indices.count)
