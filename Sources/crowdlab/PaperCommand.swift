@@ -16,12 +16,14 @@ struct PaperCommand: ParsableCommand {
         """)
 
     @Option(help: "Output folder.") var out: String = "Reports/paper"
-    @Option(help: "Seed.") var seed: UInt64 = 1
+    @Option(help: "Seeds: the claims are stated on the mean of the experiments over these (comma-separated).") var seeds: String = "1,2,3"
 
     func run() throws {
-        let progress = Progress(stages: 6)
+        let progress = Progress(stages: 4 * max(1, seeds.split(separator: ",").count) + 1)
         let start = Date()
-        let result = try Paper.run(seed: seed) { progress.stage($0) }
+        let seedList = seeds.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        guard !seedList.isEmpty, seedList.count == seeds.split(separator: ",").count else { throw CLIError("--seeds: expected whole numbers like 1,2,3, found \"\(seeds)\"") }
+        let result = try Paper.run(seeds: seedList) { progress.stage($0) }
         progress.stage("writing \(out)")
         let writeStart = Date()
         let stage = try OutputStage(destination: out)

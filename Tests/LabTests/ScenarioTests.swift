@@ -135,7 +135,7 @@ final class PaperTests: XCTestCase {
     /// Every claim's `holds` is computed, and what the claims say of the crowd is what the written
     /// exports show when analysed again from the files.
     func testClaimsAreComputedAndRecomputableFromTheExports() throws {
-        let r = try Paper.run(seed: 1, scale: 0.1)
+        let r = try Paper.run(seeds: [1], scale: 0.1)
         let ids = Set(r.claims.map(\.id))
         for id in ["fig1c_crowd_precision", "fig1c_crowd_recall", "fig1c_workers_beating_threshold_pipeline", "fig1c_filtered_crowd_vs_experts",
                    "fig1e_median_click_period_s", "fig1e_median_rmse_px", "fig1e_fitts_slope", "fig1f_annotations_vs_rmse", "s1_group_size_plateau",
