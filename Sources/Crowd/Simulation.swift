@@ -24,7 +24,22 @@ public struct CrowdSimulation: Sendable {
         public var declinedArrivals: Int
         public var hours: Double
         public var clicks: Int
+        /// Annotations over the hours from the job's posting to its last submission.
         public var annotationsPerHour: Double { hours > 0 ? Double(clicks) / hours : 0 }
+        /// The collection rate while the job is under way: annotations submitted between the 10th
+        /// and 90th percentile of submission times, per hour of that span (the start-up and the
+        /// wait for the last few assignments left out, as a rate read off a running job).
+        public var steadyAnnotationsPerHour: Double {
+            let done = zip(assignments.map(\.submitTime), clicksPerAssignment).sorted { $0.0 < $1.0 }
+            guard done.count >= 10 else { return annotationsPerHour }
+            let lo = done[done.count / 10].0, hi = done[done.count * 9 / 10].0
+            guard hi > lo else { return annotationsPerHour }
+            let n = done.filter { $0.0 > lo && $0.0 <= hi }.reduce(0) { $0 + $1.1 }
+            return Double(n) / ((hi - lo) / 3600)
+        }
+
+        /// Clicks of each assignment, in the order of `assignments`.
+        public var clicksPerAssignment: [Int]
         public var imagesPerWorker: [Int]
     }
 
@@ -94,7 +109,7 @@ public struct CrowdSimulation: Sendable {
         for a in assignments { images[a.worker] += 1 }
         return Result(export: QuantiusExport(records: records), pool: pool, assignments: assignments,
                       declinedArrivals: schedule.declined, hours: hours, clicks: clicksOf.reduce(0) { $0 + $1.count },
-                      imagesPerWorker: images.filter { $0 > 0 })
+                      clicksPerAssignment: clicksOf.map(\.count), imagesPerWorker: images.filter { $0 > 0 })
     }
 }
 

@@ -221,7 +221,7 @@ public enum Paper {
             c.images = images(60); c.objects = n...n; c.replicates = 10; c.pay = pay; c.seed = seed; c.overlays = 0
             let o = try LabRun.run(c, keepPhantoms: false)
             let ipw = Double(o.simulation.imagesPerWorker.reduce(0, +)) / Double(max(1, o.simulation.imagesPerWorker.count))
-            out.complexity.append((n, pay, o.analysis.overall!.recall, ipw, o.simulation.annotationsPerHour))
+            out.complexity.append((n, pay, o.analysis.overall!.recall, ipw, o.simulation.steadyAnnotationsPerHour))
         }
         func at(_ n: Int, _ pay: Double) -> (objects: Int, pay: Double, recall: Double, imagesPerWorker: Double, rate: Double) {
             out.complexity.first { $0.objects == n && $0.pay == pay }!
