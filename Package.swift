@@ -22,6 +22,7 @@ let package = Package(
                        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         .systemLibrary(name: "CGSL", pkgConfig: "gsl",
                        providers: [.apt(["libgsl-dev"]), .brew(["gsl"])]),
+        .target(name: "CAllocator"),
         .target(name: "Randomness", dependencies: ["CGSL"]),
         .target(name: "Imaging", dependencies: ["CPNG"]),
         .target(name: "Consensus", dependencies: ["CGSL"]),
@@ -30,7 +31,7 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Consensus", "Imaging"]),
         .target(name: "Lab", dependencies: ["Consensus", "Crowd", "Phantoms", "Imaging", "Reports", "Randomness", "Yams"]),
         .executableTarget(name: "crowdlab", dependencies: [
-            "Consensus", "Imaging", "Reports", "Phantoms", "Crowd", "Randomness", "Lab",
+            "Consensus", "Imaging", "Reports", "Phantoms", "Crowd", "Randomness", "Lab", "CAllocator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus"]),

@@ -1,6 +1,15 @@
 import ArgumentParser
+import CAllocator
 
+/// Sets the allocator up for crowdlab's work, then runs the command line.
 @main
+enum Entry {
+    static func main() {
+        crowdlab_tune_allocator()
+        CrowdLab.main()
+    }
+}
+
 struct CrowdLab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crowdlab",
