@@ -90,7 +90,7 @@ public struct LabRun: Sendable {
     struct JobMetrics: Encodable {
         var scenario: String, seed: UInt64, images: Int, replicates: Int, payUsd: Double
         var costUsd: Double, rewardsUsd: Double, feesUsd: Double
-        var hours: Double, annotations: Int, annotationsPerHour: Double, workers: Int, declinedArrivals: Int
+        var hours: Double, annotations: Int, annotationsPerHour: Double, annotationsPerHourRunning: Double, workers: Int, declinedArrivals: Int
         var precision: Double?, recall: Double?, f1: Double?
         var filteredPrecision: Double?, filteredRecall: Double?
     }
@@ -99,7 +99,7 @@ public struct LabRun: Sendable {
         let a = o.analysis, sim = o.simulation
         let job = JobMetrics(scenario: o.scenario.name, seed: o.scenario.seed, images: o.scenario.images, replicates: o.scenario.replicates,
                              payUsd: o.scenario.pay, costUsd: o.cost.total, rewardsUsd: o.cost.rewards, feesUsd: o.cost.fees,
-                             hours: sim.hours, annotations: sim.clicks, annotationsPerHour: sim.annotationsPerHour,
+                             hours: sim.hours, annotations: sim.clicks, annotationsPerHour: sim.annotationsPerHour, annotationsPerHourRunning: sim.steadyAnnotationsPerHour,
                              workers: sim.imagesPerWorker.count, declinedArrivals: sim.declinedArrivals,
                              precision: a.overall?.precision, recall: a.overall?.recall, f1: a.overall?.f1,
                              filteredPrecision: a.filtered.score?.precision, filteredRecall: a.filtered.score?.recall)
