@@ -103,7 +103,8 @@ public struct CrowdSimulation: Sendable {
             let a = assignments[$0], b = assignments[$1]
             return a.image != b.image ? a.image < b.image : (a.submitTime != b.submitTime ? a.submitTime < b.submitTime : $0 < $1)
         }
-        let records = order.map { k in record(tasks[assignments[k].image], pool.workers[assignments[k].worker], assignments[k].submitTime, clicksOf[k]) }
+        let done = assignments, clicksDone = clicksOf
+        let records: [ExportRecord] = order.parallelMap { k in record(tasks[done[k].image], pool.workers[done[k].worker], done[k].submitTime, clicksDone[k]) }
         let hours = (assignments.map(\.submitTime).max() ?? 0) / 3600
         var images = [Int](repeating: 0, count: pool.workers.count)
         for a in assignments { images[a.worker] += 1 }

@@ -87,6 +87,7 @@ public struct TruthSet: Sendable {
 /// extra columns ignored. Each problem names the file, line and column.
 public func readTruthCSV(path: String, height: Double) throws -> TruthPoints {
     let name = (path as NSString).lastPathComponent
+    if let fast = fastTruthCSV(path: path, name: name, height: height) { return fast }
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
         throw InputError(file: name, message: "cannot read truth file as UTF-8 text")
     }
@@ -125,4 +126,58 @@ public func readTruthCSV(path: String, height: Double) throws -> TruthPoints {
         if let si { snr.append(try value(si, "snr")) }
     }
     return TruthPoints(xs: xs, ys: ys, snr: si == nil ? nil : snr, source: name, distractorXs: dx, distractorYs: dy)
+}
+
+/// The common case read quickly: a header naming col and row (and snr, kind), then lines of plain
+/// numbers parsed in place with strtod. Anything unusual returns nil and the careful reader above
+/// handles it (and words any error).
+func fastTruthCSV(path: String, name: String, height: Double) -> TruthPoints? {
+    guard let data = FileManager.default.contents(atPath: path) else { return nil }
+    var bytes = [CChar](repeating: 0, count: data.count + 1)
+    data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+        bytes.withUnsafeMutableBytes { dst in dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<data.count])) }
+    }
+    guard let nl = bytes.firstIndex(of: 0x0A) else { return nil }
+    let header = String(decoding: data.prefix(nl), as: UTF8.self).split(separator: ",")
+        .map { $0.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() }
+    guard let ci = header.firstIndex(of: "col"), let ri = header.firstIndex(of: "row") else { return nil }
+    let si = header.firstIndex(of: "snr"), ki = header.firstIndex(of: "kind")
+    let numeric = Set([ci, ri] + (si.map { [$0] } ?? []))
+    var xs: [Double] = [], ys: [Double] = [], snr: [Double] = [], dx: [Double] = [], dy: [Double] = []
+    return bytes.withUnsafeMutableBufferPointer { buf -> TruthPoints? in
+        var p = buf.baseAddress! + nl + 1
+        let end = buf.baseAddress! + data.count
+        while p < end {
+            if p.pointee == 0x0A || p.pointee == 0x0D { p += 1; continue }
+            var fields = [Double](repeating: .nan, count: header.count)
+            var distractor = false
+            for f in 0..<header.count {
+                if numeric.contains(f) {
+                    var stop: UnsafeMutablePointer<CChar>? = nil
+                    let v = strtod(p, &stop)
+                    guard let e = stop, e > p, v.isFinite else { return nil }
+                    fields[f] = v
+                    p = e
+                } else {
+                    let start = p
+                    while p < end && p.pointee != 0x2C && p.pointee != 0x0A && p.pointee != 0x0D { p += 1 }
+                    if f == ki {
+                        let word = String(decoding: UnsafeRawBufferPointer(start: start, count: p - start), as: UTF8.self)
+                        distractor = distractorKinds.contains(word.trimmingCharacters(in: .whitespaces).lowercased())
+                    }
+                }
+                if f < header.count - 1 {
+                    guard p < end, p.pointee == 0x2C else { return nil }
+                    p += 1
+                }
+            }
+            // The line must end here.
+            while p < end && (p.pointee == 0x20 || p.pointee == 0x0D) { p += 1 }
+            guard p >= end || p.pointee == 0x0A else { return nil }
+            if distractor { dx.append(fields[ci]); dy.append(height - fields[ri]); continue }
+            xs.append(fields[ci]); ys.append(height - fields[ri])
+            if let si { snr.append(fields[si]) }
+        }
+        return TruthPoints(xs: xs, ys: ys, snr: si == nil ? nil : snr, source: name, distractorXs: dx, distractorYs: dy)
+    }
 }
