@@ -90,6 +90,8 @@ public struct FilteredRun: Sendable, Codable {
 }
 
 public struct AnalysisResult: Sendable {
+    /// The clicks per image as the methods saw them (overlays and reports reuse it).
+    public var job: ClickJob
     public var method: String
     public var consensus: [ImageConsensus]
     public var images: [ImageRow]
@@ -217,7 +219,7 @@ public enum Analysis {
             if !truth.imagesWithoutTruth.isEmpty { notes.append("\(truth.imagesWithoutTruth.count) image(s) had no truth file and are not scored: \(truth.imagesWithoutTruth.prefix(3).joined(separator: ", "))\(truth.imagesWithoutTruth.count > 3 ? ", …" : "")") }
             if !truth.unusedTruthFiles.isEmpty { notes.append("\(truth.unusedTruthFiles.count) truth file(s) matched no image in the export") }
         }
-        return AnalysisResult(method: options.method.name, consensus: consensus, images: imageRows, workers: workers,
+        return AnalysisResult(job: job, method: options.method.name, consensus: consensus, images: imageRows, workers: workers,
                               crowd: crowd, fitts: fitts, overall: overall, filtered: filtered,
                               filteredConsensus: filteredConsensus, skippedShapeRecords: job.skippedShapeRecords,
                               truthNotes: notes, matchRadius: r, tpDistances: tpDistances, timings: timings)

@@ -61,7 +61,7 @@ public struct LabRun: Sendable {
         try stage.write(AnalysisOutputs.workersCSV(o.analysis), "workers.csv")
         try stage.write(try metricsJSON(o), "metrics.json")
         var overlays: [(image: String, file: String)] = []
-        let job = ClickJob(export: o.simulation.export)
+        let job = o.analysis.job
         for (k, im) in job.images.enumerated().prefix(o.scenario.overlays) {
             guard let i = o.imageNames.firstIndex(of: im.image), i < o.phantoms.count else { continue }
             let file = "overlays/" + (im.image as NSString).deletingPathExtension + ".png"

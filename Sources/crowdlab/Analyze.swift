@@ -70,7 +70,7 @@ struct Analyze: ParsableCommand {
         var overlayFiles: [(image: String, file: String)] = []
         var missingImages: [String] = []
         if let dir = images {
-            let job = ClickJob(export: data)
+            let job = result.job
             for (k, im) in job.images.enumerated() {
                 let p = (dir as NSString).appendingPathComponent(im.image)
                 guard FileManager.default.fileExists(atPath: p) else { missingImages.append(im.image); continue }
