@@ -29,11 +29,7 @@ func select(_ a: inout [Double], _ k: Int, _ lo0: Int = 0, _ hi0: Int? = nil) {
 }
 
 public func quantile(_ values: [Double], _ q: Double) -> Double {
-    guard !values.isEmpty else { return .nan }
-    let s = values.sorted()
-    let h = Double(s.count - 1) * q
-    let lo = Int(h.rounded(.down)), hi = min(lo + 1, s.count - 1)
-    return s[lo] + (h - Double(lo)) * (s[hi] - s[lo])
+    quantiles(values, [q])[0]
 }
 
 /// Several quantiles (linear interpolation between order statistics, as numpy's default),
