@@ -12,10 +12,17 @@ let package = Package(
         .library(name: "Phantoms", targets: ["Phantoms"]),
         .library(name: "Crowd", targets: ["Crowd"]),
         .library(name: "Lab", targets: ["Lab"]),
+        .library(name: "Turk", targets: ["Turk"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
@@ -28,10 +35,19 @@ let package = Package(
         .target(name: "Consensus", dependencies: ["CGSL"]),
         .target(name: "Phantoms", dependencies: ["Imaging", "Randomness"]),
         .target(name: "Crowd", dependencies: ["Consensus", "Imaging", "Randomness", "CGSL", "Yams"]),
+        .target(name: "Turk", dependencies: [
+            "Consensus", "Crowd", "Imaging", "Randomness",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "Reports", dependencies: ["Consensus", "Imaging"]),
-        .target(name: "Lab", dependencies: ["Consensus", "Crowd", "Phantoms", "Imaging", "Reports", "Randomness", "Yams"]),
+        .target(name: "Lab", dependencies: ["Consensus", "Crowd", "Turk", "Phantoms", "Imaging", "Reports", "Randomness", "Yams"]),
         .executableTarget(name: "crowdlab", dependencies: [
-            "Consensus", "Imaging", "Reports", "Phantoms", "Crowd", "Randomness", "Lab", "CAllocator",
+            "Consensus", "Imaging", "Reports", "Phantoms", "Crowd", "Randomness", "Lab", "CAllocator", "Turk",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus"]),
@@ -39,6 +55,7 @@ let package = Package(
         .testTarget(name: "PhantomsTests", dependencies: ["Phantoms", "Imaging"]),
         .testTarget(name: "CrowdTests", dependencies: ["Crowd", "Consensus", "Phantoms", "Imaging"]),
         .testTarget(name: "CrowdlabCLITests", dependencies: ["crowdlab"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Crowd", "Consensus", "Phantoms"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Crowd", "Consensus", "Phantoms", "Turk"]),
+        .testTarget(name: "TurkTests", dependencies: ["Turk", "Phantoms", "Imaging", "Consensus", "Crowd"]),
     ]
 )

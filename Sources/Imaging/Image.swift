@@ -57,29 +57,42 @@ public struct ImageError: Error, CustomStringConvertible {
 public enum PNG {
     public static func read(path: String) throws -> Image {
         let name = (path as NSString).lastPathComponent
-        var img = png_image()
-        img.version = UInt32(PNG_IMAGE_VERSION)
-        guard png_image_begin_read_from_file(&img, path) != 0 else {
-            throw ImageError(file: name, message: "not a readable PNG (\(message(img)))")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ImageError(file: name, message: "cannot be read")
         }
-        let isColor = (img.format & UInt32(PNG_FORMAT_FLAG_COLOR)) != 0
-        let sixteen = (img.format & UInt32(PNG_FORMAT_FLAG_LINEAR)) != 0 || headerBitDepth(path) == 16
-        let channels = isColor ? 3 : 1
-        img.format = (isColor ? UInt32(PNG_FORMAT_FLAG_COLOR) : 0) | (sixteen ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)
-        let w = Int(img.width), h = Int(img.height)
-        var out = Image(width: w, height: h, channels: channels, bitDepth: sixteen ? 16 : 8)
-        if sixteen {
-            var buf = [UInt16](repeating: 0, count: w * h * channels)
-            let ok = buf.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
+        return try decode(data, name: name)
+    }
+
+    /// Decodes PNG bytes held in memory (an upload, say); `name` is for error messages.
+    public static func decode(_ data: Data, name: String) throws -> Image {
+        // libpng reads from the caller's memory until the image is finished: one borrow for both.
+        try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> Image in
+            var img = png_image()
+            img.version = UInt32(PNG_IMAGE_VERSION)
+            guard png_image_begin_read_from_memory(&img, bytes.baseAddress, bytes.count) != 0 else {
+                throw ImageError(file: name, message: "not a readable PNG (\(message(img)))")
+            }
+            defer { png_image_free(&img) }
+            let isColor = (img.format & UInt32(PNG_FORMAT_FLAG_COLOR)) != 0
+            // The IHDR bit depth sits at byte 24 of every PNG.
+            let sixteen = (img.format & UInt32(PNG_FORMAT_FLAG_LINEAR)) != 0 || (bytes.count > 24 && bytes[24] == 16)
+            let channels = isColor ? 3 : 1
+            img.format = (isColor ? UInt32(PNG_FORMAT_FLAG_COLOR) : 0) | (sixteen ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)
+            let w = Int(img.width), h = Int(img.height)
+            var out = Image(width: w, height: h, channels: channels, bitDepth: sixteen ? 16 : 8)
+            let ok: Int32
+            if sixteen {
+                var buf = [UInt16](repeating: 0, count: w * h * channels)
+                ok = buf.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
+                out.samples = buf
+            } else {
+                var buf = [UInt8](repeating: 0, count: w * h * channels)
+                ok = buf.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
+                out.samples = buf.map { UInt16($0) }
+            }
             guard ok != 0 else { throw ImageError(file: name, message: message(img)) }
-            out.samples = buf
-        } else {
-            var buf = [UInt8](repeating: 0, count: w * h * channels)
-            let ok = buf.withUnsafeMutableBytes { png_image_finish_read(&img, nil, $0.baseAddress, 0, nil) }
-            guard ok != 0 else { throw ImageError(file: name, message: message(img)) }
-            out.samples = buf.map { UInt16($0) }
+            return out
         }
-        return out
     }
 
     /// Encodes to PNG bytes in memory; deterministic for the same image.
@@ -116,12 +129,6 @@ public enum PNG {
     }
 
     /// The IHDR bit depth, so 16-bit files are read without losing precision.
-    static func headerBitDepth(_ path: String) -> Int {
-        guard let fh = FileHandle(forReadingAtPath: path) else { return 8 }
-        defer { try? fh.close() }
-        let head = fh.readData(ofLength: 25)
-        return head.count >= 25 ? Int(head[24]) : 8
-    }
 }
 
 /// Overlay drawing on RGB images, in image coordinates (row from the top).

@@ -1,6 +1,7 @@
 import Consensus
 import Crowd
 import Foundation
+import Turk
 import Phantoms
 import Reports
 

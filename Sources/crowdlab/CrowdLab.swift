@@ -4,15 +4,15 @@ import CAllocator
 /// Sets the allocator up for crowdlab's work, then runs the command line.
 @main
 enum Entry {
-    static func main() {
+    static func main() async {
         crowdlab_tune_allocator()
-        CrowdLab.main()
+        await CrowdLab.main()
     }
 }
 
-struct CrowdLab: ParsableCommand {
+struct CrowdLab: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crowdlab",
         abstract: "A lab for crowd-sourced image annotation: merge crowd clicks into consensus, score them, plan jobs.",
-        subcommands: [Run.self, SweepCommand.self, Merge.self, Plan.self, PaperCommand.self, Generate.self, Simulate.self, Calibrate.self, Analyze.self, Compare.self, PopulationCommand.self, Bench.self])
+        subcommands: [Run.self, SweepCommand.self, Merge.self, Plan.self, PaperCommand.self, Generate.self, Simulate.self, Calibrate.self, Analyze.self, Compare.self, PopulationCommand.self, TurkCommand.self, Bench.self])
 }

@@ -25,6 +25,14 @@ public enum ExportWriter {
     }
 
 
+    /// A `raw_data` value alone (`[[{"x":..,"y":..,"timestamp":..}, ...], ...]`), as a worker's
+    /// annotation form submits it.
+    public static func rawDataJSON(_ rawData: [[Vertex]]) -> String {
+        rawData.map { shape in
+            "[" + shape.map { "{\"x\":\(formatNumber($0.x)),\"y\":\(formatNumber($0.y)),\"timestamp\":\(formatNumber($0.timestamp))}" }.joined(separator: ",") + "]"
+        }.joined(separator: ",").wrappedInBrackets
+    }
+
     /// One record's JSON object, as bytes.
     public static func encode(record r: ExportRecord) -> [UInt8] {
         var headBytes: [UInt8] = []
@@ -151,4 +159,8 @@ public func jsonString(_ s: String) -> String {
         }
     }
     return out + "\""
+}
+
+extension String {
+    fileprivate var wrappedInBrackets: String { "[" + self + "]" }
 }

@@ -91,6 +91,11 @@ public func readTruthCSV(path: String, height: Double) throws -> TruthPoints {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
         throw InputError(file: name, message: "cannot read truth file as UTF-8 text")
     }
+    return try parseTruthCSV(text: text, name: name, height: height)
+}
+
+/// Parses truth CSV text (an upload, say) as `readTruthCSV` reads a file; `name` is for errors.
+public func parseTruthCSV(text: String, name: String, height: Double) throws -> TruthPoints {
     var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
     while let l = lines.last, l.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
     guard let header = lines.first else { throw InputError(file: name, message: "empty truth file") }

@@ -1,0 +1,181 @@
+import Consensus
+import Crowd
+import Foundation
+import GRDB
+import Randomness
+
+/// Simulated workers on the marketplace clock. Workers arrive at the HIT list as a Poisson process
+/// whose rate grows with the best reward on offer; who arrives is drawn by Pareto activity (a fifth
+/// of the workers do most of the work); a worker takes the best-paid HIT they qualify for and have
+/// not done, if the pay is worth the work (the crowd model's acceptance for that image's object
+/// count), then keeps taking HITs one after another until the run they chose is done. Each answer
+/// is made at acceptance by the crowd model's annotator (so it survives a restart) and becomes
+/// visible at its submit time; submitted work is auto-approved after the HIT's delay.
+extension LocalMarketplace {
+    /// Processes every event due by `now`, in time order, inside the caller's transaction.
+    func catchUp(_ db: Database, now: Double) throws {
+        for _ in 0..<100_000 {
+            var best: (time: Double, kind: Int, id: String)? = nil
+            func consider(_ t: Double?, _ kind: Int, _ id: String) {
+                guard let t, t <= now else { return }
+                if best == nil || t < best!.time { best = (t, kind, id) }
+            }
+            if let r = try Row.fetchOne(db, sql: "SELECT id, MIN(submit, deadline) AS t FROM assignments WHERE state = 'Accepted' AND submit IS NOT NULL ORDER BY t LIMIT 1") {
+                consider(r["t"], 0, r["id"])
+            }
+            if let r = try Row.fetchOne(db, sql: "SELECT id, deadline FROM assignments WHERE state = 'Accepted' AND submit IS NULL ORDER BY deadline LIMIT 1") {
+                consider(r["deadline"], 1, r["id"])
+            }
+            if let r = try Row.fetchOne(db, sql: "SELECT id, auto_approve FROM assignments WHERE state = 'Submitted' ORDER BY auto_approve LIMIT 1") {
+                consider(r["auto_approve"], 2, r["id"])
+            }
+            if options.simulatedWorkers { consider(try nextArrival(db, now: now), 3, "") }
+            guard let e = best else { return }
+            switch e.kind {
+            case 0: try finishSimulated(db, assignment: e.id, at: e.time)
+            case 1: try db.execute(sql: "DELETE FROM assignments WHERE id = ?", arguments: [e.id])   // abandoned: the slot reopens
+            case 2: try approve(db, assignment: e.id, at: e.time, feedback: nil)
+            default: try arrive(db, at: e.time)
+            }
+        }
+    }
+
+    /// The time of the next arrival, drawn when first needed.
+    func nextArrival(_ db: Database, now: Double) throws -> Double {
+        if let t = try db.metaDouble("next_arrival") { return t }
+        let t = now + (try arrivalGap(db, k: 0))
+        try db.setMeta("next_arrival", String(t))
+        return t
+    }
+
+    func arrivalGap(_ db: Database, k: Int) throws -> Double {
+        let p = options.population
+        let bestReward = try Int.fetchOne(db, sql: "SELECT MAX(reward_cents) FROM hits WHERE disposed = 0 AND reviewing = 0 AND image IS NOT NULL") ?? 0
+        let pay = bestReward > 0 ? Double(bestReward) / 100 : p.referencePay
+        let rate = p.arrivalsPerHour * pow(max(pay, 1e-6) / p.referencePay, p.arrivalElasticity) / 3600
+        let rng = SeededRandom(seed: SeededRandom.derive(options.seed, 0xA77_0000_0000 &+ UInt64(k)))
+        return rng.exponential(mean: 1 / rate)
+    }
+
+    func arrive(_ db: Database, at t: Double) throws {
+        let k = try db.metaInt("arrivals") ?? 0
+        try db.setMeta("arrivals", String(k + 1))
+        try db.setMeta("next_arrival", String(t + (try arrivalGap(db, k: k + 1))))
+        let rng = SeededRandom(seed: SeededRandom.derive(options.seed, 0xA22_0000_0000 &+ UInt64(k)))
+        let u = rng.uniform() * (activityCDF.last ?? 0)
+        var lo = 0, hi = activityCDF.count - 1
+        while lo < hi { let mid = (lo + hi) / 2; if activityCDF[mid] < u { lo = mid + 1 } else { hi = mid } }
+        let w = lo
+        let worker = pool.workers[w]
+        // A worker still busy with a HIT, or blocked, does not start another run.
+        if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM assignments WHERE worker_id = ? AND state = 'Accepted'", arguments: [worker.id]) ?? 0 > 0 { return }
+        guard let (hit, task) = try bestHIT(db, for: worker.id, at: t) else { return }
+        let pay = Double(hit.rewardCents) / 100
+        let effort = options.population.effort(objects: Double(task.objectCount), pay: pay)
+        guard rng.uniform() <= effort.acceptance else { return }
+        let wanted = max(1, rng.poisson(options.population.imagesPerWorker * effort.images * worker.activity / meanActivity))
+        try db.execute(sql: "INSERT INTO sim_workers (worker_id, remaining) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET remaining = excluded.remaining",
+                       arguments: [worker.id, wanted])
+        try acceptSimulated(db, worker: w, hit: hit, task: task, at: t)
+    }
+
+    struct OpenHIT { var id: String; var rewardCents: Int; var duration: Int; var maxAssignments: Int }
+
+    /// The best-paid open HIT this worker may take and has not done, with what its image shows.
+    func bestHIT(_ db: Database, for workerId: String, at t: Double) throws -> (OpenHIT, ImageTask)? {
+        if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blocks WHERE worker_id = ?", arguments: [workerId]) ?? 0 > 0 { return nil }
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT h.id, h.reward_cents, h.image, h.json, h.max_assignments FROM hits h
+            WHERE h.disposed = 0 AND h.reviewing = 0 AND h.expiration > ? AND h.image IS NOT NULL
+              AND (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id) < h.max_assignments
+              AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.hit_id = h.id AND a.worker_id = ?)
+            ORDER BY h.reward_cents DESC, h.seq LIMIT 100
+            """, arguments: [t, workerId])
+        for r in rows {
+            let hit = try JSONDecoder().decode(HIT.self, from: r["json"] as Data)
+            guard try qualifies(db, workerId: workerId, for: hit.QualificationRequirements ?? []) else { continue }
+            guard let task = try task(db, image: r["image"]) else { continue }
+            return (OpenHIT(id: r["id"], rewardCents: r["reward_cents"], duration: hit.AssignmentDurationInSeconds, maxAssignments: r["max_assignments"]), task)
+        }
+        return nil
+    }
+
+    /// Whether a simulated worker meets a HIT's qualification requirements. System qualifications:
+    /// approval rate from this requester's decisions (100 % before any), HITs approved (1000 done
+    /// elsewhere plus ours), locale US; Masters: nobody; the requester's own: as associated.
+    func qualifies(_ db: Database, workerId: String, for requirements: [QualificationRequirement]) throws -> Bool {
+        for q in requirements {
+            var value: Int? = nil
+            var locale: String? = nil
+            switch q.QualificationTypeId {
+            case "000000000000000000L0":
+                let r = try Row.fetchOne(db, sql: "SELECT SUM(state = 'Approved') AS a, SUM(state = 'Rejected') AS r FROM assignments WHERE worker_id = ?", arguments: [workerId])
+                let a: Int = r?["a"] ?? 0, rj: Int = r?["r"] ?? 0
+                value = a + rj == 0 ? 100 : (100 * a) / (a + rj)
+            case "00000000000000000040":
+                value = 1000 + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM assignments WHERE worker_id = ? AND state = 'Approved'", arguments: [workerId]) ?? 0)
+            case "00000000000000000071":
+                locale = "US"
+            default:
+                value = try Int.fetchOne(db, sql: "SELECT value FROM qual_scores WHERE type_id = ? AND worker_id = ?", arguments: [q.QualificationTypeId, workerId])
+                if value == nil, let json = try Data.fetchOne(db, sql: "SELECT json FROM qual_types WHERE id = ?", arguments: [q.QualificationTypeId]),
+                   let type = try? JSONDecoder().decode(QualificationType.self, from: json), type.AutoGranted == true {
+                    value = type.AutoGrantedValue ?? 1
+                }
+            }
+            let ints = q.IntegerValues ?? []
+            let ok: Bool
+            switch q.Comparator {
+            case "Exists": ok = value != nil || locale != nil
+            case "DoesNotExist": ok = value == nil && locale == nil
+            case "EqualTo", "In":
+                if let locale { ok = (q.LocaleValues ?? []).contains { $0.Country == locale } } else { ok = value.map { ints.contains($0) } ?? false }
+            case "NotEqualTo", "NotIn":
+                if let locale { ok = !(q.LocaleValues ?? []).contains { $0.Country == locale } } else { ok = value.map { !ints.contains($0) } ?? false }
+            case "LessThan": ok = value.map { v in ints.first.map { v < $0 } ?? false } ?? false
+            case "LessThanOrEqualTo": ok = value.map { v in ints.first.map { v <= $0 } ?? false } ?? false
+            case "GreaterThan": ok = value.map { v in ints.first.map { v > $0 } ?? false } ?? false
+            case "GreaterThanOrEqualTo": ok = value.map { v in ints.first.map { v >= $0 } ?? false } ?? false
+            default: ok = false
+            }
+            if !ok { return false }
+        }
+        return true
+    }
+
+    /// Accepts a HIT for simulated worker `w` at `t` and makes the answer now, to be submitted later.
+    func acceptSimulated(_ db: Database, worker w: Int, hit: OpenHIT, task: ImageTask, at t: Double) throws {
+        let worker = pool.workers[w]
+        let id = try newID(db, "assignment")
+        var index = try Int.fetchOne(db, sql: "SELECT annotations FROM sim_workers WHERE worker_id = ?", arguments: [worker.id]) ?? 0
+        let effort = options.population.effort(objects: Double(task.objectCount), pay: Double(hit.rewardCents) / 100)
+        let rng = SeededRandom(seed: SeededRandom.derive(options.seed, UInt64(try db.metaInt("id_counter") ?? 0) &+ 0x5171_0000_0000))
+        var clicks: [Vertex] = []
+        annotator.annotate(task, worker: worker, recallShare: effort.recall, annotationIndex: &index, rng: rng, into: &clicks)
+        let submit = t + (clicks.last?.timestamp ?? options.population.firstClickDelay * 1000) / 1000 + 2
+        let answer = AnswerFormat.questionFormAnswers([(AnswerFormat.field, ExportWriter.rawDataJSON([clicks]))])
+        try db.execute(sql: "INSERT INTO assignments (id, hit_id, worker_id, state, accept, submit, deadline, answer) VALUES (?, ?, ?, 'Accepted', ?, ?, ?, ?)",
+                       arguments: [id, hit.id, worker.id, t, submit, t + Double(hit.duration), answer])
+        try db.execute(sql: "INSERT INTO sim_workers (worker_id, annotations) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET annotations = excluded.annotations",
+                       arguments: [worker.id, index])
+    }
+
+    /// A simulated worker's planned submission falls due: submitted (or abandoned past the
+    /// deadline), then the worker goes on to the next HIT of their run.
+    func finishSimulated(_ db: Database, assignment id: String, at t: Double) throws {
+        guard let row = try Row.fetchOne(db, sql: "SELECT a.worker_id, a.submit, a.deadline, h.json FROM assignments a JOIN hits h ON h.id = a.hit_id WHERE a.id = ?", arguments: [id]) else { return }
+        let workerId: String = row["worker_id"]
+        let submit: Double = row["submit"], deadline: Double = row["deadline"]
+        if submit > deadline {
+            try db.execute(sql: "DELETE FROM assignments WHERE id = ?", arguments: [id])
+        } else {
+            let hit = try JSONDecoder().decode(HIT.self, from: row["json"] as Data)
+            try db.execute(sql: "UPDATE assignments SET state = 'Submitted', auto_approve = ? WHERE id = ?",
+                           arguments: [submit + Double(hit.AutoApprovalDelayInSeconds), id])
+        }
+        let remaining = (try Int.fetchOne(db, sql: "SELECT remaining FROM sim_workers WHERE worker_id = ?", arguments: [workerId]) ?? 0) - 1
+        try db.execute(sql: "UPDATE sim_workers SET remaining = ? WHERE worker_id = ?", arguments: [max(0, remaining), workerId])
+        guard remaining > 0, let w = workerIndex[workerId], let (next, task) = try bestHIT(db, for: workerId, at: t) else { return }
+        try acceptSimulated(db, worker: w, hit: next, task: task, at: t)
+    }
+}
