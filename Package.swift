@@ -45,10 +45,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Reports", dependencies: ["Consensus", "Imaging"]),
-        .target(name: "Lab", dependencies: ["Consensus", "Crowd", "Turk", "Phantoms", "Imaging", "Reports", "Randomness", "Yams"]),
+        .target(name: "Lab", dependencies: ["Consensus", "Crowd", "Turk", "Phantoms", "Imaging", "Reports", "Randomness", "Yams",
+                                           .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(name: "crowdlab", dependencies: [
             "Consensus", "Imaging", "Reports", "Phantoms", "Crowd", "Randomness", "Lab", "CAllocator", "Turk",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),

@@ -58,7 +58,7 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
         let wall = Date().timeIntervalSince1970
         anchorWall = wall
         let opts = options
-        anchorMarket = try store.db.write { db -> Double in
+        let market = try store.db.write { db -> Double in
             if try db.meta("balance_cents") == nil {
                 try db.setMeta("balance_cents", String(opts.startingBalanceCents))
                 try db.setMeta("seed", String(opts.seed))
@@ -68,6 +68,9 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
             try db.setMeta("clock", String(clock))
             return clock
         }
+        anchorMarket = market
+        // Workers start arriving from the marketplace's first moment.
+        try store.db.write { db in _ = try self.nextArrival(db, now: market) }
     }
 
     // MARK: the clock
@@ -105,6 +108,8 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
     }
 
     public func send<Op: TurkOperation>(_ operation: Op) async throws -> Op.Response {
+        // In process there is no server ticking the clock: catch up before each call.
+        if options.clockSpeed > 0 { try tick() }
         let body = try JSONEncoder().encode(operation)
         let out = try handle(operation: Op.name, body: Array(body))
         return try JSONDecoder().decode(Op.Response.self, from: Data(out))
@@ -132,15 +137,26 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
 
     typealias Runner = @Sendable (LocalMarketplace, [UInt8]) throws -> [UInt8]
 
+    /// Operations that only read run beside the writer; the rest are one committed transaction
+    /// each. Neither advances the simulation: the clock's ticks do (`tick`), so a request never
+    /// waits for simulated workers.
+    static let readOnly: Set<String> = [GetAccountBalance.name, GetHIT.name, ListHITs.name, ListReviewableHITs.name,
+                                        ListAssignmentsForHIT.name, GetAssignment.name, ListBonusPayments.name,
+                                        GetQualificationType.name, ListWorkerBlocks.name]
+
     static func op<Op: TurkOperation & Decodable>(_ type: Op.Type, _ f: @escaping @Sendable (LocalMarketplace, Op, Database, Double) throws -> Op.Response) -> (String, Runner) {
         (Op.name, { market, body in
             let request = try JSONDecoder().decode(Op.self, from: Data(body))
-            let response = try market.store.db.write { db -> Op.Response in
-                let now = market.now()
-                try market.catchUp(db, now: now)
-                let r = try f(market, request, db, now)
-                try db.setMeta("clock", String(now))
-                return r
+            let response: Op.Response
+            if readOnly.contains(Op.name) {
+                response = try market.store.db.read { db in try f(market, request, db, market.now()) }
+            } else {
+                response = try market.store.db.write { db -> Op.Response in
+                    let now = market.now()
+                    let r = try f(market, request, db, now)
+                    try db.setMeta("clock", String(now))
+                    return r
+                }
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -423,10 +439,10 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
                       HITReviewStatus: .NotReviewed, NumberOfAssignmentsPending: 0, NumberOfAssignmentsAvailable: maxAssignments,
                       NumberOfAssignmentsCompleted: 0)
         try db.execute(sql: """
-            INSERT INTO hits (id, type_id, created, expiration, max_assignments, reward_cents, review_status, image, json)
-            VALUES (?, ?, ?, ?, ?, ?, 'NotReviewed', ?, ?)
+            INSERT INTO hits (id, type_id, created, expiration, max_assignments, reward_cents, review_status, image, json, cost_cents)
+            VALUES (?, ?, ?, ?, ?, ?, 'NotReviewed', ?, ?, ?)
             """, arguments: [id, r.HITTypeId, now, hit.Expiration, maxAssignments, reward, Self.imageName(inQuestion: question),
-                             try JSONEncoder().encode(hit)])
+                             try JSONEncoder().encode(hit), reward + TurkFees.feeCents(rewardCents: reward, assignmentsPerHIT: maxAssignments)])
         if let token = r.UniqueRequestToken {
             try db.execute(sql: "INSERT INTO request_tokens (token, operation, result) VALUES (?, ?, ?)", arguments: ["hit:" + token, "CreateHIT", id])
         }
@@ -494,20 +510,13 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
     /// Money promised but not yet paid: every assignment in progress or awaiting review, and every
     /// slot still open on a live HIT, at its reward plus fee.
     func heldCents(_ db: Database, now: Double) throws -> Int {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT h.reward_cents AS reward, h.max_assignments AS max, h.expiration AS expiration,
-                   (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id AND a.state IN ('Accepted', 'Submitted')) AS open,
-                   (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id) AS taken
-            FROM hits h WHERE h.disposed = 0
-            """)
-        var held = 0
-        for r in rows {
-            let reward: Int = r["reward"], max: Int = r["max"], open: Int = r["open"], taken: Int = r["taken"]
-            let expiration: Double = r["expiration"]
-            let slots = open + (expiration > now ? Swift.max(0, max - taken) : 0)
-            held += slots * (reward + TurkFees.feeCents(rewardCents: reward, assignmentsPerHIT: max))
-        }
-        return held
+        let slots = try Int.fetchOne(db, sql: """
+            SELECT SUM(MAX(0, max_assignments - taken) * cost_cents) FROM hits WHERE disposed = 0 AND expiration > ?
+            """, arguments: [now]) ?? 0
+        let open = try Int.fetchOne(db, sql: """
+            SELECT SUM(h.cost_cents) FROM assignments a JOIN hits h ON h.id = a.hit_id WHERE a.state IN ('Accepted', 'Submitted')
+            """) ?? 0
+        return slots + open
     }
 
     func requireFunds(_ db: Database, cents: Int, now: Double) throws {
@@ -520,11 +529,9 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
 
     /// Approves and pays: the reward and Mechanical Turk's fee leave the balance now.
     func approve(_ db: Database, assignment id: String, at time: Double, feedback: String?) throws {
-        guard let row = try Row.fetchOne(db, sql: "SELECT h.reward_cents AS reward, h.max_assignments AS max FROM assignments a JOIN hits h ON h.id = a.hit_id WHERE a.id = ?", arguments: [id]) else { return }
-        let reward: Int = row["reward"], max: Int = row["max"]
+        guard let cost = try Int.fetchOne(db, sql: "SELECT h.cost_cents FROM assignments a JOIN hits h ON h.id = a.hit_id WHERE a.id = ?", arguments: [id]) else { return }
         try db.execute(sql: "UPDATE assignments SET state = 'Approved', approval = ?, rejection = NULL, feedback = COALESCE(?, feedback) WHERE id = ?",
                        arguments: [time, feedback, id])
-        let cost = reward + TurkFees.feeCents(rewardCents: reward, assignmentsPerHIT: max)
         try db.setMeta("balance_cents", String((try db.metaInt("balance_cents") ?? 0) - cost))
     }
 
@@ -592,7 +599,6 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
     public func acceptForPerson(hitId: String, workerId: String) throws -> String {
         try store.db.write { db in
             let now = self.now()
-            try self.catchUp(db, now: now)
             let hit = try self.hitView(db, id: hitId, now: now)
             guard hit.HITStatus == .Assignable else { throw TurkError.request("HIT \(hitId) is not available (\(hit.HITStatus.rawValue))") }
             if let existing = try String.fetchOne(db, sql: "SELECT id FROM assignments WHERE hit_id = ? AND worker_id = ? AND state = 'Accepted'", arguments: [hitId, workerId]) {
@@ -604,6 +610,7 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
             let id = try self.newID(db, "assignment")
             try db.execute(sql: "INSERT INTO assignments (id, hit_id, worker_id, state, accept, deadline) VALUES (?, ?, ?, 'Accepted', ?, ?)",
                            arguments: [id, hitId, workerId, now, now + Double(hit.AssignmentDurationInSeconds)])
+            try db.execute(sql: "UPDATE hits SET taken = taken + 1 WHERE id = ?", arguments: [hitId])
             try db.setMeta("clock", String(now))
             return id
         }
@@ -613,7 +620,6 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
     public func submitFromForm(assignmentId: String, fields: [(String, String)]) throws {
         try store.db.write { db in
             let now = self.now()
-            try self.catchUp(db, now: now)
             guard let row = try Row.fetchOne(db, sql: "SELECT a.state, a.deadline, h.json FROM assignments a JOIN hits h ON h.id = a.hit_id WHERE a.id = ?", arguments: [assignmentId]),
                   (row["state"] as String) == "Accepted" else {
                 throw TurkError.request("Assignment \(assignmentId) is not open for submission")
@@ -635,12 +641,17 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
         }
     }
 
-    /// Advances the simulation to the current clock (the server calls this a few times a second).
+    /// Advances the simulation to the current clock (the server calls this 20 times a second).
     public func tick() throws {
-        try store.db.write { db in
-            let now = self.now()
-            try self.catchUp(db, now: now)
-            try db.setMeta("clock", String(now))
+        var more = true
+        while more {
+            // In slices, so requests get the writer between them.
+            more = try store.db.write { db in
+                let now = self.now()
+                let finished = try self.catchUp(db, now: now, limit: 2000)
+                try db.setMeta("clock", String(now))
+                return !finished
+            }
         }
     }
 

@@ -4,16 +4,16 @@ import GRDB
 /// The local marketplace's state in SQLite (GRDB): every write is one transaction, committed before
 /// the reply goes out, so a `kill -9` loses nothing that was acknowledged. WAL journal, full sync.
 final class MarketStore: Sendable {
-    let db: DatabaseQueue
+    let db: DatabasePool
 
     init(path: String) throws {
         var config = Configuration()
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA journal_mode = WAL")
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         config.busyMode = .timeout(10)
-        db = try DatabaseQueue(path: path, configuration: config)
+        // A pool: reads run beside the one writer (WAL), so listing never waits for a commit.
+        db = try DatabasePool(path: path, configuration: config)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
@@ -23,7 +23,10 @@ final class MarketStore: Sendable {
                     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, type_id TEXT NOT NULL,
                     created REAL NOT NULL, expiration REAL NOT NULL, max_assignments INTEGER NOT NULL,
                     reward_cents INTEGER NOT NULL, review_status TEXT NOT NULL, reviewing INTEGER NOT NULL DEFAULT 0,
-                    disposed INTEGER NOT NULL DEFAULT 0, image TEXT, json BLOB NOT NULL);
+                    disposed INTEGER NOT NULL DEFAULT 0, image TEXT, json BLOB NOT NULL,
+                    taken INTEGER NOT NULL DEFAULT 0, cost_cents INTEGER NOT NULL);
+                CREATE INDEX hits_open ON hits (reward_cents DESC, seq)
+                    WHERE disposed = 0 AND reviewing = 0 AND image IS NOT NULL AND taken < max_assignments;
                 CREATE TABLE assignments (
                     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, hit_id TEXT NOT NULL,
                     worker_id TEXT NOT NULL, state TEXT NOT NULL, accept REAL NOT NULL, submit REAL,

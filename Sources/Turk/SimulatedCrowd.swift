@@ -12,9 +12,14 @@ import Randomness
 /// is made at acceptance by the crowd model's annotator (so it survives a restart) and becomes
 /// visible at its submit time; submitted work is auto-approved after the HIT's delay.
 extension LocalMarketplace {
-    /// Processes every event due by `now`, in time order, inside the caller's transaction.
-    func catchUp(_ db: Database, now: Double) throws {
-        for _ in 0..<100_000 {
+    /// Processes the events due by `now`, in time order, inside the caller's transaction: at most
+    /// `limit` of them; returns whether none is left.
+    @discardableResult
+    func catchUp(_ db: Database, now: Double, limit: Int = 100_000) throws -> Bool {
+        // The arrival clock is kept here and written once at the end: arrivals are the commonest event.
+        var arrivalState = options.simulatedWorkers ? (next: try nextArrival(db, now: now), count: try db.metaInt("arrivals") ?? 0) : nil
+        var finished = false
+        for _ in 0..<limit {
             var best: (time: Double, kind: Int, id: String)? = nil
             func consider(_ t: Double?, _ kind: Int, _ id: String) {
                 guard let t, t <= now else { return }
@@ -29,15 +34,30 @@ extension LocalMarketplace {
             if let r = try Row.fetchOne(db, sql: "SELECT id, auto_approve FROM assignments WHERE state = 'Submitted' ORDER BY auto_approve LIMIT 1") {
                 consider(r["auto_approve"], 2, r["id"])
             }
-            if options.simulatedWorkers { consider(try nextArrival(db, now: now), 3, "") }
-            guard let e = best else { return }
+            if let a = arrivalState { consider(a.next, 3, "") }
+            guard let e = best else { finished = true; break }
             switch e.kind {
             case 0: try finishSimulated(db, assignment: e.id, at: e.time)
-            case 1: try db.execute(sql: "DELETE FROM assignments WHERE id = ?", arguments: [e.id])   // abandoned: the slot reopens
+            case 1: try abandon(db, assignment: e.id)
             case 2: try approve(db, assignment: e.id, at: e.time, feedback: nil)
-            default: try arrive(db, at: e.time)
+            default:
+                let k = arrivalState!.count
+                arrivalState!.count += 1
+                arrivalState!.next = e.time + (try arrivalGap(db, k: k + 1))
+                try arrive(db, at: e.time, k: k)
             }
         }
+        if let a = arrivalState {
+            try db.setMeta("next_arrival", String(a.next))
+            try db.setMeta("arrivals", String(a.count))
+        }
+        return finished
+    }
+
+    /// Past its deadline unsubmitted: the assignment goes and its slot reopens.
+    func abandon(_ db: Database, assignment id: String) throws {
+        try db.execute(sql: "UPDATE hits SET taken = taken - 1 WHERE id = (SELECT hit_id FROM assignments WHERE id = ?)", arguments: [id])
+        try db.execute(sql: "DELETE FROM assignments WHERE id = ?", arguments: [id])
     }
 
     /// The time of the next arrival, drawn when first needed.
@@ -50,17 +70,16 @@ extension LocalMarketplace {
 
     func arrivalGap(_ db: Database, k: Int) throws -> Double {
         let p = options.population
-        let bestReward = try Int.fetchOne(db, sql: "SELECT MAX(reward_cents) FROM hits WHERE disposed = 0 AND reviewing = 0 AND image IS NOT NULL") ?? 0
+        let bestReward = try Int.fetchOne(db, sql: "SELECT reward_cents FROM hits WHERE disposed = 0 AND reviewing = 0 AND image IS NOT NULL ORDER BY reward_cents DESC, seq LIMIT 1") ?? 0
         let pay = bestReward > 0 ? Double(bestReward) / 100 : p.referencePay
         let rate = p.arrivalsPerHour * pow(max(pay, 1e-6) / p.referencePay, p.arrivalElasticity) / 3600
         let rng = SeededRandom(seed: SeededRandom.derive(options.seed, 0xA77_0000_0000 &+ UInt64(k)))
         return rng.exponential(mean: 1 / rate)
     }
 
-    func arrive(_ db: Database, at t: Double) throws {
-        let k = try db.metaInt("arrivals") ?? 0
-        try db.setMeta("arrivals", String(k + 1))
-        try db.setMeta("next_arrival", String(t + (try arrivalGap(db, k: k + 1))))
+    func arrive(_ db: Database, at t: Double, k: Int) throws {
+        // Nothing open: the arrival looks and leaves (the usual case once a batch is taken).
+        guard try Int.fetchOne(db, sql: "SELECT 1 FROM hits INDEXED BY hits_open WHERE disposed = 0 AND reviewing = 0 AND image IS NOT NULL AND taken < max_assignments AND created <= ? AND expiration > ? LIMIT 1", arguments: [t, t]) != nil else { return }
         let rng = SeededRandom(seed: SeededRandom.derive(options.seed, 0xA22_0000_0000 &+ UInt64(k)))
         let u = rng.uniform() * (activityCDF.last ?? 0)
         var lo = 0, hi = activityCDF.count - 1
@@ -85,12 +104,11 @@ extension LocalMarketplace {
     func bestHIT(_ db: Database, for workerId: String, at t: Double) throws -> (OpenHIT, ImageTask)? {
         if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blocks WHERE worker_id = ?", arguments: [workerId]) ?? 0 > 0 { return nil }
         let rows = try Row.fetchAll(db, sql: """
-            SELECT h.id, h.reward_cents, h.image, h.json, h.max_assignments FROM hits h
-            WHERE h.disposed = 0 AND h.reviewing = 0 AND h.expiration > ? AND h.image IS NOT NULL
-              AND (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id) < h.max_assignments
-              AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.hit_id = h.id AND a.worker_id = ?)
-            ORDER BY h.reward_cents DESC, h.seq LIMIT 100
-            """, arguments: [t, workerId])
+            SELECT h.id, h.reward_cents, h.image, h.json, h.max_assignments FROM hits h INDEXED BY hits_open
+            WHERE h.disposed = 0 AND h.reviewing = 0 AND h.image IS NOT NULL AND h.expiration > ? AND h.created <= ?
+              AND h.taken < h.max_assignments AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.hit_id = h.id AND a.worker_id = ?)
+            ORDER BY h.reward_cents DESC, h.seq LIMIT 20
+            """, arguments: [t, t, workerId])
         for r in rows {
             let hit = try JSONDecoder().decode(HIT.self, from: r["json"] as Data)
             guard try qualifies(db, workerId: workerId, for: hit.QualificationRequirements ?? []) else { continue }
@@ -156,6 +174,7 @@ extension LocalMarketplace {
         let answer = AnswerFormat.questionFormAnswers([(AnswerFormat.field, ExportWriter.rawDataJSON([clicks]))])
         try db.execute(sql: "INSERT INTO assignments (id, hit_id, worker_id, state, accept, submit, deadline, answer) VALUES (?, ?, ?, 'Accepted', ?, ?, ?, ?)",
                        arguments: [id, hit.id, worker.id, t, submit, t + Double(hit.duration), answer])
+        try db.execute(sql: "UPDATE hits SET taken = taken + 1 WHERE id = ?", arguments: [hit.id])
         try db.execute(sql: "INSERT INTO sim_workers (worker_id, annotations) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET annotations = excluded.annotations",
                        arguments: [worker.id, index])
     }
@@ -167,7 +186,7 @@ extension LocalMarketplace {
         let workerId: String = row["worker_id"]
         let submit: Double = row["submit"], deadline: Double = row["deadline"]
         if submit > deadline {
-            try db.execute(sql: "DELETE FROM assignments WHERE id = ?", arguments: [id])
+            try abandon(db, assignment: id)
         } else {
             let hit = try JSONDecoder().decode(HIT.self, from: row["json"] as Data)
             try db.execute(sql: "UPDATE assignments SET state = 'Submitted', auto_approve = ? WHERE id = ?",

@@ -3,10 +3,10 @@ import Consensus
 import Randomness
 import Foundation
 
-struct Bench: ParsableCommand {
+struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks, each against a peer measured in the same run.",
-        subcommands: [BenchAnalyze.self, BenchMethods.self, BenchSimulate.self, BenchPhantoms.self])
+        subcommands: [BenchAnalyze.self, BenchMethods.self, BenchSimulate.self, BenchPhantoms.self, BenchTurk.self])
 }
 
 /// `crowdlab bench analyze`: a large export built by resampling the real crowds shipped in Data/,

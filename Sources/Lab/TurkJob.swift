@@ -1,0 +1,267 @@
+import Consensus
+import Crowd
+import Crypto
+import Foundation
+import Imaging
+import Phantoms
+import Randomness
+import Reports
+import Turk
+
+/// A scenario run on a Mechanical Turk backend instead of the built-in simulation: images posted as
+/// HITs, answers collected into a Quanti.us export, analysed by the same code, assignments
+/// approved or rejected by the worker score and bonuses paid. Everything the job did is kept in
+/// `JOB/job.json`, written atomically after every step, and every request that moves money or
+/// creates work carries a UniqueRequestToken derived from the job, so an interrupted step can be
+/// run again without posting or paying anything twice.
+public struct TurkJobManifest: Codable, Sendable {
+    public struct Image: Codable, Sendable {
+        public var name: String
+        public var width: Int
+        public var height: Int
+        public var hitId: String?
+    }
+
+    public var version = 1
+    public var jobId: String
+    public var scenario: String
+    public var overrides: [String]
+    public var backend: String
+    public var endpoint: String
+    public var imageBaseURL: String
+    public var reward: String
+    public var replicates: Int
+    public var title: String
+    public var instructions: String
+    public var lifetimeSeconds: Int
+    public var assignmentSeconds: Int
+    public var autoApprovalSeconds: Int
+    public var images: [Image]
+    /// Review decisions already made, by assignment id ("Approved" / "Rejected").
+    public var reviewed: [String: String] = [:]
+    /// Bonuses already paid, by assignment id (dollars).
+    public var bonuses: [String: String] = [:]
+
+    public static func load(job: String) throws -> TurkJobManifest {
+        let path = (job as NSString).appendingPathComponent("job.json")
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw InputError(file: path, message: "no job here: run `crowdlab job submit` first")
+        }
+        do { return try JSONDecoder().decode(TurkJobManifest.self, from: data) } catch {
+            throw InputError(file: path, message: "not a crowdlab job manifest (\(error))")
+        }
+    }
+
+    public func save(job: String) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try enc.encode(self), to: (job as NSString).appendingPathComponent("job.json"))
+    }
+}
+
+public enum TurkJob {
+    /// Creates (or resumes) a job: renders the scenario's images into `job/images` with their
+    /// truth, uploads them when the backend hosts images, and posts one HIT per image.
+    public static func submit(scenarioPath: String, overrides: [String], backend name: String, endpoint: String,
+                              client: any TurkBackend, job: String, imageBaseURL: String?, progress: (Int, Int) -> Void = { _, _ in }) async throws -> TurkJobManifest {
+        let s = try Scenario.load(path: scenarioPath, overrides: overrides)
+        var manifest: TurkJobManifest
+        if let existing = try? TurkJobManifest.load(job: job) {
+            manifest = existing   // resume: same ids, same tokens
+        } else {
+            let absolute = URL(fileURLWithPath: job).standardizedFileURL.path
+            let digest = SHA256.hash(data: Array("\(absolute)|\(endpoint)|\(s.seed)|\(s.name)".utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+            let base = imageBaseURL ?? (endpoint + "/images")
+            let rewardCents = Int((s.pay * 100).rounded())
+            manifest = TurkJobManifest(jobId: "\(s.name)-\(digest)", scenario: scenarioPath, overrides: overrides, backend: name, endpoint: endpoint,
+                                       imageBaseURL: base.hasSuffix("/") ? String(base.dropLast()) : base, reward: Money.string(cents: rewardCents),
+                                       replicates: s.replicates, title: "Click the centre of every object in the image",
+                                       instructions: s.description.isEmpty ? "Click once on the centre of every bright object." : "Click once on the centre of every bright object. (\(s.description))",
+                                       lifetimeSeconds: 7 * 86_400, assignmentSeconds: 3600, autoApprovalSeconds: 3 * 86_400, images: [])
+        }
+        // The images and truth, rendered as `crowdlab run` renders them.
+        let scene = s.scene
+        let imagesDir = (job as NSString).appendingPathComponent("images"), truthDir = (job as NSString).appendingPathComponent("truth")
+        try FileManager.default.createDirectory(atPath: imagesDir, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: truthDir, withIntermediateDirectories: true)
+        if manifest.images.isEmpty {
+            for i in 0..<s.images {
+                let name = String(format: "%@_%04d.png", s.sceneKind.rawValue, i)
+                let p = scene.render(seed: SeededRandom.derive(s.seed, UInt64(i)))
+                try AtomicFile.write(try PNG.encode(p.image), to: (imagesDir as NSString).appendingPathComponent(name))
+                try AtomicFile.write(truthCSV(p.truth), to: (truthDir as NSString).appendingPathComponent((name as NSString).deletingPathExtension + ".csv"))
+                manifest.images.append(.init(name: name, width: p.image.width, height: p.image.height, hitId: nil))
+            }
+            try manifest.save(job: job)
+        }
+        let hostsImages = !(client is LiveTurkClient) || !((client as? LiveTurkClient)?.isAmazon ?? false)
+        for (k, image) in manifest.images.enumerated() where image.hitId == nil {
+            progress(k, manifest.images.count)
+            if hostsImages {
+                let png = try Data(contentsOf: URL(fileURLWithPath: (imagesDir as NSString).appendingPathComponent(image.name)))
+                let truth = try String(contentsOfFile: (truthDir as NSString).appendingPathComponent((image.name as NSString).deletingPathExtension + ".csv"), encoding: .utf8)
+                _ = try await client.putImage(name: image.name, png: png, truthCSV: truth)
+            }
+            let question = HTMLQuestion.make(imageURL: "\(manifest.imageBaseURL)/\(image.name)", tool: .crosshairs, instructions: manifest.instructions)
+            let token = "\(manifest.jobId)-\(image.name)"
+            let hitId: String
+            do {
+                let r = try await client.send(CreateHIT(maxAssignments: manifest.replicates, lifetimeInSeconds: manifest.lifetimeSeconds,
+                                                        assignmentDurationInSeconds: manifest.assignmentSeconds, reward: manifest.reward,
+                                                        title: manifest.title, description: "Image annotation for \(s.name): \(image.name)",
+                                                        question: question, requesterAnnotation: token, uniqueRequestToken: token,
+                                                        autoApprovalDelayInSeconds: manifest.autoApprovalSeconds, keywords: "image, annotation, science"))
+                hitId = r.HIT?.HITId ?? ""
+            } catch let e as TurkError where e.turkErrorCode == "AWS.MechanicalTurk.HitAlreadyExists" {
+                // Posted before an interruption: the service names the HIT the token made.
+                guard let id = e.message.split(separator: " ").first(where: { $0.count == 30 && $0.allSatisfy { $0.isUppercase || $0.isNumber } }) else { throw e }
+                hitId = String(id)
+            }
+            manifest.images[k].hitId = hitId
+            try manifest.save(job: job)
+        }
+        progress(manifest.images.count, manifest.images.count)
+        return manifest
+    }
+
+    public struct ImageStatus: Sendable {
+        public var image: String, hitId: String, status: String
+        public var available: Int, pending: Int, submitted: Int, approved: Int, rejected: Int
+    }
+
+    public static func status(_ m: TurkJobManifest, client: any TurkBackend) async throws -> [ImageStatus] {
+        var out: [ImageStatus] = []
+        for image in m.images {
+            guard let id = image.hitId else {
+                out.append(ImageStatus(image: image.name, hitId: "-", status: "not posted", available: 0, pending: 0, submitted: 0, approved: 0, rejected: 0))
+                continue
+            }
+            let hit = try await client.send(GetHIT(hitId: id)).HIT
+            let a = try await assignments(id, client: client)
+            out.append(ImageStatus(image: image.name, hitId: id, status: hit?.HITStatus.rawValue ?? "?",
+                                   available: hit?.NumberOfAssignmentsAvailable ?? 0, pending: hit?.NumberOfAssignmentsPending ?? 0,
+                                   submitted: a.filter { $0.AssignmentStatus == .Submitted }.count,
+                                   approved: a.filter { $0.AssignmentStatus == .Approved }.count,
+                                   rejected: a.filter { $0.AssignmentStatus == .Rejected }.count))
+        }
+        return out
+    }
+
+    static func assignments(_ hitId: String, client: any TurkBackend) async throws -> [HITAssignment] {
+        var out: [HITAssignment] = []
+        var token: String? = nil
+        repeat {
+            let page = try await client.send(ListAssignmentsForHIT(hitId: hitId, nextToken: token, maxResults: 100))
+            out += page.Assignments ?? []
+            token = page.NextToken
+        } while token != nil
+        return out
+    }
+
+    public struct Collected: Sendable {
+        public var export: QuantiusExport
+        /// Assignment id of each export record, in record order.
+        public var assignmentIds: [String]
+        public var analysis: AnalysisResult
+        /// Answers that could not be read (kept out of the export, counted and named here).
+        public var unreadable: [String]
+    }
+
+    /// Every submitted answer as a Quanti.us export (`job/export.json`), analysed with the
+    /// scenario's method against the truth; outputs as `crowdlab analyze` writes them, in `job/analysis`.
+    public static func collect(_ m: TurkJobManifest, client: any TurkBackend, job: String) async throws -> Collected {
+        var records: [ExportRecord] = []
+        var ids: [String] = []
+        var unreadable: [String] = []
+        for image in m.images {
+            guard let hitId = image.hitId else { continue }
+            for a in try await assignments(hitId, client: client) {
+                do {
+                    let r = try AnswerFormat.exportRecord(answer: a.Answer ?? "", image: image.name, width: image.width, height: image.height,
+                                                          workerId: a.WorkerId, submitTime: a.SubmitTime ?? 0)
+                    records.append(r); ids.append(a.AssignmentId)
+                } catch {
+                    unreadable.append("\(a.AssignmentId) (worker \(a.WorkerId), \(image.name)): \(error)")
+                }
+            }
+        }
+        let export = QuantiusExport(records: records)
+        try ExportWriter.write(export, to: (job as NSString).appendingPathComponent("export.json"))
+        let s = try Scenario.load(path: m.scenario, overrides: m.overrides)
+        let truth = try TruthSet.load(path: (job as NSString).appendingPathComponent("truth"), export: export)
+        var options = AnalysisOptions()
+        options.method = try PointMethods.make(s.method, radius: s.subtractiveRadius)
+        options.matchRadius = s.matchRadius
+        let analysis = Analysis.run(export: export, truth: truth, options: options)
+        let stage = try OutputStage(destination: (job as NSString).appendingPathComponent("analysis"))
+        try stage.write(AnalysisOutputs.consensusCSV(analysis), "consensus.csv")
+        try stage.write(AnalysisOutputs.workersCSV(analysis), "workers.csv")
+        try stage.write(try AnalysisOutputs.metricsJSON(analysis), "metrics.json")
+        try stage.write(AnalysisReport.html(analysis, exportName: "job \(m.jobId) (\(m.backend))", overlays: [],
+                                            preface: [("job", "\(m.images.count) HITs × \(m.replicates) assignments at $\(m.reward) on \(m.backend) (\(m.endpoint))"),
+                                                      ("answers", "\(records.count) collected, \(unreadable.count) unreadable")]), "report.html")
+        try stage.commit()
+        return Collected(export: export, assignmentIds: ids, analysis: analysis, unreadable: unreadable)
+    }
+
+    public struct ReviewPolicy: Sendable {
+        /// Reject a worker's assignments when under this share of their clicks agree with the consensus.
+        public var minimumPrecision = 0.5
+        /// Workers with at least this many annotations are judged; fewer are approved (too little to tell).
+        public var minimumAnnotations = 5
+        /// The top share of workers by score receive the bonus on each approved assignment.
+        public var bonusTopShare = 0.2
+        public var bonusCents: Int
+        public init(bonusCents: Int) { self.bonusCents = bonusCents }
+    }
+
+    public struct ReviewOutcome: Sendable {
+        public var approved = 0, rejected = 0, bonuses = 0, alreadyReviewed = 0
+        public var bonusCents = 0
+    }
+
+    /// Approves or rejects every submitted assignment by its worker's agreement with the consensus,
+    /// and pays the top workers a bonus; resumable (decisions are checked against the service and
+    /// the manifest, bonuses carry a UniqueRequestToken).
+    public static func review(_ m: inout TurkJobManifest, collected: Collected, client: any TurkBackend, policy: ReviewPolicy, job: String) async throws -> ReviewOutcome {
+        var outcome = ReviewOutcome()
+        let rows = Dictionary(uniqueKeysWithValues: collected.analysis.workers.map { ($0.worker, $0) })
+        let ranked = collected.analysis.workers.filter { $0.annotations > 0 }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.worker < $1.worker }
+        let topCount = Int((Double(ranked.count) * policy.bonusTopShare).rounded(.down))
+        let top = Set(ranked.prefix(topCount).map(\.worker))
+        for (k, record) in collected.export.records.enumerated() {
+            let id = collected.assignmentIds[k]
+            let worker = record.workerID
+            let assignment = try await client.send(GetAssignment(assignmentId: id)).Assignment
+            guard let status = assignment?.AssignmentStatus else { continue }
+            var approvedNow = status == .Approved
+            if status == .Submitted {
+                let row = rows[worker]
+                let judged = (row?.annotations ?? 0) >= policy.minimumAnnotations
+                let poor = judged && (row?.vsConsensus.precision ?? 1) < policy.minimumPrecision
+                let empty = record.isEmpty
+                if poor || empty {
+                    let why = empty ? "No annotations were submitted." :
+                        String(format: "Only %.0f%% of your clicks agreed with the other workers' consensus (%.0f%% needed).",
+                               100 * (row?.vsConsensus.precision ?? 0), 100 * policy.minimumPrecision)
+                    _ = try await client.send(RejectAssignment(assignmentId: id, feedback: why))
+                    m.reviewed[id] = "Rejected"; outcome.rejected += 1
+                } else {
+                    _ = try await client.send(ApproveAssignment(assignmentId: id, feedback: "Thank you."))
+                    m.reviewed[id] = "Approved"; outcome.approved += 1; approvedNow = true
+                }
+                try m.save(job: job)
+            } else {
+                outcome.alreadyReviewed += 1
+            }
+            if approvedNow && top.contains(worker) && policy.bonusCents > 0 && m.bonuses[id] == nil {
+                let amount = Money.string(cents: policy.bonusCents)
+                _ = try await client.send(SendBonus(workerId: worker, bonusAmount: amount, assignmentId: id,
+                                                    reason: "Among the most accurate workers on this job.", uniqueRequestToken: "\(m.jobId)-bonus-\(id)"))
+                m.bonuses[id] = amount; outcome.bonuses += 1; outcome.bonusCents += policy.bonusCents
+                try m.save(job: job)
+            }
+        }
+        return outcome
+    }
+}

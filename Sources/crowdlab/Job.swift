@@ -1,0 +1,151 @@
+import ArgumentParser
+import Consensus
+import Foundation
+import Lab
+import Turk
+
+struct JobCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "job",
+        abstract: "Run a scenario on Mechanical Turk: the local marketplace, the sandbox or the live service.",
+        discussion: """
+        The same job runs on every backend: `--backend local` talks to `crowdlab turk
+        serve` (simulated workers), `sandbox` and `live` to Amazon with your AWS
+        credentials (environment or ~/.aws/credentials). Everything is kept in the job
+        folder (job.json, images/, truth/, export.json, analysis/); every step can be run
+        again after an interruption without posting or paying twice.
+
+        Example, offline:
+          crowdlab turk serve --db market.sqlite --clock-speed 3600 &
+          crowdlab job submit Scenarios/spots-quickstart.yaml --backend local --job out/job1
+          crowdlab job status out/job1
+          crowdlab job collect out/job1
+          crowdlab job review out/job1
+        """,
+        subcommands: [JobSubmit.self, JobStatus.self, JobCollect.self, JobReview.self])
+}
+
+/// A backend from its name: local (a `crowdlab turk serve`), sandbox or live.
+func turkClient(backend: String, endpoint: String?) throws -> (LiveTurkClient, String) {
+    let url: String
+    let credentials: AWSCredentials
+    switch backend {
+    case "local":
+        url = endpoint ?? "http://127.0.0.1:8443"
+        credentials = (try? AWSCredentials.fromEnvironment()) ?? AWSCredentials(accessKey: "AKIDCROWDLAB", secretKey: "crowdlab-local-secret")
+    case "sandbox":
+        url = endpoint ?? LiveTurkClient.sandbox
+        credentials = try AWSCredentials.fromEnvironment()
+    case "live":
+        url = endpoint ?? LiveTurkClient.production
+        credentials = try AWSCredentials.fromEnvironment()
+    default:
+        throw CLIError("--backend: must be local, sandbox or live, not \(backend)")
+    }
+    return (try LiveTurkClient(endpoint: url, credentials: credentials), url)
+}
+
+func describe(_ e: Error, _ context: String) -> CLIError {
+    if let t = e as? TurkError { return CLIError("\(context): \(t.type): \(t.message)") }
+    return CLIError("\(context): \(e)")
+}
+
+struct JobSubmit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "submit", abstract: "Render the scenario's images and post one HIT per image.")
+    @Argument(help: "Scenario YAML.") var scenario: String
+    @Option(help: "local, sandbox or live.") var backend: String = "local"
+    @Option(help: "Endpoint URL (default: 127.0.0.1:8443 for local, Amazon's for sandbox and live).") var endpoint: String?
+    @Option(help: "Job folder.") var job: String
+    @Option(help: "Where workers load the images from (required for sandbox and live: Amazon hosts no images).") var imageBaseUrl: String?
+    @Option(name: .customLong("set"), help: "Override a scenario key (key=value); repeatable.") var overrides: [String] = []
+
+    func run() async throws {
+        if backend != "local" && imageBaseUrl == nil {
+            throw CLIError("--image-base-url: required with --backend \(backend): upload \(job)/images/ to a web host and give its URL")
+        }
+        let (client, url) = try turkClient(backend: backend, endpoint: endpoint)
+        let progress = Progress(stages: 1)
+        progress.stage("posting HITs")
+        do {
+            let m = try await TurkJob.submit(scenarioPath: scenario, overrides: overrides, backend: backend, endpoint: url, client: client, job: job,
+                                             imageBaseURL: imageBaseUrl, progress: { progress.tick($0, $1, "posting HITs") })
+            progress.done()
+            print("job \(m.jobId): \(m.images.count) HITs of \(m.replicates) assignments at $\(m.reward) on \(backend) (\(url)); folder \(job)")
+        } catch { throw describe(error, "job submit") }
+    }
+}
+
+struct JobStatus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Each HIT's state and the account balance.")
+    @Argument(help: "Job folder.") var job: String
+
+    func run() async throws {
+        let m = try TurkJobManifest.load(job: job)
+        let (client, _) = try turkClient(backend: m.backend, endpoint: m.endpoint)
+        do {
+            let rows = try await TurkJob.status(m, client: client)
+            print("image\tHIT\tstatus\tavailable\tpending\tsubmitted\tapproved\trejected")
+            for r in rows { print("\(r.image)\t\(r.hitId)\t\(r.status)\t\(r.available)\t\(r.pending)\t\(r.submitted)\t\(r.approved)\t\(r.rejected)") }
+            let done = rows.reduce(0) { $0 + $1.submitted + $1.approved + $1.rejected }
+            let balance = try await client.send(GetAccountBalance())
+            print("\(done) of \(m.images.count * m.replicates) assignments submitted; balance $\(balance.AvailableBalance ?? "?") (on hold $\(balance.OnHoldBalance ?? "0.00"))")
+        } catch { throw describe(error, "job status") }
+    }
+}
+
+struct JobCollect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "collect", abstract: "Gather the answers into a Quanti.us export and analyse it against the truth.")
+    @Argument(help: "Job folder.") var job: String
+
+    func run() async throws {
+        let m = try TurkJobManifest.load(job: job)
+        let (client, _) = try turkClient(backend: m.backend, endpoint: m.endpoint)
+        do {
+            let c = try await TurkJob.collect(m, client: client, job: job)
+            print("\(c.export.records.count) answers (\(c.export.clickCount) clicks) -> \(job)/export.json; analysis in \(job)/analysis")
+            if !c.unreadable.isEmpty { print("skipped \(c.unreadable.count) unreadable answer(s):\n  " + c.unreadable.joined(separator: "\n  ")) }
+            if let s = c.analysis.overall {
+                print(String(format: "consensus vs truth: precision %.3f recall %.3f F1 %.3f", s.precision, s.recall, s.f1))
+            }
+        } catch { throw describe(error, "job collect") }
+    }
+}
+
+struct JobReview: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "review", abstract: "Approve or reject by the worker score and pay bonuses to the best workers.",
+        discussion: """
+        A worker's assignments are rejected when fewer than --min-precision of their clicks
+        agree with the consensus (judged once they made --min-annotations clicks), or when
+        empty; all others are approved. The top --bonus-share of workers by score get
+        --bonus on each approved assignment. Collects first, so it reviews what is there now.
+        """)
+    @Argument(help: "Job folder.") var job: String
+    @Option(help: "Share of a worker's clicks that must agree with the consensus.") var minPrecision: Double = 0.5
+    @Option(help: "Clicks before a worker is judged.") var minAnnotations: Int = 5
+    @Option(help: "Bonus per approved assignment for the best workers, USD (default: half the reward).") var bonus: String?
+    @Option(help: "Share of workers (by score) who get the bonus.") var bonusShare: Double = 0.2
+
+    func run() async throws {
+        var m = try TurkJobManifest.load(job: job)
+        let (client, _) = try turkClient(backend: m.backend, endpoint: m.endpoint)
+        guard (0...1).contains(minPrecision) else { throw CLIError("--min-precision: must be in 0…1") }
+        guard (0...1).contains(bonusShare) else { throw CLIError("--bonus-share: must be in 0…1") }
+        let bonusCents: Int
+        if let bonus {
+            guard let c = Money.cents(bonus) else { throw CLIError("--bonus: an amount in dollars such as 0.05, not \(bonus)") }
+            bonusCents = c
+        } else {
+            bonusCents = (Money.cents(m.reward) ?? 0) / 2
+        }
+        var policy = TurkJob.ReviewPolicy(bonusCents: bonusCents)
+        policy.minimumPrecision = minPrecision
+        policy.minimumAnnotations = minAnnotations
+        policy.bonusTopShare = bonusShare
+        do {
+            let c = try await TurkJob.collect(m, client: client, job: job)
+            let r = try await TurkJob.review(&m, collected: c, client: client, policy: policy, job: job)
+            print("approved \(r.approved), rejected \(r.rejected), already reviewed \(r.alreadyReviewed); \(r.bonuses) bonus(es) paid, $\(Money.string(cents: r.bonusCents))")
+        } catch { throw describe(error, "job review") }
+    }
+}
