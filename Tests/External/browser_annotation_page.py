@@ -49,11 +49,16 @@ class DevTools:
                                       "--user-data-dir=" + self.profile, "--window-size=1200,1000", url],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = os.path.join(self.profile, "DevToolsActivePort")
+        def read_port_file():
+            if not os.path.exists(port_file):
+                return ""
+            with open(port_file) as f:
+                return f.read().strip()
         for _ in range(200):
-            if os.path.exists(port_file) and open(port_file).read().strip():
+            if read_port_file():
                 break
             time.sleep(0.1)
-        port = int(open(port_file).read().split()[0])
+        port = int(read_port_file().split()[0])
         for _ in range(100):
             pages = [t for t in json.load(urllib.request.urlopen("http://127.0.0.1:%d/json/list" % port)) if t["type"] == "page"]
             if pages:

@@ -60,6 +60,16 @@ struct RequesterSession {
         let done = try XCTUnwrap(doneResponse.HIT, file: file, line: line)
         XCTAssertEqual(done.HITStatus, .Reviewable, file: file, line: line)
 
+        // Review states: Reviewable, then Reviewing and back.
+        let reviewable = try await backend.send(ListReviewableHITs())
+        XCTAssertEqual(reviewable.HITs?.map(\.HITId), [hit.HITId], file: file, line: line)
+        _ = try await backend.send(UpdateHITReviewStatus(hitId: hit.HITId))
+        let reviewing = try await backend.send(ListReviewableHITs(status: "Reviewing"))
+        XCTAssertEqual(reviewing.HITs?.map(\.HITId), [hit.HITId], file: file, line: line)
+        _ = try await backend.send(UpdateHITReviewStatus(hitId: hit.HITId, revert: true))
+        let reverted = try await backend.send(GetHIT(hitId: hit.HITId))
+        XCTAssertEqual(reverted.HIT?.HITStatus, .Reviewable, file: file, line: line)
+
         // Answers are QuestionFormAnswers holding the worker's raw_data; clicks land on the spots
         // (within 16 px: careless workers point with 2.5 times the median error).
         var near = 0, clicks = 0
@@ -133,11 +143,18 @@ struct RequesterSession {
         }
 
         // Blocks and qualifications: a HIT only for holders of a qualification nobody holds stays untouched.
+        _ = try await backend.send(CreateWorkerBlock(workerId: "AUNWANTED00001", reason: "Test"))
         _ = try await backend.send(CreateWorkerBlock(workerId: submitted[4].WorkerId, reason: "Off-target clicks"))
+        _ = try await backend.send(DeleteWorkerBlock(workerId: "AUNWANTED00001"))
         let blocks = try await backend.send(ListWorkerBlocks())
         XCTAssertEqual(blocks.WorkerBlocks?.map(\.WorkerId), [submitted[4].WorkerId], file: file, line: line)
+        let notified = try await backend.send(NotifyWorkers(subject: "Thanks", message: "More HITs soon.", workerIds: [submitted[0].WorkerId, "ANEVERWORKED01"]))
+        XCTAssertEqual(notified.NotifyWorkersFailureStatuses?.map(\.WorkerId), ["ANEVERWORKED01"], file: file, line: line)
         let qualResponse = try await backend.send(CreateQualificationType(name: "Spot expert", description: "Passed the spot test"))
         let qual = try XCTUnwrap(qualResponse.QualificationType)
+        let fetched = try await backend.send(GetQualificationType(id: qual.QualificationTypeId))
+        XCTAssertEqual(fetched.QualificationType?.Name, "Spot expert", file: file, line: line)
+        _ = try await backend.send(AssociateQualificationWithWorker(qualificationTypeId: qual.QualificationTypeId, workerId: "AOFFLINEEXPERT", integerValue: 90))
         let gatedResponse = try await backend.send(CreateHIT(maxAssignments: 3, lifetimeInSeconds: 86_400, assignmentDurationInSeconds: 3600,
                                                                    reward: "0.05", title: "Experts only", description: "d", question: question,
                                                                    qualificationRequirements: [QualificationRequirement(QualificationTypeId: qual.QualificationTypeId, Comparator: "Exists")]))
@@ -146,6 +163,13 @@ struct RequesterSession {
         let untouchedResponse = try await backend.send(GetHIT(hitId: gated.HITId))
         let untouched = try XCTUnwrap(untouchedResponse.HIT)
         XCTAssertEqual(untouched.NumberOfAssignmentsAvailable, 3, file: file, line: line)
+        // More assignments can be added (below 10), and the extension is held from the balance.
+        _ = try await backend.send(CreateAdditionalAssignmentsForHIT(hitId: gated.HITId, number: 2, uniqueRequestToken: "extend-1"))
+        _ = try await backend.send(CreateAdditionalAssignmentsForHIT(hitId: gated.HITId, number: 2, uniqueRequestToken: "extend-1"))
+        let extended = try await backend.send(GetHIT(hitId: gated.HITId))
+        XCTAssertEqual(extended.HIT?.MaxAssignments, 5, "a repeated token extends once", file: file, line: line)
+        let holding = try await backend.send(GetAccountBalance())
+        XCTAssertEqual(holding.OnHoldBalance, "0.30", file: file, line: line)
         // Expire it, and it can be deleted.
         _ = try await backend.send(UpdateExpirationForHIT(hitId: gated.HITId, expireAt: 0))
         _ = try await backend.send(DeleteHIT(hitId: gated.HITId))
