@@ -19,6 +19,7 @@
 static inline const gsl_rng_type *crowdlab_gsl_rng_mt19937(void) { return gsl_rng_mt19937; }
 static inline const gsl_multifit_nlinear_type *crowdlab_gsl_multifit_nlinear_trust(void) { return gsl_multifit_nlinear_trust; }
 static inline const gsl_interp_type *crowdlab_gsl_interp_cspline_periodic(void) { return gsl_interp_cspline_periodic; }
+static inline const gsl_interp_type *crowdlab_gsl_interp_cspline(void) { return gsl_interp_cspline; }
 static inline const gsl_multifit_nlinear_trs *crowdlab_gsl_multifit_nlinear_trs_lm(void) { return gsl_multifit_nlinear_trs_lm; }
 
 /* GSL aborts the process on errors by default; the library reports them as return codes instead. */

@@ -28,6 +28,12 @@ public struct AgreementConsensus: PointConsensusMethod {
     public var mergeRadiusInSigmas = 5.0
     public var minSupport = 2
     public var minSupportFraction = 1.0 / 8.0
+    /// What the vote fraction applies to: the workers who saw the image (clicks: each worker marks
+    /// every object they see), or the support a real object can have at most when workers mark only
+    /// some objects (outlines: total annotations / the most one worker made, since no worker marks
+    /// an object twice).
+    public enum SupportBasis: Sendable { case workers, annotationsPerObject }
+    public var supportBasis = SupportBasis.workers
     public var reliabilityIterations = 3
     /// Floor on σ: clicks are whole pixels, so a crowd that agrees to the pixel still spreads ±0.5 px.
     public var minimumSigma = 0.5
@@ -51,7 +57,15 @@ public struct AgreementConsensus: PointConsensusMethod {
         let clusterWorkers: [[[Int]]] = Array(job.images.indices).parallelMap { k in
             clustered[k].map { distinctWorkerList(job.images[k], $0) }
         }
-        let thresholds = job.images.map { Double(max(minSupport, Int((Double($0.workers.count) * minSupportFraction).rounded(.up)))) }
+        let thresholds = job.images.map { im -> Double in
+            var basis = Double(im.workers.count)
+            if supportBasis == .annotationsPerObject {
+                var perWorker: [Int32: Int] = [:]
+                for w in im.worker { perWorker[w, default: 0] += 1 }
+                basis = Double(im.count) / Double(max(1, perWorker.values.max() ?? 1))
+            }
+            return Double(max(minSupport, Int((basis * minSupportFraction).rounded(.up))))
+        }
         for iteration in 0...reliabilityIterations {
             accepted = []
             var good = [Double](repeating: 0, count: nWorkers)

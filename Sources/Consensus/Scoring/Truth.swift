@@ -76,7 +76,7 @@ public struct TruthSet: Sendable {
         var stem = image
         if let dot = stem.lastIndex(of: ".") { stem = String(stem[..<dot]) }
         var keys = [stem]
-        for suffix in ["_spot_img", "spot_img", "_img"] where stem.hasSuffix(suffix) {
+        for suffix in ["_spot_img", "spot_img", "_spots", "_img"] where stem.hasSuffix(suffix) {
             keys.append(String(stem.dropLast(suffix.count)))
         }
         return keys

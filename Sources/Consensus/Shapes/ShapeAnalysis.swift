@@ -1,0 +1,125 @@
+import Foundation
+
+/// Truth of a phantom movie frame (`<id>_truth.json`): objects in image coordinates (row from the
+/// top), converted here to the export's (`y` from the bottom edge).
+public struct ShapeTruth: Sendable, Codable {
+    public struct Object: Sendable, Codable {
+        public var id: String
+        public var track: String
+        public var kind: String
+        public var label: String?
+        public var points: [[Double]]
+    }
+    public var width: Int
+    public var height: Int
+    public var objects: [Object]
+
+    /// The objects with `y` from the bottom edge.
+    public func inExportCoordinates() -> [Object] {
+        objects.map { o in
+            var c = o
+            c.points = o.points.map { [$0[0], Double(height) - $0[1]] }
+            return c
+        }
+    }
+
+    /// Loads `<stem>_truth.json` for each image of the export from a folder.
+    public static func load(folder: String, images: [String]) throws -> [String: ShapeTruth] {
+        var out: [String: ShapeTruth] = [:]
+        for im in images {
+            let stem = (im as NSString).deletingPathExtension
+            let path = (folder as NSString).appendingPathComponent(stem + "_truth.json")
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            do { out[im] = try JSONDecoder().decode(ShapeTruth.self, from: data) } catch {
+                throw InputError(file: (path as NSString).lastPathComponent, message: "not a truth JSON (\(error))")
+            }
+        }
+        return out
+    }
+}
+
+/// The two-sample Kolmogorov-Smirnov statistic: the largest gap between the two empirical CDFs.
+public func ksStatistic(_ a: [Double], _ b: [Double]) -> Double {
+    guard !a.isEmpty, !b.isEmpty else { return 1 }
+    let x = a.sorted(), y = b.sorted()
+    var i = 0, j = 0, d = 0.0
+    while i < x.count && j < y.count {
+        let v = min(x[i], y[j])
+        while i < x.count && x[i] <= v { i += 1 }
+        while j < y.count && y[j] <= v { j += 1 }
+        d = max(d, abs(Double(i) / Double(x.count) - Double(j) / Double(y.count)))
+    }
+    return d
+}
+
+/// The shape side of `crowdlab analyze`: consensus shapes, their areas and lengths, scored against
+/// point truth (objects the outlines should enclose) or shape truth (outlines and traces), and
+/// tracked across frames.
+public struct ShapeAnalysisResult: Sendable {
+    public var job: ShapeJob
+    public var consensus: ShapeConsensusMethod.Result
+    /// Consensus centroids against the truth's objects (point truth, or the centroids of shape truth).
+    public var score: DetectionScore?
+    public var perImage: [(image: String, score: DetectionScore)]
+    /// Matched polygons: relative area error |A - A_true| / A_true, by image.
+    public var areaErrors: [(image: String, error: Double)]
+    /// Per frame: consensus area and true area (summed over the frame's polygons).
+    public var areaOverTime: [(image: String, consensus: Double, truth: Double?)]
+    /// Lengths: consensus traces, single workers' traces, truth's traces.
+    public var consensusLengths: [Double]
+    public var workerLengths: [Double]
+    public var truthLengths: [Double]
+    public var tracks: [Track]
+}
+
+public enum ShapeAnalysis {
+    public static func run(export: QuantiusExport, pointTruth: TruthSet?, shapeTruth: [String: ShapeTruth]?,
+                           method: ShapeConsensusMethod = ShapeConsensusMethod(), matchRadius: Double = 8) -> ShapeAnalysisResult {
+        let job = ShapeJob(export: export)
+        let consensus = method.consensus(job)
+        var total = DetectionScore()
+        var perImage: [(String, DetectionScore)] = []
+        var areaErrors: [(String, Double)] = []
+        var areaOverTime: [(String, Double, Double?)] = []
+        var truthLengths: [Double] = []
+        var scored = false
+        let byImage = Dictionary(grouping: consensus.shapes, by: \.image)
+        for im in job.images {
+            let shapes = byImage[im.image] ?? []
+            let cx = shapes.map { $0.centroid[0] }, cy = shapes.map { $0.centroid[1] }
+            var tx: [Double] = [], ty: [Double] = []
+            var truthAreas: [Double] = []
+            if let t = pointTruth?.byImage[im.image] { tx = t.xs; ty = t.ys; scored = true }
+            else if let t = shapeTruth?[im.image] {
+                scored = true
+                for o in t.inExportCoordinates() {
+                    let xs = o.points.map { $0[0] }, ys = o.points.map { $0[1] }
+                    let closed = o.kind == "polygon"
+                    let c = Geometry.centroid(xs, ys, closed: closed)
+                    tx.append(c.x); ty.append(c.y)
+                    truthAreas.append(closed ? Geometry.area(xs, ys) : .nan)
+                    if o.kind == "polyline" { truthLengths.append(Geometry.length(xs, ys, closed: false)) }
+                }
+            }
+            let consensusArea = shapes.compactMap(\.area).reduce(0, +)
+            let trueArea = truthAreas.filter { !$0.isNaN }.reduce(0, +)
+            areaOverTime.append((im.image, consensusArea, truthAreas.contains { !$0.isNaN } ? trueArea : nil))
+            // Images without truth are not scored (the truth set lists them).
+            guard pointTruth?.byImage[im.image] != nil || shapeTruth?[im.image] != nil else { continue }
+            // Large objects (tissue) are matched at a radius that grows with their size.
+            let radius = max(matchRadius, shapes.compactMap(\.area).map { 0.5 * ($0 / Double.pi).squareRoot() }.max() ?? 0)
+            let m = matchPoints(ax: cx, ay: cy, bx: tx, by: ty, radius: radius)
+            let s = DetectionScore(tp: m.pairs.count, fp: m.unmatchedA, fn: m.unmatchedB)
+            total = total + s
+            perImage.append((im.image, s))
+            for (a, b, _) in m.pairs where b < truthAreas.count && !truthAreas[b].isNaN {
+                if let area = shapes[a].area { areaErrors.append((im.image, abs(area - truthAreas[b]) / truthAreas[b])) }
+            }
+        }
+        let workerLengths = job.images.flatMap { $0.shapes.filter { !$0.isClosed }.map { Geometry.length($0.xs, $0.ys, closed: false) } }
+        let tracks = Tracker().link(frames: job.images.map { im in (byImage[im.image] ?? []).map { ($0.centroid[0], $0.centroid[1]) } })
+        return ShapeAnalysisResult(job: job, consensus: consensus, score: scored ? total : nil, perImage: perImage, areaErrors: areaErrors,
+                                   areaOverTime: areaOverTime, consensusLengths: consensus.shapes.compactMap(\.length),
+                                   workerLengths: workerLengths, truthLengths: truthLengths, tracks: tracks)
+    }
+}
