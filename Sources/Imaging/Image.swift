@@ -139,6 +139,15 @@ public extension Image {
         samples[i] = rgb.0; samples[i + 1] = rgb.1; samples[i + 2] = rgb.2
     }
 
+    /// A straight segment between two points (image coordinates, row from the top).
+    mutating func drawLine(_ x0: Double, _ r0: Double, _ x1: Double, _ r1: Double, _ rgb: (UInt16, UInt16, UInt16)) {
+        let steps = max(1, Int(max(abs(x1 - x0), abs(r1 - r0)).rounded(.up)))
+        for k in 0...steps {
+            let t = Double(k) / Double(steps)
+            plot(Int((x0 + (x1 - x0) * t).rounded()), Int((r0 + (r1 - r0) * t).rounded()), rgb)
+        }
+    }
+
     mutating func drawCross(x: Double, row: Double, arm: Int, _ rgb: (UInt16, UInt16, UInt16)) {
         let c = Int(x.rounded()), r = Int(row.rounded())
         for d in -arm...arm { plot(c + d, r, rgb); plot(c, r + d, rgb) }

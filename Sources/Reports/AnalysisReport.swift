@@ -4,7 +4,7 @@ import Foundation
 /// The page `crowdlab analyze` writes beside its CSV and JSON files.
 public enum AnalysisReport {
     public static func html(_ r: AnalysisResult, exportName: String, overlays: [(image: String, file: String)],
-                            preface: [(String, String)] = []) -> String {
+                            preface: [(String, String)] = [], extra: ((inout HTMLPage) -> Void)? = nil) -> String {
         var page = HTMLPage(title: "Crowd consensus: \(exportName)")
         if !preface.isEmpty { page.table(["", ""], preface.map { [$0.0, $0.1] }) }
         let c = r.crowd
@@ -78,6 +78,7 @@ public enum AnalysisReport {
             page.paragraph("Blue: every click. Red circles: consensus. Green crosses: truth (when given). Click an image for full size.")
             page.raw("<div class=\"overlays\">" + overlays.map { "<a href=\"\(esc($0.file))\"><img src=\"\(esc($0.file))\" alt=\"\(esc($0.image))\" title=\"\(esc($0.image))\"></a>" }.joined() + "</div>")
         }
+        extra?(&page)
         return page.render()
     }
 }

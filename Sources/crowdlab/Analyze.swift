@@ -22,7 +22,7 @@ struct Analyze: ParsableCommand {
     @Argument(help: "The Quanti.us export (JSON array of worker submissions).")
     var export: String
 
-    @Option(help: "Truth: one CSV (col,row[,snr]; row from the top) for a one-image export, or a folder of per-image CSVs.")
+    @Option(help: "Truth: one CSV (col,row[,snr]; row from the top) for a one-image export, or a folder of per-image CSVs or <image>_truth.json shape truth.")
     var truth: String?
 
     @Option(help: "Folder holding the images named in the export, for overlays.")
@@ -57,16 +57,42 @@ struct Analyze: ParsableCommand {
         let readStart = Date()
         let data = try ExportReader.read(path: export)
         let readSeconds = Date().timeIntervalSince(readStart)
-        let truthSet = try truth.map { try TruthSet.load(path: $0, export: data) }
+        // Shape truth (phantom movies) is JSON per frame; point truth is CSV.
+        var shapeTruth: [String: ShapeTruth]? = nil
+        if let t = truth, let files = try? FileManager.default.contentsOfDirectory(atPath: t), files.contains(where: { $0.hasSuffix("_truth.json") }) {
+            shapeTruth = try ShapeTruth.load(folder: t, images: data.imageNames)
+        }
+        let truthSet = shapeTruth != nil ? nil : try truth.map { try TruthSet.load(path: $0, export: data) }
         progress.stage("consensus (\(options.method.name)) and scores")
         let result = Analysis.run(export: data, truth: truthSet, options: options)
+        let hasShapes = data.records.contains { $0.annotationType != .crosshairs }
+        let shapes = hasShapes ? ShapeAnalysis.run(export: data, pointTruth: truthSet, shapeTruth: shapeTruth, matchRadius: options.matchRadius) : nil
 
         progress.stage("writing \(out)")
         let writeStart = Date()
         let stage = try OutputStage(destination: out)
         try stage.write(AnalysisOutputs.consensusCSV(result), "consensus.csv")
         try stage.write(AnalysisOutputs.workersCSV(result), "workers.csv")
-        try stage.write(AnalysisOutputs.metricsJSON(result), "metrics.json")
+        var metrics = try AnalysisOutputs.metricsJSON(result)
+        if let shapes {
+            try stage.write(ShapeOutputs.consensusShapesJSON(shapes), "consensus_shapes.json")
+            // metrics.json gains a "shapes" section: lengths, areas, tracks, scores.
+            var object = try JSONSerialization.jsonObject(with: metrics) as? [String: Any] ?? [:]
+            object["shapes"] = try JSONSerialization.jsonObject(with: ShapeOutputs.metricsJSON(shapes))
+            metrics = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        }
+        try stage.write(metrics, "metrics.json")
+        var shapeOverlays: [(image: String, file: String)] = []
+        if let shapes, let dir = images {
+            let byImage = Dictionary(grouping: shapes.consensus.shapes, by: \.image)
+            for im in shapes.job.images {
+                let p = (dir as NSString).appendingPathComponent(im.image)
+                guard FileManager.default.fileExists(atPath: p) else { continue }
+                let file = "overlays/" + ((im.image as NSString).deletingPathExtension) + "_shapes.png"
+                try stage.write(PNG.encode(ShapeOutputs.overlay(image: try PNG.read(path: p), shapes: im.shapes, consensus: byImage[im.image] ?? [])), file)
+                shapeOverlays.append((im.image, file))
+            }
+        }
         var overlayFiles: [(image: String, file: String)] = []
         var missingImages: [String] = []
         if let dir = images {
@@ -84,7 +110,9 @@ struct Analyze: ParsableCommand {
         }
         var r = result
         if !missingImages.isEmpty { r.truthNotes.append("\(missingImages.count) image(s) not found in \(images!) and drawn without overlay") }
-        try stage.write(AnalysisReport.html(r, exportName: (export as NSString).lastPathComponent, overlays: overlayFiles), "report.html")
+        try stage.write(AnalysisReport.html(r, exportName: (export as NSString).lastPathComponent, overlays: overlayFiles, extra: { page in
+            if let shapes { ShapeReport.section(shapes, into: &page, overlays: shapeOverlays) }
+        }), "report.html")
         try stage.commit()
         progress.done()
         if ProcessInfo.processInfo.environment["CROWDLAB_PROFILE"] != nil {
@@ -96,12 +124,23 @@ struct Analyze: ParsableCommand {
         let c = result.crowd
         print("\(c.records) submissions (\(c.emptyRecords) empty), \(c.clicks) clicks, \(c.workers) workers, \(c.images) images")
         if result.skippedShapeRecords > 0 { print("\(result.skippedShapeRecords) shape records not part of the point consensus (counted, not merged)") }
-        print("consensus (\(result.method)): \(result.consensus.reduce(0) { $0 + $1.points.count }) objects")
-        if let o = result.overall {
+        let pointRecords = data.records.count - result.skippedShapeRecords
+        if pointRecords > 0 { print("consensus (\(result.method)): \(result.consensus.reduce(0) { $0 + $1.points.count }) objects") }
+        if pointRecords > 0, let o = result.overall {
             print(String(format: "vs truth at %.1f px: precision %.3f  recall %.3f  F1 %.3f  (tp %d, fp %d, fn %d)",
                          options.matchRadius, o.precision, o.recall, o.f1, o.tp, o.fp, o.fn))
         }
+        if let shapes {
+            print("shapes: \(shapes.consensus.shapes.count) consensus shapes from \(shapes.job.images.reduce(0) { $0 + $1.shapes.count }) (\(shapes.consensus.unsupported) without enough votes, \(shapes.consensus.errant) errant, \(shapes.job.degenerateShapes) degenerate)")
+            if let s = shapes.score {
+                print(String(format: "shapes vs truth: precision %.3f  recall %.3f  F1 %.3f  (tp %d, fp %d, fn %d)", s.precision, s.recall, s.f1, s.tp, s.fp, s.fn))
+            }
+            if !shapes.areaErrors.isEmpty { print(String(format: "median area error %.1f %%", 100 * median(shapes.areaErrors.map(\.error)))) }
+            if !shapes.truthLengths.isEmpty {
+                print(String(format: "length KS vs truth: consensus %.3f, single workers %.3f", ksStatistic(shapes.consensusLengths, shapes.truthLengths), ksStatistic(shapes.workerLengths, shapes.truthLengths)))
+            }
+        }
         for n in r.truthNotes { print("note: \(n)") }
-        print("wrote \(out)/report.html, consensus.csv, workers.csv, metrics.json\(overlayFiles.isEmpty ? "" : ", \(overlayFiles.count) overlays")")
+        print("wrote \(out)/report.html, consensus.csv, \(shapes == nil ? "" : "consensus_shapes.json, ")workers.csv, metrics.json\(overlayFiles.count + shapeOverlays.count == 0 ? "" : ", \(overlayFiles.count + shapeOverlays.count) overlays")")
     }
 }

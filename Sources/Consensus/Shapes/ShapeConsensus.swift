@@ -41,6 +41,8 @@ public struct ShapeConsensusMethod: Sendable {
     public var voteFraction = 1.0 / 8.0
     /// An outline whose area is over this factor from the group's median is errant.
     public var errantAreaFactor = 3.5
+    /// An outline spanning over this factor of the image's median span encloses more than one object.
+    public var errantSpanFactor = 3.0
     /// Points on each consensus outline.
     public var outlinePoints = 32
 
@@ -62,7 +64,20 @@ public struct ShapeConsensusMethod: Sendable {
         var clickImages: [ImageClicks] = []
         var polygonsOf: [[WorkerShape]] = []
         for im in job.images {
-            let polygons = im.shapes.filter(\.isClosed)
+            var polygons = im.shapes.filter(\.isClosed)
+            // Outlines far larger than the image's typical one (a frame around everything, a long
+            // sliver joining distant objects) enclose no one object: errant before any grouping.
+            if polygons.count >= 3 {
+                let areas = polygons.map { Geometry.area($0.xs, $0.ys) }
+                let spans = polygons.map { p -> Double in
+                    let c = Geometry.centroid(p.xs, p.ys, closed: true)
+                    return 2 * zip(p.xs, p.ys).map { hypot($0 - c.x, $1 - c.y) }.max()!
+                }
+                let medArea = median(areas), medSpan = median(spans)
+                let keep = polygons.indices.filter { areas[$0] <= medArea * errantAreaFactor && spans[$0] <= medSpan * errantSpanFactor }
+                errant += polygons.count - keep.count
+                polygons = keep.map { polygons[$0] }
+            }
             var c = ImageClicks(image: im.image, width: im.width, height: im.height, workers: [], xs: [], ys: [], worker: [], timestamp: [])
             for w in im.workers {
                 let i: Int
