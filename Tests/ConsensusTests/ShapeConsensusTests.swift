@@ -61,7 +61,7 @@ final class ShapeConsensusTests: XCTestCase {
         let result = ShapeConsensusMethod().consensus(ShapeJob(export: QuantiusExport(records: records)))
         XCTAssertEqual(result.shapes.count, 1)
         let shape = try! XCTUnwrap(result.shapes.first)
-        XCTAssertEqual(shape.errant, 1, "the outline three times too large is rejected")
+        XCTAssertEqual(result.errant, 1, "the outline three times too large is rejected")
         XCTAssertEqual(shape.support, 5)
         XCTAssertEqual(try XCTUnwrap(shape.area), Double.pi * 144, accuracy: Double.pi * 144 * 0.08)
         XCTAssertEqual(shape.centroid[0], 100, accuracy: 1); XCTAssertEqual(shape.centroid[1], 100, accuracy: 1)
