@@ -150,3 +150,117 @@ public enum SpotDetector {
         return out
     }
 }
+
+/// The classic automatic pipelines the crowd is compared with.
+public enum ClassicShapes {
+    /// Foreground mask: Gaussian smoothing then Otsu's threshold.
+    public static func mask(_ image: Image, sigma: Double) -> [Bool] {
+        let smooth = gaussianBlur(image.greyValues(), width: image.width, height: image.height, sigma: sigma)
+        let t = ClassicSegmentation.otsu(smooth)
+        return smooth.map { $0 > t }
+    }
+
+    /// Connected components (8-neighbour) of a mask: a label per pixel (-1 background) and sizes.
+    public static func components(_ mask: [Bool], width: Int, height: Int, eight: Bool = true) -> (labels: [Int], sizes: [Int]) {
+        var labels = [Int](repeating: -1, count: mask.count)
+        var sizes: [Int] = []
+        var stack: [Int] = []
+        for start in mask.indices where mask[start] && labels[start] < 0 {
+            let label = sizes.count
+            var size = 0
+            labels[start] = label; stack.append(start)
+            while let p = stack.popLast() {
+                size += 1
+                let r = p / width, c = p % width
+                for dr in -1...1 { for dc in -1...1 where (dr != 0 || dc != 0) && (eight || dr == 0 || dc == 0) {
+                    let rr = r + dr, cc = c + dc
+                    guard rr >= 0, rr < height, cc >= 0, cc < width else { continue }
+                    let q = rr * width + cc
+                    if mask[q] && labels[q] < 0 { labels[q] = label; stack.append(q) }
+                } }
+            }
+            sizes.append(size)
+        }
+        return (labels, sizes)
+    }
+
+    /// Contrast segmentation of a single large object (the tissue): smoothing, Otsu, the largest
+    /// connected region with its holes filled. Returns its area in px².
+    public static func largestRegionArea(_ image: Image, sigma: Double = 2) -> Double {
+        let w = image.width, h = image.height
+        let m = mask(image, sigma: sigma)
+        let (labels, sizes) = components(m, width: w, height: h, eight: false)
+        guard let best = sizes.indices.max(by: { sizes[$0] < sizes[$1] }) else { return 0 }
+        // Holes: background not reachable from the border.
+        let region = labels.map { $0 == best }
+        let (bgLabels, _) = components(region.map { !$0 }, width: w, height: h, eight: false)
+        var outside = Set<Int>()
+        for c in 0..<w { outside.insert(bgLabels[c]); outside.insert(bgLabels[(h - 1) * w + c]) }
+        for r in 0..<h { outside.insert(bgLabels[r * w]); outside.insert(bgLabels[r * w + w - 1]) }
+        var area = 0
+        for i in region.indices where region[i] || !outside.contains(bgLabels[i]) { area += 1 }
+        return Double(area)
+    }
+
+    /// Zhang-Suen thinning of a mask to one-pixel-wide lines.
+    public static func thin(_ input: [Bool], width: Int, height: Int) -> [Bool] {
+        var m = input
+        var changed = true
+        func at(_ r: Int, _ c: Int) -> Bool { r >= 0 && r < height && c >= 0 && c < width && m[r * width + c] }
+        while changed {
+            changed = false
+            for pass in 0..<2 {
+                var remove: [Int] = []
+                for r in 0..<height { for c in 0..<width where m[r * width + c] {
+                    let p = [at(r - 1, c), at(r - 1, c + 1), at(r, c + 1), at(r + 1, c + 1), at(r + 1, c), at(r + 1, c - 1), at(r, c - 1), at(r - 1, c - 1)]
+                    let b = p.filter { $0 }.count
+                    guard b >= 2 && b <= 6 else { continue }
+                    var a = 0
+                    for k in 0..<8 where !p[k] && p[(k + 1) % 8] { a += 1 }
+                    guard a == 1 else { continue }
+                    if pass == 0 {
+                        guard !(p[0] && p[2] && p[4]), !(p[2] && p[4] && p[6]) else { continue }
+                    } else {
+                        guard !(p[0] && p[2] && p[6]), !(p[0] && p[4] && p[6]) else { continue }
+                    }
+                    remove.append(r * width + c)
+                } }
+                for i in remove { m[i] = false }
+                if !remove.isEmpty { changed = true }
+            }
+        }
+        return m
+    }
+
+    /// The junction-splitting skeleton pipeline for filaments: smoothing, Otsu, thinning, junction
+    /// pixels (3 or more skeleton neighbours) removed, and the length of every remaining branch
+    /// (orthogonal steps 1, diagonal √2) of at least `minimumLength` px. Crossing filaments come
+    /// out as junction-bounded pieces, which is why it undercounts long filaments.
+    public static func skeletonBranchLengths(_ image: Image, sigma: Double = 1, minimumLength: Double = 5) -> [Double] {
+        let w = image.width, h = image.height
+        var skeleton = thin(mask(image, sigma: sigma), width: w, height: h)
+        func neighbours(_ r: Int, _ c: Int) -> Int {
+            var n = 0
+            for dr in -1...1 { for dc in -1...1 where dr != 0 || dc != 0 {
+                let rr = r + dr, cc = c + dc
+                if rr >= 0, rr < h, cc >= 0, cc < w, skeleton[rr * w + cc] { n += 1 }
+            } }
+            return n
+        }
+        var junctions: [Int] = []
+        for r in 0..<h { for c in 0..<w where skeleton[r * w + c] && neighbours(r, c) >= 3 { junctions.append(r * w + c) } }
+        for j in junctions { skeleton[j] = false }
+        let (labels, sizes) = components(skeleton, width: w, height: h)
+        var lengths = [Double](repeating: 0, count: sizes.count)
+        for r in 0..<h { for c in 0..<w {
+            let l = labels[r * w + c]
+            guard l >= 0 else { continue }
+            // Links to the right, down, and the diagonals below, each counted once.
+            if c + 1 < w, labels[r * w + c + 1] == l { lengths[l] += 1 }
+            if r + 1 < h, labels[(r + 1) * w + c] == l { lengths[l] += 1 }
+            if r + 1 < h, c + 1 < w, labels[(r + 1) * w + c + 1] == l, labels[r * w + c + 1] != l, labels[(r + 1) * w + c] != l { lengths[l] += 2.0.squareRoot() }
+            if r + 1 < h, c >= 1, labels[(r + 1) * w + c - 1] == l, labels[r * w + c - 1] != l, labels[(r + 1) * w + c] != l { lengths[l] += 2.0.squareRoot() }
+        } }
+        return lengths.filter { $0 >= minimumLength }
+    }
+}

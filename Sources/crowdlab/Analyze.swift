@@ -65,7 +65,7 @@ struct Analyze: ParsableCommand {
         let truthSet = shapeTruth != nil ? nil : try truth.map { try TruthSet.load(path: $0, export: data) }
         progress.stage("consensus (\(options.method.name)) and scores")
         let result = Analysis.run(export: data, truth: truthSet, options: options)
-        let hasShapes = data.records.contains { $0.annotationType != .crosshairs }
+        let hasShapes = data.records.contains { $0.annotationType != .crosshairs } || shapeTruth != nil
         let shapes = hasShapes ? ShapeAnalysis.run(export: data, pointTruth: truthSet, shapeTruth: shapeTruth, matchRadius: options.matchRadius) : nil
 
         progress.stage("writing \(out)")
@@ -74,11 +74,21 @@ struct Analyze: ParsableCommand {
         try stage.write(AnalysisOutputs.consensusCSV(result), "consensus.csv")
         try stage.write(AnalysisOutputs.workersCSV(result), "workers.csv")
         var metrics = try AnalysisOutputs.metricsJSON(result)
+        // The classic pipelines on the same frames, when the images are at hand.
+        var baselines = ClassicBaselines()
+        if let shapes, let dir = images {
+            for im in shapes.job.images {
+                let p = (dir as NSString).appendingPathComponent(im.image)
+                guard let picture = try? PNG.read(path: p) else { continue }
+                if im.shapes.contains(where: { !$0.isClosed }) { baselines.skeletonLengths += ClassicShapes.skeletonBranchLengths(picture) }
+                if im.shapes.contains(where: \.isClosed) { baselines.regionAreas[im.image] = ClassicShapes.largestRegionArea(picture) }
+            }
+        }
         if let shapes {
             try stage.write(ShapeOutputs.consensusShapesJSON(shapes), "consensus_shapes.json")
             // metrics.json gains a "shapes" section: lengths, areas, tracks, scores.
             var object = try JSONSerialization.jsonObject(with: metrics) as? [String: Any] ?? [:]
-            object["shapes"] = try JSONSerialization.jsonObject(with: ShapeOutputs.metricsJSON(shapes))
+            object["shapes"] = try JSONSerialization.jsonObject(with: ShapeOutputs.metricsJSON(shapes, baselines: baselines))
             metrics = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         }
         try stage.write(metrics, "metrics.json")
@@ -111,7 +121,7 @@ struct Analyze: ParsableCommand {
         var r = result
         if !missingImages.isEmpty { r.truthNotes.append("\(missingImages.count) image(s) not found in \(images!) and drawn without overlay") }
         try stage.write(AnalysisReport.html(r, exportName: (export as NSString).lastPathComponent, overlays: overlayFiles, extra: { page in
-            if let shapes { ShapeReport.section(shapes, into: &page, overlays: shapeOverlays) }
+            if let shapes { ShapeReport.section(shapes, into: &page, overlays: shapeOverlays, baselines: baselines) }
         }), "report.html")
         try stage.commit()
         progress.done()
@@ -136,9 +146,16 @@ struct Analyze: ParsableCommand {
                 print(String(format: "shapes vs truth: precision %.3f  recall %.3f  F1 %.3f  (tp %d, fp %d, fn %d)", s.precision, s.recall, s.f1, s.tp, s.fp, s.fn))
             }
             if !shapes.areaErrors.isEmpty { print(String(format: "median area error %.1f %%", 100 * median(shapes.areaErrors.map(\.error)))) }
+            if let c = ShapeOutputs.classicAreaError(shapes, baselines) { print(String(format: "classic contrast segmentation: median area error %.1f %%", 100 * c)) }
             if !shapes.truthLengths.isEmpty {
-                print(String(format: "length KS vs truth: consensus %.3f, single workers %.3f", ksStatistic(shapes.consensusLengths, shapes.truthLengths), ksStatistic(shapes.workerLengths, shapes.truthLengths)))
+                var line = String(format: "length KS vs truth: consensus %.3f, single workers %.3f", ksStatistic(shapes.consensusLengths, shapes.truthLengths), ksStatistic(shapes.workerLengths, shapes.truthLengths))
+                if !baselines.skeletonLengths.isEmpty { line += String(format: ", skeleton baseline %.3f", ksStatistic(baselines.skeletonLengths, shapes.truthLengths)) }
+                print(line)
             }
+            if !shapes.velocities.isEmpty {
+                print(String(format: "track speeds: median error %.1f %% over %d tracks", 100 * median(shapes.velocities.map { abs($0.speed - $0.truth) / $0.truth }), shapes.velocities.count))
+            }
+            for k in shapes.keypoints { print(String(format: "keypoint %@: %d frames, RMSE %.2f px", k.label, k.frames.count, k.rmse ?? .nan)) }
         }
         for n in r.truthNotes { print("note: \(n)") }
         print("wrote \(out)/report.html, consensus.csv, \(shapes == nil ? "" : "consensus_shapes.json, ")workers.csv, metrics.json\(overlayFiles.count + shapeOverlays.count == 0 ? "" : ", \(overlayFiles.count + shapeOverlays.count) overlays")")

@@ -19,13 +19,20 @@ struct Generate: ParsableCommand {
                      300x300, sigma 1.75, 50-150 spots, SNR 5-20)
           transwell  cells about 13 px across and dimmer pores on a lattice
                      (kind "pore": distractors, not objects)
+        Movies (--count frames; DIR/<scene>_<t>.png and DIR/<scene>_<t>_truth.json with
+        objects {id, track, kind, label, points} in image coordinates):
+          filaments  gliding microtubules: log-normal lengths, set speeds, crossings
+          tissue     a growing, branching epithelial outline with a stall then a
+                     buckling step, migrating cells on the background
+          mouse      ventral view: nose, paws and tail base in a trotting gait,
+                     contrast varying over the movie
 
         Examples:
           crowdlab generate spots --count 9 --seed 1 --background tissue --out out/spots
           crowdlab generate transwell --count 4 --seed 2 --out out/transwell
         """)
 
-    @Argument(help: "Scene: spots or transwell.") var scene: String
+    @Argument(help: "Scene: spots, transwell, or a movie: filaments, tissue, mouse.") var scene: String
     @Option(help: "Number of images.") var count: Int = 1
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Option(help: "Output folder.") var out: String
@@ -50,6 +57,7 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
+        if let movie = try makeMovie() { try writeMovie(movie); return }
         let phantomScene = try makeScene()
         let progress = Progress(stages: 2)
         progress.stage("rendering \(count) \(scene) image(s)")
@@ -70,6 +78,53 @@ struct Generate: ParsableCommand {
         progress.done()
         let objects = rendered.reduce(0) { $0 + $1.1.split(separator: "\n").count - 1 }
         print("wrote \(count) image(s) and truth files (\(objects) truth rows) to \(out)")
+    }
+
+    /// Movie scenes: --count is the number of frames.
+    func makeMovie() throws -> (any MovieScene)? {
+        switch scene {
+        case "filaments":
+            var s = FilamentScene()
+            if let w = width { s.width = w }
+            if let h = height { s.height = h }
+            if let v = snr { s.snr = try doubleRange(v, "--snr") }
+            s.camera.bitDepth = bitDepth
+            return s
+        case "tissue":
+            var s = TissueScene()
+            if let w = width { s.width = w }
+            if let h = height { s.height = h }
+            s.camera.bitDepth = bitDepth
+            return s
+        case "mouse":
+            var s = MouseScene()
+            if let w = width { s.width = w }
+            if let h = height { s.height = h }
+            s.camera.bitDepth = bitDepth
+            return s
+        default:
+            return nil
+        }
+    }
+
+    func writeMovie(_ movie: any MovieScene) throws {
+        let progress = Progress(stages: 2)
+        progress.stage("rendering \(count) frame(s) of \(scene)")
+        let frames: [(Data, Data)] = Array(0..<count).parallelMap { t in
+            let f = movie.frame(t, of: count, seed: seed)
+            return ((try? PNG.encode(f.image)) ?? Data(), (try? f.truthJSON()) ?? Data())
+        }
+        progress.stage("writing \(out)")
+        let stage = try OutputStage(destination: out)
+        for (t, (png, json)) in frames.enumerated() {
+            guard !png.isEmpty, !json.isEmpty else { throw CLIError("generate: encoding failed for frame \(t)") }
+            let id = String(format: "%@_%04d", scene, t)
+            try stage.write(png, id + ".png")
+            try stage.write(json, id + "_truth.json")
+        }
+        try stage.commit()
+        progress.done()
+        print("wrote \(count) frame(s) of \(scene) with truth JSON to \(out)")
     }
 
     func makeScene() throws -> any PhantomScene {
@@ -103,7 +158,7 @@ struct Generate: ParsableCommand {
             guard s.width > 3 * Int(s.cellDiameter), s.height > 3 * Int(s.cellDiameter) else { throw CLIError("--width/--height: too small for 13 px cells") }
             return s
         default:
-            throw CLIError("unknown scene \"\(scene)\" (choose spots or transwell)")
+            throw CLIError("unknown scene \"\(scene)\" (choose spots, transwell, filaments, tissue or mouse)")
         }
     }
 }

@@ -31,9 +31,13 @@ struct Simulate: ParsableCommand {
     @Option(help: "Population YAML (see crowdlab calibrate).") var population: String?
     @Option(help: "Pay per image in USD.") var pay: Double = 0.02
     @Option(help: "Output export JSON.") var out: String
+    @Option(help: "Tool for movie truth (<frame>_truth.json): polyline, polygon or crosshairs (labelled, one annotation per label).") var tool: String?
 
     func run() throws {
         guard replicates >= 1 && replicates <= 1000 else { throw CLIError("--replicates: must be 1…1000") }
+        if tool != nil || truth.hasSuffix(".json") || ((try? FileManager.default.contentsOfDirectory(atPath: truth))?.contains { $0.hasSuffix("_truth.json") } ?? false) {
+            try runShapes(); return
+        }
         guard pay > 0 && pay.isFinite && pay <= 100 else { throw CLIError("--pay: must be in (0, 100] USD per image") }
         var clock = Date()
         var phases: [(String, Double)] = []
@@ -56,6 +60,37 @@ struct Simulate: ParsableCommand {
         }
         print("\(result.export.records.count) submissions, \(result.clicks) clicks by \(result.imagesPerWorker.count) workers on \(tasks.count) image(s)")
         print(String(format: "marketplace: %.2f h to collect, %.0f annotations/h, %d arrivals declined the HIT", result.hours, result.annotationsPerHour, result.declinedArrivals))
+        print("wrote \(out)")
+    }
+
+    /// Movie frames: workers draw polylines, polygons or labelled crosshairs on the truth objects.
+    func runShapes() throws {
+        let name = tool ?? "polygon"
+        guard let t = ShapeSimulation.Tool(rawValue: name) else { throw CLIError("--tool: must be polyline, polygon or crosshairs, not \(name)") }
+        let pop = try population.map { try Population.load(path: $0) } ?? Population()
+        var files: [String]
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: truth, isDirectory: &isDir) else { throw CLIError("\(truth): does not exist") }
+        if isDir.boolValue {
+            files = try FileManager.default.contentsOfDirectory(atPath: truth).filter { $0.hasSuffix("_truth.json") }.sorted()
+                .map { (truth as NSString).appendingPathComponent($0) }
+        } else { files = [truth] }
+        guard !files.isEmpty else { throw CLIError("\(truth): no <frame>_truth.json files") }
+        var frames: [ShapeSimulation.Frame] = []
+        for f in files {
+            guard let data = FileManager.default.contents(atPath: f) else { throw CLIError("\(f): cannot be read") }
+            let st: ShapeTruth
+            do { st = try JSONDecoder().decode(ShapeTruth.self, from: data) } catch {
+                throw CLIError("\((f as NSString).lastPathComponent): not a truth JSON: \(error)")
+            }
+            let stem = ((f as NSString).lastPathComponent as NSString).deletingPathExtension
+            let image = String(stem.dropLast("_truth".count)) + ".png"
+            frames.append(.init(image: image, width: st.width, height: st.height, objects: st.inExportCoordinates()))
+        }
+        let export = ShapeSimulation(population: pop, replicates: replicates, seed: seed, tool: t).run(frames)
+        try ExportWriter.write(export, to: out)
+        let shapes = export.records.reduce(0) { $0 + $1.rawData.filter { !$0.isEmpty }.count }
+        print("\(export.records.count) submissions, \(shapes) \(t.rawValue) annotations on \(frames.count) frame(s)")
         print("wrote \(out)")
     }
 }

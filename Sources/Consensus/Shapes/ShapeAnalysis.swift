@@ -70,9 +70,47 @@ public struct ShapeAnalysisResult: Sendable {
     public var workerLengths: [Double]
     public var truthLengths: [Double]
     public var tracks: [Track]
+    /// Tracks of 5 frames or more matched to a true track: fitted speed and the truth's (px/frame).
+    public var velocities: [(track: Int, speed: Double, truth: Double)]
+    /// Labelled keypoints (labelled crosshairs on movie frames): per label, the consensus position
+    /// per frame (median of the workers' clicks) and its distance to the truth.
+    public var keypoints: [KeypointTrajectory]
+}
+
+public struct KeypointTrajectory: Sendable, Codable {
+    public var label: String
+    public var frames: [Int]
+    public var xs: [Double]
+    public var ys: [Double]
+    public var errors: [Double]
+    public var rmse: Double? { errors.isEmpty ? nil : (errors.map { $0 * $0 }.reduce(0, +) / Double(errors.count)).squareRoot() }
 }
 
 public enum ShapeAnalysis {
+    /// Labelled crosshairs: annotation k of a record is the click for the frame's k-th labelled
+    /// point object; the consensus per label and frame is the median of the workers' clicks.
+    public static func keypointTrajectories(export: QuantiusExport, truth: [String: ShapeTruth]) -> [KeypointTrajectory] {
+        let frames = export.imageNames.sorted()
+        var out: [String: KeypointTrajectory] = [:]
+        var order: [String] = []
+        let byImage = Dictionary(grouping: export.records.filter { $0.annotationType == .crosshairs }, by: \.imageFilename)
+        for (f, image) in frames.enumerated() {
+            guard let t = truth[image] else { continue }
+            let points = t.inExportCoordinates().filter { $0.kind == "point" && $0.label != nil }
+            guard !points.isEmpty else { continue }
+            for (k, o) in points.enumerated() {
+                let label = o.label!
+                let clicks = (byImage[image] ?? []).compactMap { r -> Vertex? in k < r.rawData.count ? r.rawData[k].first : nil }
+                guard !clicks.isEmpty else { continue }
+                let x = median(clicks.map(\.x)), y = median(clicks.map(\.y))
+                if out[label] == nil { out[label] = KeypointTrajectory(label: label, frames: [], xs: [], ys: [], errors: []); order.append(label) }
+                out[label]!.frames.append(f); out[label]!.xs.append(x); out[label]!.ys.append(y)
+                out[label]!.errors.append(hypot(x - o.points[0][0], y - o.points[0][1]))
+            }
+        }
+        return order.map { out[$0]! }
+    }
+
     public static func run(export: QuantiusExport, pointTruth: TruthSet?, shapeTruth: [String: ShapeTruth]?,
                            method: ShapeConsensusMethod = ShapeConsensusMethod(), matchRadius: Double = 8) -> ShapeAnalysisResult {
         let job = ShapeJob(export: export)
@@ -118,8 +156,33 @@ public enum ShapeAnalysis {
         }
         let workerLengths = job.images.flatMap { $0.shapes.filter { !$0.isClosed }.map { Geometry.length($0.xs, $0.ys, closed: false) } }
         let tracks = Tracker().link(frames: job.images.map { im in (byImage[im.image] ?? []).map { ($0.centroid[0], $0.centroid[1]) } })
+        // Velocities against the truth: each long track matched to the true track nearest its start.
+        var velocities: [(Int, Double, Double)] = []
+        if let shapeTruth {
+            var truthTracks: [String: [(frame: Int, x: Double, y: Double)]] = [:]
+            for (f, im) in job.images.enumerated() {
+                for o in shapeTruth[im.image]?.inExportCoordinates() ?? [] where o.kind != "point" {
+                    let c = Geometry.centroid(o.points.map { $0[0] }, o.points.map { $0[1] }, closed: o.kind == "polygon")
+                    truthTracks[o.track, default: []].append((f, c.x, c.y))
+                }
+            }
+            let truthSpeed = truthTracks.mapValues { Track(frames: $0.map(\.frame), objects: $0.map { _ in 0 }, xs: $0.map(\.x), ys: $0.map(\.y)).fittedSpeed }
+            for (k, t) in tracks.enumerated() where t.frames.count >= 5 {
+                guard let speed = t.fittedSpeed else { continue }
+                var best: (String, Double)? = nil
+                for (id, points) in truthTracks {
+                    guard let p = points.first(where: { $0.frame == t.frames[0] }) else { continue }
+                    let d = hypot(p.x - t.xs[0], p.y - t.ys[0])
+                    if d <= 2 * matchRadius, d < (best?.1 ?? .infinity) { best = (id, d) }
+                }
+                // Objects that do not travel (the tissue) have no speed to compare.
+                if let (id, _) = best, let v = truthSpeed[id] ?? nil, v >= 0.2 { velocities.append((k, speed, v)) }
+            }
+        }
+        let keypoints = shapeTruth.map { keypointTrajectories(export: export, truth: $0) } ?? []
         return ShapeAnalysisResult(job: job, consensus: consensus, score: scored ? total : nil, perImage: perImage, areaErrors: areaErrors,
                                    areaOverTime: areaOverTime, consensusLengths: consensus.shapes.compactMap(\.length),
-                                   workerLengths: workerLengths, truthLengths: truthLengths, tracks: tracks)
+                                   workerLengths: workerLengths, truthLengths: truthLengths, tracks: tracks,
+                                   velocities: velocities, keypoints: keypoints)
     }
 }

@@ -35,7 +35,7 @@ public struct ShapeConsensusMethod: Sendable {
         a.supportBasis = .annotationsPerObject
         return a
     }()
-    /// Polylines: two traces belong together when they run within this mean distance (px).
+    /// Polylines: a trace joins a longer one when its points lie within this mean distance (px) of it.
     public var traceDistance = 4.0
     /// Share of the support basis a polyline group needs (at least 2 workers).
     public var voteFraction = 1.0 / 8.0
@@ -132,7 +132,9 @@ public struct ShapeConsensusMethod: Sendable {
                 // Each other worker's closest trace, if it runs near the seed.
                 var best: [String: (Int, Double)] = [:]
                 for j in order where !assigned[j] && !workers.contains(lines[j].worker) {
-                    let d = Geometry.meanDistance(lines[seed], lines[j])
+                    // How far the candidate runs from the seed: a trace that stopped early (at a
+                    // crossing) still lies along the longer one.
+                    let d = Geometry.directedDistance(lines[j], to: lines[seed])
                     if d <= traceDistance, d < (best[lines[j].worker]?.1 ?? .infinity) { best[lines[j].worker] = (j, d) }
                 }
                 for (w, m) in best.sorted(by: { $0.value.0 < $1.value.0 }) { members.append(m.0); workers.insert(w) }
@@ -146,7 +148,32 @@ public struct ShapeConsensusMethod: Sendable {
                                              centroid: [ctr.x, ctr.y], area: nil, length: len, lengthMethod: method, errant: 0))
             }
         }
-        return Result(shapes: shapes, unsupported: unsupported, errant: errant)
+        return Result(shapes: Self.withoutContainedTraces(shapes, within: traceDistance), unsupported: unsupported, errant: errant)
+    }
+
+    /// A consensus trace lying along a better-supported (or, at equal support, longer) one of the
+    /// same image is the same line found twice (a group seeded by a trace that jumped at a
+    /// crossing): only the better one is kept.
+    static func withoutContainedTraces(_ shapes: [ConsensusShape], within tau: Double) -> [ConsensusShape] {
+        var out: [ConsensusShape] = []
+        var kept: [String: [WorkerShape]] = [:]
+        let order = shapes.indices.sorted {
+            let a = shapes[$0], b = shapes[$1]
+            if a.kind != b.kind { return a.kind < b.kind }
+            if a.support != b.support { return a.support > b.support }
+            return (a.length ?? 0) != (b.length ?? 0) ? (a.length ?? 0) > (b.length ?? 0) : $0 < $1
+        }
+        var keep = Set<Int>()
+        for i in order {
+            let s = shapes[i]
+            guard s.kind == "polyline" else { keep.insert(i); continue }
+            let w = WorkerShape(image: s.image, worker: "", kind: .polyline, xs: s.points.map { $0[0] }, ys: s.points.map { $0[1] })
+            if (kept[s.image] ?? []).contains(where: { Geometry.directedDistance(w, to: $0) <= tau }) { continue }
+            kept[s.image, default: []].append(w)
+            keep.insert(i)
+        }
+        for i in shapes.indices where keep.contains(i) { out.append(shapes[i]) }
+        return out
     }
 
     /// The paper's consensus outline: the member of median area as the reference; each of its

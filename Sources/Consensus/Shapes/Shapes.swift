@@ -99,17 +99,19 @@ public enum Geometry {
         return (ox, oy)
     }
 
-    /// Mean distance from the points of `a` (resampled at 1 px) to the line `b`, both ways averaged:
-    /// how far apart two traces of the same thing are.
+    /// Mean distance from the points of `p` (resampled at 1 px) to the line `q`: how far `p` runs
+    /// from `q` where it runs (zero for a piece of `q`).
+    public static func directedDistance(_ p: WorkerShape, to q: WorkerShape) -> Double {
+        let (rx, ry) = resample(p.xs, p.ys, step: 1)
+        guard !rx.isEmpty else { return .infinity }
+        var s = 0.0
+        for i in rx.indices { s += distance(rx[i], ry[i], to: q.xs, q.ys, closed: q.isClosed) }
+        return s / Double(rx.count)
+    }
+
+    /// The directed distance both ways, averaged: how far apart two traces of the same thing are.
     public static func meanDistance(_ a: WorkerShape, _ b: WorkerShape) -> Double {
-        func oneWay(_ p: WorkerShape, _ q: WorkerShape) -> Double {
-            let (rx, ry) = resample(p.xs, p.ys, step: 1)
-            guard !rx.isEmpty else { return .infinity }
-            var s = 0.0
-            for i in rx.indices { s += distance(rx[i], ry[i], to: q.xs, q.ys, closed: q.isClosed) }
-            return s / Double(rx.count)
-        }
-        return (oneWay(a, b) + oneWay(b, a)) / 2
+        (directedDistance(a, to: b) + directedDistance(b, to: a)) / 2
     }
 
     /// Orthogonal (Deming, equal error variances) regression line through points: its centre,

@@ -8,6 +8,18 @@ public struct Track: Sendable, Codable, Equatable {
     public var xs: [Double]
     public var ys: [Double]
 
+    /// Speed in px per frame from a least-squares line through position against frame (steady
+    /// motion: the jitter of each position averages out instead of adding to every step).
+    public var fittedSpeed: Double? {
+        guard frames.count >= 3 else { return nil }
+        let t = frames.map(Double.init)
+        let mt = t.reduce(0, +) / Double(t.count), mx = xs.reduce(0, +) / Double(xs.count), my = ys.reduce(0, +) / Double(ys.count)
+        var stt = 0.0, stx = 0.0, sty = 0.0
+        for i in t.indices { stt += (t[i] - mt) * (t[i] - mt); stx += (t[i] - mt) * (xs[i] - mx); sty += (t[i] - mt) * (ys[i] - my) }
+        guard stt > 0 else { return nil }
+        return hypot(stx / stt, sty / stt)
+    }
+
     /// Mean speed in px per frame over the linked steps (gaps divide by their length).
     public var meanSpeed: Double? {
         guard frames.count >= 2 else { return nil }
