@@ -70,7 +70,8 @@ public struct ShapeAnalysisResult: Sendable {
     public var workerLengths: [Double]
     public var truthLengths: [Double]
     public var tracks: [Track]
-    /// Tracks of 5 frames or more matched to a true track: fitted speed and the truth's (px/frame).
+    /// Tracks of `minimumTrackFrames` or more (a speed fitted over fewer is dominated by the
+    /// jitter of each position) matched to a true track: fitted speed and the truth's (px/frame).
     public var velocities: [(track: Int, speed: Double, truth: Double)]
     /// Labelled keypoints (labelled crosshairs on movie frames): per label, the consensus position
     /// per frame (median of the workers' clicks) and its distance to the truth.
@@ -112,7 +113,8 @@ public enum ShapeAnalysis {
     }
 
     public static func run(export: QuantiusExport, pointTruth: TruthSet?, shapeTruth: [String: ShapeTruth]?,
-                           method: ShapeConsensusMethod = ShapeConsensusMethod(), matchRadius: Double = 8) -> ShapeAnalysisResult {
+                           method: ShapeConsensusMethod = ShapeConsensusMethod(), matchRadius: Double = 8,
+                           minimumTrackFrames: Int = 8) -> ShapeAnalysisResult {
         let job = ShapeJob(export: export)
         let consensus = method.consensus(job)
         var total = DetectionScore()
@@ -167,7 +169,7 @@ public enum ShapeAnalysis {
                 }
             }
             let truthSpeed = truthTracks.mapValues { Track(frames: $0.map(\.frame), objects: $0.map { _ in 0 }, xs: $0.map(\.x), ys: $0.map(\.y)).fittedSpeed }
-            for (k, t) in tracks.enumerated() where t.frames.count >= 5 {
+            for (k, t) in tracks.enumerated() where t.frames.count >= minimumTrackFrames {
                 guard let speed = t.fittedSpeed else { continue }
                 var best: (String, Double)? = nil
                 for (id, points) in truthTracks {

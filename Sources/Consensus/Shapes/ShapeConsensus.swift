@@ -176,12 +176,25 @@ public struct ShapeConsensusMethod: Sendable {
         return out
     }
 
-    /// The paper's consensus outline: the member of median area as the reference; each of its
+    /// The paper's consensus outline: one member as the reference; each of its
     /// vertices moved to the centroid of itself and the nearest vertex of every other member
     /// within half the reference's equivalent radius; a periodic cubic spline through them.
-    public func consensusOutline(_ members: [WorkerShape]) -> ([Double], [Double]) {
+    public func consensusOutline(_ drawn: [WorkerShape]) -> ([Double], [Double]) {
+        // Each outline as the smooth curve through its clicks (a periodic spline): a few clicks on
+        // a round shape cut its corners as chords; the curve through them does not.
+        let members = drawn.map { m -> WorkerShape in
+            guard m.count >= 3 else { return m }
+            var smooth = m
+            (smooth.xs, smooth.ys) = Self.periodicSpline(m.xs, m.ys, points: max(48, 3 * m.count))
+            return smooth
+        }
         let areas = members.map { Geometry.area($0.xs, $0.ys) }
-        let ref = members[areas.indices.sorted { areas[$0] < areas[$1] }[areas.count / 2]]
+        // The reference: the most finely drawn outline (most vertices), the median area breaking
+        // ties; the spline through it resolves the shape best.
+        let medianArea = median(areas)
+        let ref = members[members.indices.max { a, b in
+            drawn[a].count != drawn[b].count ? drawn[a].count < drawn[b].count : abs(areas[a] - medianArea) > abs(areas[b] - medianArea)
+        }!]
         let reach = max(2.0, 0.5 * (areas.max() ?? 0 > 0 ? (Geometry.area(ref.xs, ref.ys) / Double.pi).squareRoot() : 2))
         var cx: [Double] = [], cy: [Double] = []
         for i in ref.xs.indices {
