@@ -94,6 +94,13 @@ public enum ShapeOutputs {
 
 /// The report section for shapes: scores, area over time, length and speed distributions.
 public enum ShapeReport {
+    /// A page of its own, for exports with shapes only (no clicks to analyse as points).
+    public static func html(_ r: ShapeAnalysisResult, exportName: String, overlays: [(image: String, file: String)], baselines: ClassicBaselines = ClassicBaselines()) -> String {
+        var page = HTMLPage(title: "Crowd shapes: \(exportName)")
+        section(r, into: &page, overlays: overlays, baselines: baselines)
+        return page.render()
+    }
+
     /// Empirical CDF as a step line.
     static func cdf(_ v: [Double], name: String, color: String) -> SVGPlot.Series {
         let s = v.sorted()
@@ -144,11 +151,11 @@ public enum ShapeReport {
             }
             page.figure(plot.render(), caption: caption)
         }
-        let speeds = r.tracks.compactMap(\.meanSpeed)
-        if !speeds.isEmpty {
-            var plot = SVGPlot(title: "Track speeds", xLabel: "mean speed (px / frame)", yLabel: "cumulative share")
+        let speeds = r.tracks.compactMap(\.fittedSpeed)
+        if speeds.count >= 3 {
+            var plot = SVGPlot(title: "Track speeds", xLabel: "speed (px / frame)", yLabel: "cumulative share")
             plot.add(cdf(speeds, name: "tracks of consensus shapes", color: SVGPlot.palette[4]))
-            page.figure(plot.render(), caption: "\(r.tracks.count) tracks linked over frames (LAP linking with gap closing); \(speeds.count) span two frames or more.")
+            page.figure(plot.render(), caption: "\(r.tracks.count) tracks linked over frames (LAP linking with gap closing); speeds fitted over the \(speeds.count) that span three frames or more.")
         }
         if !r.velocities.isEmpty {
             var plot = SVGPlot(title: "Track speeds against the truth", xLabel: "true speed (px / frame)", yLabel: "tracked speed (px / frame)")

@@ -120,9 +120,14 @@ struct Analyze: ParsableCommand {
         }
         var r = result
         if !missingImages.isEmpty { r.truthNotes.append("\(missingImages.count) image(s) not found in \(images!) and drawn without overlay") }
-        try stage.write(AnalysisReport.html(r, exportName: (export as NSString).lastPathComponent, overlays: overlayFiles, extra: { page in
-            if let shapes { ShapeReport.section(shapes, into: &page, overlays: shapeOverlays, baselines: baselines) }
-        }), "report.html")
+        let onlyShapes = shapes != nil && !data.records.contains { $0.annotationType == .crosshairs && !$0.isEmpty } && (shapes?.keypoints.isEmpty ?? true)
+        if let shapes, onlyShapes {
+            try stage.write(ShapeReport.html(shapes, exportName: (export as NSString).lastPathComponent, overlays: shapeOverlays, baselines: baselines), "report.html")
+        } else {
+            try stage.write(AnalysisReport.html(r, exportName: (export as NSString).lastPathComponent, overlays: overlayFiles, extra: { page in
+                if let shapes { ShapeReport.section(shapes, into: &page, overlays: shapeOverlays, baselines: baselines) }
+            }), "report.html")
+        }
         try stage.commit()
         progress.done()
         if ProcessInfo.processInfo.environment["CROWDLAB_PROFILE"] != nil {
