@@ -137,24 +137,13 @@ public enum TurkJob {
                 continue
             }
             let hit = try await client.send(GetHIT(hitId: id)).HIT
-            let a = try await assignments(id, client: client)
+            let a = try await client.allAssignments(hitId: id)
             out.append(ImageStatus(image: image.name, hitId: id, status: hit?.HITStatus.rawValue ?? "?",
                                    available: hit?.NumberOfAssignmentsAvailable ?? 0, pending: hit?.NumberOfAssignmentsPending ?? 0,
                                    submitted: a.filter { $0.AssignmentStatus == .Submitted }.count,
                                    approved: a.filter { $0.AssignmentStatus == .Approved }.count,
                                    rejected: a.filter { $0.AssignmentStatus == .Rejected }.count))
         }
-        return out
-    }
-
-    static func assignments(_ hitId: String, client: any TurkBackend) async throws -> [HITAssignment] {
-        var out: [HITAssignment] = []
-        var token: String? = nil
-        repeat {
-            let page = try await client.send(ListAssignmentsForHIT(hitId: hitId, nextToken: token, maxResults: 100))
-            out += page.Assignments ?? []
-            token = page.NextToken
-        } while token != nil
         return out
     }
 
@@ -175,7 +164,7 @@ public enum TurkJob {
         var unreadable: [String] = []
         for image in m.images {
             guard let hitId = image.hitId else { continue }
-            for a in try await assignments(hitId, client: client) {
+            for a in try await client.allAssignments(hitId: hitId) {
                 do {
                     let r = try AnswerFormat.exportRecord(answer: a.Answer ?? "", image: image.name, width: image.width, height: image.height,
                                                           workerId: a.WorkerId, submitTime: a.SubmitTime ?? 0)

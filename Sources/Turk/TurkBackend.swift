@@ -116,3 +116,17 @@ extension AnswerFormat {
                       Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(parts.tm_year) + 1900)
     }
 }
+
+extension TurkBackend {
+    /// Every assignment of a HIT (in the statuses given, or all), page by page.
+    public func allAssignments(hitId: String, statuses: [AssignmentStatus]? = nil, pageSize: Int = 100) async throws -> [HITAssignment] {
+        var out: [HITAssignment] = []
+        var token: String? = nil
+        repeat {
+            let page = try await send(ListAssignmentsForHIT(hitId: hitId, statuses: statuses, nextToken: token, maxResults: pageSize))
+            out += page.Assignments ?? []
+            token = page.NextToken
+        } while token != nil
+        return out
+    }
+}

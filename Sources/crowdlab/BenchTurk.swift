@@ -96,13 +96,7 @@ struct BenchTurk: AsyncParsableCommand {
         var lost = 0, duplicated = 0, overfilled = 0, assignments = 0
         var seen = Set<String>()
         for id in hitIds {
-            var listed: [HITAssignment] = []
-            var token: String? = nil
-            repeat {
-                let page = try await client.send(ListAssignmentsForHIT(hitId: id, nextToken: token, maxResults: 2))
-                listed += page.Assignments ?? []
-                token = page.NextToken
-            } while token != nil
+            let listed = try await client.allAssignments(hitId: id, pageSize: 2)
             guard let hit = try await client.send(GetHIT(hitId: id)).HIT else { lost += 1; continue }
             for a in listed where !seen.insert(a.AssignmentId).inserted { duplicated += 1 }
             if Set(listed.map(\.WorkerId)).count != listed.count { duplicated += 1 }

@@ -91,13 +91,10 @@ struct RequesterSession {
         XCTAssertGreaterThan(Double(near) / Double(clicks), 0.9, "clicks are on the spots (\(near) of \(clicks) within 16 px, the rest: \(farDistances.sorted().prefix(40)))", file: file, line: line)
 
         // Paging returns each assignment once.
-        var paged: [String] = []
-        var token: String? = nil
-        repeat {
-            let page = try await backend.send(ListAssignmentsForHIT(hitId: hit.HITId, nextToken: token, maxResults: 2))
-            paged += (page.Assignments ?? []).map(\.AssignmentId)
-            token = page.NextToken
-        } while token != nil
+        let firstPage = try await backend.send(ListAssignmentsForHIT(hitId: hit.HITId, maxResults: 2))
+        XCTAssertEqual(firstPage.Assignments?.count, 2, file: file, line: line)
+        XCTAssertNotNil(firstPage.NextToken, file: file, line: line)
+        let paged = try await backend.allAssignments(hitId: hit.HITId, pageSize: 2).map(\.AssignmentId)
         XCTAssertEqual(paged, submitted.map(\.AssignmentId), file: file, line: line)
 
         // Review: approve four, reject one; approving the rejected one again is refused.
@@ -177,16 +174,7 @@ struct RequesterSession {
         XCTAssertEqual(listed.HITs?.map(\.HITId), [hit.HITId], file: file, line: line)
     }
 
-    func allAssignments(_ hit: String) async throws -> [HITAssignment] {
-        var out: [HITAssignment] = []
-        var token: String? = nil
-        repeat {
-            let page = try await backend.send(ListAssignmentsForHIT(hitId: hit, nextToken: token, maxResults: 100))
-            out += page.Assignments ?? []
-            token = page.NextToken
-        } while token != nil
-        return out
-    }
+    func allAssignments(_ hit: String) async throws -> [HITAssignment] { try await backend.allAssignments(hitId: hit) }
 }
 
 final class MarketplaceTests: XCTestCase {
