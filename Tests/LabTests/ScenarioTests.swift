@@ -165,3 +165,14 @@ final class PaperTests: XCTestCase {
         XCTAssertEqual(part.crowd.top20ShareOfImages, r.claims.first { $0.id == "s2_top20_share_of_images" }!.simulated, accuracy: 1e-12)
     }
 }
+
+final class TranswellPopulationTests: XCTestCase {
+    /// The scenario file and `crowdlab paper` use the same transwell crowd.
+    func testShippedTranswellPopulationIsThePapers() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let shipped = try Population.load(path: url.path + "/Scenarios/populations/transwell.yaml")
+        XCTAssertEqual(shipped, Paper.transwellCrowd)
+        XCTAssertNotEqual(shipped, Population(), "it differs from the spot-calibrated default")
+    }
+}
