@@ -79,8 +79,9 @@ public final class LiveTurkClient: TurkBackend, Sendable {
                 let data = Array(buffer: try await response.body.collect(upTo: 256 << 20))
                 if response.status.code == 200 { return data }
                 failure = TurkError.parse(body: data, status: Int(response.status.code))
-            } catch let e as HTTPClientError {
-                failure = TurkError(type: "ServiceUnavailable", message: "\(e)", status: 503)
+            } catch {
+                // Connection refused, reset, timed out: the endpoint did not answer.
+                failure = TurkError(type: "ServiceUnavailable", message: "cannot reach \(endpoint) (\(error))", status: 503)
             }
             guard Self.retryable(failure), attempt < maxRetries else { throw failure }
             // Full jitter: a random wait up to 0.2 s x 2^attempt, capped at 20 s.

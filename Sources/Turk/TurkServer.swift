@@ -17,7 +17,8 @@ public struct TurkServer: Sendable {
     public init(market: LocalMarketplace) { self.market = market }
 
     /// Runs until cancelled. `onRunning` gets the bound port (useful with port 0).
-    public func run(host: String = "127.0.0.1", port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func run(host: String = "127.0.0.1", port: Int, logLevel: Logger.Level = .warning,
+                    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let router = Router()
         let server = self
         router.post("/") { request, _ in try await server.api(request) }
@@ -28,7 +29,7 @@ public struct TurkServer: Sendable {
         router.post("/mturk/externalSubmit") { request, _ in try await server.externalSubmit(request) }
         router.get("/health") { _, _ in "ok" }
         var logger = Logger(label: "crowdlab.turk")
-        logger.logLevel = .warning
+        logger.logLevel = logLevel
         let app = Application(router: router, configuration: .init(address: .hostname(host, port: port)),
                               onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
         // The marketplace clock moves on its own: simulated workers arrive and submit between requests.

@@ -200,7 +200,7 @@ final class MarketplaceTests: XCTestCase {
         let market = try LocalMarketplace(path: temporaryStore(), options: frozenOptions())
         let server = TurkServer(market: market)
         let (portStream, portSink) = AsyncStream<Int>.makeStream()
-        let serving = Task { try await server.run(port: 0) { portSink.yield($0) } }
+        let serving = Task { try await server.run(port: 0, logLevel: .critical) { portSink.yield($0) } }
         defer { serving.cancel() }
         var port = 0
         for await p in portStream { port = p; break }
