@@ -180,11 +180,14 @@ public enum Paper {
         tw.sceneKind = .transwell; tw.images = images(40); tw.replicates = 10; tw.pay = 0.02; tw.seed = seed
         tw.method = "subtractive"; tw.subtractiveRadius = "13px"; tw.overlays = 3
         tw.population = transwellCrowd; tw.populationSource = "transwell (Scenarios/populations/transwell.yaml)"
+        // A click is on a cell when it falls within the cell (13 px across) give or take one
+        // pointing error (about 3 px): 6.5 + 3.5 = 10 px, not the 8 px used for 1.75 px spots.
+        tw.matchRadius = 10
         let crowd = try LabRun.run(tw)
         let a = crowd.analysis
         out.v["tw_precision"] = a.overall!.precision
         out.v["tw_recall"] = a.overall!.recall
-        let env = ClassicBaseline.envelope(crowd.phantoms, minAreas: [1, 10, 20, 40, 60, 80, 120, 160, 240, 320])
+        let env = ClassicBaseline.envelope(crowd.phantoms, minAreas: [1, 10, 20, 40, 60, 80, 120, 160, 240, 320], radius: tw.matchRadius)
         let scored = a.workers.filter { ($0.vsTruth?.tp ?? 0) + ($0.vsTruth?.fn ?? 0) > 0 && $0.annotations > 0 }
         let beating = scored.filter { ClassicBaseline.beats(precision: $0.vsTruth!.precision, recall: $0.vsTruth!.recall, env) }.count
         out.v["beating_share"] = Double(beating) / Double(max(1, scored.count))
