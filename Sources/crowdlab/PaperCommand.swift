@@ -32,6 +32,12 @@ struct PaperCommand: ParsableCommand {
         for e in result.experiments {
             try stage.write(ExportWriter.encode(e.outcome.simulation.export), "exports/\(e.name)/export.json")
             for (name, csv) in Paper.truthFiles(e.outcome) { try stage.write(csv, "exports/\(e.name)/truth/\(name)") }
+            // How the claim analysed it, so a re-analysis gives the same numbers.
+            let sc = e.outcome.scenario
+            var command = "crowdlab analyze export.json --truth truth --method \(sc.method)"
+            if let r = sc.subtractiveRadius { command += " --radius \(r)" }
+            command += " --match-radius \(formatNumber(sc.matchRadius))"
+            try stage.write("\(sc.description.isEmpty ? e.name : sc.description)\nRe-analyse as the paper report did:\n  \(command)\n", "exports/\(e.name)/README.txt")
         }
         try stage.commit()
         progress.done()

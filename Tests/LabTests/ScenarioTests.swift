@@ -154,11 +154,14 @@ final class PaperTests: XCTestCase {
             try ExportWriter.encode(e.outcome.simulation.export).write(to: URL(fileURLWithPath: d + "/export.json"))
             for (name, csv) in Paper.truthFiles(e.outcome) { try csv.write(toFile: d + "/truth/" + name, atomically: true, encoding: .utf8) }
         }
-        func reanalyse(_ name: String) throws -> AnalysisResult {
+        func reanalyse(_ name: String, matchRadius: Double = 8) throws -> AnalysisResult {
             let e = try ExportReader.read(path: "\(dir)/\(name)/export.json")
-            return Analysis.run(export: e, truth: try TruthSet.load(path: "\(dir)/\(name)/truth", export: e))
+            var options = AnalysisOptions()
+            options.matchRadius = matchRadius
+            return Analysis.run(export: e, truth: try TruthSet.load(path: "\(dir)/\(name)/truth", export: e), options: options)
         }
-        let tw = try reanalyse("fig1c-transwell")
+        // The transwell experiments match clicks to 13 px cells at 10 px (`--match-radius 10`).
+        let tw = try reanalyse("fig1c-transwell", matchRadius: 10)
         XCTAssertEqual(tw.crowd.medianClickPeriodS, r.claims.first { $0.id == "fig1e_median_click_period_s" }!.simulated)
         XCTAssertEqual(tw.crowd.medianWorkerRmsePx!, r.claims.first { $0.id == "fig1e_median_rmse_px" }!.simulated, accuracy: 1e-9)
         let part = try reanalyse("s2-participation")
