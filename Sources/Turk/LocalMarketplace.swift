@@ -20,6 +20,8 @@ public struct MarketplaceOptions: Sendable {
     public var simulatedWorkers = true
     /// The sandbox's starting balance.
     public var startingBalanceCents = 1_000_000
+    /// Where the marketplace reports what it cannot do (a HIT no simulated worker can see), one line each.
+    public var warn: @Sendable (String) -> Void = { _ in }
     public init() {}
 }
 
@@ -41,8 +43,6 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
     private let lock = NSLock()
     /// Image tasks by image name, built from the stored PNG and truth on first use.
     private var tasks: [String: ImageTask?] = [:]
-    /// Counts of what the simulation skipped (HITs without a known image), reported by `stats`.
-    private var skippedHITs = Set<String>()
 
     public init(path: String, options: MarketplaceOptions = MarketplaceOptions()) throws {
         self.options = options
@@ -445,6 +445,11 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
                              try JSONEncoder().encode(hit), reward + TurkFees.feeCents(rewardCents: reward, assignmentsPerHIT: maxAssignments)])
         if let token = r.UniqueRequestToken {
             try db.execute(sql: "INSERT INTO request_tokens (token, operation, result) VALUES (?, ?, ?)", arguments: ["hit:" + token, "CreateHIT", id])
+        }
+        let image = Self.imageName(inQuestion: question)
+        let stored = try image.map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM images WHERE name = ?", arguments: [$0]) ?? 0 } ?? 0
+        if options.simulatedWorkers && stored == 0 {
+            options.warn("HIT \(id): its question shows no image stored on this marketplace (\(image ?? "no /images/NAME.png URL")); simulated workers will not take it")
         }
         return hit
     }

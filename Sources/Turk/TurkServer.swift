@@ -34,9 +34,10 @@ public struct TurkServer: Sendable {
                               onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
         // The marketplace clock moves on its own: simulated workers arrive and submit between requests.
         let market = self.market
+        let tickLogger = logger
         let ticker = Task {
             while !Task.isCancelled {
-                try? market.tick()
+                do { try market.tick() } catch { tickLogger.error("marketplace clock: \(error)") }
                 try? await Task.sleep(nanoseconds: 50_000_000)
             }
         }

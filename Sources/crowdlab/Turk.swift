@@ -50,6 +50,7 @@ struct TurkServe: AsyncParsableCommand {
         options.seed = seed
         options.poolSize = workers
         options.simulatedWorkers = !noSimulatedWorkers
+        options.warn = { FileHandle.standardError.write(Data("crowdlab turk: \($0)\n".utf8)) }
         if let population { options.population = try Population.load(path: population) }
         let market: LocalMarketplace
         do { market = try LocalMarketplace(path: db, options: options) } catch {
