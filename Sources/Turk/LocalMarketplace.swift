@@ -20,6 +20,8 @@ public struct MarketplaceOptions: Sendable {
     public var simulatedWorkers = true
     /// The sandbox's starting balance.
     public var startingBalanceCents = 1_000_000
+    /// Answer this many requests with `ThrottlingException` first (to exercise clients' retries).
+    public var throttleFirstRequests = 0
     /// Where the marketplace reports what it cannot do (a HIT no simulated worker can see), one line each.
     public var warn: @Sendable (String) -> Void = { _ in }
     public init() {}
@@ -41,6 +43,7 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
     private var anchorWall: Double
     private var anchorMarket: Double
     private let lock = NSLock()
+    private var throttled = 0
     /// Image tasks by image name, built from the stored PNG and truth on first use.
     private var tasks: [String: ImageTask?] = [:]
 
@@ -55,6 +58,7 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
         meanActivity = total / Double(pool.workers.count)
         annotator = Annotator(population: options.population)
         workerIndex = Dictionary(uniqueKeysWithValues: pool.workers.enumerated().map { ($1.id, $0) })
+        throttled = options.throttleFirstRequests
         let wall = Date().timeIntervalSince1970
         anchorWall = wall
         let opts = options
@@ -81,6 +85,9 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
         return anchorMarket + (Date().timeIntervalSince1970 - anchorWall) * options.clockSpeed
     }
 
+    /// Answers the next `n` requests with `ThrottlingException`.
+    public func throttleRemaining(_ n: Int) { lock.lock(); throttled = n; lock.unlock() }
+
     /// Moves the marketplace clock forward by `seconds` (tests, and `--clock-speed 0` runs).
     public func advance(seconds: Double) throws {
         lock.lock()
@@ -93,6 +100,11 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
 
     /// Runs one operation: the JSON request body in, the JSON response body out, or the service's error.
     public func handle(operation: String, body: [UInt8]) throws(TurkError) -> [UInt8] {
+        lock.lock()
+        let throttle = throttled > 0
+        if throttle { throttled -= 1 }
+        lock.unlock()
+        if throttle { throw TurkError(type: "ThrottlingException", message: "Rate exceeded") }
         guard let run = Self.operations[operation] else {
             throw TurkError(type: "UnknownOperationException", message: "Unknown operation \(operation)")
         }

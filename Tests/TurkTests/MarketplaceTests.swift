@@ -282,3 +282,60 @@ final class MarketplaceTests: XCTestCase {
         XCTAssertLessThan(Double(found.count), Double(p.truth.count) * 1.2)
     }
 }
+
+final class MarketplaceClockTests: XCTestCase {
+    /// Submitted work is approved automatically after the HIT's delay, and paid then.
+    func testAutoApprovalAfterTheDelay() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crowdlab-turk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var o = MarketplaceOptions()
+        o.clockSpeed = 0; o.seed = 3
+        let market = try LocalMarketplace(path: dir.appendingPathComponent("m.sqlite").path, options: o)
+        let phantom = SpotsScene().render(seed: 4)
+        let url = try await market.putImage(name: "c.png", png: try PNG.encode(phantom.image), truthCSV: truthCSV(phantom.truth))
+        let created = try await market.send(CreateHIT(maxAssignments: 3, lifetimeInSeconds: 86_400, assignmentDurationInSeconds: 3600, reward: "0.10",
+                                                      title: "t", description: "d", question: HTMLQuestion.make(imageURL: url, tool: .crosshairs, instructions: "i"),
+                                                      autoApprovalDelayInSeconds: 3600))
+        let hit = try XCTUnwrap(created.HIT)
+        try market.advance(seconds: 6 * 3600)
+        let submitted = try await market.allAssignments(hitId: hit.HITId)
+        XCTAssertEqual(submitted.count, 3)
+        for a in submitted {
+            XCTAssertEqual(a.AssignmentStatus, .Approved, "approved automatically an hour after submission")
+            let approval = try XCTUnwrap(a.ApprovalTime), submit = try XCTUnwrap(a.SubmitTime)
+            XCTAssertEqual(approval - submit, 3600, accuracy: 1e-6)
+            XCTAssertEqual(try XCTUnwrap(a.AutoApprovalTime), approval, accuracy: 1e-6)
+        }
+        let balance = try await market.send(GetAccountBalance())
+        XCTAssertEqual(balance.AvailableBalance, "9999.64", "3 x (0.10 + 0.02)")
+    }
+}
+
+/// The live client retries what the service asks it to retry, and nothing else.
+final class LiveClientRetryTests: XCTestCase {
+    func testThrottlingIsRetriedThenSucceeds() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crowdlab-turk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var o = MarketplaceOptions()
+        o.clockSpeed = 0
+        o.throttleFirstRequests = 2
+        let market = try LocalMarketplace(path: dir.appendingPathComponent("m.sqlite").path, options: o)
+        let (portStream, portSink) = AsyncStream<Int>.makeStream()
+        let serving = Task { try await TurkServer(market: market).run(port: 0, logLevel: .critical) { portSink.yield($0) } }
+        defer { serving.cancel() }
+        var port = 0
+        for await p in portStream { port = p; break }
+        let credentials = AWSCredentials(accessKey: "AKIDCROWDLAB", secretKey: "crowdlab-local-secret")
+        let patient = try LiveTurkClient(endpoint: "http://127.0.0.1:\(port)", credentials: credentials, maxRetries: 3)
+        let balance = try await patient.send(GetAccountBalance())
+        XCTAssertEqual(balance.AvailableBalance, "10000.00", "two throttled answers, then the real one")
+        market.throttleRemaining(2)
+        let impatient = try LiveTurkClient(endpoint: "http://127.0.0.1:\(port)", credentials: credentials, maxRetries: 0)
+        do {
+            _ = try await impatient.send(GetAccountBalance())
+            XCTFail("without retries the throttling reaches the caller")
+        } catch let e as TurkError {
+            XCTAssertEqual(e.type, "ThrottlingException")
+        }
+    }
+}
