@@ -369,6 +369,18 @@ public enum Analysis {
     }
 }
 
+/// Seconds since 1970 in the portal's `time_when_completed` form, in UTC: `Mon Jan 05 09:00:00 UTC 2026`.
+/// The inverse of `portalCompletionSeconds`.
+public func portalTimestamp(epochSeconds: Double) -> String {
+    var t = time_t(epochSeconds.rounded(.down))
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    return "\(days[Int(parts.tm_wday)]) \(months[Int(parts.tm_mon)]) \(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) UTC \(parts.tm_year + 1900)"
+}
+
 /// Seconds of `time_when_completed` ("Thu Jul 19 16:30:29 PDT 2018") for ordering one worker's
 /// submissions; the zone name is ignored (one worker's submissions share it). 0 when unparseable.
 public func portalCompletionSeconds(_ s: String) -> Double {

@@ -123,12 +123,5 @@ func record(_ task: ImageTask, _ worker: WorkerAgent, _ submit: Double, _ clicks
 /// Seconds after the job's posting (Monday 5 January 2026, 09:00 UTC) in the portal's format,
 /// `Mon Jan 05 09:00:00 UTC 2026`.
 public func portalTime(_ seconds: Double) -> String {
-    let base = 1_767_603_600 // 2026-01-05T09:00:00Z
-    var t = time_t(base + Int(seconds.rounded(.down)))
-    var parts = tm()
-    gmtime_r(&t, &parts)
-    let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-    let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-    func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
-    return "\(days[Int(parts.tm_wday)]) \(months[Int(parts.tm_mon)]) \(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) UTC \(parts.tm_year + 1900)"
+    portalTimestamp(epochSeconds: 1_767_603_600 + seconds.rounded(.down))   // 2026-01-05T09:00:00Z
 }

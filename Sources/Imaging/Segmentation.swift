@@ -42,20 +42,8 @@ public enum ClassicSegmentation {
         // Markers: foreground pixels that are the maximum of their (2s+1)^2 neighbourhood.
         var label = [Int32](repeating: 0, count: w * h)
         var markers = 0
-        let s = markerSeparation
-        for r in 0..<h {
-            for c in 0..<w where fg[r * w + c] {
-                let v = smooth[r * w + c]
-                var isMax = true
-                outer: for rr in max(0, r - s)...min(h - 1, r + s) {
-                    for cc in max(0, c - s)...min(w - 1, c + s) where (rr != r || cc != c) {
-                        let u = smooth[rr * w + cc]
-                        // Ties go to the first pixel in reading order, so plateaus give one marker.
-                        if u > v || (u == v && rr * w + cc < r * w + c) { isMax = false; break outer }
-                    }
-                }
-                if isMax { markers += 1; label[r * w + c] = Int32(markers) }
-            }
+        for i in localMaxima(smooth, width: w, height: h, radius: markerSeparation, where: { fg[$0] }) {
+            markers += 1; label[i] = Int32(markers)
         }
         // Priority flood from the markers, brightest first, within the foreground.
         var heap = PixelHeap()
@@ -81,6 +69,27 @@ public enum ClassicSegmentation {
 
     /// The particle-size filter: keep particles whose area lies in the range.
     public static func filter(_ p: [Particle], area: ClosedRange<Int>) -> [Particle] { p.filter { area.contains($0.area) } }
+}
+
+/// Pixels (indices, reading order) that pass `include` and are the maximum of their (2r+1)²
+/// neighbourhood, clipped at the edges; ties go to the first pixel in reading order, so a plateau
+/// gives one maximum.
+func localMaxima(_ v: [Double], width w: Int, height h: Int, radius s: Int, where include: (Int) -> Bool) -> [Int] {
+    var out: [Int] = []
+    for r in 0..<h {
+        for c in 0..<w where include(r * w + c) {
+            let value = v[r * w + c]
+            var isMax = true
+            scan: for rr in max(0, r - s)...min(h - 1, r + s) {
+                for cc in max(0, c - s)...min(w - 1, c + s) where rr != r || cc != c {
+                    let u = v[rr * w + cc]
+                    if u > value || (u == value && rr * w + cc < r * w + c) { isMax = false; break scan }
+                }
+            }
+            if isMax { out.append(r * w + c) }
+        }
+    }
+    return out
 }
 
 /// A max-heap of (value, pixel) for the flood; ties broken by pixel index so the result is exact.
@@ -131,23 +140,12 @@ public enum SpotDetector {
         let mid = sorted[sorted.count / 2]
         let deviations = dog.map { abs($0 - mid) }.sorted()
         let noise = max(1.4826 * deviations[deviations.count / 2], 1e-9)
-        var out: [(col: Double, row: Double)] = []
-        for r in 2..<max(2, h - 2) {
-            for c in 2..<max(2, w - 2) {
-                let v = dog[r * w + c]
-                guard v - mid > threshold * noise else { continue }
-                var isMax = true
-                scan: for dr in -2...2 {
-                    for dc in -2...2 where dr != 0 || dc != 0 {
-                        let u = dog[(r + dr) * w + c + dc]
-                        // Ties go to the first pixel in reading order, so a flat top gives one spot.
-                        if u > v || (u == v && (dr < 0 || (dr == 0 && dc < 0))) { isMax = false; break scan }
-                    }
-                }
-                if isMax { out.append((Double(c), Double(r))) }
-            }
-        }
-        return out
+        // Away from the border (2 px), so every maximum is judged on a full neighbourhood.
+        let peaks = localMaxima(dog, width: w, height: h, radius: 2, where: { i in
+            let r = i / w, c = i % w
+            return r >= 2 && r < h - 2 && c >= 2 && c < w - 2 && dog[i] - mid > threshold * noise
+        })
+        return peaks.map { (col: Double($0 % w), row: Double($0 / w)) }
     }
 }
 

@@ -10,7 +10,7 @@ public enum AnalysisReport {
         let c = r.crowd
         page.paragraph("\(c.records) submissions (\(c.emptyRecords) empty) by \(c.workers) workers on \(c.images) images, \(c.clicks) clicks. Method: \(r.method); match radius \(fmt(r.matchRadius, 1)) px.")
         if r.skippedShapeRecords > 0 {
-            page.raw("<p class=\"note\">\(r.skippedShapeRecords) shape records (polygon, polyline, freehand) are not part of the point consensus and were counted, not merged.</p>")
+            page.raw("<p class=\"note\">\(r.skippedShapeRecords) shape records (polygon, polyline, freehand) are merged by the shape consensus (section below), not the point consensus.</p>")
         }
         for n in r.truthNotes { page.raw("<p class=\"note\">\(esc(n))</p>") }
 

@@ -205,11 +205,10 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
             guard wanted == "Reviewable" || wanted == "Reviewing" else {
                 throw TurkError.request("Status must be Reviewable or Reviewing, not \(wanted)")
             }
-            var ids = try String.fetchAll(db, sql: "SELECT id FROM hits WHERE disposed = 0 AND (? IS NULL OR type_id = ?) ORDER BY seq",
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM hits WHERE disposed = 0 AND (? IS NULL OR type_id = ?) ORDER BY seq",
                                           arguments: [r.HITTypeId, r.HITTypeId])
-            ids = try ids.filter { try m.hitView(db, id: $0, now: now).HITStatus.rawValue == wanted }
-            let (page, next) = try page(ids, token: r.NextToken, max: r.MaxResults)
-            let hits = try page.map { try m.hitView(db, id: $0, now: now) }
+            let matching = try ids.map { try m.hitView(db, id: $0, now: now) }.filter { $0.HITStatus.rawValue == wanted }
+            let (hits, next) = try page(matching, token: r.NextToken, max: r.MaxResults)
             return .init(NextToken: next, NumResults: hits.count, HITs: hits)
         },
         op(UpdateHITReviewStatus.self) { m, r, db, now in

@@ -24,6 +24,8 @@ final class MarketStore: Sendable {
                     created REAL NOT NULL, expiration REAL NOT NULL, max_assignments INTEGER NOT NULL,
                     reward_cents INTEGER NOT NULL, review_status TEXT NOT NULL, reviewing INTEGER NOT NULL DEFAULT 0,
                     disposed INTEGER NOT NULL DEFAULT 0, image TEXT, json BLOB NOT NULL,
+                    -- taken: assignments accepted so far (kept with every insert and delete, so the
+                    -- open-HIT index can skip full HITs); cost_cents: reward + fee per assignment.
                     taken INTEGER NOT NULL DEFAULT 0, cost_cents INTEGER NOT NULL);
                 CREATE INDEX hits_open ON hits (reward_cents DESC, seq)
                     WHERE disposed = 0 AND reviewing = 0 AND image IS NOT NULL AND taken < max_assignments;

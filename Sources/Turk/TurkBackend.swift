@@ -101,19 +101,8 @@ extension AnswerFormat {
         }
         let wrapped = "[{\"image_filename\": \(jsonString(image)), \"worker_id\": \(jsonString(workerId)), \"annotation_type\": \"\(annotationType.rawValue)\", \"width\": \(width), \"height\": \(height), \"raw_data\": \(raw)}]"
         var record = try ExportReader.decode(Data(wrapped.utf8), fileName: "answer of \(workerId) on \(image)").records[0]
-        record.timeWhenCompleted = portalTimestamp(submitTime)
+        record.timeWhenCompleted = portalTimestamp(epochSeconds: submitTime)
         return record
-    }
-
-    /// Seconds since 1970 in the portal's `Mon Jan 05 09:00:00 UTC 2026` form.
-    public static func portalTimestamp(_ t: Double) -> String {
-        var time = time_t(t.rounded(.down))
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        return String(format: "%@ %@ %02d %02d:%02d:%02d UTC %04d", days[Int(parts.tm_wday)], months[Int(parts.tm_mon)], Int(parts.tm_mday),
-                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(parts.tm_year) + 1900)
     }
 }
 

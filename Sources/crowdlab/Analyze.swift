@@ -82,10 +82,13 @@ struct Analyze: ParsableCommand {
         var metrics = try AnalysisOutputs.metricsJSON(result)
         // The classic pipelines on the same frames, when the images are at hand.
         var baselines = ClassicBaselines()
+        var shapePictures: [String: Image] = [:]   // read once, for the baselines and the overlays
         if let shapes, let dir = images {
             for im in shapes.job.images {
                 let p = (dir as NSString).appendingPathComponent(im.image)
-                guard let picture = try? PNG.read(path: p) else { continue }
+                guard FileManager.default.fileExists(atPath: p) else { continue }
+                let picture = try PNG.read(path: p)
+                shapePictures[im.image] = picture
                 if im.shapes.contains(where: { !$0.isClosed }) { baselines.skeletonLengths += ClassicShapes.skeletonBranchLengths(picture) }
                 if im.shapes.contains(where: \.isClosed) { baselines.regionAreas[im.image] = ClassicShapes.largestRegionArea(picture) }
             }
@@ -99,13 +102,12 @@ struct Analyze: ParsableCommand {
         }
         try stage.write(metrics, "metrics.json")
         var shapeOverlays: [(image: String, file: String)] = []
-        if let shapes, let dir = images {
+        if let shapes {
             let byImage = Dictionary(grouping: shapes.consensus.shapes, by: \.image)
             for im in shapes.job.images {
-                let p = (dir as NSString).appendingPathComponent(im.image)
-                guard FileManager.default.fileExists(atPath: p) else { continue }
+                guard let picture = shapePictures[im.image] else { continue }
                 let file = "overlays/" + ((im.image as NSString).deletingPathExtension) + "_shapes.png"
-                try stage.write(PNG.encode(ShapeOutputs.overlay(image: try PNG.read(path: p), shapes: im.shapes, consensus: byImage[im.image] ?? [])), file)
+                try stage.write(PNG.encode(ShapeOutputs.overlay(image: picture, shapes: im.shapes, consensus: byImage[im.image] ?? [])), file)
                 shapeOverlays.append((im.image, file))
             }
         }
@@ -144,7 +146,7 @@ struct Analyze: ParsableCommand {
 
         let c = result.crowd
         print("\(c.records) submissions (\(c.emptyRecords) empty), \(c.clicks) clicks, \(c.workers) workers, \(c.images) images")
-        if result.skippedShapeRecords > 0 { print("\(result.skippedShapeRecords) shape records not part of the point consensus (counted, not merged)") }
+        if result.skippedShapeRecords > 0 { print("\(result.skippedShapeRecords) shape records, merged by the shape consensus") }
         let pointRecords = data.records.count - result.skippedShapeRecords
         if pointRecords > 0 { print("consensus (\(result.method)): \(result.consensus.reduce(0) { $0 + $1.points.count }) objects") }
         if pointRecords > 0, let o = result.overall {

@@ -120,10 +120,8 @@ public struct ShapeConsensusMethod: Sendable {
             for l in lines { perWorker[l.worker, default: 0] += 1 }
             let basis = Double(lines.count) / Double(max(1, perWorker.values.max() ?? 1))
             let votes = max(2, Int((basis * voteFraction).rounded(.up)))
-            let order = lines.indices.sorted {
-                let a = Geometry.length(lines[$0].xs, lines[$0].ys, closed: false), b = Geometry.length(lines[$1].xs, lines[$1].ys, closed: false)
-                return a != b ? a > b : $0 < $1
-            }
+            let lengths = lines.map { Geometry.length($0.xs, $0.ys, closed: false) }
+            let order = lines.indices.sorted { lengths[$0] != lengths[$1] ? lengths[$0] > lengths[$1] : $0 < $1 }
             var assigned = [Bool](repeating: false, count: lines.count)
             for seed in order where !assigned[seed] {
                 assigned[seed] = true

@@ -109,10 +109,6 @@ public enum Geometry {
         return s / Double(rx.count)
     }
 
-    /// The directed distance both ways, averaged: how far apart two traces of the same thing are.
-    public static func meanDistance(_ a: WorkerShape, _ b: WorkerShape) -> Double {
-        (directedDistance(a, to: b) + directedDistance(b, to: a)) / 2
-    }
 
     /// Orthogonal (Deming, equal error variances) regression line through points: its centre,
     /// unit direction, and the RMS distance of the points from it.
