@@ -61,7 +61,13 @@ public struct CrowdStatistics: Sendable, Codable {
     public var medianWorkerRmsePx: Double?
     /// What a false positive was judged against: "truth" or "consensus".
     public var falsePositiveReference: String
+    /// False-positive rate by annotation index over the workers who learn: those whose clicks
+    /// are mostly right. Workers with at least 5 clicks and precision under 0.5 against the
+    /// reference (the rare poor workers of Hughes et al. Fig. S1, whom the consensus dilutes) are
+    /// counted in `learningExcludedWorkers` and left out, as `crowdlab calibrate` leaves them out
+    /// of the learning fit; one of them in a small crowd would otherwise set the whole curve.
     public var learningCurve: [LearningPoint]
+    public var learningExcludedWorkers: Int
     /// Linear fit of the false-positive rate over the first `learningWindow` annotations.
     public var learningFit: LinearFitSummary?
 }
@@ -310,7 +316,11 @@ public enum Analysis {
             recordOrder[w].append((r.timeWhenCompleted.map(portalCompletionSeconds) ?? 0, i, k))
         }
         var fpAt: [Int] = [], nAt: [Int] = []
-        for w in job.workerIDs.indices {
+        let poor: Set<Int> = Set(job.workerIDs.indices.filter { w in
+            let d = reference == "truth" ? (workers[w].vsTruth ?? workers[w].vsConsensus) : workers[w].vsConsensus
+            return d.tp + d.fp >= 5 && Double(d.tp) < 0.5 * Double(d.tp + d.fp)
+        })
+        for w in job.workerIDs.indices where !poor.contains(w) {
             let recs = recordOrder[w].sorted { $0.time != $1.time ? $0.time < $1.time : $0.record < $1.record }
             var index = 0
             var seen = Set<Int>()
@@ -349,7 +359,8 @@ public enum Analysis {
                                medianClickPeriodS: allPeriods.isEmpty ? nil : median(workers.compactMap(\.medianClickPeriodS)),
                                clickPeriodQuartilesS: allPeriods.isEmpty ? [] : quantiles(allPeriods, [0.25, 0.5, 0.75]),
                                medianWorkerRmsePx: rmses.isEmpty ? nil : median(rmses),
-                               falsePositiveReference: reference, learningCurve: curvePoints, learningFit: fit)
+                               falsePositiveReference: reference, learningCurve: curvePoints,
+                               learningExcludedWorkers: poor.count, learningFit: fit)
     }
 
     /// Fitts' fit over workers with enough matched clicks for a stable RMSE (at least 10).

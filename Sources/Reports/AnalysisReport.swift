@@ -67,7 +67,8 @@ public enum AnalysisReport {
         if let l = c.learningFit {
             lc.add(.init(name: "linear fit, first \(l.window)", xs: [1, Double(l.window)], ys: [l.rateAtFirst, l.rateAtEnd], mark: .line, color: SVGPlot.palette[1]))
         }
-        page.figure(lc.render(), caption: "False positives judged against the \(c.falsePositiveReference). " + (c.learningFit.map { "Fitted rate \(fmt($0.rateAtFirst * 100, 1)) % at the first annotation, \(fmt($0.rateAtEnd * 100, 1)) % at the \($0.window)th." } ?? ""))
+        page.figure(lc.render(), caption: "False positives judged against the \(c.falsePositiveReference)"
+                    + (c.learningExcludedWorkers > 0 ? ", leaving out \(c.learningExcludedWorkers) worker(s) whose clicks are mostly wrong (precision under 0.5). " : ". ") + (c.learningFit.map { "Fitted rate \(fmt($0.rateAtFirst * 100, 1)) % at the first annotation, \(fmt($0.rateAtEnd * 100, 1)) % at the \($0.window)th." } ?? ""))
 
         page.table(["worker", "images", "annotations", "median period (s)", "score", "RMSE (px)"], sorted.map { w in
             [w.worker, "\(w.images)", "\(w.annotations)", fmt(w.medianClickPeriodS, 2), fmt(w.score), fmt(w.rmsePx ?? w.rmseVsConsensusPx, 2)]

@@ -72,4 +72,28 @@ final class RealExportTests: XCTestCase {
         XCTAssertEqual(w3.score, 0.3, accuracy: 1e-12)
         XCTAssertEqual(r.workers.first { $0.worker == "W0" }!.score, 1)
     }
+
+    func testLearningCurveLeavesOutWorkersWhoseClicksAreMostlyFalse() throws {
+        // Four workers click the same six objects; worker 4 adds ten stray clicks to four right ones.
+        let objects: [Double] = [10, 25, 40, 55, 70, 85]
+        var ex: [ExportRecord] = []
+        func record(_ w: Int, _ pts: [(Double, Double)]) -> ExportRecord {
+            ExportRecord(imageFilename: "img.png", workerID: "W\(w)", annotationType: .crosshairs, width: 100, height: 100,
+                         rawData: [pts.enumerated().map { Vertex(x: $1.0, y: $1.1, timestamp: Double($0 * 1000)) }])
+        }
+        for w in 0..<4 { ex.append(record(w, objects.map { ($0, 50) })) }
+        let stray = (0..<10).map { (Double(5 + 9 * $0), 90.0) }
+        ex.append(record(4, objects.prefix(4).map { ($0, 50) } + stray))
+        let truth = TruthSet(byImage: ["img.png": TruthPoints(xs: objects, ys: objects.map { _ in 50 }, snr: nil, source: "test")],
+                             imagesWithoutTruth: [], unusedTruthFiles: [])
+        var o = AnalysisOptions(); o.learningWindow = 5
+        let r = Analysis.run(export: QuantiusExport(records: ex), truth: truth, options: o)
+        XCTAssertEqual(r.crowd.learningExcludedWorkers, 1)
+        // The four good workers made no false click: the curve over them is flat at zero.
+        XCTAssertEqual(r.crowd.learningCurve.map(\.falsePositives).reduce(0, +), 0)
+        XCTAssertEqual(r.crowd.learningCurve.first?.annotations, 4 * 6)
+        // Without the stray clicks nobody is left out.
+        ex[4] = record(4, objects.map { ($0, 50) })
+        XCTAssertEqual(Analysis.run(export: QuantiusExport(records: ex), truth: truth, options: o).crowd.learningExcludedWorkers, 0)
+    }
 }
