@@ -318,7 +318,7 @@ public enum Analysis {
         var fpAt: [Int] = [], nAt: [Int] = []
         let poor: Set<Int> = Set(job.workerIDs.indices.filter { w in
             let d = reference == "truth" ? (workers[w].vsTruth ?? workers[w].vsConsensus) : workers[w].vsConsensus
-            return d.tp + d.fp >= 5 && Double(d.tp) < 0.5 * Double(d.tp + d.fp)
+            return DetectionScore.isMostlyFalse(truePositives: d.tp, clicks: d.tp + d.fp)
         })
         for w in job.workerIDs.indices where !poor.contains(w) {
             let recs = recordOrder[w].sorted { $0.time != $1.time ? $0.time < $1.time : $0.record < $1.record }

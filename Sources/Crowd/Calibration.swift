@@ -77,7 +77,7 @@ public enum Calibrator {
         var clicks = [Int](repeating: 0, count: nW), tps = [Int](repeating: 0, count: nW)
         for r in rows { clicks[r.worker] += r.clicks; tps[r.worker] += r.tp }
         let seen = Set(rows.map(\.worker))
-        let careless = Set(seen.filter { clicks[$0] >= 5 && Double(tps[$0]) / Double(clicks[$0]) < 0.5 })
+        let careless = Set(seen.filter { DetectionScore.isMostlyFalse(truePositives: tps[$0], clicks: clicks[$0]) })
         p.carelessShare = Double(careless.count) / Double(max(1, seen.count))
         notes["careless.share"] = "\(careless.count) of \(seen.count) workers below 0.5 precision"
         if !careless.isEmpty {
