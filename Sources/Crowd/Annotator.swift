@@ -39,16 +39,23 @@ public struct ImageTask: Sendable {
                 let a = find(i), b = find(j); if a != b { parent[max(a, b)] = min(a, b) }
             }
         }
-        var members: [Int: [Int]] = [:]
-        for i in 0..<xs.count { members[find(i), default: []].append(i) }
-        if members.count == xs.count { return self }
+        // A set's root is its smallest member (unions point the larger root at the smaller), so
+        // blobs come out in order of their first object, each averaged in member order.
+        let n = xs.count
+        var root = [Int](repeating: 0, count: n)
+        var merged = false
+        for i in 0..<n { root[i] = find(i); if root[i] != i { merged = true } }
+        if !merged { return self }
+        var sumX = [Double](repeating: 0, count: n), sumY = sumX, top = sumX, count = [Int](repeating: 0, count: n)
+        for i in 0..<n {
+            let r = root[i]
+            sumX[r] += xs[i]; sumY[r] += ys[i]
+            top[r] = count[r] == 0 ? visibility[i] : max(top[r], visibility[i]); count[r] += 1
+        }
         var out = self
         out.xs = []; out.ys = []; out.visibility = []
-        for root in members.keys.sorted() {
-            let m = members[root]!
-            out.xs.append(m.map { xs[$0] }.reduce(0, +) / Double(m.count))
-            out.ys.append(m.map { ys[$0] }.reduce(0, +) / Double(m.count))
-            out.visibility.append(m.map { visibility[$0] }.max()!)
+        for r in 0..<n where root[r] == r {
+            out.xs.append(sumX[r] / Double(count[r])); out.ys.append(sumY[r] / Double(count[r])); out.visibility.append(top[r])
         }
         return out
     }
@@ -106,6 +113,8 @@ public struct Annotator: Sendable {
         for i in readingOrder where rng.uniform() < scale * d[i] {
             chosen.append(i)
         }
+        // Room for the chosen objects and the false clicks expected among them (one allocation).
+        out.reserveCapacity(out.count + chosen.count + chosen.count / 8 + 4)
         let sigma = worker.rmse / 2.0.squareRoot()
         var t = population.firstClickDelay * 1000 * exp(0.3 * rng.gaussian(sigma: 1))
         let maxX = Double(task.width - 1), maxY = Double(task.height)

@@ -46,14 +46,15 @@ public struct CrowdSimulation: Sendable {
     public func run(_ inputTasks: [ImageTask]) -> Result {
         // Each object's salience offset, drawn once per image so every worker sees the same object.
         let resolution = population.resolution
-        var salient = inputTasks.parallelMap { $0.resolved(at: resolution) }
-        if population.objectVisibilitySD > 0 {
-            for k in salient.indices {
+        let visibilitySD = population.objectVisibilitySD, seed = seed
+        let tasks: [ImageTask] = Array(inputTasks.indices).parallelMap { k in
+            var task = inputTasks[k].resolved(at: resolution)
+            if visibilitySD > 0 {
                 let rng = SeededRandom(seed: SeededRandom.derive(seed, 0xB0B0_0000 &+ UInt64(k)))
-                for j in salient[k].visibility.indices { salient[k].visibility[j] += rng.gaussian(sigma: population.objectVisibilitySD) }
+                for j in task.visibility.indices { task.visibility[j] += rng.gaussian(sigma: visibilitySD) }
             }
+            return task
         }
-        let tasks = salient
         let readingOrders: [[Int]] = tasks.parallelMap { $0.readingOrder }
         let annotatorForTasks = Annotator(population: population)
         let detectabilities: [[Double]] = tasks.parallelMap { annotatorForTasks.detectability($0) }

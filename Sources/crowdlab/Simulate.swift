@@ -59,7 +59,7 @@ struct Simulate: ParsableCommand {
             FileHandle.standardError.write(Data(("profile (s): " + phases.map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", ") + "\n").utf8))
         }
         print("\(result.export.records.count) submissions, \(result.clicks) clicks by \(result.imagesPerWorker.count) workers on \(tasks.count) image(s)")
-        print(String(format: "marketplace: %.2f h to collect, %.0f annotations/h, %d arrivals declined the HIT", result.hours, result.annotationsPerHour, result.declinedArrivals))
+        print("marketplace: \(fixed(result.hours, 2)) h to collect, \(fixed(result.annotationsPerHour, 0)) annotations/h, \(result.declinedArrivals) arrivals declined the HIT")
         print("wrote \(out)")
     }
 

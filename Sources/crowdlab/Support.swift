@@ -43,3 +43,18 @@ func peakRSSKiB() -> Int {
     }
     return 0
 }
+
+/// `v` with `digits` decimals (rounded half away from zero), without `String(format:)`, whose first
+/// call sets up Foundation's formatting machinery (milliseconds in a short command).
+func fixed(_ v: Double, _ digits: Int) -> String {
+    guard v.isFinite, abs(v) < 1e15 else { return String(v) }
+    var scale: Int64 = 1
+    for _ in 0..<digits { scale *= 10 }
+    let n = Int64((abs(v) * Double(scale)).rounded())
+    var s = (v < 0 && n != 0 ? "-" : "") + String(n / scale)
+    if digits > 0 {
+        let frac = String(n % scale)
+        s += "." + String(repeating: "0", count: digits - frac.count) + frac
+    }
+    return s
+}

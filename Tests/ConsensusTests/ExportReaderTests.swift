@@ -51,6 +51,32 @@ final class ExportReaderTests: XCTestCase {
         XCTAssertEqual(again.records, e.records)
     }
 
+    /// Strings that need escaping (quotes, backslashes, control characters, non-ASCII) and
+    /// fractional and negative numbers survive the writer and the reader unchanged.
+    func testWriterEscapesWhatJSONNeedsEscaped() throws {
+        let odd = ExportRecord(imageFilename: "ä \\ b.png", workerID: "W\u{01}\t\"x\"", annotationType: .polygon, width: 12, height: 7,
+                               timeWhenCompleted: "", rawData: [[Vertex(x: -0.25, y: 1e-7, timestamp: 123456789012)], [], [Vertex(x: 3, y: 4, timestamp: 0)]])
+        let plain = ExportRecord(imageFilename: "a.png", workerID: "W", annotationType: .crosshairs, width: 3, height: 3,
+                                 timeWhenCompleted: nil, rawData: [[Vertex(x: 1, y: 2, timestamp: 3)]])
+        let e = QuantiusExport(records: [odd, plain, odd])
+        let bytes = ExportWriter.encode(e)
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: bytes) as? [[String: Any]])
+        XCTAssertEqual(try ExportReader.decode(bytes, fileName: "odd.json").records, e.records)
+        let one = try JSONSerialization.jsonObject(with: Data(ExportWriter.encode(record: odd))) as? [String: Any]
+        XCTAssertEqual(one?["worker_id"] as? String, odd.workerID)
+    }
+
+    /// Simulated submissions carry the portal's `time_when_completed` form, which the analysis
+    /// reads back to order a worker's submissions.
+    func testPortalTimestampsHaveThePortalFormAndReadBack() {
+        XCTAssertEqual(portalTimestamp(epochSeconds: 1_767_603_600), "Mon Jan 05 09:00:00 UTC 2026")
+        XCTAssertEqual(portalTimestamp(epochSeconds: 951_825_599.9), "Tue Feb 29 11:59:59 UTC 2000")
+        XCTAssertEqual(portalTimestamp(epochSeconds: 0), "Thu Jan 01 00:00:00 UTC 1970")
+        for t in stride(from: 1_700_000_000.0, to: 1_800_000_000, by: 7_654_321) {
+            XCTAssertEqual(portalCompletionSeconds(portalTimestamp(epochSeconds: t)), t.rounded(.down))
+        }
+    }
+
     func testEmptyRawDataIsLegalAndCounted() throws {
         let empty = #"{"image_filename": "a.png", "worker_id": "W2", "annotation_type": "crosshairs", "width": 3, "height": 3, "raw_data": []}"#
         let emptyInner = empty.replacingOccurrences(of: "[]", with: "[[]]").replacingOccurrences(of: "W2", with: "W3")

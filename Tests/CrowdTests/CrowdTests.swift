@@ -24,6 +24,26 @@ final class CrowdTests: XCTestCase {
         XCTAssertNotEqual(a, c)
     }
 
+    /// Workers are simulated in parallel and records encoded in parallel runs: one thread or all
+    /// must give the same file, byte for byte.
+    func testSameSeedSameFileOnOneThreadOrAll() throws {
+        let t = tasks(12, objects: 60)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crowdlab-threads-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var files: [Data] = []
+        for threads in [1, 0] {
+            Parallelism.maxThreads = threads
+            defer { Parallelism.maxThreads = 0 }
+            let export = CrowdSimulation(population: Population(), replicates: 6, pay: 0.02, seed: 9).run(t).export
+            let path = dir + "/export-\(threads).json"
+            try ExportWriter.write(export, to: path)
+            files.append(try Data(contentsOf: URL(fileURLWithPath: path)))
+            XCTAssertEqual(files.last, ExportWriter.encode(export))
+        }
+        XCTAssertGreaterThan(files[0].count, 10_000)
+        XCTAssertEqual(files[0], files[1])
+    }
+
     func testExportHasThePortalSchemaAndReplicates() throws {
         let r = CrowdSimulation(population: Population(), replicates: 7, pay: 0.02, seed: 1).run(tasks(4))
         let back = try ExportReader.decode(ExportWriter.encode(r.export), fileName: "sim.json")

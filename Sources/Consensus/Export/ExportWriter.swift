@@ -10,20 +10,48 @@ public enum ExportWriter {
         return out
     }
 
-    /// The export as byte chunks in file order: the opening bracket, each record, the closing bracket.
+    /// The export as byte chunks in file order: the opening bracket, runs of records with their
+    /// separators (one buffer per run, runs encoded in parallel), the closing bracket.
     public static func chunks(_ export: QuantiusExport) -> [[UInt8]] {
-        framed(export.records.parallelMap { encode(record: $0) })
+        let runs = Runs(export)
+        return Array(0..<runs.parts).parallelMap { runs.part($0) }
     }
 
-    /// Encoded records framed as the file's chunks: `[`, records separated by `,` and newlines, `]`.
-    static func framed(_ records: [[UInt8]]) -> [[UInt8]] {
-        var out: [[UInt8]] = [[0x5B]]
-        out.reserveCapacity(records.count * 2 + 2)
-        for (i, r) in records.enumerated() { out.append(i == 0 ? [0x0A] : [0x2C, 0x0A]); out.append(r) }
-        out.append(Array("\n]\n".utf8))
-        return out
+    /// The file cut into parts: `[`, runs of records, `]`. Several runs per thread, so that runs of
+    /// larger records do not leave a thread idle; the bytes do not depend on the number of runs.
+    struct Runs: Sendable {
+        let records: [ExportRecord]
+        let bounds: [Int]
+        var parts: Int { bounds.count + 1 }
+
+        init(_ export: QuantiusExport) {
+            records = export.records
+            let threads = Parallelism.maxThreads == 0 ? ProcessInfo.processInfo.activeProcessorCount : Parallelism.maxThreads
+            let runs = max(1, min(records.count, 8 * threads))
+            bounds = (0...runs).map { [count = records.count] in count * $0 / runs }
+        }
+
+        func part(_ k: Int) -> [UInt8] {
+            if k == 0 { return [0x5B] }
+            if k == parts - 1 { return Array("\n]\n".utf8) }
+            return encodeRun(records[bounds[k - 1]..<bounds[k]], first: k == 1)
+        }
     }
 
+    /// Records in order, each after its separator (a newline before the file's first record,
+    /// a comma and newline before the others), into one buffer sized by their upper bounds.
+    static func encodeRun(_ records: ArraySlice<ExportRecord>, first: Bool) -> [UInt8] {
+        var capacity = 0
+        for r in records { capacity += 2 + upperBound(r) }
+        return [UInt8](unsafeUninitializedCapacity: capacity) { buf, count in
+            var p = buf.baseAddress!
+            for (i, r) in records.enumerated() {
+                if i == 0 && first { p[0] = 0x0A; p += 1 } else { p[0] = 0x2C; p[1] = 0x0A; p += 2 }
+                write(r, to: &p)
+            }
+            count = p - buf.baseAddress!
+        }
+    }
 
     /// A `raw_data` value alone (`[[{"x":..,"y":..,"timestamp":..}, ...], ...]`), as a worker's
     /// annotation form submits it.
@@ -35,19 +63,17 @@ public enum ExportWriter {
 
     /// One record's JSON object, as bytes.
     public static func encode(record r: ExportRecord) -> [UInt8] {
-        var headBytes: [UInt8] = []
-        headBytes.reserveCapacity(200)
-        headBytes.append(contentsOf: "{\"image_filename\": ".utf8); headBytes.append(contentsOf: jsonString(r.imageFilename).utf8)
-        headBytes.append(contentsOf: ", \"worker_id\": ".utf8); headBytes.append(contentsOf: jsonString(r.workerID).utf8)
-        headBytes.append(contentsOf: ", \"annotation_type\": \"".utf8); headBytes.append(contentsOf: r.annotationType.rawValue.utf8)
-        headBytes.append(contentsOf: "\", \"width\": ".utf8); headBytes.append(contentsOf: String(r.width).utf8)
-        headBytes.append(contentsOf: ", \"height\": ".utf8); headBytes.append(contentsOf: String(r.height).utf8)
-        if let t = r.timeWhenCompleted {
-            headBytes.append(contentsOf: ", \"time_when_completed\": ".utf8); headBytes.append(contentsOf: jsonString(t).utf8)
+        [UInt8](unsafeUninitializedCapacity: upperBound(r)) { buf, count in
+            var p = buf.baseAddress!
+            write(r, to: &p)
+            count = p - buf.baseAddress!
         }
-        headBytes.append(contentsOf: ", \"raw_data\": [".utf8)
-        // Upper bound: keys and punctuation (27 bytes) plus three numbers, each at most as long as
-        // the widest whole number in the record (or 24 bytes when any value is fractional).
+    }
+
+    /// Bytes one record can take at most: the keys and punctuation, each string escaped at worst
+    /// (6 bytes per byte), and per vertex its keys (27 bytes) and three numbers, each at most as
+    /// long as the widest whole number in the record (or 24 bytes when any value is fractional).
+    static func upperBound(_ r: ExportRecord) -> Int {
         var widest = 1.0, whole = true
         for shape in r.rawData {
             for v in shape {
@@ -56,36 +82,58 @@ public enum ExportWriter {
             }
         }
         let numberBytes = whole && widest < 1e15 ? Int(log10(widest)) + 2 : 24
-        let capacity = headBytes.count + 8 + r.rawData.count * 3 + r.vertexCount * (28 + 3 * numberBytes)
-        return [UInt8](unsafeUninitializedCapacity: capacity) { buf, count in
-            let start = buf.baseAddress!
-            var p = start
-            headBytes.withUnsafeBufferPointer { h in p.update(from: h.baseAddress!, count: h.count) }
-            p += headBytes.count
-            for (k, shape) in r.rawData.enumerated() {
-                if k > 0 { p.pointee = 0x2C; p += 1 }
-                p.pointee = 0x5B; p += 1
-                shape.withUnsafeBufferPointer { vertices in
-                for j in 0..<vertices.count {
-                    if j > 0 { p.pointee = 0x2C; p += 1 }
-                    let v = vertices[j]
-                    // {"x":
-                    p[0] = 0x7B; p[1] = 0x22; p[2] = 0x78; p[3] = 0x22; p[4] = 0x3A; p += 5
-                    writeNumber(&p, v.x)
-                    // ,"y":
-                    p[0] = 0x2C; p[1] = 0x22; p[2] = 0x79; p[3] = 0x22; p[4] = 0x3A; p += 5
-                    writeNumber(&p, v.y)
-                    // ,"timestamp":
-                    p[0] = 0x2C; p[1] = 0x22; p[2] = 0x74; p[3] = 0x69; p[4] = 0x6D; p[5] = 0x65; p[6] = 0x73; p[7] = 0x74
-                    p[8] = 0x61; p[9] = 0x6D; p[10] = 0x70; p[11] = 0x22; p[12] = 0x3A; p += 13
-                    writeNumber(&p, v.timestamp)
-                    p.pointee = 0x7D; p += 1
-                }
-                }
-                p.pointee = 0x5D; p += 1
+        let strings = r.imageFilename.utf8.count + r.workerID.utf8.count + (r.timeWhenCompleted?.utf8.count ?? 0)
+        return 200 + 6 * strings + r.rawData.count * 3 + r.vertexCount * (28 + 3 * numberBytes)
+    }
+
+    /// Writes one record's JSON object at `p` and moves `p` past it.
+    @inline(__always) static func write(_ r: ExportRecord, to p: inout UnsafeMutablePointer<UInt8>) {
+        writeBytes(&p, "{\"image_filename\": "); writeJSONString(&p, r.imageFilename)
+        writeBytes(&p, ", \"worker_id\": "); writeJSONString(&p, r.workerID)
+        writeBytes(&p, ", \"annotation_type\": \""); writeBytes(&p, r.annotationType.rawValue)
+        writeBytes(&p, "\", \"width\": "); writeNumber(&p, Double(r.width))
+        writeBytes(&p, ", \"height\": "); writeNumber(&p, Double(r.height))
+        if let t = r.timeWhenCompleted {
+            writeBytes(&p, ", \"time_when_completed\": "); writeJSONString(&p, t)
+        }
+        writeBytes(&p, ", \"raw_data\": [")
+        for (k, shape) in r.rawData.enumerated() {
+            if k > 0 { p.pointee = 0x2C; p += 1 }
+            p.pointee = 0x5B; p += 1
+            shape.withUnsafeBufferPointer { vertices in
+            for j in 0..<vertices.count {
+                if j > 0 { p.pointee = 0x2C; p += 1 }
+                let v = vertices[j]
+                // {"x":
+                p[0] = 0x7B; p[1] = 0x22; p[2] = 0x78; p[3] = 0x22; p[4] = 0x3A; p += 5
+                writeNumber(&p, v.x)
+                // ,"y":
+                p[0] = 0x2C; p[1] = 0x22; p[2] = 0x79; p[3] = 0x22; p[4] = 0x3A; p += 5
+                writeNumber(&p, v.y)
+                // ,"timestamp":
+                p[0] = 0x2C; p[1] = 0x22; p[2] = 0x74; p[3] = 0x69; p[4] = 0x6D; p[5] = 0x65; p[6] = 0x73; p[7] = 0x74
+                p[8] = 0x61; p[9] = 0x6D; p[10] = 0x70; p[11] = 0x22; p[12] = 0x3A; p += 13
+                writeNumber(&p, v.timestamp)
+                p.pointee = 0x7D; p += 1
             }
-            p[0] = 0x5D; p[1] = 0x7D; p += 2
-            count = p - start
+            }
+            p.pointee = 0x5D; p += 1
+        }
+        p[0] = 0x5D; p[1] = 0x7D; p += 2
+    }
+
+    @inline(__always) static func writeBytes(_ p: inout UnsafeMutablePointer<UInt8>, _ s: String) {
+        var s = s
+        s.withUTF8 { b in if let base = b.baseAddress { p.update(from: base, count: b.count); p += b.count } }
+    }
+
+    /// A JSON string literal: the bytes as they are when nothing needs escaping (file names,
+    /// worker ids, dates), else `jsonString`'s escaping.
+    @inline(__always) static func writeJSONString(_ p: inout UnsafeMutablePointer<UInt8>, _ s: String) {
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
+            p.pointee = 0x22; p += 1; writeBytes(&p, s); p.pointee = 0x22; p += 1
+        } else {
+            writeBytes(&p, jsonString(s))
         }
     }
 
@@ -113,10 +161,11 @@ public enum ExportWriter {
         }
     }
 
-    /// Writes the export atomically: records encoded in parallel, then written in parallel parts
-    /// (no single buffer holding the whole file).
+    /// Writes the export atomically: runs of records encoded in parallel and written in order as
+    /// they are ready (no single buffer holding the whole file).
     public static func write(_ export: QuantiusExport, to path: String) throws {
-        try AtomicFile.write(chunks: chunks(export), to: path)
+        let runs = Runs(export)
+        try AtomicFile.write(parts: runs.parts, to: path) { runs.part($0) }
     }
 }
 

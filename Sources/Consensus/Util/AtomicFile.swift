@@ -19,43 +19,40 @@ public enum AtomicFile {
         }
     }
 
-    /// Writes byte chunks in order to a temporary file, then renames it over `path`. The file is
-    /// sized first and written in as many contiguous parts as there are cores, in parallel
-    /// (`pwritev` at each part's offset), so the kernel's copying is shared out too.
+    /// Writes byte chunks in order to a temporary file, then renames it over `path`.
     public static func write(chunks: [[UInt8]], to path: String) throws {
+        try write(parts: chunks.count, to: path) { chunks[$0] }
+    }
+
+    /// Writes `parts` byte chunks, made by `produce(k)` on all cores, to a temporary file in order,
+    /// then renames it over `path`. A writer thread appends each part as soon as it and those
+    /// before it are made, so the kernel's copying overlaps the making of later parts, and each
+    /// part is freed once written (one file's worth of memory is never held at once).
+    public static func write(parts: Int, to path: String, produce: @Sendable (Int) -> [UInt8]) throws {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent()
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
-        var offsets = [Int](repeating: 0, count: chunks.count + 1)
-        for (i, c) in chunks.enumerated() { offsets[i + 1] = offsets[i] + c.count }
-        let total = offsets.last!
-        var ok = ftruncate(fd, off_t(total)) == 0
-        if ok && total > 0 {
-            let parts = max(1, min(Parallelism.maxThreads == 0 ? ProcessInfo.processInfo.activeProcessorCount : Parallelism.maxThreads, chunks.count))
-            // Part boundaries at chunk edges, near equal bytes.
-            var bounds = [0]
-            var k = 0
-            for p in 1..<parts {
-                let target = total * p / parts
-                while k < chunks.count && offsets[k] < target { k += 1 }
-                bounds.append(max(bounds.last!, k))
+        let queue = PartQueue(count: parts)
+        let writer = Thread {
+            var offset = 0
+            for k in 0..<parts {
+                guard let part = queue.take(k) else { break }
+                if !queue.failed && !writeAll(fd, [part], at: offset) { queue.fail() }
+                offset += part.count
             }
-            bounds.append(chunks.count)
-            let partBounds = bounds, chunkOffsets = offsets
-            let results: [Bool] = Array(0..<parts).parallelMap { p in
-                var i = partBounds[p]
-                while i < partBounds[p + 1] {
-                    let end = min(i + 512, partBounds[p + 1])
-                    if !writeAll(fd, Array(chunks[i..<end]), at: chunkOffsets[i]) { return false }
-                    i = end
-                }
-                return true
-            }
-            ok = results.allSatisfy { $0 }
+            queue.finish()
         }
+        writer.start()
+        if parts > 1 && Parallelism.maxThreads != 1 {
+            DispatchQueue.concurrentPerform(iterations: parts) { k in queue.put(k, produce(k)) }
+        } else {
+            for k in 0..<parts { queue.put(k, produce(k)) }
+        }
+        queue.waitFinished()
+        var ok = !queue.failed
         if close(fd) != 0 { ok = false }
         guard ok, rename(tmp, path) == 0 else {
             unlink(tmp)
@@ -119,74 +116,48 @@ public final class OutputStage {
     deinit { if !committed { try? FileManager.default.removeItem(atPath: staging) } }
 }
 
+/// Parts handed from the threads that make them to the one that writes them, in order.
+private final class PartQueue: @unchecked Sendable {  // all state behind `condition`
+    private let condition = NSCondition()
+    private var slots: [[UInt8]?]
+    private var done = false
+    private(set) var failed = false
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func put(_ k: Int, _ part: [UInt8]) {
+        condition.lock(); slots[k] = part; condition.broadcast(); condition.unlock()
+    }
+
+    /// Waits for part `k` and takes it out (its memory goes once the caller has written it).
+    func take(_ k: Int) -> [UInt8]? {
+        condition.lock(); defer { condition.unlock() }
+        while slots[k] == nil { condition.wait() }
+        let part = slots[k]; slots[k] = nil
+        return part
+    }
+
+    func fail() { condition.lock(); failed = true; condition.unlock() }
+    func finish() { condition.lock(); done = true; condition.broadcast(); condition.unlock() }
+    func waitFinished() { condition.lock(); while !done { condition.wait() }; condition.unlock() }
+}
+
 /// Calls `body` with iovecs pointing at the chunks' storage (valid only inside `body`).
 func withIOVecs<R>(_ chunks: [[UInt8]], _ body: ([iovec]) -> R) -> R {
-    func go(_ k: Int, _ acc: [iovec]) -> R {
-        if k == chunks.count { return body(acc) }
+    // Each chunk's pointer is valid only inside its own closure, hence the recursion; the list
+    // grows in place (copying it at every step made a 512-chunk batch quadratic).
+    var vecs: [iovec] = []
+    vecs.reserveCapacity(chunks.count)
+    func go(_ k: Int) -> R {
+        if k == chunks.count { return body(vecs) }
         return chunks[k].withUnsafeBufferPointer { b in
-            go(k + 1, acc + [iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count)])
+            vecs.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count))
+            return go(k + 1)
         }
     }
-    return go(0, [])
+    return go(0)
 }
 
-
-/// Writes a file from byte chunks on a background thread while the caller produces the next ones
-/// (encoding and the kernel's copying overlap), then renames the temporary file into place.
-public final class StreamingWriter: @unchecked Sendable {
-    let path: String, tmp: String
-    let fd: Int32
-    let queue = DispatchQueue(label: "crowdlab.writer")
-    var failed = false
-
-    public init(path: String) throws {
-        self.path = path
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path]) }
-    }
-
-    /// Queues chunks for writing (gather writes of up to 512 chunks, no copy into one buffer).
-    public func append(_ chunks: [[UInt8]]) {
-        queue.async { [self] in
-            var i = 0
-            while !failed && i < chunks.count {
-                let batch = Array(chunks[i..<min(i + 512, chunks.count)])
-                let total = batch.reduce(0) { $0 + $1.count }
-                var written = 0
-                let ok = withIOVecs(batch) { iov -> Bool in
-                    while written < total {
-                        var skip = written, first = 0
-                        var local = iov
-                        while first < local.count && skip >= local[first].iov_len { skip -= local[first].iov_len; first += 1 }
-                        if first < local.count { local[first].iov_base = local[first].iov_base.map { $0 + skip }; local[first].iov_len -= skip }
-                        let n = local[first...].withUnsafeBufferPointer { writev(fd, $0.baseAddress, Int32($0.count)) }
-                        if n <= 0 { return false }
-                        written += n
-                    }
-                    return true
-                }
-                if !ok { failed = true }
-                i += 512
-            }
-        }
-    }
-
-    /// Waits for the queued writes, closes and renames; on any failure removes the temporary file.
-    public func finish() throws {
-        queue.sync {}
-        let closed = close(fd) == 0
-        guard !failed, closed, rename(tmp, path) == 0 else {
-            unlink(tmp)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
-    }
-
-    deinit { }
-}
 
 /// Writes the chunks contiguously at `offset` with gather writes, retrying partial writes.
 func writeAll(_ fd: Int32, _ chunks: [[UInt8]], at offset: Int) -> Bool {
