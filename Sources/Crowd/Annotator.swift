@@ -107,11 +107,16 @@ public struct Annotator: Sendable {
                          annotationIndex: inout Int, rng: SeededRandom, into out: inout [Vertex]) {
         // Objects this worker will click, in reading order.
         let d = detectability ?? self.detectability(task)
-        let scale = worker.plateau * recallShare
         var chosen: [Int] = []
         chosen.reserveCapacity(task.objectCount)
-        for i in readingOrder where rng.uniform() < scale * d[i] {
+        for i in readingOrder where rng.uniform() < worker.plateau * d[i] {
             chosen.append(i)
+        }
+        // Above what the pay tolerates a worker clicks only a share of what they see: they work
+        // through the image in reading order and stop when their patience runs out, so what they
+        // skip (the last part of the image) is the same for everyone and the consensus misses it too.
+        if recallShare < 1 {
+            chosen.removeLast(chosen.count - min(chosen.count, Int(Double(chosen.count) * recallShare + rng.uniform())))
         }
         // Room for the chosen objects and the false clicks expected among them (one allocation).
         out.reserveCapacity(out.count + chosen.count + chosen.count / 8 + 4)

@@ -6,7 +6,8 @@ import Foundation
 ///
 /// - Detection: each object's detection share among the (non-careless) workers who saw its image is
 ///   fitted by Levenberg-Marquardt (GSL) to `plateau · R(n) · 1/(1 + exp(-(v − threshold)/width))`,
-///   where `R(n) = min(1, (tolerated/n)^recall_exponent)` is the effort share for an image of n objects
+///   where `R(n) = E_p[min(1, (p·tolerated/n)^recall_exponent)]` is the effort share for an image of n
+///   objects, averaged over workers' patience p,
 ///   at the export's pay: images with many objects are clicked less thoroughly, which is how the
 ///   tolerated annotations are measured.
 /// - Careless workers: precision below 0.5 against truth (at least 5 clicks).
@@ -102,7 +103,7 @@ public enum Calibrator {
                 workersPerObject.append(Double(rs.count))
             }
         }
-        let beta = p.recallExponent
+        let beta = p.recallExponent, sigmaP = p.patienceLogSD
         let vs = xs.map(\.v), ns = xs.map(\.n), ms = workersPerObject
         let start = [log(p.detectionPlateau / (1 - p.detectionPlateau)), median(vs),
                      log(max(0.5, quantile(vs, 0.75) - quantile(vs, 0.25)) / 3), log(max(20, quantile(ns, 0.5)))]
@@ -111,19 +112,19 @@ public enum Calibrator {
         // the curve's expected spread of per-object detection shares (salience plus binomial noise)
         // matches the observed one: a method of moments over the random-effects psychometric model.
         var best: (tau: Double, fit: FitResult)? = nil
-        if let base = fitDetection(vs: vs, ns: ns, ys: ys, beta: beta, tau: 0, start: start) {
+        if let base = fitDetection(vs: vs, ns: ns, ys: ys, beta: beta, tau: 0, patience: sigmaP, start: start) {
             let width0 = exp(base.parameters[2])
             var previous: (tau: Double, gap: Double, fit: FitResult)? = nil
             for c in [0.0, 0.5, 1, 1.5, 2, 3, 4, 6, 8] {
                 let tau = c * width0
-                guard let f = fitDetection(vs: vs, ns: ns, ys: ys, beta: beta, tau: tau, start: base.parameters) else { continue }
-                let (observed, expected) = detectionSpread(f.parameters, vs: vs, ns: ns, ms: ms, ys: ys, beta: beta, tau: tau)
+                guard let f = fitDetection(vs: vs, ns: ns, ys: ys, beta: beta, tau: tau, patience: sigmaP, start: base.parameters) else { continue }
+                let (observed, expected) = detectionSpread(f.parameters, vs: vs, ns: ns, ms: ms, ys: ys, beta: beta, tau: tau, patience: sigmaP)
                 let gap = expected - observed
                 if gap >= 0 {
                     if let prev = previous, prev.gap < 0 {
                         // Interpolate between the grid points and refit there.
                         let t = prev.tau + (tau - prev.tau) * (-prev.gap) / (gap - prev.gap)
-                        best = fitDetection(vs: vs, ns: ns, ys: ys, beta: beta, tau: t, start: f.parameters).map { (t, $0) } ?? (tau, f)
+                        best = fitDetection(vs: vs, ns: ns, ys: ys, beta: beta, tau: t, patience: sigmaP, start: f.parameters).map { (t, $0) } ?? (tau, f)
                     } else { best = (tau, f) }
                     break
                 }
@@ -155,7 +156,7 @@ public enum Calibrator {
             var hit = 0.0, n = 0.0, expected = 0.0
             for r in rows where r.worker == w {
                 let nObj = Double(vis[r.image].count)
-                let share = nObj > p.toleratedAnnotations ? pow(p.toleratedAnnotations / nObj, beta) : 1
+                let share = patienceAveragedShare(ratio: p.toleratedAnnotations / nObj, beta: beta, patienceLogSD: sigmaP).share
                 for (j, v) in vis[r.image].enumerated() where v > p.detectionThreshold + 2 * p.detectionWidth {
                     n += 1; hit += r.hits[j] ? 1 : 0; expected += share
                 }
@@ -236,17 +237,25 @@ public enum Calibrator {
             let n = Double(truth.byImage[im.image]?.count ?? 0)
             return n > p.toleratedAnnotations ? pow(p.toleratedAnnotations / n, p.imagesExponent) : 1
         }
-        if !counts.isEmpty {
-            p.imagesPerWorker = max(1, mean(counts) / max(mean(shares), 0.05))
-            notes["effort.images_per_worker"] = String(format: "mean images per worker %.2f of at most %d in the export", mean(counts), job.images.count)
-        }
         let logSum = counts.reduce(0) { $0 + log($1) }
         if logSum > 0 {
             p.paretoAlpha = min(20, max(0.2, Double(counts.count) / logSum))
             notes["participation.pareto_alpha"] = String(format: "maximum likelihood ± %.2f (images per worker are capped by the job's size)", p.paretoAlpha / Double(counts.count).squareRoot())
         }
+        if !counts.isEmpty {
+            // The median worker's budget whose capped Pareto mean is the observed mean (bisection:
+            // the mean grows with the budget).
+            let observed = mean(counts), share = max(mean(shares), 0.05)
+            var lo = 1.0, hi = 10_000.0
+            for _ in 0..<60 {
+                var trial = p; trial.imagesPerWorker = (lo * hi).squareRoot()
+                if trial.meanImagesPerTaker(cap: job.images.count, imagesShare: share) < observed { lo = trial.imagesPerWorker } else { hi = trial.imagesPerWorker }
+            }
+            p.imagesPerWorker = (lo * hi).squareRoot()
+            notes["effort.images_per_worker"] = String(format: "mean images per worker %.2f of at most %d in the export, with the Pareto shape", observed, job.images.count)
+        }
         for k in ["detection.resolution_px", "false_positives.learning_annotations", "false_positives.distractor_confusion", "careless.detection_factor", "careless.error_factor",
-                  "pointing.activity_error_exponent", "effort.pay_elasticity", "effort.recall_exponent", "effort.images_per_worker",
+                  "pointing.activity_error_exponent", "effort.pay_elasticity", "effort.recall_exponent", "effort.patience_log_sd", "effort.images_per_worker",
                   "effort.images_exponent", "effort.acceptance_exponent", "marketplace.arrivals_per_hour", "marketplace.arrival_elasticity"] where notes[k] == nil {
             notes[k] = "prior: not identifiable from one export"
         }
@@ -262,10 +271,9 @@ let hermiteWeights: [Double] = [3.960697726326e-05, 0.004943624275537, 0.0884745
 
 /// Marginal detection share of an object of visibility v in an image of n objects, and its gradient
 /// in (logit plateau, threshold, log width, log tolerated), averaged over the object offset.
-func marginalDetection(_ q: [Double], v: Double, n: Double, beta: Double, tau: Double) -> (Double, [Double]) {
+func marginalDetection(_ q: [Double], v: Double, n: Double, beta: Double, tau: Double, patience: Double = 0) -> (Double, [Double]) {
     let plateau = 1 / (1 + exp(-q[0])), width = exp(q[2]), tol = exp(q[3])
-    let ratio = tol / n
-    let r = ratio < 1 ? pow(ratio, beta) : 1
+    let (r, dr) = patienceAveragedShare(ratio: tol / n, beta: beta, patienceLogSD: patience)
     var value = 0.0, g = [0.0, 0.0, 0.0, 0.0]
     for k in 0..<(tau > 0 ? 9 : 1) {
         let u = tau > 0 ? 2.0.squareRoot() * tau * hermiteNodes[k] : 0
@@ -277,25 +285,36 @@ func marginalDetection(_ q: [Double], v: Double, n: Double, beta: Double, tau: D
         g[0] += wk * mu * (1 - plateau)
         g[1] += wk * (-plateau * r * logistic * logistic * e / width)
         g[2] += wk * (-plateau * r * logistic * logistic * e * (v + u - q[1]) / width)
-        g[3] += wk * (ratio < 1 ? mu * beta : 0)
+        g[3] += wk * plateau * logistic * dr
     }
     return (value, g)
 }
 
-func fitDetection(vs: [Double], ns: [Double], ys: [Double], beta: Double, tau: Double, start: [Double]) -> FitResult? {
+func fitDetection(vs: [Double], ns: [Double], ys: [Double], beta: Double, tau: Double, patience: Double = 0, start: [Double]) -> FitResult? {
     NonlinearLeastSquares.fit(xs: Array(0..<vs.count).map(Double.init), ys: ys, initial: start) { q, x in
         let i = Int(x)
-        return marginalDetection(q, v: vs[i], n: ns[i], beta: beta, tau: tau)
+        return marginalDetection(q, v: vs[i], n: ns[i], beta: beta, tau: tau, patience: patience)
     }
 }
 
+/// The effort share `min(1, (ratio · p)^β)` averaged over workers' patience p (log-normal, SD σ),
+/// and its derivative in log ratio: what a crowd of differently patient workers clicks on average.
+func patienceAveragedShare(ratio: Double, beta: Double, patienceLogSD sigma: Double) -> (share: Double, dLogRatio: Double) {
+    guard sigma > 0 else { return ratio < 1 ? (pow(ratio, beta), beta * pow(ratio, beta)) : (1, 0) }
+    var share = 0.0, d = 0.0
+    for k in 0..<9 {
+        let x = ratio * exp(2.0.squareRoot() * sigma * hermiteNodes[k])
+        if x < 1 { let r = pow(x, beta); share += hermiteWeights[k] * r; d += hermiteWeights[k] * beta * r } else { share += hermiteWeights[k] }
+    }
+    return (share, d)
+}
+
 /// Observed and expected sums of squared deviations of per-object detection shares from the curve.
-func detectionSpread(_ q: [Double], vs: [Double], ns: [Double], ms: [Double], ys: [Double], beta: Double, tau: Double) -> (Double, Double) {
+func detectionSpread(_ q: [Double], vs: [Double], ns: [Double], ms: [Double], ys: [Double], beta: Double, tau: Double, patience: Double = 0) -> (Double, Double) {
     var observed = 0.0, expected = 0.0
     let plateau = 1 / (1 + exp(-q[0])), width = exp(q[2]), tol = exp(q[3])
     for i in vs.indices {
-        let ratio = tol / ns[i]
-        let r = ratio < 1 ? pow(ratio, beta) : 1
+        let r = patienceAveragedShare(ratio: tol / ns[i], beta: beta, patienceLogSD: patience).share
         var mean = 0.0, second = 0.0, binomial = 0.0
         for k in 0..<(tau > 0 ? 9 : 1) {
             let u = tau > 0 ? 2.0.squareRoot() * tau * hermiteNodes[k] : 0

@@ -11,8 +11,14 @@ public struct Assignment: Sendable, Equatable {
 }
 
 /// A discrete-event marketplace: workers arrive at the HIT list (a Poisson process whose rate grows
-/// with pay), are drawn by their Pareto activity (so a fifth of them do most of the work), take the
-/// HIT if the pay is worth the work, do a run of images one after another, and leave.
+/// with pay), drawn by their Pareto activity (so a fifth of them do most of the work). At a
+/// worker's first visit they decide whether the pay is worth the work; those who decline do not
+/// come back, and those who take it mean to do a number of the job's images (their activity times
+/// what the pay and complexity allow). They take one image at a time, as Mechanical Turk hands out
+/// assignments (the first open image they have not done), and leave when they have done what they
+/// meant to or when no image is left for them; they may come back later for the rest. So when many
+/// workers are at work they share the images and the job goes fast, and when few take it, it goes
+/// at their pace.
 public struct Marketplace: Sendable {
     public let pool: CrowdPool
     public let pay: Double
@@ -21,8 +27,17 @@ public struct Marketplace: Sendable {
 
     public struct Schedule: Sendable {
         public var assignments: [Assignment]
-        /// Arrivals that looked at the HIT and left without taking it.
+        /// Workers who looked at the HIT and decided not to take it.
         public var declined: Int
+    }
+
+    /// Workers a job needs in its pool: enough that those who take it, with what they mean to do,
+    /// cover the assignments four times over.
+    public static func poolSize(population p: Population, images: Int, replicates: Int, objects: Double, pay: Double) -> Int {
+        let e = p.effort(objects: objects, pay: pay)
+        let perTaker = p.meanImagesPerTaker(cap: images, imagesShare: e.images)
+        let takers = Double(images * replicates) / perTaker
+        return max(replicates * 3, Int((takers / max(0.01, e.acceptance)).rounded(.up)) * 4, 20)
     }
 
     /// Schedules `replicates` distinct workers on each image. `expectedSeconds(image, worker)` is the
@@ -33,56 +48,100 @@ public struct Marketplace: Sendable {
         let rng = SeededRandom(seed: SeededRandom.derive(seed, 0x5EED))
         let workers = pool.workers
         precondition(workers.count >= replicates, "the pool must hold at least as many workers as replicates")
-        // Cumulative activity for drawing arrivals.
-        var cumulative: [Double] = []
-        var total = 0.0
-        for w in workers { total += w.activity; cumulative.append(total) }
-        let meanActivity = total / Double(workers.count)
+        let medianActivity = p.medianActivity
         let rate = p.arrivalsPerHour * pow(max(pay, 1e-6) / p.referencePay, p.arrivalElasticity) / 3600
         var remaining = [Int](repeating: replicates, count: images)
-        var open = Set(0..<images)
+        var openCount = images
         var done = [Set<Int>](repeating: [], count: workers.count)
-        var busyUntil = [Double](repeating: 0, count: workers.count)
+        // Every open image before a worker's cursor is one they have done (images never reopen).
+        var cursor = [Int](repeating: 0, count: workers.count)
+        // Images a worker still means to do in this job: nil before their first visit, -1 if they declined.
+        var budget = [Int?](repeating: nil, count: workers.count)
+        var atWork = [Bool](repeating: false, count: workers.count)
+        var free = EventQueue()
         var assignments: [Assignment] = []
         var declined = 0
-        var clock = 0.0
-        var nextImage = 0
-        var guardCount = 0
-        while !open.isEmpty {
-            guardCount += 1
-            if guardCount > 50_000_000 { break }
-            clock += rng.exponential(mean: 1 / rate)
-            let u = rng.uniform() * total
-            var lo = 0, hi = workers.count - 1
-            while lo < hi { let mid = (lo + hi) / 2; if cumulative[mid] < u { lo = mid + 1 } else { hi = mid } }
-            let w = lo
-            // A worker who is still busy comes back when free: skipping them would let quick,
-            // sloppy workers take more images than their activity says.
-            let start = max(clock, busyUntil[w])
-            // The HIT's complexity as the worker sees it: the next open image's objects.
-            let objects = objectsPerImage[nextImage % images]
-            let effort = p.effort(objects: objects, pay: pay)
-            if rng.uniform() > effort.acceptance { declined += 1; continue }
-            let wanted = max(1, rng.poisson(p.imagesPerWorker * effort.images * workers[w].activity / meanActivity))
-            var t = start
-            var taken = 0
-            // Take open images in posting order that this worker has not done.
-            var k = 0
-            let order = open.count == images ? Array(0..<images) : open.sorted()
-            while taken < wanted && k < order.count {
-                let image = order[(k + nextImage) % order.count]
-                k += 1
-                guard remaining[image] > 0, !done[w].contains(image) else { continue }
+        var visits = 0, lastProgress = 0
+        var arrival = rng.exponential(mean: 1 / rate)
+        while openCount > 0 {
+            if let next = free.first, next.time <= arrival {
+                // A worker at work is free again: the next image, if they want one and one is left.
+                free.removeFirst()
+                let w = next.worker
+                var image = -1
+                if let b = budget[w], b > 0 {
+                    var k = cursor[w]
+                    while k < images && (remaining[k] == 0 || done[w].contains(k)) { k += 1 }
+                    cursor[w] = k
+                    if k < images { image = k }
+                }
+                guard image >= 0 else { atWork[w] = false; continue }
                 done[w].insert(image)
                 remaining[image] -= 1
-                if remaining[image] == 0 { open.remove(image) }
-                assignments.append(Assignment(image: image, worker: w, acceptTime: t, submitTime: t))
-                t += expectedSeconds(image, w)
-                taken += 1
+                if remaining[image] == 0 { openCount -= 1 }
+                budget[w]! -= 1
+                assignments.append(Assignment(image: image, worker: w, acceptTime: next.time, submitTime: next.time))
+                lastProgress = visits
+                free.insert(time: next.time + expectedSeconds(image, w), worker: w)
+                continue
             }
-            busyUntil[w] = t
-            nextImage += 1
+            if free.first == nil && visits - lastProgress > workers.count {
+                // A whole round of visits and nobody could take an image: everyone has declined or
+                // done what they meant to (or all that is left for them). Those who took part come
+                // back another day and decide again (a pool sized by `poolSize` rarely needs this).
+                if visits - lastProgress > 3 * workers.count { break }
+                for w in workers.indices where (budget[w] ?? 0) >= 0 && budget[w] != nil { budget[w] = nil }
+            }
+            let clock = arrival
+            arrival += rng.exponential(mean: 1 / rate)
+            let w = rng.int(workers.count)
+            visits += 1
+            if budget[w] == nil {
+                // First visit: the HIT's complexity as the worker sees it, the first open image's objects.
+                var first = 0
+                while first < images && remaining[first] == 0 { first += 1 }
+                let effort = p.effort(objects: objectsPerImage[min(first, images - 1)], pay: pay)
+                if rng.uniform() > effort.acceptance { budget[w] = -1; declined += 1; continue }
+                budget[w] = max(1, rng.poisson(p.imagesPerWorker * effort.images * workers[w].activity / medianActivity))
+            }
+            if let b = budget[w], b > 0, !atWork[w] { atWork[w] = true; free.insert(time: clock, worker: w) }
         }
         return Schedule(assignments: assignments, declined: declined)
+    }
+}
+
+/// Workers' next free times, earliest first (ties in insertion order, so schedules are reproducible).
+struct EventQueue {
+    struct Event { var time: Double; var order: Int; var worker: Int }
+    private var heap: [Event] = []
+    private var inserted = 0
+
+    var first: Event? { heap.first }
+
+    private func before(_ a: Event, _ b: Event) -> Bool { a.time != b.time ? a.time < b.time : a.order < b.order }
+
+    mutating func insert(time: Double, worker: Int) {
+        heap.append(Event(time: time, order: inserted, worker: worker)); inserted += 1
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard before(heap[i], heap[parent]) else { break }
+            heap.swapAt(i, parent); i = parent
+        }
+    }
+
+    mutating func removeFirst() {
+        let last = heap.removeLast()
+        guard !heap.isEmpty else { return }
+        heap[0] = last
+        var i = 0
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < heap.count && before(heap[l], heap[m]) { m = l }
+            if r < heap.count && before(heap[r], heap[m]) { m = r }
+            if m == i { break }
+            heap.swapAt(i, m); i = m
+        }
     }
 }

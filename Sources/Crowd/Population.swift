@@ -54,24 +54,52 @@ public struct Population: Sendable, Equatable {
     public var payElasticity = 1.0
     /// Above tolerance a worker clicks a share (tolerated/objects)^recallExponent of what they see.
     public var recallExponent = 0.475
-    /// Images a worker attempts, within tolerance; above it, times (tolerated/objects)^imagesExponent.
-    public var imagesPerWorker = 15.0
-    public var imagesExponent = 1.04
+    /// Workers differ in patience: each tolerates the population's annotations times a log-normal
+    /// factor with this SD.
+    public var patienceLogSD = 0.8
+    /// Images the median worker means to do in a job, within tolerance (a worker's budget is this
+    /// times activity / median activity); above tolerance, times (tolerated/objects)^imagesExponent.
+    public var imagesPerWorker = 4.0
+    public var imagesExponent = 2.0
     /// Above tolerance, the chance a worker takes the HIT at all: (tolerated/objects)^acceptanceExponent.
-    public var acceptanceExponent = 1.8
+    public var acceptanceExponent = 3.0
 
     // Participation and the marketplace.
-    /// Pareto shape of worker activity; 1.16 gives the 80/20 law.
-    public var paretoAlpha = 1.0
+    /// Pareto shape of worker activity (a job's budgets follow it). 1.16 gives the 80/20 law for an
+    /// unbounded Pareto; a job bounds budgets (a worker does each image once, and the job ends), so
+    /// a heavier tail is needed for 80/20 in one.
+    public var paretoAlpha = 0.7
     /// Workers arriving at the HIT list per hour at the reference pay.
-    public var arrivalsPerHour = 120.0
+    public var arrivalsPerHour = 250.0
     /// Arrivals grow as (pay / reference)^arrivalElasticity.
     public var arrivalElasticity = 1.0
 
     public init() {}
 
+    /// The median of the Pareto activity (x_min 1): workers' budgets are scaled to it, since a
+    /// Pareto law this heavy has no mean to scale to.
+    public var medianActivity: Double { pow(2, 1 / paretoAlpha) }
+
+    /// Mean images a worker who takes a job does when the job holds `cap` images and effort allows
+    /// `imagesShare` of their budget: over the Pareto activity's quantiles, each budget at least one
+    /// image and at most the job.
+    public func meanImagesPerTaker(cap: Int, imagesShare: Double) -> Double {
+        var total = 0.0
+        for k in 0..<400 {
+            let activity = pow(1 - (Double(k) + 0.5) / 400, -1 / paretoAlpha)
+            total += min(Double(max(1, cap)), max(1, imagesPerWorker * imagesShare * activity / medianActivity))
+        }
+        return total / 400
+    }
+
     /// Tolerated annotations per image at `pay` (USD per image).
     public func tolerance(pay: Double) -> Double { toleratedAnnotations * pow(max(pay, 1e-6) / referencePay, payElasticity) }
+
+    /// The share of what they see that a worker of `patience` clicks on an image of `objects`.
+    public func recallShare(objects: Double, pay: Double, patience: Double) -> Double {
+        let t = tolerance(pay: pay) * patience
+        return objects > t ? pow(t / objects, recallExponent) : 1
+    }
 
     /// Effort factors for a HIT of `objects` annotations at `pay`: (recall share, images share, acceptance).
     public func effort(objects: Double, pay: Double) -> (recall: Double, images: Double, acceptance: Double) {
@@ -96,7 +124,7 @@ extension Population {
         "false_positives.rate_later": "Fig. 1d: 1.3 % after 50 annotations",
         "false_positives.learning_annotations": "Fig. 1d: linear fall over the first 50",
         "false_positives.distractor_confusion": "transwell pores are the commonest false clicks (Fig. 1b-c)",
-        "careless.share": "rare poor workers the consensus dilutes (Fig. S1)",
+        "careless.share": "rare poor workers the consensus dilutes (Fig. S1); they stay light (activity at most the median): approval-rate screens keep them from the busiest",
         "careless.detection_factor": "spot data: careless workers click a few spots",
         "careless.false_positive_rate": "real exports: 0.67 of their clicks are false in synth-tissue, 0.79 in synth-cells (crowdlab calibrate)",
         "careless.error_factor": "spot data: their errors are 2-3x the median",
@@ -111,12 +139,13 @@ extension Population {
         "effort.tolerated_annotations": "Fig. S3: about 60 annotations per image tolerated at 2 cents",
         "effort.reference_pay_usd": "Fig. S3: 2 cents per image",
         "effort.pay_elasticity": "Fig. S3: higher pay broadly reverses the losses",
-        "effort.recall_exponent": "Fig. S3: recall from above 0.8 to about 0.6 beyond 110 objects",
-        "effort.images_per_worker": "Fig. S3: 15 images attempted per worker below the threshold",
-        "effort.images_exponent": "Fig. S3: 8 images per worker above it",
-        "effort.acceptance_exponent": "Fig. S3: collection rate falls from 25,000 to 3,000 per hour",
-        "participation.pareto_alpha": "Fig. S2: set so that the simulated marketplace gives about 20 % of workers doing 80 % of the images (a Pareto law alone, 1.16, gives 70 % once each worker does an image at most once)",
-        "marketplace.arrivals_per_hour": "order of magnitude of the paper's collection rates (refined with the lab's paper scenarios)",
+        "effort.recall_exponent": "Fig. S3: recall from above 0.8 to about 0.6 beyond 110 objects (workers stop part-way through the image in reading order, so all miss the same part)",
+        "effort.patience_log_sd": "people differ in patience (spread set with Fig. S3 recall above 110 objects and Fig. 1c transwell recall together)",
+        "effort.images_per_worker": "Fig. S3 and S2: with the Pareto shape, about 15 images per worker in a large job (about 7 in the paper scenarios' 60-image jobs)",
+        "effort.images_exponent": "Fig. S3: images per worker fall from 15 to 8 above the threshold (most workers do one image either way, so the busy ones must fall more)",
+        "effort.acceptance_exponent": "Fig. S3: collection rate falls from 25,000 to 3,000 per hour (fewer take the HIT; those who do click more per image)",
+        "participation.pareto_alpha": "Fig. S2: about 20 % of workers do 80 % of the images of a large job (1000 images x 5 workers in crowdlab paper)",
+        "marketplace.arrivals_per_hour": "Fig. S3: above 25,000 annotations an hour at 2 cents below the threshold, about 100,000 for 110 objects at 6 cents",
         "marketplace.arrival_elasticity": "Fig. S3: pay brings workers",
     ]
 }
@@ -179,15 +208,16 @@ extension Population {
             Field(key: "reference_pay_usd", slot: .number(\.referencePay), range: 0.001...100, doc: "reference pay per image (USD)"),
             Field(key: "pay_elasticity", slot: .number(\.payElasticity), range: 0...10, doc: "tolerance grows as (pay/reference)^this"),
             Field(key: "recall_exponent", slot: .number(\.recallExponent), range: 0...10, doc: "above tolerance, share clicked = (tolerated/objects)^this"),
-            Field(key: "images_per_worker", slot: .number(\.imagesPerWorker), range: 1...10_000, doc: "mean images a worker attempts within tolerance"),
+            Field(key: "patience_log_sd", slot: .number(\.patienceLogSD), range: 0...3, doc: "log-normal spread of tolerated annotations between workers"),
+            Field(key: "images_per_worker", slot: .number(\.imagesPerWorker), range: 1...10_000, doc: "images the median worker means to do in a job, within tolerance"),
             Field(key: "images_exponent", slot: .number(\.imagesExponent), range: 0...10, doc: "above tolerance, images attempted fall as (tolerated/objects)^this"),
             Field(key: "acceptance_exponent", slot: .number(\.acceptanceExponent), range: 0...10, doc: "above tolerance, chance to take the HIT = (tolerated/objects)^this"),
         ]),
         ("participation", "", [
-            Field(key: "pareto_alpha", slot: .number(\.paretoAlpha), range: 0.2...20, doc: "Pareto shape of activity (smaller: a few workers do more)"),
+            Field(key: "pareto_alpha", slot: .number(\.paretoAlpha), range: 0.2...20, doc: "Pareto shape of activity: budgets for a job (smaller: a few workers do more)"),
         ]),
         ("marketplace", "", [
-            Field(key: "arrivals_per_hour", slot: .number(\.arrivalsPerHour), range: 0.01...1e7, doc: "workers reaching the HIT list per hour at reference pay"),
+            Field(key: "arrivals_per_hour", slot: .number(\.arrivalsPerHour), range: 0.01...1e7, doc: "workers looking at the HIT per hour at reference pay"),
             Field(key: "arrival_elasticity", slot: .number(\.arrivalElasticity), range: 0...10, doc: "arrivals grow as (pay/reference)^this"),
         ]),
     ]

@@ -58,16 +58,16 @@ public struct CrowdSimulation: Sendable {
         let readingOrders: [[Int]] = tasks.parallelMap { $0.readingOrder }
         let annotatorForTasks = Annotator(population: population)
         let detectabilities: [[Double]] = tasks.parallelMap { annotatorForTasks.detectability($0) }
-        let size = poolSize ?? max(replicates * 3, Int((Double(tasks.count * replicates) / max(1, population.imagesPerWorker)).rounded(.up)) * 4, 20)
+        let meanObjects = tasks.isEmpty ? 0 : tasks.reduce(0.0) { $0 + Double($1.objectCount) } / Double(tasks.count)
+        let size = poolSize ?? Marketplace.poolSize(population: population, images: tasks.count, replicates: replicates, objects: meanObjects, pay: pay)
         let pool = CrowdPool(population: population, size: size, seed: seed)
         let annotator = Annotator(population: population)
         let objects = tasks.map { Double($0.objectCount) }
-        let effort = objects.map { population.effort(objects: $0, pay: pay) }
         let schedule = Marketplace(pool: pool, pay: pay).schedule(
             images: tasks.count, objectsPerImage: objects, replicates: replicates, seed: seed,
             expectedSeconds: { image, w in
                 let wk = pool.workers[w]
-                let clicks = objects[image] * wk.plateau * effort[image].recall
+                let clicks = objects[image] * wk.plateau * population.recallShare(objects: objects[image], pay: pay, patience: wk.patience)
                 return population.firstClickDelay + clicks * wk.period + 5
             })
         // Each worker's assignments in order; workers are simulated in parallel, each with its own
@@ -86,7 +86,7 @@ public struct CrowdSimulation: Sendable {
                 let a = schedule.assignments[k]
                 var clicks: [Vertex] = []
                 annotator.annotate(tasks[a.image], readingOrder: readingOrders[a.image], detectability: detectabilities[a.image], worker: pool.workers[w],
-                                   recallShare: effort[a.image].recall, annotationIndex: &index, rng: rng, into: &clicks)
+                                   recallShare: population.recallShare(objects: objects[a.image], pay: pay, patience: pool.workers[w].patience), annotationIndex: &index, rng: rng, into: &clicks)
                 let submit = a.acceptTime + (clicks.last?.timestamp ?? firstDelay * 1000) / 1000 + 2
                 return (k, clicks, submit)
             }

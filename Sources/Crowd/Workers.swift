@@ -13,6 +13,13 @@ public struct WorkerAgent: Sendable, Equatable {
     /// Median click period in seconds (from Fitts' law and the worker's error).
     public var period: Double
     public var careless: Bool
+    /// This worker's patience: the annotations per image they tolerate, relative to the population's.
+    public var patience: Double = 1
+
+    public init(id: String, activity: Double, plateau: Double, rmse: Double, period: Double, careless: Bool, patience: Double = 1) {
+        self.id = id; self.activity = activity; self.plateau = plateau; self.rmse = rmse; self.period = period
+        self.careless = careless; self.patience = patience
+    }
 }
 
 /// The pool of workers a job can draw on.
@@ -36,16 +43,23 @@ public struct CrowdPool: Sendable {
         for _ in 0..<size {
             var id = ""
             repeat { id = "A" + String((0..<13).map { _ in alphabet[rng.int(alphabet.count)] }) } while !seen.insert(id).inserted
-            let activity = rng.pareto(a: p.paretoAlpha, b: 1)
+            var activity = rng.pareto(a: p.paretoAlpha, b: 1)
             let careless = rng.uniform() < p.carelessShare
+            // Careless workers stay light: requesters reject their work, and the approval-rate
+            // screens most HITs require (95 % and up) keep them from becoming the busiest workers.
+            if careless { activity = min(activity, p.medianActivity) }
             var plateau = v > 0 ? rng.beta(m * k, (1 - m) * k) : m
             // Busier workers choose larger error and so shorter periods (Hughes et al. Fig. 1f).
-            var rmse = p.rmseMedian * exp(p.rmseLogSD * rng.gaussian(sigma: 1)) * pow(activity, p.activityErrorExponent)
+            // The link saturates at the busiest 5 % (activity's 95th percentile): beyond it the
+            // heavy Pareto tail would otherwise push errors past anything people do.
+            let busy = min(activity, pow(0.05, -1 / p.paretoAlpha))
+            var rmse = p.rmseMedian * exp(p.rmseLogSD * rng.gaussian(sigma: 1)) * pow(busy, p.activityErrorExponent)
             if careless { plateau *= p.carelessDetectionFactor; rmse *= p.carelessErrorFactor }
             rmse = min(max(rmse, 0.3), 60)
             let fitts = p.fittsA + p.fittsB * log2((p.fittsC + rmse) / rmse)
             let period = max(0.15, fitts * exp(p.periodLogSD * rng.gaussian(sigma: 1)))
-            out.append(WorkerAgent(id: id, activity: activity, plateau: plateau, rmse: rmse, period: period, careless: careless))
+            let patience = exp(p.patienceLogSD * rng.gaussian(sigma: 1))
+            out.append(WorkerAgent(id: id, activity: activity, plateau: plateau, rmse: rmse, period: period, careless: careless, patience: patience))
         }
         workers = out
     }

@@ -224,7 +224,7 @@ public enum Paper {
         // Fig. S2: participation over a large job.
         progress?("participation (Fig. S2), seed \(seed)")
         var big = Scenario(name: "s2-participation")
-        big.images = images(200); big.objects = 50...50; big.replicates = 5; big.pay = 0.02; big.seed = seed; big.overlays = 0
+        big.images = images(1000); big.objects = 50...50; big.replicates = 5; big.pay = 0.02; big.seed = seed; big.overlays = 0
         let part = try LabRun.run(big, keepPhantoms: false)
         if keepExports { out.experiments.append(Experiment(name: "s2-participation", outcome: part)) }
         out.v["top20"] = part.analysis.crowd.top20ShareOfImages

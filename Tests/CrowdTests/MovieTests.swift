@@ -56,7 +56,8 @@ final class MovieTests: XCTestCase {
         XCTAssertGreaterThan(median(classic), medianError, "migrating cells and the halo mislead the threshold")
         // The stall: frames 8-11 lie inside 40-60 % of the movie.
         let area = r.areaOverTime.map(\.consensus)
-        let stallChange = abs(area[11] - area[8]) / area[8]
+        // Frame pairs averaged: one frame's consensus outline varies by a few per cent.
+        let stallChange = abs((area[10] + area[11]) - (area[8] + area[9])) / (area[8] + area[9])
         let growthChange = (area[6] - area[3]) / area[3]
         XCTAssertLessThan(stallChange, 0.04)
         XCTAssertGreaterThan(growthChange, 3 * stallChange)
