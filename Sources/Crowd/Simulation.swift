@@ -58,18 +58,9 @@ public struct CrowdSimulation: Sendable {
         let readingOrders: [[Int]] = tasks.parallelMap { $0.readingOrder }
         let annotatorForTasks = Annotator(population: population)
         let detectabilities: [[Double]] = tasks.parallelMap { annotatorForTasks.detectability($0) }
-        let meanObjects = tasks.isEmpty ? 0 : tasks.reduce(0.0) { $0 + Double($1.objectCount) } / Double(tasks.count)
-        let size = poolSize ?? Marketplace.poolSize(population: population, images: tasks.count, replicates: replicates, objects: meanObjects, pay: pay)
-        let pool = CrowdPool(population: population, size: size, seed: seed)
-        let annotator = Annotator(population: population)
         let objects = tasks.map { Double($0.objectCount) }
-        let schedule = Marketplace(pool: pool, pay: pay).schedule(
-            images: tasks.count, objectsPerImage: objects, replicates: replicates, seed: seed,
-            expectedSeconds: { image, w in
-                let wk = pool.workers[w]
-                let clicks = objects[image] * wk.plateau * population.recallShare(objects: objects[image], pay: pay, patience: wk.patience)
-                return population.firstClickDelay + clicks * wk.period + 5
-            })
+        let (pool, schedule) = market(objectsPerImage: objects)
+        let annotator = Annotator(population: population)
         // Each worker's assignments in order; workers are simulated in parallel, each with its own
         // random stream, so the export does not depend on the number of threads.
         var byWorker = [[Int]](repeating: [], count: pool.workers.count)
@@ -112,6 +103,39 @@ public struct CrowdSimulation: Sendable {
         return Result(export: QuantiusExport(records: records), pool: pool, assignments: assignments,
                       declinedArrivals: schedule.declined, hours: hours, clicks: clicksOf.reduce(0) { $0 + $1.count },
                       clicksPerAssignment: clicksOf.map(\.count), imagesPerWorker: images.filter { $0 > 0 })
+    }
+}
+
+extension CrowdSimulation {
+    /// The pool and the marketplace's schedule for images of these object counts, each image taking
+    /// a worker the time they are expected to spend on it.
+    func market(objectsPerImage objects: [Double]) -> (CrowdPool, Marketplace.Schedule) {
+        let meanObjects = objects.isEmpty ? 0 : objects.reduce(0, +) / Double(objects.count)
+        let size = poolSize ?? Marketplace.poolSize(population: population, images: objects.count, replicates: replicates, objects: meanObjects, pay: pay)
+        let pool = CrowdPool(population: population, size: size, seed: seed)
+        let population = population, pay = pay
+        let schedule = Marketplace(pool: pool, pay: pay).schedule(
+            images: objects.count, objectsPerImage: objects, replicates: replicates, seed: seed,
+            expectedSeconds: { image, w in
+                let wk = pool.workers[w]
+                let clicks = objects[image] * wk.plateau * population.recallShare(objects: objects[image], pay: pay, patience: wk.patience)
+                return population.firstClickDelay + clicks * wk.period + 5
+            })
+        return (pool, schedule)
+    }
+
+    /// Hours from posting to the last submission for a job of `images` images of `objects` objects,
+    /// from the marketplace alone (no annotations made): how a job's time grows with its size is
+    /// not linear, since more images bring more workers at once.
+    public func expectedHours(images: Int, objectsPerImage objects: Double) -> Double {
+        let (pool, schedule) = market(objectsPerImage: Array(repeating: objects, count: images))
+        var last = 0.0
+        for a in schedule.assignments {
+            let wk = pool.workers[a.worker]
+            let clicks = objects * wk.plateau * population.recallShare(objects: objects, pay: pay, patience: wk.patience)
+            last = max(last, a.acceptTime + population.firstClickDelay + clicks * wk.period + 2)
+        }
+        return last / 3600
     }
 }
 

@@ -187,7 +187,8 @@ public enum Paper {
         let a = crowd.analysis
         out.v["tw_precision"] = a.overall!.precision
         out.v["tw_recall"] = a.overall!.recall
-        let env = ClassicBaseline.envelope(crowd.phantoms, minAreas: [1, 10, 20, 40, 60, 80, 120, 160, 240, 320], radius: tw.matchRadius)
+        // Every minimum area from 1 to 320 px (cells are about 130 px): the pipeline's whole frontier.
+        let env = ClassicBaseline.envelope(crowd.phantoms, minAreas: Array(1...320), radius: tw.matchRadius)
         let scored = a.workers.filter { ($0.vsTruth?.tp ?? 0) + ($0.vsTruth?.fn ?? 0) > 0 && $0.annotations > 0 }
         let beating = scored.filter { ClassicBaseline.beats(precision: $0.vsTruth!.precision, recall: $0.vsTruth!.recall, env) }.count
         out.v["beating_share"] = Double(beating) / Double(max(1, scored.count))

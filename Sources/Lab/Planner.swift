@@ -67,12 +67,12 @@ public struct Planner: Sendable {
         let candidates = pays.flatMap { p in replicateOptions.map { (p, $0) } }
         let runs = candidates.flatMap { c in (0..<seeds).map { (c.0, c.1, seed + UInt64($0)) } }
         let counter = Sweep.Counter()
-        let results: [Result<(Double, Double, Double, Double, Double), Error>] = runs.parallelMap { r in
+        let results: [Result<(Double, Double, Double, Double), Error>] = runs.parallelMap { r in
             defer { progress?(counter.increment(), runs.count) }
             return Result {
                 let o = try LabRun.run(scenario(pay: r.0, replicates: r.1, seed: r.2, images: n), keepPhantoms: false)
                 let a = o.analysis
-                return (a.overall?.recall ?? 0, a.overall?.precision ?? 0, a.filtered.score?.recall ?? 0, a.filtered.score?.precision ?? 0, o.simulation.hours)
+                return (a.overall?.recall ?? 0, a.overall?.precision ?? 0, a.filtered.score?.recall ?? 0, a.filtered.score?.precision ?? 0)
             }
         }
         let values = try results.map { try $0.get() }
@@ -80,8 +80,11 @@ public struct Planner: Sendable {
         for (ci, c) in candidates.enumerated() {
             let rs = values[(ci * seeds)..<((ci + 1) * seeds)]
             let cost = TurkFees.jobCost(images: images, replicates: c.1, reward: c.0)
-            // Time: the pilot's hours scaled to the planned number of images.
-            let hours = mean(rs.map(\.4)) * Double(images) / Double(n)
+            // Time: the marketplace alone run on the whole planned job, over the same seeds.
+            let hours = mean((0..<seeds).map { k in
+                CrowdSimulation(population: population, replicates: c.1, pay: c.0, seed: seed + UInt64(k))
+                    .expectedHours(images: images, objectsPerImage: Double(objectsPerImage))
+            })
             for drop in [false, true] {
                 let rec = rs.map { drop ? $0.2 : $0.0 }, pre = rs.map { drop ? $0.3 : $0.1 }
                 let r10 = quantile(rec, 0.1), p10 = quantile(pre, 0.1)
