@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
@@ -31,10 +32,11 @@ let package = Package(
                        providers: [.apt(["libgsl-dev"]), .brew(["gsl"])]),
         .target(name: "CAllocator"),
         .target(name: "Randomness", dependencies: ["CGSL"]),
-        .target(name: "Imaging", dependencies: ["CPNG"]),
+        .target(name: "Imaging", dependencies: ["CPNG", .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "Consensus", dependencies: ["CGSL"]),
         .target(name: "Phantoms", dependencies: ["Imaging", "Randomness"]),
-        .target(name: "Crowd", dependencies: ["Consensus", "Imaging", "Randomness", "CGSL", "Yams"]),
+        .target(name: "Crowd", dependencies: ["Consensus", "Imaging", "Randomness", "CGSL", "Yams",
+                                             .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "Turk", dependencies: [
             "Consensus", "Crowd", "Imaging", "Randomness",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 import Randomness
 
 /// One worker doing one image, on the marketplace clock (seconds from the job's posting).
@@ -58,15 +59,17 @@ public struct Marketplace: Sendable {
         // Images a worker still means to do in this job: nil before their first visit, -1 if they declined.
         var budget = [Int?](repeating: nil, count: workers.count)
         var atWork = [Bool](repeating: false, count: workers.count)
-        var free = EventQueue()
+        var free = Heap<FreeEvent>()
+        var queued = 0
+        func freeAt(_ time: Double, _ worker: Int) { free.insert(FreeEvent(time: time, order: queued, worker: worker)); queued += 1 }
         var assignments: [Assignment] = []
         var declined = 0
         var visits = 0, lastProgress = 0
         var arrival = rng.exponential(mean: 1 / rate)
         while openCount > 0 {
-            if let next = free.first, next.time <= arrival {
+            if let next = free.min, next.time <= arrival {
                 // A worker at work is free again: the next image, if they want one and one is left.
-                free.removeFirst()
+                free.removeMin()
                 let w = next.worker
                 var image = -1
                 if let b = budget[w], b > 0 {
@@ -82,10 +85,10 @@ public struct Marketplace: Sendable {
                 budget[w]! -= 1
                 assignments.append(Assignment(image: image, worker: w, acceptTime: next.time, submitTime: next.time))
                 lastProgress = visits
-                free.insert(time: next.time + expectedSeconds(image, w), worker: w)
+                freeAt(next.time + expectedSeconds(image, w), w)
                 continue
             }
-            if free.first == nil && visits - lastProgress > workers.count {
+            if free.isEmpty && visits - lastProgress > workers.count {
                 // A whole round of visits and nobody could take an image: everyone has declined or
                 // done what they meant to (or all that is left for them). Those who took part come
                 // back another day and decide again (a pool sized by `poolSize` rarely needs this).
@@ -104,44 +107,16 @@ public struct Marketplace: Sendable {
                 if rng.uniform() > effort.acceptance { budget[w] = -1; declined += 1; continue }
                 budget[w] = max(1, rng.poisson(p.imagesPerWorker * effort.images * workers[w].activity / medianActivity))
             }
-            if let b = budget[w], b > 0, !atWork[w] { atWork[w] = true; free.insert(time: clock, worker: w) }
+            if let b = budget[w], b > 0, !atWork[w] { atWork[w] = true; freeAt(clock, w) }
         }
         return Schedule(assignments: assignments, declined: declined)
     }
 }
 
-/// Workers' next free times, earliest first (ties in insertion order, so schedules are reproducible).
-struct EventQueue {
-    struct Event { var time: Double; var order: Int; var worker: Int }
-    private var heap: [Event] = []
-    private var inserted = 0
-
-    var first: Event? { heap.first }
-
-    private func before(_ a: Event, _ b: Event) -> Bool { a.time != b.time ? a.time < b.time : a.order < b.order }
-
-    mutating func insert(time: Double, worker: Int) {
-        heap.append(Event(time: time, order: inserted, worker: worker)); inserted += 1
-        var i = heap.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            guard before(heap[i], heap[parent]) else { break }
-            heap.swapAt(i, parent); i = parent
-        }
-    }
-
-    mutating func removeFirst() {
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return }
-        heap[0] = last
-        var i = 0
-        while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < heap.count && before(heap[l], heap[m]) { m = l }
-            if r < heap.count && before(heap[r], heap[m]) { m = r }
-            if m == i { break }
-            heap.swapAt(i, m); i = m
-        }
-    }
+/// A worker free again at `time`; earlier first, ties in the order they were queued (a total
+/// order, so schedules are reproducible).
+struct FreeEvent: Comparable {
+    var time: Double, order: Int, worker: Int
+    static func < (a: FreeEvent, b: FreeEvent) -> Bool { a.time != b.time ? a.time < b.time : a.order < b.order }
+    static func == (a: FreeEvent, b: FreeEvent) -> Bool { a.time == b.time && a.order == b.order }
 }

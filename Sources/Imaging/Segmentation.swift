@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 
 /// The classic automatic pipeline biologists run in FIJI before crowds: smooth, threshold (Otsu),
 /// split touching objects by a marker-based watershed, and keep particles within a size range.
@@ -46,15 +47,15 @@ public enum ClassicSegmentation {
             markers += 1; label[i] = Int32(markers)
         }
         // Priority flood from the markers, brightest first, within the foreground.
-        var heap = PixelHeap()
-        for i in 0..<(w * h) where label[i] > 0 { heap.push(smooth[i], i) }
-        while let (_, i) = heap.pop() {
+        var heap = Heap<FloodPixel>()
+        for i in 0..<(w * h) where label[i] > 0 { heap.insert(FloodPixel(value: smooth[i], index: i)) }
+        while let i = heap.popMax()?.index {
             let r = i / w, c = i % w
             for (dr, dc) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
                 let rr = r + dr, cc = c + dc
                 guard rr >= 0, rr < h, cc >= 0, cc < w else { continue }
                 let j = rr * w + cc
-                if fg[j] && label[j] == 0 { label[j] = label[i]; heap.push(smooth[j], j) }
+                if fg[j] && label[j] == 0 { label[j] = label[i]; heap.insert(FloodPixel(value: smooth[j], index: j)) }
             }
         }
         var area = [Int](repeating: 0, count: markers + 1), sc = [Double](repeating: 0, count: markers + 1), sr = sc
@@ -93,35 +94,11 @@ func localMaxima(_ v: [Double], width w: Int, height h: Int, radius s: Int, wher
 }
 
 /// A max-heap of (value, pixel) for the flood; ties broken by pixel index so the result is exact.
-struct PixelHeap {
-    private var items: [(Double, Int)] = []
-    mutating func push(_ v: Double, _ i: Int) {
-        items.append((v, i))
-        var k = items.count - 1
-        while k > 0 {
-            let p = (k - 1) / 2
-            if less(items[p], items[k]) { items.swapAt(p, k); k = p } else { break }
-        }
-    }
-    mutating func pop() -> (Double, Int)? {
-        guard !items.isEmpty else { return nil }
-        let top = items[0]
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var k = 0
-            while true {
-                let l = 2 * k + 1, r = l + 1
-                var m = k
-                if l < items.count && less(items[m], items[l]) { m = l }
-                if r < items.count && less(items[m], items[r]) { m = r }
-                if m == k { break }
-                items.swapAt(k, m); k = m
-            }
-        }
-        return top
-    }
-    private func less(_ a: (Double, Int), _ b: (Double, Int)) -> Bool { a.0 != b.0 ? a.0 < b.0 : a.1 > b.1 }
+/// A pixel in the flood's queue: brighter first, then the lower index (a total order, so the
+/// flood is the same on every run).
+struct FloodPixel: Comparable {
+    var value: Double, index: Int
+    static func < (a: FloodPixel, b: FloodPixel) -> Bool { a.value != b.value ? a.value < b.value : a.index > b.index }
 }
 
 /// Finds bright spots the way an eye finds them in a fluorescence image: a difference of Gaussians
