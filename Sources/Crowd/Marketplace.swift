@@ -11,11 +11,11 @@ public struct Assignment: Sendable, Equatable {
     public var submitTime: Double
 }
 
-/// A discrete-event marketplace: workers arrive at the HIT list (a Poisson process whose rate grows
-/// with pay), drawn by their Pareto activity (so a fifth of them do most of the work). At a
-/// worker's first visit they decide whether the pay is worth the work; those who decline do not
-/// come back, and those who take it mean to do a number of the job's images (their activity times
-/// what the pay and complexity allow). They take one image at a time, as Mechanical Turk hands out
+/// A discrete-event marketplace: workers look at the HIT (a Poisson process whose rate grows with
+/// pay), each visitor drawn from a large pool. At a worker's first visit they decide whether the
+/// pay is worth the work; those who decline do not come back, and those who take it mean to do a
+/// number of the job's images: their Pareto activity times what the pay and complexity allow (so a
+/// fifth of them do most of a large job). They take one image at a time, as Mechanical Turk hands out
 /// assignments (the first open image they have not done), and leave when they have done what they
 /// meant to or when no image is left for them; they may come back later for the rest. So when many
 /// workers are at work they share the images and the job goes fast, and when few take it, it goes
@@ -90,10 +90,11 @@ public struct Marketplace: Sendable {
             }
             if free.isEmpty && visits - lastProgress > workers.count {
                 // A whole round of visits and nobody could take an image: everyone has declined or
-                // done what they meant to (or all that is left for them). Those who took part come
-                // back another day and decide again (a pool sized by `poolSize` rarely needs this).
-                if visits - lastProgress > 3 * workers.count { break }
-                for w in workers.indices where (budget[w] ?? 0) >= 0 && budget[w] != nil { budget[w] = nil }
+                // done what they meant to (or all that is left for them). Another day, everyone looks
+                // again and decides afresh, so the job always completes (the pool holds at least as
+                // many workers as replicates); a pool sized by `poolSize` rarely needs this.
+                for w in workers.indices { budget[w] = nil }
+                lastProgress = visits
             }
             let clock = arrival
             arrival += rng.exponential(mean: 1 / rate)

@@ -113,15 +113,17 @@ extension CrowdSimulation {
         let meanObjects = objects.isEmpty ? 0 : objects.reduce(0, +) / Double(objects.count)
         let size = poolSize ?? Marketplace.poolSize(population: population, images: objects.count, replicates: replicates, objects: meanObjects, pay: pay)
         let pool = CrowdPool(population: population, size: size, seed: seed)
-        let population = population, pay = pay
         let schedule = Marketplace(pool: pool, pay: pay).schedule(
             images: objects.count, objectsPerImage: objects, replicates: replicates, seed: seed,
-            expectedSeconds: { image, w in
-                let wk = pool.workers[w]
-                let clicks = objects[image] * wk.plateau * population.recallShare(objects: objects[image], pay: pay, patience: wk.patience)
-                return population.firstClickDelay + clicks * wk.period + 5
-            })
+            expectedSeconds: { image, w in expectedSeconds(objects: objects[image], worker: pool.workers[w]) })
         return (pool, schedule)
+    }
+
+    /// Seconds a worker is expected to spend on an image: the first click's delay, the clicks their
+    /// detection and patience allow at their click period, and a few seconds to submit.
+    func expectedSeconds(objects: Double, worker wk: WorkerAgent) -> Double {
+        let clicks = objects * wk.plateau * population.recallShare(objects: objects, pay: pay, patience: wk.patience)
+        return population.firstClickDelay + clicks * wk.period + 5
     }
 
     /// Hours from posting to the last submission for a job of `images` images of `objects` objects,
@@ -129,12 +131,7 @@ extension CrowdSimulation {
     /// not linear, since more images bring more workers at once.
     public func expectedHours(images: Int, objectsPerImage objects: Double) -> Double {
         let (pool, schedule) = market(objectsPerImage: Array(repeating: objects, count: images))
-        var last = 0.0
-        for a in schedule.assignments {
-            let wk = pool.workers[a.worker]
-            let clicks = objects * wk.plateau * population.recallShare(objects: objects, pay: pay, patience: wk.patience)
-            last = max(last, a.acceptTime + population.firstClickDelay + clicks * wk.period + 2)
-        }
+        let last = schedule.assignments.map { $0.acceptTime + expectedSeconds(objects: objects, worker: pool.workers[$0.worker]) }.max() ?? 0
         return last / 3600
     }
 }

@@ -111,6 +111,19 @@ final class CrowdTests: XCTestCase {
         XCTAssertGreaterThan(share, 0.55, "top 20 % share \(share)")
     }
 
+    /// Images far above what the pay tolerates: almost every visitor declines, yet every image
+    /// still gets its replicates, each from a different worker (nothing is silently left undone).
+    func testAJobNearlyEveryoneDeclinesStillCompletes() {
+        let crowded = (0..<3).map { i in
+            ImageTask(name: "img\(i).png", width: 300, height: 300, xs: (0..<600).map { Double($0 % 30 * 10 + 5) },
+                      ys: (0..<600).map { Double($0 / 30 * 14 + 5) }, visibility: Array(repeating: 15, count: 600))
+        }
+        let r = CrowdSimulation(population: Population(), replicates: 3, pay: 0.02, seed: 2, poolSize: 40).run(crowded)
+        XCTAssertGreaterThan(r.declinedArrivals, 20, "acceptance (60/600)^3 = 0.001")
+        XCTAssertEqual(r.export.records.count, 9)
+        for (_, recs) in r.export.recordsByImage() { XCTAssertEqual(Set(recs.map(\.workerID)).count, 3) }
+    }
+
     func testHigherPayBringsMoreWorkAndFasterCollection() {
         let t = tasks(20, objects: 120)
         let low = CrowdSimulation(population: Population(), replicates: 5, pay: 0.02, seed: 4).run(t)
