@@ -85,6 +85,17 @@ public enum Calibrator {
             let c = careless.reduce(0) { $0 + clicks[$1] }, t = careless.reduce(0) { $0 + tps[$1] }
             p.carelessFalsePositive = min(0.95, Double(c - t) / Double(max(1, c)))
             notes["careless.false_positive_rate"] = "measured"
+            // Their detection relative to the others': the share of the objects they saw that they
+            // found, pooled over each group (visibility and effort weigh on both alike).
+            func found(_ group: (Int) -> Bool) -> Double {
+                let rs = rows.filter { group($0.worker) }
+                return Double(rs.reduce(0) { $0 + $1.tp }) / Double(max(1, rs.reduce(0) { $0 + $1.hits.count }))
+            }
+            let others = found { !careless.contains($0) }
+            if others > 0 {
+                p.carelessDetectionFactor = min(1, found { careless.contains($0) } / others)
+                notes["careless.detection_factor"] = "measured: they found \(String(format: "%.3f", found { careless.contains($0) })) of the objects, the others \(String(format: "%.3f", others))"
+            }
         }
 
         // Detection curve over objects, from the non-careless workers.
