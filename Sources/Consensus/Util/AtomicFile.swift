@@ -19,15 +19,10 @@ public enum AtomicFile {
         }
     }
 
-    /// Writes byte chunks in order to a temporary file, then renames it over `path`.
-    public static func write(chunks: [[UInt8]], to path: String) throws {
-        try write(parts: chunks.count, to: path) { chunks[$0] }
-    }
-
     /// Writes `parts` byte chunks, made by `produce(k)` on all cores, to a temporary file in order,
     /// then renames it over `path`. A writer thread appends each part as soon as it and those
     /// before it are made, so the kernel's copying overlaps the making of later parts, and each
-    /// part is freed once written (one file's worth of memory is never held at once).
+    /// part is freed once written.
     public static func write(parts: Int, to path: String, produce: @Sendable (Int) -> [UInt8]) throws {
         let url = URL(fileURLWithPath: path)
         let dir = url.deletingLastPathComponent()
