@@ -245,8 +245,7 @@ public enum Calibrator {
         // Images a worker takes, within tolerance: the observed mean divided by the effort share of
         // the export's images (a lower bound when workers ran out of images, as in small jobs).
         let shares = job.images.map { im -> Double in
-            let n = Double(truth.byImage[im.image]?.count ?? 0)
-            return n > p.toleratedAnnotations ? pow(p.toleratedAnnotations / n, p.imagesExponent) : 1
+            p.effort(objects: Double(truth.byImage[im.image]?.count ?? 0), pay: p.referencePay).images
         }
         let logSum = counts.reduce(0) { $0 + log($1) }
         if logSum > 0 {

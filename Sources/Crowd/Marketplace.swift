@@ -49,7 +49,6 @@ public struct Marketplace: Sendable {
         let rng = SeededRandom(seed: SeededRandom.derive(seed, 0x5EED))
         let workers = pool.workers
         precondition(workers.count >= replicates, "the pool must hold at least as many workers as replicates")
-        let medianActivity = p.medianActivity
         let rate = p.arrivalsPerHour * pow(max(pay, 1e-6) / p.referencePay, p.arrivalElasticity) / 3600
         var remaining = [Int](repeating: replicates, count: images)
         var openCount = images
@@ -106,7 +105,7 @@ public struct Marketplace: Sendable {
                 while first < images && remaining[first] == 0 { first += 1 }
                 let effort = p.effort(objects: objectsPerImage[min(first, images - 1)], pay: pay)
                 if rng.uniform() > effort.acceptance { budget[w] = -1; declined += 1; continue }
-                budget[w] = max(1, rng.poisson(p.imagesPerWorker * effort.images * workers[w].activity / medianActivity))
+                budget[w] = max(1, rng.poisson(p.budget(activity: workers[w].activity, imagesShare: effort.images)))
             }
             if let b = budget[w], b > 0, !atWork[w] { atWork[w] = true; freeAt(clock, w) }
         }

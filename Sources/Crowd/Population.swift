@@ -80,6 +80,12 @@ public struct Population: Sendable, Equatable {
     /// Pareto law this heavy has no mean to scale to.
     public var medianActivity: Double { pow(2, 1 / paretoAlpha) }
 
+    /// Images a worker of this activity means to do in a job (before rounding to a count, at least
+    /// one): the median worker's budget scaled by activity over the median, times what effort allows.
+    public func budget(activity: Double, imagesShare: Double) -> Double {
+        imagesPerWorker * imagesShare * activity / medianActivity
+    }
+
     /// Mean images a worker who takes a job does when the job holds `cap` images and effort allows
     /// `imagesShare` of their budget: over the Pareto activity's quantiles, each budget at least one
     /// image and at most the job.
@@ -87,7 +93,7 @@ public struct Population: Sendable, Equatable {
         var total = 0.0
         for k in 0..<400 {
             let activity = pow(1 - (Double(k) + 0.5) / 400, -1 / paretoAlpha)
-            total += min(Double(max(1, cap)), max(1, imagesPerWorker * imagesShare * activity / medianActivity))
+            total += min(Double(max(1, cap)), max(1, budget(activity: activity, imagesShare: imagesShare)))
         }
         return total / 400
     }
@@ -101,12 +107,14 @@ public struct Population: Sendable, Equatable {
         return objects > t ? pow(t / objects, recallExponent) : 1
     }
 
-    /// Effort factors for a HIT of `objects` annotations at `pay`: (recall share, images share, acceptance).
-    public func effort(objects: Double, pay: Double) -> (recall: Double, images: Double, acceptance: Double) {
+    /// Effort factors for a HIT of `objects` annotations at `pay`: the share of their budget a worker
+    /// does and the chance they take the HIT at all (the share of an image they click depends on
+    /// their own patience: `recallShare`).
+    public func effort(objects: Double, pay: Double) -> (images: Double, acceptance: Double) {
         let t = tolerance(pay: pay)
-        guard objects > t else { return (1, 1, 1) }
+        guard objects > t else { return (1, 1) }
         let r = t / objects
-        return (pow(r, recallExponent), pow(r, imagesExponent), pow(r, acceptanceExponent))
+        return (pow(r, imagesExponent), pow(r, acceptanceExponent))
     }
 }
 

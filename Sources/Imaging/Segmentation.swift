@@ -93,7 +93,6 @@ func localMaxima(_ v: [Double], width w: Int, height h: Int, radius s: Int, wher
     return out
 }
 
-/// A max-heap of (value, pixel) for the flood; ties broken by pixel index so the result is exact.
 /// A pixel in the flood's queue: brighter first, then the lower index (a total order, so the
 /// flood is the same on every run).
 struct FloodPixel: Comparable {

@@ -36,7 +36,6 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
     public let options: MarketplaceOptions
     let pool: CrowdPool
     let activityCDF: [Double]
-    let meanActivity: Double
     let annotator: Annotator
     let workerIndex: [String: Int]
     /// Wall time and marketplace time at the last anchor, under `lock`.
@@ -55,7 +54,6 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
         var total = 0.0
         for w in pool.workers { total += w.activity; cdf.append(total) }
         activityCDF = cdf
-        meanActivity = total / Double(pool.workers.count)
         annotator = Annotator(population: options.population)
         workerIndex = Dictionary(uniqueKeysWithValues: pool.workers.enumerated().map { ($1.id, $0) })
         throttled = options.throttleFirstRequests

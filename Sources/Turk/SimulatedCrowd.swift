@@ -92,7 +92,7 @@ extension LocalMarketplace {
         let pay = Double(hit.rewardCents) / 100
         let effort = options.population.effort(objects: Double(task.objectCount), pay: pay)
         guard rng.uniform() <= effort.acceptance else { return }
-        let wanted = max(1, rng.poisson(options.population.imagesPerWorker * effort.images * worker.activity / meanActivity))
+        let wanted = max(1, rng.poisson(options.population.budget(activity: worker.activity, imagesShare: effort.images)))
         try db.execute(sql: "INSERT INTO sim_workers (worker_id, remaining) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET remaining = excluded.remaining",
                        arguments: [worker.id, wanted])
         try acceptSimulated(db, worker: w, hit: hit, task: task, at: t)

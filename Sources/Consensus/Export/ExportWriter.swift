@@ -130,7 +130,7 @@ public enum ExportWriter {
     /// A JSON string literal: the bytes as they are when nothing needs escaping (file names,
     /// worker ids, dates), else `jsonString`'s escaping.
     @inline(__always) static func writeJSONString(_ p: inout UnsafeMutablePointer<UInt8>, _ s: String) {
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
+        if !needsEscaping(s) {
             p.pointee = 0x22; p += 1; writeBytes(&p, s); p.pointee = 0x22; p += 1
         } else {
             writeBytes(&p, jsonString(s))
@@ -192,9 +192,14 @@ public func formatNumber(_ v: Double) -> String {
     return String(v)
 }
 
+/// Whether a JSON string literal of `s` needs escapes (control characters, quotes, backslashes);
+/// the usual file names, worker ids and dates do not.
+@inline(__always) func needsEscaping(_ s: String) -> Bool {
+    !s.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }
+}
+
 public func jsonString(_ s: String) -> String {
-    // Fast path: nothing to escape (the usual file names, worker ids and dates).
-    if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) { return "\"" + s + "\"" }
+    if !needsEscaping(s) { return "\"" + s + "\"" }
     var out = "\""
     for u in s.unicodeScalars {
         switch u {

@@ -34,8 +34,8 @@ public enum AtomicFile {
         let writer = Thread {
             var offset = 0
             for k in 0..<parts {
-                guard let part = queue.take(k) else { break }
-                if !queue.failed && !writeAll(fd, [part], at: offset) { queue.fail() }
+                let part = queue.take(k)
+                if !queue.failed && !writeAll(fd, part, at: offset) { queue.fail() }
                 offset += part.count
             }
             queue.finish()
@@ -125,10 +125,10 @@ private final class PartQueue: @unchecked Sendable {  // all state behind `condi
     }
 
     /// Waits for part `k` and takes it out (its memory goes once the caller has written it).
-    func take(_ k: Int) -> [UInt8]? {
+    func take(_ k: Int) -> [UInt8] {
         condition.lock(); defer { condition.unlock() }
         while slots[k] == nil { condition.wait() }
-        let part = slots[k]; slots[k] = nil
+        let part = slots[k]!; slots[k] = nil
         return part
     }
 
@@ -137,34 +137,12 @@ private final class PartQueue: @unchecked Sendable {  // all state behind `condi
     func waitFinished() { condition.lock(); while !done { condition.wait() }; condition.unlock() }
 }
 
-/// Calls `body` with iovecs pointing at the chunks' storage (valid only inside `body`).
-func withIOVecs<R>(_ chunks: [[UInt8]], _ body: ([iovec]) -> R) -> R {
-    // Each chunk's pointer is valid only inside its own closure, hence the recursion; the list
-    // grows in place (copying it at every step made a 512-chunk batch quadratic).
-    var vecs: [iovec] = []
-    vecs.reserveCapacity(chunks.count)
-    func go(_ k: Int) -> R {
-        if k == chunks.count { return body(vecs) }
-        return chunks[k].withUnsafeBufferPointer { b in
-            vecs.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: b.baseAddress), iov_len: b.count))
-            return go(k + 1)
-        }
-    }
-    return go(0)
-}
-
-
-/// Writes the chunks contiguously at `offset` with gather writes, retrying partial writes.
-func writeAll(_ fd: Int32, _ chunks: [[UInt8]], at offset: Int) -> Bool {
-    let total = chunks.reduce(0) { $0 + $1.count }
-    var written = 0
-    return withIOVecs(chunks) { iov -> Bool in
-        while written < total {
-            var skip = written, first = 0
-            var local = iov
-            while first < local.count && skip >= local[first].iov_len { skip -= local[first].iov_len; first += 1 }
-            if first < local.count { local[first].iov_base = local[first].iov_base.map { $0 + skip }; local[first].iov_len -= skip }
-            let n = local[first...].withUnsafeBufferPointer { pwritev(fd, $0.baseAddress, Int32($0.count), off_t(offset + written)) }
+/// Writes `bytes` at `offset`, retrying partial writes.
+func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int) -> Bool {
+    bytes.withUnsafeBytes { b in
+        var written = 0
+        while written < b.count {
+            let n = pwrite(fd, b.baseAddress! + written, b.count - written, off_t(offset + written))
             if n <= 0 { return false }
             written += n
         }
