@@ -22,6 +22,8 @@ public struct SVGPlot {
     public var width = 520.0, height = 320.0
     public var xRange: ClosedRange<Double>?
     public var yRange: ClosedRange<Double>?
+    /// Where the legend goes: top right (default) or bottom left, where a precision-recall plot is empty.
+    public var legendBottomLeft = false
 
     public init(title: String, xLabel: String, yLabel: String) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
@@ -97,11 +99,12 @@ public struct SVGPlot {
                 }
             }
         }
-        // Legend, top right inside the plot.
+        // Legend, top right (or bottom left) inside the plot.
         for (k, se) in series.enumerated() {
-            let ly = mt + 14 + Double(k) * 15
-            s += "<rect x=\"\(f(ml + pw - 150))\" y=\"\(f(ly - 9))\" width=\"10\" height=\"10\" fill=\"\(se.color)\"/>"
-            s += "<text x=\"\(f(ml + pw - 135))\" y=\"\(f(ly))\">\(esc(se.name))</text>"
+            let ly = legendBottomLeft ? mt + ph - 8 - Double(series.count - 1 - k) * 15 : mt + 14 + Double(k) * 15
+            let lx = legendBottomLeft ? ml + 10 : ml + pw - 150
+            s += "<rect x=\"\(f(lx))\" y=\"\(f(ly - 9))\" width=\"10\" height=\"10\" fill=\"\(se.color)\"/>"
+            s += "<text x=\"\(f(lx + 15))\" y=\"\(f(ly))\">\(esc(se.name))</text>"
         }
         return s + "</svg>"
     }

@@ -9,14 +9,17 @@ struct PaperCommand: ParsableCommand {
         commandName: "paper",
         abstract: "Re-run the Quanti.us paper's crowd findings on phantoms: a teaching report and paper.json.",
         discussion: """
-        Writes DIR/report.html (a section and a figure per claim, the paper's value beside
-        the simulated one and why it happens), DIR/paper.json (id, claim, paper, simulated,
-        tolerance, holds; holds is computed), and every simulated export it analysed as
+        Writes DIR/report.html (a section and a figure per claim, the paper's value beside \
+        the simulated one and why it happens, and Fig. 1c: each worker against the \
+        threshold-watershed-size pipeline), DIR/paper.json (id, claim, paper, simulated, \
+        tolerance, holds; holds is computed), and every simulated export of the first seed as \
         DIR/exports/<experiment>/export.json with truth/<image>.csv, so anyone can re-analyse it.
+
+        Each experiment is also a scenario file, Scenarios/paper-*.yaml, for crowdlab run and sweep.
         """)
 
     @Option(help: "Output folder.") var out: String = "Reports/paper"
-    @Option(help: "Seeds: the claims are stated on the mean of the experiments over these (comma-separated).") var seeds: String = "1,2,3"
+    @Option(help: "Seeds: the claims are stated on the mean of the experiments over these (comma-separated).") var seeds: String = "1,2,3,4,5"
 
     func run() throws {
         let progress = Progress(stages: 4 * max(1, seeds.split(separator: ",").count) + 1)

@@ -56,11 +56,16 @@ final class LabCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/e.json"))
     }
 
-    func testShippedPaperPopulationIsTheBuiltInOne() throws {
-        let r = try cli.run(["population"])
-        XCTAssertEqual(r.status, 0)
-        let shipped = try String(contentsOfFile: CLIRunner.root + "/Scenarios/populations/paper.yaml", encoding: .utf8)
-        XCTAssertEqual(r.out, shipped, "Scenarios/populations/paper.yaml is what `crowdlab population` prints")
+    func testShippedPopulationsAreTheBuiltInOnes() throws {
+        for preset in ["paper", "transwell", "experts"] {
+            let r = try cli.run(preset == "paper" ? ["population"] : ["population", "--preset", preset])
+            XCTAssertEqual(r.status, 0)
+            let shipped = try String(contentsOfFile: CLIRunner.root + "/Scenarios/populations/\(preset).yaml", encoding: .utf8)
+            XCTAssertEqual(r.out, shipped, "Scenarios/populations/\(preset).yaml is what `crowdlab population --preset \(preset)` prints")
+        }
+        let bad = try cli.run(["population", "--preset", "students"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("preset"), bad.err)
     }
 
     func testCalibrateWritesAReadablePopulation() throws {

@@ -169,6 +169,30 @@ final class PaperTests: XCTestCase {
     }
 }
 
+final class PaperScenarioFilesTests: XCTestCase {
+    /// Each experiment `crowdlab paper` runs is shipped as Scenarios/paper-<name>.yaml: what a user
+    /// runs with `crowdlab run` is what the paper report measured.
+    func testShippedPaperScenariosAreThePapersExperiments() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        XCTAssertEqual(Paper.experiments.count, 4)
+        for (name, built) in Paper.experiments {
+            let s = try Scenario.load(path: url.path + "/Scenarios/paper-\(name).yaml")
+            XCTAssertEqual(s.name, "paper-" + name)
+            XCTAssertEqual(s.sceneKind, built.sceneKind, name); XCTAssertEqual(s.images, built.images, name)
+            XCTAssertEqual(s.objects, built.objects, name); XCTAssertEqual(s.snr, built.snr, name)
+            XCTAssertEqual(s.width, built.width, name); XCTAssertEqual(s.height, built.height, name)
+            XCTAssertEqual(s.background, built.background, name); XCTAssertEqual(s.sigma, built.sigma, name)
+            XCTAssertEqual(s.poreSpacing, built.poreSpacing, name)
+            XCTAssertEqual(s.population, built.population, name)
+            XCTAssertEqual(s.replicates, built.replicates, name); XCTAssertEqual(s.pay, built.pay, name)
+            XCTAssertEqual(s.method, built.method, name); XCTAssertEqual(s.subtractiveRadius, built.subtractiveRadius, name)
+            XCTAssertEqual(s.matchRadius, built.matchRadius, name)
+        }
+        XCTAssertNotEqual(Paper.experiments["fig1c-experts"]!.population, Paper.experiments["fig1c-transwell"]!.population)
+    }
+}
+
 final class TranswellPopulationTests: XCTestCase {
     /// The scenario file and `crowdlab paper` use the same transwell crowd.
     func testShippedTranswellPopulationIsThePapers() throws {
