@@ -53,7 +53,7 @@ public struct Population: Sendable, Equatable {
     /// Tolerance grows as (pay / reference)^elasticity.
     public var payElasticity = 1.0
     /// Above tolerance a worker clicks a share (tolerated/objects)^recallExponent of what they see.
-    public var recallExponent = 0.475
+    public var recallExponent = 0.55
     /// Workers differ in patience: each tolerates the population's annotations times a log-normal
     /// factor with this SD.
     public var patienceLogSD = 0.8

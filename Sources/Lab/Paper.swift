@@ -74,7 +74,7 @@ public enum Paper {
     /// keeps the files and these equal), so `crowdlab run` and `sweep` reproduce any one of them.
     public static var experiments: [String: Scenario] {
         var tw = Scenario(name: "fig1c-transwell")
-        tw.sceneKind = .transwell; tw.images = 40; tw.replicates = 10; tw.pay = 0.02
+        tw.sceneKind = .transwell; tw.images = 80; tw.replicates = 10; tw.pay = 0.02
         tw.method = "subtractive"; tw.subtractiveRadius = "13px"; tw.overlays = 3
         tw.population = transwellCrowd; tw.populationSource = "transwell (Scenarios/populations/transwell.yaml)"
         // A click is on a cell when it falls within the cell (13 px across) give or take one
@@ -95,7 +95,6 @@ public enum Paper {
               holds: holds ?? (simulated.isFinite && abs(simulated - paper) <= tolerance), why: why, experiment: experiment)
     }
 
-    /// `scale` shrinks every experiment's image count (at least 4 images), for quick checks.
     /// What one set of experiments measured (one seed), before it becomes claims.
     struct Measures {
         var v: [String: Double] = [:]

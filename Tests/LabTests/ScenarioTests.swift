@@ -130,6 +130,17 @@ final class ClassicBaselineTests: XCTestCase {
         XCTAssertTrue(ClassicBaseline.beats(precision: 1, recall: 1, env))
         XCTAssertFalse(ClassicBaseline.beats(precision: 0, recall: 0, env))
     }
+
+    /// The envelope on a worker's own images (the paired comparison of Fig. 1c) is the pipeline
+    /// run on those images alone.
+    func testEnvelopeOnSomeImagesIsThePipelineOnThoseImages() {
+        let scene = TranswellScene()
+        let phantoms = (0..<4).map { scene.render(seed: UInt64(10 + $0)) }
+        let sweep = ClassicBaseline.sweep(phantoms, minAreas: [1, 40, 120], radius: 10)
+        XCTAssertEqual(sweep.envelope(images: [1, 3]), ClassicBaseline.envelope([phantoms[1], phantoms[3]], minAreas: [1, 40, 120], radius: 10))
+        XCTAssertEqual(sweep.envelope(), ClassicBaseline.envelope(phantoms, minAreas: [1, 40, 120], radius: 10))
+        XCTAssertNotEqual(sweep.envelope(images: [0]), sweep.envelope(images: [2]), "images differ, so do their envelopes")
+    }
 }
 
 final class PaperTests: XCTestCase {
@@ -164,6 +175,14 @@ final class PaperTests: XCTestCase {
         let tw = try reanalyse("fig1c-transwell", matchRadius: 10)
         XCTAssertEqual(tw.crowd.medianClickPeriodS, r.claims.first { $0.id == "fig1e_median_click_period_s" }!.simulated)
         XCTAssertEqual(tw.crowd.medianWorkerRmsePx!, r.claims.first { $0.id == "fig1e_median_rmse_px" }!.simulated, accuracy: 1e-9)
+        // Fig. S1 is drawn from the ten-worker export: all ten give the crowd's own F1, one gives less.
+        let crowdF1 = r.experiments.first { $0.name == "fig1c-transwell" }!.outcome.analysis.overall!.f1
+        XCTAssertEqual(r.groupSizeF1.map(\.0), [1, 2, 3, 5, 10])
+        XCTAssertEqual(r.groupSizeF1.last!.1, crowdF1, accuracy: 1e-9)
+        XCTAssertLessThan(r.groupSizeF1.first!.1, crowdF1)
+        XCTAssertEqual(r.claims.first { $0.id == "s1_group_size_plateau" }!.simulated, r.groupSizeF1[2].1 - crowdF1, accuracy: 1e-9)
+        XCTAssertEqual(r.claims.first { $0.id == "fig1c_workers_beating_threshold_pipeline" }!.simulated,
+                       Double(r.fig1c.workers.filter(\.beats).count) / Double(r.fig1c.workers.count), accuracy: 1e-12)
         let part = try reanalyse("s2-participation")
         XCTAssertEqual(part.crowd.top20ShareOfImages, r.claims.first { $0.id == "s2_top20_share_of_images" }!.simulated, accuracy: 1e-12)
     }
