@@ -147,7 +147,7 @@ extension Population {
         "effort.tolerated_annotations": "Fig. S3: about 60 annotations per image tolerated at 2 cents",
         "effort.reference_pay_usd": "Fig. S3: 2 cents per image",
         "effort.pay_elasticity": "Fig. S3: higher pay broadly reverses the losses",
-        "effort.recall_exponent": "Fig. S3: recall from above 0.8 to about 0.6 beyond 110 objects (workers stop part-way through the image in reading order, so all miss the same part)",
+        "effort.recall_exponent": "Fig. S3: recall from above 0.8 to about 0.6 beyond 110 objects (workers stop part-way through the image in reading order, so all miss the same part), with the real exports' detection per SNR band (0.6 put them 0.1 below the real crowd)",
         "effort.patience_log_sd": "people differ in patience (spread set with Fig. S3 recall above 110 objects and Fig. 1c transwell recall together)",
         "effort.images_per_worker": "Fig. S3 and S2: with the Pareto shape, about 15 images per worker in a large job (about 7 in the paper scenarios' 60-image jobs)",
         "effort.images_exponent": "Fig. S3: images per worker fall from 15 to 8 above the threshold (most workers do one image either way, so the busy ones must fall more)",

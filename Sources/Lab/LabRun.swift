@@ -18,11 +18,20 @@ public struct LabRun: Sendable {
         public var analysis: AnalysisResult
         public var truth: TruthSet
         public var cost: (rewards: Double, fees: Double, total: Double)
+        /// Wall time of each phase: rendering the phantoms, simulating the crowd, consensus and scoring.
+        public var seconds: (phantoms: Double, simulation: Double, analysis: Double) = (0, 0, 0)
     }
 
     public static func run(_ s: Scenario, keepPhantoms: Bool = true) throws -> Outcome {
+        let t0 = Date()
         let scene = s.scene
-        let phantoms: [Phantom] = Array(0..<s.images).parallelMap { i in scene.render(seed: SeededRandom.derive(s.seed, UInt64(i))) }
+        // Pixels only when someone looks at them (the report's overlays, the classic pipeline, or
+        // workers whose detection is measured in the image); otherwise the layout's truth suffices.
+        let pixels = keepPhantoms || s.population.measure == .contrast
+        let phantoms: [Phantom] = Array(0..<s.images).parallelMap { i in
+            let seed = SeededRandom.derive(s.seed, UInt64(i))
+            return pixels ? scene.render(seed: seed) : scene.layout(seed: seed)
+        }
         let names = (0..<s.images).map { String(format: "%@_%04d.png", s.sceneKind.rawValue, $0) }
         // What workers see, in click coordinates (y from the bottom).
         let tasks: [ImageTask] = Array(0..<s.images).parallelMap { i in
@@ -34,7 +43,9 @@ public struct LabRun: Sendable {
             return ImageTask(name: names[i], width: p.image.width, height: p.image.height, xs: xs, ys: ys, visibility: visibility,
                              distractorXs: distractors.map(\.col), distractorYs: distractors.map { h - $0.row })
         }
+        let t1 = Date()
         let sim = CrowdSimulation(population: s.population, replicates: s.replicates, pay: s.pay, seed: s.seed).run(tasks)
+        let t2 = Date()
         var truth = TruthSet(byImage: [:], imagesWithoutTruth: [], unusedTruthFiles: [])
         for (i, t) in tasks.enumerated() {
             let snr = phantoms[i].truth.filter { !distractorKinds.contains($0.kind) }.map(\.snr)
@@ -44,8 +55,10 @@ public struct LabRun: Sendable {
         options.method = try PointMethods.make(s.method, radius: s.subtractiveRadius)
         options.matchRadius = s.matchRadius
         let analysis = Analysis.run(export: sim.export, truth: truth, options: options)
-        return Outcome(scenario: s, phantoms: keepPhantoms ? phantoms : [], imageNames: names, simulation: sim, analysis: analysis, truth: truth,
-                       cost: TurkFees.jobCost(images: s.images, replicates: s.replicates, reward: s.pay))
+        var o = Outcome(scenario: s, phantoms: keepPhantoms ? phantoms : [], imageNames: names, simulation: sim, analysis: analysis, truth: truth,
+                        cost: TurkFees.jobCost(images: s.images, replicates: s.replicates, reward: s.pay))
+        o.seconds = (t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), Date().timeIntervalSince(t2))
+        return o
     }
 
     /// Writes the run's files into `out`, all-or-nothing: report.html, metrics.json, the export,

@@ -44,7 +44,10 @@ public enum Paper {
         public var groupSizeF1: [(Int, Double)]
         public var fig1c: Fig1c
         public var complexity: [(objects: Int, pay: Double, recall: Double, imagesPerWorker: Double, rate: Double)]
+        /// Wall time per experiment, and per kind of work (rendering phantoms, simulating crowds,
+        /// consensus and scoring, the classic pipeline) summed over experiments.
         public var timings: [(String, Double)]
+        public var phases: [(String, Double)]
     }
 
     /// The crowd on transwell images (Fig. 1c-f, S1): the paper population, except that cells 13 px
@@ -109,10 +112,10 @@ public enum Paper {
     /// Exports are those of the first seed. `scale` shrinks every experiment's image count (at least
     /// 4 images), for quick checks.
     public static func run(seeds: [UInt64] = [1, 2, 3, 4, 5], scale: Double = 1, progress: ((String) -> Void)? = nil) throws -> Result {
-        var timings: [(String, Double)] = []
+        var timings: [(String, Double)] = [], phases: [(String, Double)] = []
         var all: [Measures] = []
         for (k, seed) in seeds.enumerated() {
-            all.append(try measure(seed: seed, scale: scale, keepExports: k == 0, progress: progress, timings: &timings))
+            all.append(try measure(seed: seed, scale: scale, keepExports: k == 0, progress: progress, timings: &timings, phases: &phases))
         }
         var m: [String: Double] = [:]
         for key in all[0].v.keys {
@@ -127,7 +130,7 @@ public enum Paper {
              imagesPerWorker: all.map { $0.complexity[i].imagesPerWorker }.reduce(0, +) / n,
              rate: all.map { $0.complexity[i].rate }.reduce(0, +) / n)
         }
-        return Result(claims: claims(m, seeds: seeds.count), experiments: all[0].experiments, groupSizeF1: groupF1, fig1c: all[0].fig1c, complexity: complexity, timings: timings)
+        return Result(claims: claims(m, seeds: seeds.count), experiments: all[0].experiments, groupSizeF1: groupF1, fig1c: all[0].fig1c, complexity: complexity, timings: timings, phases: phases)
     }
 
     static func claims(_ m: [String: Double], seeds: Int) -> [Claim] {
@@ -199,7 +202,13 @@ public enum Paper {
     }
 
     static func measure(seed: UInt64, scale: Double, keepExports: Bool, progress: ((String) -> Void)?,
-                        timings: inout [(String, Double)]) throws -> Measures {
+                        timings: inout [(String, Double)], phases: inout [(String, Double)]) throws -> Measures {
+        func add(_ s: String, _ t: Double) {
+            if let i = phases.firstIndex(where: { $0.0 == s }) { phases[i].1 += t } else { phases.append((s, t)) }
+        }
+        func account(_ o: LabRun.Outcome) {
+            add("rendering phantoms", o.seconds.phantoms); add("simulating crowds", o.seconds.simulation); add("consensus and scoring", o.seconds.analysis)
+        }
         func images(_ n: Int) -> Int { max(4, Int((Double(n) * scale).rounded())) }
         var clock = Date()
         func lap(_ s: String) {
@@ -215,6 +224,7 @@ public enum Paper {
         var tw = base["fig1c-transwell"]!
         tw.images = images(tw.images); tw.seed = seed
         let crowd = try LabRun.run(tw)
+        account(crowd)
         let a = crowd.analysis
         out.v["tw_precision"] = a.overall!.precision
         out.v["tw_recall"] = a.overall!.recall
@@ -222,7 +232,9 @@ public enum Paper {
         // Each worker is compared with the pipeline on the images that worker annotated (a paired
         // comparison): pooled over all images, one image where a global threshold fails (a dim
         // field with few cells) would decide the share for everyone.
+        let pipelineStart = Date()
         let sweep = ClassicBaseline.sweep(crowd.phantoms, minAreas: Array(1...320), radius: tw.matchRadius)
+        add("classic pipeline", Date().timeIntervalSince(pipelineStart))
         let imageIndex = Dictionary(uniqueKeysWithValues: crowd.imageNames.enumerated().map { ($1, $0) })
         var imagesOf: [String: Set<Int>] = [:]
         for r in crowd.simulation.export.records { imagesOf[r.workerID, default: []].insert(imageIndex[r.imageFilename]!) }
@@ -236,6 +248,7 @@ public enum Paper {
         var ex = base["fig1c-experts"]!
         ex.images = tw.images; ex.seed = seed
         let expert = try LabRun.run(ex, keepPhantoms: false)
+        account(expert)
         out.v["filtered_minus_experts_f1"] = a.filtered.score!.f1 - expert.analysis.overall!.f1
         out.fig1c.crowd = a.overall; out.fig1c.filtered = a.filtered.score; out.fig1c.experts = expert.analysis.overall
         if keepExports {
@@ -258,7 +271,9 @@ public enum Paper {
         // Fig. S1: group size, drawn from the ten-worker experiment as such curves are: k of each
         // image's workers at random (several draws), merged again by the same method.
         progress?("group sizes (Fig. S1), seed \(seed)")
+        let groupStart = Date()
         out.groupF1 = try groupSizeF1(crowd, sizes: [1, 2, 3, 5, 10], draws: 5, seed: seed)
+        add("consensus and scoring", Date().timeIntervalSince(groupStart))
         let f3 = out.groupF1.first { $0.0 == 3 }!.1
         out.v["f3_minus_f10"] = f3 - out.groupF1.last!.1
         out.v["f3_minus_f1"] = f3 - out.groupF1.first!.1
@@ -269,6 +284,7 @@ public enum Paper {
         var big = base["s2-participation"]!
         big.images = images(big.images); big.seed = seed
         let part = try LabRun.run(big, keepPhantoms: false)
+        account(part)
         if keepExports { out.experiments.append(Experiment(name: "s2-participation", outcome: part)) }
         out.v["top20"] = part.analysis.crowd.top20ShareOfImages
         lap("participation")
@@ -280,6 +296,7 @@ public enum Paper {
             c.name = "s3-\(n)-objects-\(Int(pay * 100))c"
             c.images = images(c.images); c.objects = n...n; c.pay = pay; c.seed = seed
             let o = try LabRun.run(c, keepPhantoms: false)
+            account(o)
             let ipw = Double(o.simulation.imagesPerWorker.reduce(0, +)) / Double(max(1, o.simulation.imagesPerWorker.count))
             out.complexity.append((n, pay, o.analysis.overall!.recall, ipw, o.simulation.steadyAnnotationsPerHour))
         }

@@ -25,6 +25,10 @@ public struct Phantom: Sendable {
 public protocol PhantomScene: Sendable {
     var name: String { get }
     func render(seed: UInt64) -> Phantom
+    /// The same truth as `render(seed:)` (the same random draws in the same order) with a blank
+    /// image of the same size: for runs that need where the objects are but not the pixels, whose
+    /// camera noise is most of the cost of a phantom.
+    func layout(seed: UInt64) -> Phantom
 }
 
 /// Camera model shared by the scenes: a photon field plus shot (Poisson) and read (Gaussian)
@@ -43,6 +47,9 @@ public struct Camera: Sendable, Equatable {
     public var noiseSD: Double { (backgroundPhotons + readNoise * readNoise).squareRoot() }
 
     /// Adds noise to the photon field and quantises it.
+    /// An unexposed frame of the camera's format (all zero): the image of a phantom's layout.
+    public func blank(width: Int, height: Int) -> Image { Image(width: width, height: height, channels: 1, bitDepth: bitDepth) }
+
     public func expose(_ field: [Double], width: Int, height: Int, rng: SeededRandom) -> Image {
         var img = Image(width: width, height: height, channels: 1, bitDepth: bitDepth)
         let maxCount = Double(img.maxValue)

@@ -24,10 +24,14 @@ public struct SpotsScene: PhantomScene, Equatable {
 
     public init() {}
 
-    public func render(seed: UInt64) -> Phantom {
+    public func render(seed: UInt64) -> Phantom { make(seed: seed, pixels: true) }
+    public func layout(seed: UInt64) -> Phantom { make(seed: seed, pixels: false) }
+
+    func make(seed: UInt64, pixels: Bool) -> Phantom {
         let rng = SeededRandom(seed: seed)
-        var field = background.render(width: width, height: height, level: backgroundLevel, rng: rng)
-        for i in 0..<field.count { field[i] += camera.backgroundPhotons }
+        // The background draws its structure from the generator first, so it is made either way.
+        var field = background == .none && !pixels ? [] : background.render(width: width, height: height, level: backgroundLevel, rng: rng)
+        if pixels { for i in 0..<field.count { field[i] += camera.backgroundPhotons } }
         let n: Int
         if let d = density { n = rng.poisson(d * Double(width * height)) }
         else { n = count.lowerBound + rng.int(count.upperBound - count.lowerBound + 1) }
@@ -36,10 +40,10 @@ public struct SpotsScene: PhantomScene, Equatable {
         for _ in 0..<n {
             let col = Double(margin + rng.int(width - 2 * margin)), row = Double(margin + rng.int(height - 2 * margin))
             let s = snr.lowerBound + rng.uniform() * (snr.upperBound - snr.lowerBound)
-            addGaussian(&field, width, height, col, row, sigma, s * noise)
+            if pixels { addGaussian(&field, width, height, col, row, sigma, s * noise) }
             truth.append(TruthObject(col: col, row: row, snr: s, kind: "spot"))
         }
-        return Phantom(image: camera.expose(field, width: width, height: height, rng: rng), truth: truth)
+        return Phantom(image: pixels ? camera.expose(field, width: width, height: height, rng: rng) : camera.blank(width: width, height: height), truth: truth)
     }
 }
 
@@ -66,16 +70,19 @@ public struct TranswellScene: PhantomScene, Equatable {
 
     public init() {}
 
-    public func render(seed: UInt64) -> Phantom {
+    public func render(seed: UInt64) -> Phantom { make(seed: seed, pixels: true) }
+    public func layout(seed: UInt64) -> Phantom { make(seed: seed, pixels: false) }
+
+    func make(seed: UInt64, pixels: Bool) -> Phantom {
         let rng = SeededRandom(seed: seed)
-        var field = [Double](repeating: camera.backgroundPhotons, count: width * height)
+        var field = [Double](repeating: camera.backgroundPhotons, count: pixels ? width * height : 0)
         // Uneven illumination in a random direction: what defeats one global threshold.
         let angle = rng.uniform() * 2 * Double.pi
         let gx = cos(angle), gy = sin(angle)
-        for r in 0..<height { for c in 0..<width {
+        if pixels { for r in 0..<height { for c in 0..<width {
             let t = (gx * (Double(c) / Double(width) - 0.5) + gy * (Double(r) / Double(height) - 0.5)) + 0.5
             field[r * width + c] *= 1 + illuminationGradient * max(0, min(1, t))
-        } }
+        } } }
         let noise = camera.noiseSD
         var truth: [TruthObject] = []
         // Pores: a hexagonal lattice with a random offset and small jitter.
@@ -89,7 +96,7 @@ public struct TranswellScene: PhantomScene, Equatable {
                     let c = (col + rng.gaussian(sigma: 0.8)).rounded(), r = (row + rng.gaussian(sigma: 0.8)).rounded()
                     if c >= 2, r >= 2, c < Double(width - 2), r < Double(height - 2) {
                         let s = poreSNR.lowerBound + rng.uniform() * (poreSNR.upperBound - poreSNR.lowerBound)
-                        addGaussian(&field, width, height, c, r, poreSigma, s * noise)
+                        if pixels { addGaussian(&field, width, height, c, r, poreSigma, s * noise) }
                         truth.append(TruthObject(col: c, row: r, snr: s, kind: "pore"))
                     }
                 }
@@ -105,10 +112,15 @@ public struct TranswellScene: PhantomScene, Equatable {
         for _ in 0..<n {
             let c = Double(m + rng.int(width - 2 * m)), r = Double(m + rng.int(height - 2 * m))
             let s = cellSNR.lowerBound + rng.uniform() * (cellSNR.upperBound - cellSNR.lowerBound)
-            addGaussian(&field, width, height, c, r, cellSigma, 0.7 * s * noise)
-            addGaussian(&field, width, height, c + rng.gaussian(sigma: 1), r + rng.gaussian(sigma: 1), cellSigma * 0.5, 0.3 * s * noise)
+            // The texture's offset is drawn whether or not pixels are made, so the truth that
+            // follows is the same either way.
+            let tc = c + rng.gaussian(sigma: 1), tr = r + rng.gaussian(sigma: 1)
+            if pixels {
+                addGaussian(&field, width, height, c, r, cellSigma, 0.7 * s * noise)
+                addGaussian(&field, width, height, tc, tr, cellSigma * 0.5, 0.3 * s * noise)
+            }
             truth.append(TruthObject(col: c, row: r, snr: s, kind: "cell"))
         }
-        return Phantom(image: camera.expose(field, width: width, height: height, rng: rng), truth: truth)
+        return Phantom(image: pixels ? camera.expose(field, width: width, height: height, rng: rng) : camera.blank(width: width, height: height), truth: truth)
     }
 }

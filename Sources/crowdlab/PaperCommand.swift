@@ -49,8 +49,12 @@ struct PaperCommand: ParsableCommand {
             print((c.holds ? "holds  " : "FAILS  ") + c.id.padding(toLength: 42, withPad: " ", startingAt: 0) + String(format: "paper %10.4g  simulated %10.4g  ± %.3g", c.paper, c.simulated, c.tolerance))
         }
         let total = Date().timeIntervalSince(start)
-        print(String(format: "%d of %d claims hold; %.1f s (experiments %@; writing %.1f s)", held, result.claims.count, total,
-                     result.timings.map { String(format: "%@ %.1f s", $0.0, $0.1) }.joined(separator: ", "), Date().timeIntervalSince(writeStart)))
+        let writing = Date().timeIntervalSince(writeStart)
+        func list(_ t: [(String, Double)]) -> String { t.map { String(format: "%@ %.1f s", $0.0, $0.1) }.joined(separator: ", ") }
+        print(String(format: "%d of %d claims hold; %.1f s (experiments %@; writing %.1f s)", held, result.claims.count, total, list(result.timings), writing))
+        let work = result.phases + [("writing the report and exports", writing)]
+        let sum = work.map(\.1).reduce(0, +)
+        print("time by kind of work: " + work.map { String(format: "%@ %.1f s (%.0f %%)", $0.0, $0.1, 100 * $0.1 / max(sum, 1e-9)) }.joined(separator: ", "))
         print("wrote \(out)/report.html, paper.json, exports/")
     }
 }

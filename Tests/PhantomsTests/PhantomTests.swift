@@ -87,6 +87,23 @@ final class PhantomTests: XCTestCase {
         XCTAssertNotEqual(scene.render(seed: 5).image.samples, p.image.samples)
     }
 
+    /// A layout is the render's truth without its pixels: the same random draws in the same order.
+    func testLayoutHasTheRendersTruthAndABlankImage() {
+        var scenes: [any PhantomScene] = [TranswellScene()]
+        for b in Background.allCases { var s = SpotsScene(); s.background = b; scenes.append(s) }
+        var dense = SpotsScene(); dense.density = 0.001; scenes.append(dense)
+        for scene in scenes {
+            for seed: UInt64 in [1, 77] {
+                let full = scene.render(seed: seed), layout = scene.layout(seed: seed)
+                XCTAssertEqual(layout.truth, full.truth, "\(scene.name) seed \(seed)")
+                XCTAssertFalse(layout.truth.isEmpty)
+                XCTAssertEqual(layout.image.width, full.image.width); XCTAssertEqual(layout.image.height, full.image.height)
+                XCTAssertTrue(layout.image.samples.allSatisfy { $0 == 0 })
+                XCTAssertFalse(full.image.samples.allSatisfy { $0 == 0 })
+            }
+        }
+    }
+
     func testTranswellHasCellsAndDimmerPores() {
         let p = TranswellScene().render(seed: 2)
         let cells = p.truth.filter { $0.kind == "cell" }, pores = p.truth.filter { $0.kind == "pore" }
