@@ -46,10 +46,10 @@ public struct Camera: Sendable, Equatable {
 
     public var noiseSD: Double { (backgroundPhotons + readNoise * readNoise).squareRoot() }
 
-    /// Adds noise to the photon field and quantises it.
     /// An unexposed frame of the camera's format (all zero): the image of a phantom's layout.
     public func blank(width: Int, height: Int) -> Image { Image(width: width, height: height, channels: 1, bitDepth: bitDepth) }
 
+    /// Adds noise to the photon field and quantises it.
     public func expose(_ field: [Double], width: Int, height: Int, rng: SeededRandom) -> Image {
         var img = Image(width: width, height: height, channels: 1, bitDepth: bitDepth)
         let maxCount = Double(img.maxValue)
