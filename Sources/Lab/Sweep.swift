@@ -60,7 +60,11 @@ public struct Sweep: Sendable {
 
     public static let metricColumns = ["precision", "recall", "f1", "filtered_precision", "filtered_recall", "cost_usd", "hours", "annotations_per_hour", "workers"]
 
-    public func header() -> String { (["point", "seed"] + axes.map(\.key) + Self.metricColumns).joined(separator: ",") }
+    /// The runs CSV header: point, the run's seed, one column per axis, the metrics. A `seed` axis
+    /// is the point's first seed, named `base_seed` so no two columns share a name.
+    public func header() -> String {
+        (["point", "seed"] + axes.map { $0.key == "seed" ? "base_seed" : $0.key } + Self.metricColumns).joined(separator: ",")
+    }
 
     /// Runs the given runs in parallel and returns CSV rows (in the given order).
     public func execute(_ runs: [Run], progress: (@Sendable (Int) -> Void)? = nil) throws -> [String] {

@@ -100,6 +100,13 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(table.rows.count, 2)
         XCTAssertEqual(table.rows[0].seeds, 2)
         XCTAssertTrue(all[0].hasPrefix("0,3,3,"), "point 0, seed 3 (the scenario's), replicates 3")
+        // Seeds as an axis (re-checking a plan on other seeds): each column has its own name.
+        let bySeed = Sweep(scenarioPath: path, overrides: [], axes: [try Sweep.Axis(parsing: "seed=201:202:1")], seeds: 2)
+        let names = bySeed.header().split(separator: ",")
+        XCTAssertEqual(names.count, Set(names).count, bySeed.header())
+        XCTAssertEqual(Array(names.prefix(3)), ["point", "seed", "base_seed"])
+        let seeded = try bySeed.execute(bySeed.runs())
+        XCTAssertEqual(seeded.map { $0.split(separator: ",").prefix(3).joined(separator: ",") }, ["0,201,201", "0,202,201", "1,202,202", "1,203,202"])
     }
 
     func testPlannerRecommendationMeetsItsTargetsOnOtherSeeds() throws {
