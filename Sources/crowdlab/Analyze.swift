@@ -8,21 +8,30 @@ struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Merge a Quanti.us export's clicks into consensus objects and score the crowd.",
         discussion: """
-        Reads a Quanti.us JSON export (real, or written by `crowdlab simulate`) and writes into --out:
-          consensus.csv   image,x,y,support,…  one row per object; x,y in the export's coordinates (y from the bottom)
-          workers.csv     per worker: images, annotations, median click period, score (and tp, fp, fn, rmse with truth)
-          metrics.json    precision/recall/F1 with truth; crowd statistics, learning curve and Fitts fit always
-          report.html     one self-contained page with plots; with --images, PNG overlays beside it
-        Exports with polygon, polyline or freehand records also get consensus_shapes.json
-        (merged outlines and traces with support, areas, lengths) and a "shapes" section in
-        metrics.json; with movie truth (a folder of <frame>_truth.json) areas, lengths, track
-        speeds and keypoint trajectories are compared with the truth, and with --images with
+        Reads a Quanti.us JSON export (real, or written by `crowdlab simulate`) and \
+        writes into --out:
+          consensus.csv  one row per object (image,x,y,support,...); x,y in the
+                         export's coordinates (y from the bottom)
+          workers.csv    per worker: images, annotations, median click period,
+                         score (and tp, fp, fn, rmse with truth)
+          metrics.json   precision/recall/F1 with truth; crowd statistics,
+                         learning curve and Fitts fit always
+          report.html    one self-contained page with plots; with --images,
+                         PNG overlays beside it
+
+        Exports with polygon, polyline or freehand records also get consensus_shapes.json \
+        (merged outlines and traces with support, areas, lengths) and a "shapes" section in \
+        metrics.json; with movie truth (a folder of <frame>_truth.json) areas, lengths, track \
+        speeds and keypoint trajectories are compared with the truth, and with --images with \
         the classic pipelines (contrast segmentation, junction-split skeleton).
 
         Examples:
-          crowdlab analyze Data/quanti-us/synth-cells/export.json --truth Data/quanti-us/synth-cells --images Data/quanti-us/synth-cells/images
+          crowdlab analyze Data/quanti-us/synth-cells/export.json \\
+            --truth Data/quanti-us/synth-cells \\
+            --images Data/quanti-us/synth-cells/images
           crowdlab analyze export.json --method subtractive --radius 0.1
-          crowdlab analyze Data/quanti-us/circle-spots/export.json --truth Data/quanti-us/circle-spots
+          crowdlab analyze Data/quanti-us/circle-spots/export.json \\
+            --truth Data/quanti-us/circle-spots
         """)
 
     @Argument(help: "The Quanti.us export (JSON array of worker submissions).")

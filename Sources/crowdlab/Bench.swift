@@ -17,10 +17,10 @@ struct BenchAnalyze: ParsableCommand {
         commandName: "analyze",
         abstract: "Whole-process analyze on a large export vs JSONDecoder and scikit-learn's HDBSCAN.",
         discussion: """
-        The export resamples the real crowds in Data/quanti-us (whole submissions of
-        real workers, each image turned by a random multiple of 90 degrees), so the
-        clicks have real spreads, strays and participation.
-        The HDBSCAN peer needs python3 with scikit-learn (pip install scikit-learn);
+        The export resamples the real crowds in Data/quanti-us (whole submissions of \
+        real workers, each image turned by a random multiple of 90 degrees), so the \
+        clicks have real spreads, strays and participation. \
+        The HDBSCAN peer needs python3 with scikit-learn (pip install scikit-learn); \
         without it that row is reported as skipped.
         """)
 

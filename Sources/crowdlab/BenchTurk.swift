@@ -11,13 +11,13 @@ struct BenchTurk: AsyncParsableCommand {
         commandName: "turk",
         abstract: "Requests per second and latency of `crowdlab turk serve` under concurrent signed clients.",
         discussion: """
-        Starts `crowdlab turk serve` as a separate process (simulated workers on, the clock
-        at --clock-speed), then --clients concurrent clients send signed requests over
-        loopback: first CreateHIT (writes, each committed to SQLite before the reply),
-        then a mix of GetHIT, ListAssignmentsForHIT and GetAccountBalance (reads). The peer
-        is the same server's unsigned GET /health on the same connections: the floor of
-        the HTTP stack, so the ratio is what signature checks, SQLite and JSON cost.
-        Afterwards every HIT's assignments are listed through paging and checked: none
+        Starts `crowdlab turk serve` as a separate process (simulated workers on, the clock \
+        at --clock-speed), then --clients concurrent clients send signed requests over \
+        loopback: first CreateHIT (writes, each committed to SQLite before the reply), \
+        then a mix of GetHIT, ListAssignmentsForHIT and GetAccountBalance (reads). The peer \
+        is the same server's unsigned GET /health on the same connections: the floor of \
+        the HTTP stack, so the ratio is what signature checks, SQLite and JSON cost. \
+        Afterwards every HIT's assignments are listed through paging and checked: none \
         lost (the HIT's counts agree with the list) and none duplicated.
         """)
 

@@ -10,14 +10,15 @@ struct Calibrate: ParsableCommand {
         discussion: """
         Fits detection against visibility (nominal SNR from the truth, or, with
         --images, the contrast measured in each image as a person sees it), the
-        tolerated annotations per image at the export's pay, careless workers,
-        false positives and their learning slope, pointing error and Fitts' law,
-        and participation. Each fitted value carries its uncertainty as a comment;
+        tolerated annotations per image at the export's pay, careless workers, \
+        false positives and their learning slope, pointing error and Fitts' law, \
+        and participation. Each fitted value carries its uncertainty as a comment; \
         what one export cannot show keeps the built-in prior, marked as such.
 
         Example:
           crowdlab calibrate Data/quanti-us/synth-tissue/export.json \\
-            --truth Data/quanti-us/synth-tissue --images Data/quanti-us/synth-tissue/images \\
+            --truth Data/quanti-us/synth-tissue \\
+            --images Data/quanti-us/synth-tissue/images \\
             --out out/tissue.yaml
         """)
 

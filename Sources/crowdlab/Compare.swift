@@ -8,7 +8,7 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare two exports of the same images (e.g. simulated vs real) against truth.",
         discussion: """
-        Prints consensus precision and recall (default method, blind) and the detection
+        Prints consensus precision and recall (default method, blind) and the detection \
         rate per SNR band for each export, and their differences.
 
         Example:

@@ -9,9 +9,9 @@ struct Generate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Render synthetic microscopy images with exact truth.",
         discussion: """
-        Writes DIR/<scene>_<n>.png and DIR/<scene>_<n>_truth.csv (col,row,snr,kind;
-        row counted from the top, as the real truth files). Image n uses a seed
-        derived from --seed and n, so any image can be re-rendered alone and the
+        Writes DIR/<scene>_<n>.png and DIR/<scene>_<n>_truth.csv (col,row,snr,kind; \
+        row counted from the top, as the real truth files). Image n uses a seed \
+        derived from --seed and n, so any image can be re-rendered alone and the \
         output does not depend on the number of threads.
 
         Scenes:
@@ -19,7 +19,7 @@ struct Generate: ParsableCommand {
                      300x300, sigma 1.75, 50-150 spots, SNR 5-20)
           transwell  cells about 13 px across and dimmer pores on a lattice
                      (kind "pore": distractors, not objects)
-        Movies (--count frames; DIR/<scene>_<t>.png and DIR/<scene>_<t>_truth.json with
+        Movies (--count frames; DIR/<scene>_<t>.png and DIR/<scene>_<t>_truth.json with \
         objects {id, track, kind, label, points} in image coordinates):
           filaments  gliding microtubules: log-normal lengths, set speeds, crossings
           tissue     a growing, branching epithelial outline with a stall then a
@@ -28,7 +28,8 @@ struct Generate: ParsableCommand {
                      contrast varying over the movie
 
         Examples:
-          crowdlab generate spots --count 9 --seed 1 --background tissue --out out/spots
+          crowdlab generate spots --count 9 --seed 1 --background tissue \\
+            --out out/spots
           crowdlab generate transwell --count 4 --seed 2 --out out/transwell
         """)
 

@@ -9,15 +9,16 @@ struct JobCommand: AsyncParsableCommand {
         commandName: "job",
         abstract: "Run a scenario on Mechanical Turk: the local marketplace, the sandbox or the live service.",
         discussion: """
-        The same job runs on every backend: `--backend local` talks to `crowdlab turk
-        serve` (simulated workers), `sandbox` and `live` to Amazon with your AWS
-        credentials (environment or ~/.aws/credentials). Everything is kept in the job
-        folder (job.json, images/, truth/, export.json, analysis/); every step can be run
+        The same job runs on every backend: `--backend local` talks to `crowdlab turk \
+        serve` (simulated workers), `sandbox` and `live` to Amazon with your AWS \
+        credentials (environment or ~/.aws/credentials). Everything is kept in the job \
+        folder (job.json, images/, truth/, export.json, analysis/); every step can be run \
         again after an interruption without posting or paying twice.
 
         Example, offline:
           crowdlab turk serve --db market.sqlite --clock-speed 3600 &
-          crowdlab job submit Scenarios/spots-quickstart.yaml --backend local --job out/job1
+          crowdlab job submit Scenarios/spots-quickstart.yaml --backend local \\
+            --job out/job1
           crowdlab job status out/job1
           crowdlab job collect out/job1
           crowdlab job review out/job1
@@ -115,9 +116,9 @@ struct JobReview: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "review", abstract: "Approve or reject by the worker score and pay bonuses to the best workers.",
         discussion: """
-        A worker's assignments are rejected when fewer than --min-precision of their clicks
-        agree with the consensus (judged once they made --min-annotations clicks), or when
-        empty; all others are approved. The top --bonus-share of workers by score get
+        A worker's assignments are rejected when fewer than --min-precision of their clicks \
+        agree with the consensus (judged once they made --min-annotations clicks), or when \
+        empty; all others are approved. The top --bonus-share of workers by score get \
         --bonus on each approved assignment. Collects first, so it reviews what is there now.
         """)
     @Argument(help: "Job folder.") var job: String

@@ -8,16 +8,17 @@ struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The cheapest job design (pay, workers per image, filtering) that meets accuracy targets.",
         discussion: """
-        Simulates every design (pay 1-10 cents per image, 3-15 workers per image, with
-        and without dropping the bottom third of workers) on pilot images of the planned
-        complexity over several seeds, and recommends the cheapest one whose
-        10th-percentile recall and precision meet the targets within budget and
-        deadline. Costs include Mechanical Turk's fees. Writes plan.json, report.html
-        (the cost / accuracy / time front) and planned.yaml (the recommended design as
+        Simulates every design (pay 1-10 cents per image, 3-15 workers per image, with \
+        and without dropping the bottom third of workers) on pilot images of the planned \
+        complexity over several seeds, and recommends the cheapest one whose \
+        10th-percentile recall and precision meet the targets within budget and \
+        deadline. Costs include Mechanical Turk's fees. Writes plan.json, report.html \
+        (the cost / accuracy / time front) and planned.yaml (the recommended design as \
         a scenario: `crowdlab sweep out/plan/planned.yaml --vary seed=...` re-checks it).
 
         Example:
-          crowdlab plan --objects-per-image 100 --images 500 --target-recall 0.8 --budget 200
+          crowdlab plan --objects-per-image 100 --images 500 --target-recall 0.8 \\
+            --budget 200
         """)
 
     @Option(help: "Objects per image.") var objectsPerImage: Int

@@ -7,14 +7,15 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a scenario end to end: phantoms, simulated crowd, consensus, report.",
         discussion: """
-        A scenario file (YAML) names a phantom scene, a crowd population, a job
-        (images, workers per image, pay) and the analysis; see Scenarios/*.yaml.
-        Writes Reports/<scenario>/ by default: report.html, metrics.json, export.json,
+        A scenario file (YAML) names a phantom scene, a crowd population, a job \
+        (images, workers per image, pay) and the analysis; see Scenarios/*.yaml. \
+        Writes Reports/<scenario>/ by default: report.html, metrics.json, export.json, \
         images/ and truth/ (so anyone can re-analyse it), consensus.csv, workers.csv.
 
         Examples:
           crowdlab run Scenarios/spots-quickstart.yaml
-          crowdlab run Scenarios/spots-quickstart.yaml --seed 7 --set job.replicates=5 --set job.pay_usd=0.05
+          crowdlab run Scenarios/spots-quickstart.yaml --seed 7 \\
+            --set job.replicates=5 --set job.pay_usd=0.05
         """)
 
     @Argument(help: "Scenario YAML file.") var scenario: String

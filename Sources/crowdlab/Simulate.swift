@@ -7,18 +7,19 @@ struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Simulated workers annotate truth objects; writes a Quanti.us export.",
         discussion: """
-        Workers are drawn from a population (default: the one calibrated to the
-        Quanti.us paper, Scenarios/populations/paper.yaml, built in). A discrete-event
-        marketplace decides who takes which image and when; each worker detects
-        objects by a psychometric curve, clicks with Fitts'-law pointing error,
+        Workers are drawn from a population (default: the one calibrated to the \
+        Quanti.us paper, Scenarios/populations/paper.yaml, built in). A discrete-event \
+        marketplace decides who takes which image and when; each worker detects \
+        objects by a psychometric curve, clicks with Fitts'-law pointing error, \
         learns over their first annotations, and limits effort by pay.
 
-        The export has the real portal's schema and coordinates (y from the bottom
+        The export has the real portal's schema and coordinates (y from the bottom \
         edge), annotation_type crosshairs, so `crowdlab analyze` reads it unchanged.
 
         Examples:
           crowdlab generate spots --count 9 --seed 1 --out out/spots
-          crowdlab simulate --truth out/spots --images out/spots --replicates 10 --seed 1 --out out/export.json
+          crowdlab simulate --truth out/spots --images out/spots --replicates 10 \\
+            --seed 1 --out out/export.json
           crowdlab analyze out/export.json --truth out/spots --out Reports/simulated
         """)
 

@@ -8,15 +8,15 @@ struct SweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "Run a scenario over a grid of settings and seeds, in parallel; CSV, summary with intervals, plots.",
         discussion: """
-        Each --vary adds an axis: key=v1,v2,... or key=start:stop:step. Every grid point
+        Each --vary adds an axis: key=v1,v2,... or key=start:stop:step. Every grid point \
         runs with --seeds seeds (the scenario's seed, +1, +2, ...). Writes into --out:
           runs.csv      one row per run
           summary.csv   mean and 95 % interval over seeds per grid point
           report.html   F1, recall, precision, cost and time against the first axis
 
         --shard i/N runs only every N-th run starting at the i-th, and writes
-        runs-shard-i-of-N.csv: a Slurm job array (--shard $((SLURM_ARRAY_TASK_ID+1))/N)
-        or a Kubernetes indexed Job spreads a large sweep over machines; then
+        runs-shard-i-of-N.csv: a Slurm job array (--shard $((SLURM_ARRAY_TASK_ID+1))/N) \
+        or a Kubernetes indexed Job spreads a large sweep over machines; then \
         `crowdlab merge` joins the shards into runs.csv, summary.csv and report.html.
 
         Example:

@@ -15,18 +15,19 @@ struct TurkServe: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run a local marketplace that speaks the Mechanical Turk requester API.",
         discussion: """
-        Listens on 127.0.0.1 and answers the real wire protocol (POST /, X-Amz-Target
-        MTurkRequesterServiceV20170117.<Operation>, AWS Signature V4 for service
-        mturk-requester in us-east-1), so the AWS SDKs and `crowdlab job --backend local`
-        work against it unchanged: point them at http://127.0.0.1:PORT with the access
-        and secret key given here. Simulated workers drawn from the population take the
-        HITs on the marketplace clock; state lives in the SQLite file and survives a
-        kill -9 (every acknowledged write is committed first). Images: PUT (signed) and
-        GET /images/NAME, with optional truth at /images/NAME.truth.csv. A person can
+        Listens on 127.0.0.1 and answers the real wire protocol (POST /, X-Amz-Target \
+        MTurkRequesterServiceV20170117.<Operation>, AWS Signature V4 for service \
+        mturk-requester in us-east-1), so the AWS SDKs and `crowdlab job --backend local` \
+        work against it unchanged: point them at http://127.0.0.1:PORT with the access \
+        and secret key given here. Simulated workers drawn from the population take the \
+        HITs on the marketplace clock; state lives in the SQLite file and survives a \
+        kill -9 (every acknowledged write is committed first). Images: PUT (signed) and \
+        GET /images/NAME, with optional truth at /images/NAME.truth.csv. A person can \
         do a HIT at /work/HITID?workerId=W.
 
         Example (an hour of marketplace time per second):
-          crowdlab turk serve --port 8443 --db market.sqlite --clock-speed 3600 --seed 7
+          crowdlab turk serve --port 8443 --db market.sqlite --clock-speed 3600 \\
+            --seed 7
           aws mturk get-account-balance --endpoint-url http://127.0.0.1:8443
         """)
 
@@ -68,15 +69,17 @@ struct TurkQuestion: ParsableCommand {
         commandName: "question",
         abstract: "Print an HTMLQuestion whose page is a working annotation tool.",
         discussion: """
-        The page shows the image with a crosshair, polyline or polygon tool (zoom, undo,
-        instructions, an example image) and posts the worker's annotations through
-        Mechanical Turk's externalSubmit form as the FreeText answer `annotations`: the
-        Quanti.us raw_data JSON (a list of annotations, each a list of {x, y, timestamp},
+        The page shows the image with a crosshair, polyline or polygon tool (zoom, undo, \
+        instructions, an example image) and posts the worker's annotations through \
+        Mechanical Turk's externalSubmit form as the FreeText answer `annotations`: the \
+        Quanti.us raw_data JSON (a list of annotations, each a list of {x, y, timestamp}, \
         y from the bottom edge). The same page works on the real service.
 
         Example:
-          crowdlab turk question --image-url http://127.0.0.1:8443/images/cells_0001.png \\
-            --tool crosshairs --instructions "Click the centre of every cell." > question.xml
+          crowdlab turk question \\
+            --image-url http://127.0.0.1:8443/images/cells_0001.png \\
+            --tool crosshairs \\
+            --instructions "Click the centre of every cell." > question.xml
         """)
 
     @Option(help: "URL of the image to annotate.") var imageUrl: String
@@ -98,7 +101,7 @@ struct TurkCall: AsyncParsableCommand {
         commandName: "call",
         abstract: "Send one requester API operation and print the JSON answer.",
         discussion: """
-        Credentials come from the environment or ~/.aws/credentials as the AWS tools read
+        Credentials come from the environment or ~/.aws/credentials as the AWS tools read \
         them (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_PROFILE).
 
         Example:
