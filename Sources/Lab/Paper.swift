@@ -391,16 +391,21 @@ public enum Paper {
         let held = r.claims.filter(\.holds).count
         page.paragraph("Hughes et al. (Nat. Methods 15:587, 2018) measured what makes crowds of Mechanical Turk workers accurate. Each finding below is re-run here on synthetic images with exact truth and a simulated crowd, analysed by the same code that analyses real exports. \(held) of \(r.claims.count) claims hold within the stated tolerance.")
         page.table(["id", "claim", "paper", "simulated", "tolerance", "holds"], r.claims.map {
-            [$0.id, $0.claim, fmt($0.paper, 3), fmt($0.simulated, 3), "± " + fmt($0.tolerance, 3), $0.holds ? "yes" : "NO"]
+            [$0.id, $0.claim, fmtSignificant($0.paper), fmtSignificant($0.simulated), "± " + fmtSignificant($0.tolerance), $0.holds ? "yes" : "NO"]
         })
         for c in r.claims {
             page.heading(c.id, level: 3)
             page.paragraph(c.claim + ". " + c.why)
+            // The paper's value with the stated tolerance as an interval, the simulated value as a dot.
             var plot = SVGPlot(title: c.id, xLabel: "", yLabel: "value")
-            plot.add(.init(name: "paper (± tolerance)", xs: [1], ys: [c.paper], errors: [c.tolerance], mark: .bars, color: SVGPlot.palette[0]))
-            plot.add(.init(name: c.holds ? "simulated: holds" : "simulated: does not hold", xs: [2], ys: [c.simulated.isFinite ? c.simulated : 0], mark: .bars, color: SVGPlot.palette[c.holds ? 2 : 1]))
+            plot.add(.init(name: "paper (± tolerance)", xs: [1], ys: [c.paper], errors: [c.tolerance], mark: .points, color: SVGPlot.palette[0]))
+            plot.add(.init(name: c.holds ? "simulated: holds" : "simulated: does not hold", xs: [2], ys: [c.simulated.isFinite ? c.simulated : 0], mark: .points, color: SVGPlot.palette[c.holds ? 2 : 1]))
+            plot.xCategories = [(1, "paper ± tolerance"), (2, c.holds ? "simulated: holds" : "simulated: fails")]; plot.xRange = 0.5...2.5
+            let sim = c.simulated.isFinite ? c.simulated : c.paper
+            let lo = min(c.paper - c.tolerance, sim), hi = max(c.paper + c.tolerance, sim), pad = max(hi - lo, 1e-9) * 0.2
+            plot.yRange = (lo - pad)...(hi + pad); plot.showsLegend = false; plot.pointRadius = 5
             plot.width = 360; plot.height = 220
-            page.figure(plot.render(), caption: "Paper \(fmt(c.paper, 3)) ± \(fmt(c.tolerance, 3)); simulated \(fmt(c.simulated, 3)) (experiment \(c.experiment)).")
+            page.figure(plot.render(), caption: "Paper \(fmtSignificant(c.paper)) ± \(fmtSignificant(c.tolerance)); simulated \(fmtSignificant(c.simulated)) (experiment \(c.experiment)).")
         }
         page.heading("Figures")
         let f = r.fig1c

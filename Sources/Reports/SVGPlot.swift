@@ -24,6 +24,12 @@ public struct SVGPlot {
     public var yRange: ClosedRange<Double>?
     /// Where the legend goes: top right (default) or bottom left, where a precision-recall plot is empty.
     public var legendBottomLeft = false
+    /// Names for the x ticks at these positions (categories such as "paper" and "simulated") in
+    /// place of numbers.
+    public var xCategories: [(Double, String)]? = nil
+    /// No legend when the axis names the series (categories) and the caption explains them.
+    public var showsLegend = true
+    public var pointRadius = 3.0
 
     public init(title: String, xLabel: String, yLabel: String) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel
@@ -51,7 +57,8 @@ public struct SVGPlot {
         if yr.upperBound <= yr.lowerBound { yr = (yr.lowerBound - 1)...(yr.upperBound + 1) }
         let hasBars = series.contains { $0.mark == .bars }
         if hasBars && xRange == nil { xr = (xr.lowerBound - 0.5)...(xr.upperBound + 0.5) }
-        let xt = niceTicks(xr), yt = niceTicks(yr)
+        let categories = xCategories ?? []
+        let xt = categories.isEmpty ? niceTicks(xr) : categories.map(\.0), yt = niceTicks(yr)
         xr = min(xr.lowerBound, xt.first!)...max(xr.upperBound, xt.last!)
         yr = min(yr.lowerBound, yt.first!)...max(yr.upperBound, yt.last!)
         func X(_ v: Double) -> Double { ml + (v - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * pw }
@@ -62,7 +69,7 @@ public struct SVGPlot {
         for t in xt where t >= xr.lowerBound && t <= xr.upperBound {
             s += "<line x1=\"\(f(X(t)))\" y1=\"\(f(mt + ph))\" x2=\"\(f(X(t)))\" y2=\"\(f(mt + ph + 5))\" stroke=\"#333\"/>"
             s += "<line x1=\"\(f(X(t)))\" y1=\"\(f(mt))\" x2=\"\(f(X(t)))\" y2=\"\(f(mt + ph))\" stroke=\"#e5e5e5\"/>"
-            s += "<text x=\"\(f(X(t)))\" y=\"\(f(mt + ph + 17))\" text-anchor=\"middle\">\(tickLabel(t))</text>"
+            s += "<text x=\"\(f(X(t)))\" y=\"\(f(mt + ph + 17))\" text-anchor=\"middle\">\(categories.first { $0.0 == t }.map { esc($0.1) } ?? tickLabel(t))</text>"
         }
         for t in yt where t >= yr.lowerBound && t <= yr.upperBound {
             s += "<line x1=\"\(f(ml - 5))\" y1=\"\(f(Y(t)))\" x2=\"\(f(ml))\" y2=\"\(f(Y(t)))\" stroke=\"#333\"/>"
@@ -77,7 +84,7 @@ public struct SVGPlot {
             switch se.mark {
             case .points:
                 for (x, y) in zip(se.xs, se.ys) where x.isFinite && y.isFinite {
-                    s += "<circle cx=\"\(f(X(x)))\" cy=\"\(f(Y(y)))\" r=\"3\" fill=\"\(se.color)\" fill-opacity=\"0.7\"/>"
+                    s += "<circle cx=\"\(f(X(x)))\" cy=\"\(f(Y(y)))\" r=\"\(f(pointRadius))\" fill=\"\(se.color)\" fill-opacity=\"0.7\"/>"
                 }
             case .line:
                 let pts = zip(se.xs, se.ys).filter { $0.0.isFinite && $0.1.isFinite }.map { "\(f(X($0.0))),\(f(Y($0.1)))" }
@@ -100,7 +107,7 @@ public struct SVGPlot {
             }
         }
         // Legend, top right (or bottom left) inside the plot.
-        for (k, se) in series.enumerated() {
+        for (k, se) in series.enumerated() where showsLegend {
             let ly = legendBottomLeft ? mt + ph - 8 - Double(series.count - 1 - k) * 15 : mt + 14 + Double(k) * 15
             let lx = legendBottomLeft ? ml + 10 : ml + pw - 150
             s += "<rect x=\"\(f(lx))\" y=\"\(f(ly - 9))\" width=\"10\" height=\"10\" fill=\"\(se.color)\"/>"

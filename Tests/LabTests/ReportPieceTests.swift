@@ -1,0 +1,43 @@
+import XCTest
+import Reports
+
+/// The pieces every report is made of: numbers as people read them, tables that align words and
+/// numbers, plots whose x axis can name categories.
+final class ReportPieceTests: XCTestCase {
+    func testSignificantDigitsWhateverTheSize() {
+        XCTAssertEqual(fmtSignificant(0.99), "0.990")
+        XCTAssertEqual(fmtSignificant(-0.0411), "-0.041")
+        XCTAssertEqual(fmtSignificant(42), "42.0")
+        XCTAssertEqual(fmtSignificant(319.6), "320")
+        XCTAssertEqual(fmtSignificant(105_153.46), "105,153")
+        XCTAssertEqual(fmtSignificant(.nan), "–")
+        XCTAssertEqual(fmtSignificant(nil), "–")
+    }
+
+    func testTablesAlignWordsLeftAndNumbersRight() {
+        var page = HTMLPage(title: "t")
+        page.table(["id", "claim", "paper"], [["a_b", "recall falls above 110", "0.600"], ["c", "x", "± 0.100"]])
+        let html = page.render()
+        XCTAssertTrue(html.contains("<td class=\"t\">recall falls above 110</td>"), html)
+        XCTAssertTrue(html.contains("<td>0.600</td>"))
+        XCTAssertTrue(html.contains("<td>± 0.100</td>"))
+        XCTAssertTrue(html.contains("<th class=\"t\">claim</th>"))
+        XCTAssertTrue(html.contains("<th>paper</th>"))
+    }
+
+    func testCategoryAxisNamesItsTicksAndCanDropTheLegend() {
+        var plot = SVGPlot(title: "claim", xLabel: "", yLabel: "value")
+        plot.add(.init(name: "paper", xs: [1], ys: [0.6], errors: [0.1], mark: .points, color: SVGPlot.palette[0]))
+        plot.add(.init(name: "simulated", xs: [2], ys: [0.653], mark: .points, color: SVGPlot.palette[2]))
+        plot.xCategories = [(1, "paper ± tolerance"), (2, "simulated: holds")]
+        plot.xRange = 0.5...2.5; plot.yRange = 0.45...0.75; plot.showsLegend = false; plot.pointRadius = 5
+        let svg = plot.render()
+        XCTAssertTrue(svg.contains(">paper ± tolerance</text>"), svg)
+        XCTAssertTrue(svg.contains(">simulated: holds</text>"))
+        XCTAssertFalse(svg.contains(">1.5</text>"), "no numeric x ticks between the categories")
+        XCTAssertFalse(svg.contains("width=\"10\" height=\"10\""), "no legend swatches")
+        XCTAssertEqual(svg.components(separatedBy: "r=\"5.0\"").count - 1, 2, "two points of radius 5")
+        plot.showsLegend = true
+        XCTAssertEqual(plot.render().components(separatedBy: "width=\"10\" height=\"10\"").count - 1, 2)
+    }
+}
