@@ -22,8 +22,9 @@ public struct SVGPlot {
     public var width = 520.0, height = 320.0
     public var xRange: ClosedRange<Double>?
     public var yRange: ClosedRange<Double>?
-    /// Where the legend goes: top right (default) or bottom left, where a precision-recall plot is empty.
-    public var legendBottomLeft = false
+    /// Where the legend goes: top right (default) or bottom right, where a precision-recall plot
+    /// is empty (high recall at low precision is nobody's operating point).
+    public var legendAtBottom = false
     /// Names for the x ticks at these positions (categories such as "paper" and "simulated") in
     /// place of numbers.
     public var xCategories: [(Double, String)]? = nil
@@ -106,10 +107,10 @@ public struct SVGPlot {
                 }
             }
         }
-        // Legend, top right (or bottom left) inside the plot.
+        // Legend, top right (or bottom right) inside the plot.
         for (k, se) in series.enumerated() where showsLegend {
-            let ly = legendBottomLeft ? mt + ph - 8 - Double(series.count - 1 - k) * 15 : mt + 14 + Double(k) * 15
-            let lx = legendBottomLeft ? ml + 10 : ml + pw - 150
+            let ly = legendAtBottom ? mt + ph - 8 - Double(series.count - 1 - k) * 15 : mt + 14 + Double(k) * 15
+            let lx = ml + pw - (legendAtBottom ? 230 : 150)
             s += "<rect x=\"\(f(lx))\" y=\"\(f(ly - 9))\" width=\"10\" height=\"10\" fill=\"\(se.color)\"/>"
             s += "<text x=\"\(f(lx + 15))\" y=\"\(f(ly))\">\(esc(se.name))</text>"
         }
