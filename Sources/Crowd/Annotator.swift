@@ -13,10 +13,13 @@ public struct ImageTask: Sendable {
     public var visibility: [Double]
     public var distractorXs: [Double] = []
     public var distractorYs: [Double] = []
+    /// Look-alikes in the image (local maxima that are no object), where false clicks land; nil when
+    /// no image was given (false clicks are then uniform).
+    public var structure: LookAlikes?
     public var objectCount: Int { xs.count }
 
     /// Objects in the order a person reads the image: bands of 40 px from the top, alternating
-    /// direction. Workers click what they found in this order.
+    /// direction. Workers click what they chose in this order (it sets the distances they move).
     public var readingOrder: [Int] {
         let band = 40.0
         return xs.indices.sorted { a, b in
@@ -61,9 +64,10 @@ public struct ImageTask: Sendable {
     }
 
     public init(name: String, width: Int, height: Int, xs: [Double], ys: [Double], visibility: [Double],
-                distractorXs: [Double] = [], distractorYs: [Double] = []) {
+                distractorXs: [Double] = [], distractorYs: [Double] = [], structure: LookAlikes? = nil) {
         self.name = name; self.width = width; self.height = height; self.xs = xs; self.ys = ys
         self.visibility = visibility; self.distractorXs = distractorXs; self.distractorYs = distractorYs
+        self.structure = structure
     }
 }
 
@@ -85,14 +89,15 @@ public struct Annotator: Sendable {
     @inline(__always) public func falsePositiveRate(_ worker: WorkerAgent, _ index: Int) -> Double {
         if worker.careless { return population.carelessFalsePositive }
         let f = min(Double(index), Double(population.learningAnnotations)) / Double(population.learningAnnotations)
-        return population.falsePositiveFirst + (population.falsePositiveLater - population.falsePositiveFirst) * f
+        return min(0.9, worker.falseFactor * (population.falsePositiveFirst + (population.falsePositiveLater - population.falsePositiveFirst) * f))
     }
 
     /// Annotates; `annotationIndex` is the worker's count of earlier annotations in the job and is
-    /// advanced. Clicks are whole pixels, as the portal records them; timestamps in ms from the image's start.
-    public func annotate(_ task: ImageTask, worker: WorkerAgent, recallShare: Double,
+    /// advanced. `budget` is the clicks on objects this worker spends on this image (`Population.clickBudget`).
+    /// Clicks are whole pixels, as the portal records them; timestamps in ms from the image's start.
+    public func annotate(_ task: ImageTask, worker: WorkerAgent, budget: Double,
                          annotationIndex: inout Int, rng: SeededRandom, into out: inout [Vertex]) {
-        annotate(task, readingOrder: task.readingOrder, worker: worker, recallShare: recallShare,
+        annotate(task, readingOrder: task.readingOrder, worker: worker, budget: budget,
                  annotationIndex: &annotationIndex, rng: rng, into: &out)
     }
 
@@ -103,20 +108,32 @@ public struct Annotator: Sendable {
 
     /// As above, with what is the same for every worker of the task computed once by the caller:
     /// its reading order and its objects' detectability.
-    public func annotate(_ task: ImageTask, readingOrder: [Int], detectability: [Double]? = nil, worker: WorkerAgent, recallShare: Double,
+    public func annotate(_ task: ImageTask, readingOrder: [Int], detectability: [Double]? = nil, worker: WorkerAgent, budget: Double,
                          annotationIndex: inout Int, rng: SeededRandom, into out: inout [Vertex]) {
-        // Objects this worker will click, in reading order.
+        // Objects this worker notices, in reading order (the order they are clicked in). Noticing
+        // is the psychometric curve read as a latent salience: the worker perceives an object at
+        // its visibility plus logistic noise of scale `width`, and notices it when that exceeds the
+        // threshold (and their attention, the plateau, does not lapse).
         let d = detectability ?? self.detectability(task)
-        var chosen: [Int] = []
-        chosen.reserveCapacity(task.objectCount)
-        for i in readingOrder where rng.uniform() < worker.plateau * d[i] {
-            chosen.append(i)
+        var chosen: [Int] = [], draw: [Double] = []
+        chosen.reserveCapacity(task.objectCount); draw.reserveCapacity(task.objectCount)
+        for i in readingOrder {
+            let attends = rng.uniform() < worker.plateau
+            let u = rng.uniform()
+            if attends && u > 1 - d[i] { chosen.append(i); draw.append(u) }
         }
-        // Above what the pay tolerates a worker clicks only a share of what they see: they work
-        // through the image in reading order and stop when their patience runs out, so what they
-        // skip (the last part of the image) is the same for everyone and the consensus misses it too.
-        if recallShare < 1 {
-            chosen.removeLast(chosen.count - min(chosen.count, Int(Double(chosen.count) * recallShare + rng.uniform())))
+        // A worker spends a budget of clicks on an image whatever it holds (real crowds click 50-95
+        // times on smFISH fields of 145-268 spots). When they notice more than that, the clicks go
+        // to what they perceive as most salient, wherever it is in the image: faint objects lose
+        // out for everyone, so a bigger crowd does not recover them.
+        let spend = Int(budget + rng.uniform())
+        if spend < chosen.count {
+            let width = population.detectionWidth
+            let salience = chosen.indices.map { k in task.visibility[chosen[k]] + width * log(draw[k] / max(1 - draw[k], 1e-300)) }
+            let ranked = chosen.indices.sorted { salience[$0] != salience[$1] ? salience[$0] > salience[$1] : $0 < $1 }
+            var keep = [Bool](repeating: false, count: chosen.count)
+            for k in ranked.prefix(spend) { keep[k] = true }
+            chosen = chosen.indices.filter { keep[$0] }.map { chosen[$0] }
         }
         // Room for the chosen objects and the false clicks expected among them (one allocation).
         out.reserveCapacity(out.count + chosen.count + chosen.count / 8 + 4)
@@ -132,6 +149,12 @@ public struct Annotator: Sendable {
                 if !task.distractorXs.isEmpty && rng.uniform() < population.distractorConfusion {
                     let d = rng.int(task.distractorXs.count)
                     x = task.distractorXs[d] + rng.gaussian(sigma: sigma); y = task.distractorYs[d] + rng.gaussian(sigma: sigma)
+                } else if let s = task.structure, !s.xs.isEmpty && rng.uniform() < population.structureShare {
+                    // Image structure that looks like an object to this worker: a look-alike drawn
+                    // by how detectable it is, so bright untruthed spots draw the same false clicks
+                    // from many workers (and the consensus keeps some, as real ones do).
+                    let k = s.draw(rng.uniform())
+                    x = s.xs[k] + rng.gaussian(sigma: sigma); y = s.ys[k] + rng.gaussian(sigma: sigma)
                 } else {
                     x = rng.uniform() * maxX; y = rng.uniform() * maxY
                 }

@@ -1,18 +1,26 @@
 import Consensus
 import Foundation
 
-/// Fits a population to a real export with truth. What cannot be seen in one export (how effort
-/// responds to pay, arrival rates) keeps the population's prior values and is marked so.
+/// Fits a population to a real export with truth (a pilot). What cannot be seen in one export (how
+/// effort responds to pay, arrival rates) keeps the population's prior values and is marked so;
+/// a fit that fails or lands outside what people do falls back to the prior and says which.
 ///
-/// - Detection: each object's detection share among the (non-careless) workers who saw its image is
-///   fitted by Levenberg-Marquardt (GSL) to `plateau · R(n) · 1/(1 + exp(-(v − threshold)/width))`,
-///   where `R(n) = E_p[min(1, (p·tolerated/n)^recall_exponent)]` is the effort share for an image of n
-///   objects, averaged over workers' patience p,
-///   at the export's pay: images with many objects are clicked less thoroughly, which is how the
-///   tolerated annotations are measured.
 /// - Careless workers: precision below 0.5 against truth (at least 5 clicks).
+/// - Click budget: real workers spend a budget of clicks per image whatever it holds. Each
+///   worker's true clicks on an image are `min(D, B)`, D the objects they notice (from the detection
+///   curve: mean and spread over workers) and B their budget (log-normal over workers); the budget's
+///   median and spread, and the plateau's spread between workers, are fitted by maximum likelihood
+///   of that censored model. Sparse images, where nobody runs out, bound the budget from below only.
+/// - Detection: each object's detection share among the (non-careless) workers who saw its image is
+///   fitted by Levenberg-Marquardt (GSL) to `plateau · s_k · 1/(1 + exp(-(v − threshold)/width))`,
+///   with `s_k` the budget's share of what is noticed on image k, alternating with the budget fit;
+///   objects differ in salience beyond the measure (a visibility offset per object, SD τ by the
+///   method of moments).
 /// - False positives: a weighted straight-line fit of the false share per annotation index over the
-///   first `learning_annotations` annotations (workers' submissions in completion order).
+///   first `learning_annotations` annotations; a slope that is not negative beyond two standard
+///   errors is no learning, and the rate is then flat.
+/// - Look-alikes (with the images): the share of false clicks landing on image structure, against
+///   what clicks placed anywhere would give.
 /// - Pointing: per-worker RMSE against truth (log-normal), Fitts' law over workers, spread of periods.
 /// - Participation: Pareto shape by maximum likelihood on images per worker.
 public struct Calibration: Sendable {
@@ -20,24 +28,92 @@ public struct Calibration: Sendable {
     /// Comments for the YAML: fitted values with their standard errors, or "prior" for kept values.
     public var notes: [String: String]
     public var summary: [String]
+    /// Standard errors of the fitted values, by YAML key (`detection.threshold`, ...): what
+    /// `crowdlab predict` draws populations from.
+    public var standardErrors: [String: Double] = [:]
+    /// What the pilot showed, for the calibration report.
+    public var observed = Observed()
+
+    public struct Observed: Sendable {
+        /// Per object with a visibility: visibility, observed detection share, the fitted curve's value.
+        public var objects: [(visibility: Double, observed: Double, predicted: Double)] = []
+        /// Per non-careless worker-image: true clicks, and the fitted model's expected true clicks.
+        public var clicks: [(image: String, observed: Double, predicted: Double)] = []
+        /// False share by annotation index (1-based) with its count.
+        public var falseByIndex: [(index: Int, rate: Double, count: Double)] = []
+        /// Per worker: RMSE (px) and median click period (s).
+        public var pointing: [(rmse: Double, period: Double)] = []
+    }
 }
 
 public enum Calibrator {
+    /// One worker's submission on one image, matched to truth.
+    struct Row {
+        var worker: Int, image: Int
+        var hits: [Bool]
+        var clicks: Int, tp: Int
+        var sq: Double
+        var flags: [Bool]
+        var falseX: [Double], falseY: [Double]
+        var periods: [Double], steps: [Double]
+        var firstClick: Double?
+        var completed: Double, record: Int
+    }
+
+    /// What the phases share: the pilot matched to truth.
+    struct Pilot {
+        var job: ClickJob
+        var rows: [Row]
+        var vis: [[Double]]
+        var truth: TruthSet
+        var careless: Set<Int> = []
+        var seen: Set<Int>
+        func good(_ r: Row) -> Bool { !careless.contains(r.worker) }
+    }
+
     public static func calibrate(export: QuantiusExport, truth: TruthSet, visibility: [String: [Double]]?,
-                                 pay: Double, prior: Population = Population(), matchRadius: Double = 8) throws -> Calibration {
-        var p = prior
-        var notes: [String: String] = [:]
-        var summary: [String] = []
-        p.measure = visibility == nil ? .snr : .contrast
+                                 lookAlikes: [String: LookAlikes]? = nil,
+                                 pay: Double, prior: Population = Population(), matchRadius: Double = 8,
+                                 source: String = "export") throws -> Calibration {
+        var pilot = try match(export: export, truth: truth, visibility: visibility, matchRadius: matchRadius, source: source)
+        var c = Calibration(population: prior, notes: [:], summary: [])
+        c.population.measure = visibility == nil ? .snr : .contrast
+        c.population.referencePay = pay
+        c.notes["effort.reference_pay_usd"] = "pay of the calibration export (--pay)"
+        fitCareless(&pilot, &c)
+        fitDetectionAndBudget(pilot, &c)
+        fitFalsePositives(pilot, &c)
+        fitPointing(pilot, &c)
+        if let lookAlikes { fitLookAlikeShare(pilot, lookAlikes, &c) }
+        fitParticipation(pilot, &c)
+        for k in ["detection.resolution_px", "false_positives.learning_annotations", "false_positives.distractor_confusion",
+                  "false_positives.structure_share", "careless.detection_factor", "careless.error_factor",
+                  "pointing.activity_error_exponent", "effort.pay_elasticity", "effort.images_per_worker",
+                  "effort.images_exponent", "effort.acceptance_exponent", "marketplace.arrivals_per_hour", "marketplace.arrival_elasticity"] where c.notes[k] == nil {
+            c.notes[k] = "prior: not identifiable from one export"
+        }
+        keepWithinRanges(prior: prior, &c)
+        return c
+    }
+
+    // MARK: - Phases
+
+    /// Matches every submission to its image's truth; refuses pilots that cannot be calibrated on.
+    static func match(export: QuantiusExport, truth: TruthSet, visibility: [String: [Double]]?, matchRadius: Double, source: String) throws -> Pilot {
         let job = ClickJob(export: export)
-        struct WorkerImage { var worker: Int; var image: Int; var hits: [Bool]; var clicks: Int; var tp: Int; var sq: Double
-            var flags: [Bool]; var periods: [Double]; var steps: [Double]; var firstClick: Double?; var completed: Double; var record: Int }
-        var rows: [WorkerImage] = []
-        var vis: [[Double]] = []
+        guard !job.images.isEmpty else { throw InputError(file: source, message: "no crosshair submissions: nothing to calibrate on") }
+        guard job.images.contains(where: { truth.byImage[$0.image] != nil }) else {
+            throw InputError(file: source, message: "no image of the export has truth (--truth): nothing to calibrate on")
+        }
+        guard job.images.contains(where: { $0.count > 0 }) else { throw InputError(file: source, message: "the pilot has no clicks: nothing to calibrate on") }
+        guard job.workerIDs.count >= 2 else {
+            throw InputError(file: source, message: "one worker only: calibration needs at least 2 workers to tell people apart")
+        }
         var completion: [String: (Double, Int)] = [:]
         for (i, r) in export.records.enumerated() {
             completion[r.workerID + "\u{1}" + r.imageFilename] = (r.timeWhenCompleted.map(portalCompletionSeconds) ?? 0, i)
         }
+        var rows: [Row] = [], vis: [[Double]] = []
         for (k, im) in job.images.enumerated() {
             guard let t = truth.byImage[im.image] else { vis.append([]); continue }
             if let v = visibility {
@@ -62,134 +138,118 @@ public enum Calibrator {
                 var periods: [Double] = [], steps: [Double] = []
                 for j in 1..<max(1, idx.count) where im.timestamp[idx[j]] > im.timestamp[idx[j - 1]] {
                     periods.append((im.timestamp[idx[j]] - im.timestamp[idx[j - 1]]) / 1000)
-                    steps.append(((im.xs[idx[j]] - im.xs[idx[j - 1]]) * (im.xs[idx[j]] - im.xs[idx[j - 1]])
-                                  + (im.ys[idx[j]] - im.ys[idx[j - 1]]) * (im.ys[idx[j]] - im.ys[idx[j - 1]])).squareRoot())
+                    let dx = im.xs[idx[j]] - im.xs[idx[j - 1]], dy = im.ys[idx[j]] - im.ys[idx[j - 1]]
+                    steps.append((dx * dx + dy * dy).squareRoot())
                 }
+                let falseIdx = idx.indices.filter { flags[$0] }.map { idx[$0] }
                 let c = completion[job.workerIDs[w] + "\u{1}" + im.image] ?? (0, 0)
-                rows.append(WorkerImage(worker: w, image: k, hits: hits, clicks: idx.count, tp: m.pairs.count, sq: sq,
-                                        flags: flags, periods: periods, steps: steps, firstClick: idx.first.map { im.timestamp[$0] / 1000 },
-                                        completed: c.0, record: c.1))
+                rows.append(Row(worker: w, image: k, hits: hits, clicks: idx.count, tp: m.pairs.count, sq: sq, flags: flags,
+                                falseX: falseIdx.map { im.xs[$0] }, falseY: falseIdx.map { im.ys[$0] },
+                                periods: periods, steps: steps, firstClick: idx.first.map { im.timestamp[$0] / 1000 },
+                                completed: c.0, record: c.1))
             }
         }
-        guard !rows.isEmpty else { throw InputError(file: "--truth", message: "no image of the export has truth: nothing to calibrate on") }
-        let nW = job.workerIDs.count
+        return Pilot(job: job, rows: rows, vis: vis, truth: truth, seen: Set(rows.map(\.worker)))
+    }
 
-        // Careless workers.
+    static func fitCareless(_ pilot: inout Pilot, _ c: inout Calibration) {
+        let nW = pilot.job.workerIDs.count
         var clicks = [Int](repeating: 0, count: nW), tps = [Int](repeating: 0, count: nW)
-        for r in rows { clicks[r.worker] += r.clicks; tps[r.worker] += r.tp }
-        let seen = Set(rows.map(\.worker))
-        let careless = Set(seen.filter { DetectionScore.isMostlyFalse(truePositives: tps[$0], clicks: clicks[$0]) })
-        p.carelessShare = Double(careless.count) / Double(max(1, seen.count))
-        notes["careless.share"] = "\(careless.count) of \(seen.count) workers below 0.5 precision"
-        if !careless.isEmpty {
-            let c = careless.reduce(0) { $0 + clicks[$1] }, t = careless.reduce(0) { $0 + tps[$1] }
-            p.carelessFalsePositive = min(0.95, Double(c - t) / Double(max(1, c)))
-            notes["careless.false_positive_rate"] = "measured"
-            // Their detection relative to the others': the share of the objects they saw that they
-            // found, pooled over each group (visibility and effort weigh on both alike).
-            func found(_ group: (Int) -> Bool) -> Double {
-                let rs = rows.filter { group($0.worker) }
-                return Double(rs.reduce(0) { $0 + $1.tp }) / Double(max(1, rs.reduce(0) { $0 + $1.hits.count }))
-            }
-            let others = found { !careless.contains($0) }
-            if others > 0 {
-                p.carelessDetectionFactor = min(1, found { careless.contains($0) } / others)
-                notes["careless.detection_factor"] = "measured: they found \(String(format: "%.3f", found { careless.contains($0) })) of the objects, the others \(String(format: "%.3f", others))"
-            }
+        for r in pilot.rows { clicks[r.worker] += r.clicks; tps[r.worker] += r.tp }
+        let careless = Set(pilot.seen.filter { DetectionScore.isMostlyFalse(truePositives: tps[$0], clicks: clicks[$0]) })
+        pilot.careless = careless
+        c.population.carelessShare = Double(careless.count) / Double(max(1, pilot.seen.count))
+        c.notes["careless.share"] = "\(careless.count) of \(pilot.seen.count) workers below 0.5 precision"
+        guard !careless.isEmpty else { return }
+        let n = careless.reduce(0) { $0 + clicks[$1] }, t = careless.reduce(0) { $0 + tps[$1] }
+        c.population.carelessFalsePositive = min(0.95, Double(n - t) / Double(max(1, n)))
+        c.notes["careless.false_positive_rate"] = "measured"
+        // Their detection relative to the others': the share of the objects they saw that they
+        // found, pooled over each group (visibility and effort weigh on both alike).
+        func found(_ group: (Int) -> Bool) -> Double {
+            let rs = pilot.rows.filter { group($0.worker) }
+            return Double(rs.reduce(0) { $0 + $1.tp }) / Double(max(1, rs.reduce(0) { $0 + $1.hits.count }))
         }
+        let others = found { !careless.contains($0) }, theirs = found { careless.contains($0) }
+        if others > 0 {
+            c.population.carelessDetectionFactor = min(1, theirs / others)
+            c.notes["careless.detection_factor"] = "measured: they found \(String(format: "%.3f", theirs)) of the objects, the others \(String(format: "%.3f", others))"
+        }
+    }
 
-        // Detection curve over objects, from the non-careless workers.
-        var xs: [(v: Double, n: Double)] = [], ys: [Double] = [], workersPerObject: [Double] = []
-        // Objects with a neighbour closer than the resolution are left out: workers see such a pair
-        // as one blob and click it once, which the simulator reproduces by itself.
-        for k in job.images.indices where !vis[k].isEmpty {
-            let rs = rows.filter { $0.image == k && !careless.contains($0.worker) }
-            guard !rs.isEmpty, let t = truth.byImage[job.images[k].image] else { continue }
-            let n = Double(vis[k].count)
-            let grid = GridIndex(xs: t.xs, ys: t.ys, cell: max(p.resolution, 1))
-            for j in vis[k].indices {
-                if p.resolution > 0 && grid.neighbours(of: t.xs[j], t.ys[j], within: p.resolution).count > 1 { continue }
-                xs.append((vis[k][j], n))
-                ys.append(Double(rs.filter { $0.hits[j] }.count) / Double(rs.count))
-                workersPerObject.append(Double(rs.count))
+    /// Detection and the click budget, fitted in turn: the budget's share of what is noticed on
+    /// each image enters the detection fit, and the detection curve gives what each worker notices
+    /// for the budget fit. Three rounds settle both.
+    static func fitDetectionAndBudget(_ pilot: Pilot, _ c: inout Calibration) {
+        let images = pilot.job.images.indices.filter { !pilot.vis[$0].isEmpty }
+        var share = [Double](repeating: 1, count: pilot.job.images.count)
+        var detection: DetectionFit? = nil
+        var budget: BudgetFit? = nil
+        for _ in 0..<3 {
+            guard let d = fitDetection(pilot, images: images, share: share, resolution: c.population.resolution, prior: c.population) else { break }
+            detection = d
+            let noticed = images.map { k in Self.noticed(d, visibility: pilot.vis[k]) }
+            var obs: [(clicks: Double, noticed: Noticed)] = []
+            for (i, k) in images.enumerated() {
+                for r in pilot.rows where r.image == k && pilot.good(r) { obs.append((Double(r.tp), noticed[i])) }
             }
+            budget = fitBudget(obs)
+            guard let b = budget, b.bounded else { break }
+            for (i, k) in images.enumerated() { share[k] = budgetShare(median: b.median, logSD: b.logSD, noticed: noticed[i].mean) }
         }
-        let beta = p.recallExponent, sigmaP = p.patienceLogSD
-        let vs = xs.map(\.v), ns = xs.map(\.n), ms = workersPerObject
-        let start = [log(p.detectionPlateau / (1 - p.detectionPlateau)), median(vs),
-                     log(max(0.5, quantile(vs, 0.75) - quantile(vs, 0.25)) / 3), log(max(20, quantile(ns, 0.5)))]
-        // Objects differ in salience beyond what the measure captures (neighbours, background,
-        // shape): a visibility offset per object, N(0, τ²), shared by every worker. τ is chosen so
-        // the curve's expected spread of per-object detection shares (salience plus binomial noise)
-        // matches the observed one: a method of moments over the random-effects psychometric model.
-        var best: (tau: Double, fit: FitResult)? = nil
-        if let base = fitDetection(vs: vs, ns: ns, ys: ys, beta: beta, tau: 0, patience: sigmaP, start: start) {
-            let width0 = exp(base.parameters[2])
-            var previous: (tau: Double, gap: Double, fit: FitResult)? = nil
-            for c in [0.0, 0.5, 1, 1.5, 2, 3, 4, 6, 8] {
-                let tau = c * width0
-                guard let f = fitDetection(vs: vs, ns: ns, ys: ys, beta: beta, tau: tau, patience: sigmaP, start: base.parameters) else { continue }
-                let (observed, expected) = detectionSpread(f.parameters, vs: vs, ns: ns, ms: ms, ys: ys, beta: beta, tau: tau, patience: sigmaP)
-                let gap = expected - observed
-                if gap >= 0 {
-                    if let prev = previous, prev.gap < 0 {
-                        // Interpolate between the grid points and refit there.
-                        let t = prev.tau + (tau - prev.tau) * (-prev.gap) / (gap - prev.gap)
-                        best = fitDetection(vs: vs, ns: ns, ys: ys, beta: beta, tau: t, patience: sigmaP, start: f.parameters).map { (t, $0) } ?? (tau, f)
-                    } else { best = (tau, f) }
-                    break
-                }
-                previous = (tau, gap, f)
-                best = (tau, f)
+        var p = c.population
+        if let d = detection {
+            p.detectionPlateau = d.plateau; p.detectionThreshold = d.threshold; p.detectionWidth = d.width; p.objectVisibilitySD = d.tau
+            c.notes["detection.plateau"] = String(format: "fitted ± %.3f", d.se[0])
+            c.notes["detection.threshold"] = String(format: "fitted ± %.3f", d.se[1])
+            c.notes["detection.width"] = String(format: "fitted ± %.3f", d.se[2])
+            c.notes["detection.object_sd"] = "matches the spread of per-object detection"
+            c.standardErrors["detection.plateau"] = d.se[0]; c.standardErrors["detection.threshold"] = d.se[1]; c.standardErrors["detection.width"] = d.se[2]
+            c.summary.append(String(format: "detection: plateau %.3f, threshold %.2f, width %.2f, object SD %.2f (%@)", d.plateau, d.threshold, d.width, d.tau, p.measure.rawValue))
+            for (k, v) in zip(d.objectVisibility, d.objectObserved).enumerated() {
+                c.observed.objects.append((v.0, v.1, d.predicted[k]))
             }
+        } else {
+            c.notes["detection.threshold"] = "prior: the detection fit failed (too few objects, or no trend with visibility)"
+            c.notes["detection.width"] = "prior: the detection fit failed"
+            c.summary.append("detection: the fit failed; prior kept for plateau, threshold and width")
         }
-        if let (tau, f) = best {
-            let plateau = 1 / (1 + exp(-f.parameters[0]))
-            p.detectionPlateau = plateau
-            p.detectionThreshold = f.parameters[1]
-            p.detectionWidth = exp(f.parameters[2])
-            p.toleratedAnnotations = exp(f.parameters[3])
-            p.objectVisibilitySD = tau
-            p.referencePay = pay
-            notes["detection.plateau"] = String(format: "fitted ± %.3f", plateau * (1 - plateau) * f.standardErrors[0])
-            notes["detection.threshold"] = String(format: "fitted ± %.3f", f.standardErrors[1])
-            notes["detection.width"] = String(format: "fitted ± %.3f", p.detectionWidth * f.standardErrors[2])
-            notes["detection.object_sd"] = "matches the spread of per-object detection"
-            notes["effort.tolerated_annotations"] = String(format: "fitted at %.3g USD ± %.1f", pay, p.toleratedAnnotations * f.standardErrors[3])
-            notes["effort.reference_pay_usd"] = "pay of the calibration export (--pay)"
-            summary.append(String(format: "detection: plateau %.3f, threshold %.2f, width %.2f, object SD %.2f", plateau, p.detectionThreshold, p.detectionWidth, tau)
-                           + " (\(p.measure.rawValue))" + String(format: ", tolerated %.0f annotations at $%.3f", p.toleratedAnnotations, pay))
+        if let b = budget {
+            p.detectionPlateauSD = b.plateauSD
+            c.notes["detection.plateau_sd"] = String(format: "fitted with the budget (censored likelihood over %d worker-images)", b.count)
         }
-        // Spread of the plateau between workers: detection of clearly visible objects, corrected
-        // for effort and for binomial noise.
-        var rates: [Double] = [], noiseVar: [Double] = []
-        for w in seen where !careless.contains(w) {
-            var hit = 0.0, n = 0.0, expected = 0.0
-            for r in rows where r.worker == w {
-                let nObj = Double(vis[r.image].count)
-                let share = patienceAveragedShare(ratio: p.toleratedAnnotations / nObj, beta: beta, patienceLogSD: sigmaP).share
-                for (j, v) in vis[r.image].enumerated() where v > p.detectionThreshold + 2 * p.detectionWidth {
-                    n += 1; hit += r.hits[j] ? 1 : 0; expected += share
+        if let b = budget, b.bounded {
+            p.toleratedAnnotations = b.median; p.patienceLogSD = b.logSD
+            c.notes["effort.tolerated_annotations"] = String(format: "fitted at %.3g USD: median budget %.0f ± %.0f clicks per image (censored likelihood over %d worker-images)", p.referencePay, b.median, b.seMedian, b.count)
+            c.notes["effort.patience_log_sd"] = String(format: "fitted ± %.2f", b.seLogSD)
+            c.standardErrors["effort.tolerated_annotations"] = b.seMedian; c.standardErrors["effort.patience_log_sd"] = b.seLogSD
+            c.summary.append(String(format: "click budget: median %.0f clicks per image (log SD %.2f) at $%.3f", b.median, b.logSD, p.referencePay))
+        } else {
+            let most = budget?.largest ?? 0
+            p.toleratedAnnotations = max(p.toleratedAnnotations, most)
+            c.notes["effort.tolerated_annotations"] = String(format: "prior, at least %.0f: no image of the pilot ran workers out of clicks", most)
+            c.notes["effort.patience_log_sd"] = "prior: the budget is not seen in the pilot"
+            c.summary.append(String(format: "click budget: not reached in the pilot (workers clicked at most %.0f); prior %.0f kept", most, p.toleratedAnnotations))
+        }
+        if let d = detection, let b = budget {
+            let bm = b.bounded ? b.median : p.toleratedAnnotations, bs = b.bounded ? b.logSD : p.patienceLogSD
+            for k in images {
+                let n = Self.noticed(d, visibility: pilot.vis[k])
+                let expected = expectedClicks(median: bm, logSD: bs, noticed: n.mean)
+                for r in pilot.rows where r.image == k && pilot.good(r) {
+                    c.observed.clicks.append((pilot.job.images[k].image, Double(r.tp), expected))
                 }
             }
-            if n >= 20 && expected > 0 {
-                rates.append(hit / expected)   // detection relative to the effort-limited expectation
-                let pr = min(max(hit / n, 0.01), 0.99)
-                noiseVar.append(pr * (1 - pr) / n * pow(n / expected, 2))
-            }
         }
-        if rates.count >= 3 {
-            let m = mean(rates)
-            let v = rates.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(rates.count - 1) - mean(noiseVar)
-            p.detectionPlateauSD = min(0.45, max(0, v).squareRoot() * p.detectionPlateau / max(m, 1e-6))
-            notes["detection.plateau_sd"] = "from \(rates.count) workers' detection of visible objects"
-        }
+        c.population = p
+    }
 
-        // False positives by annotation index (non-careless workers).
+    /// False share per annotation index over each worker's job (submissions in completion order).
+    static func fitFalsePositives(_ pilot: Pilot, _ c: inout Calibration) {
         var fpAt: [Double] = [], nAt: [Double] = []
-        for w in seen where !careless.contains(w) {
+        for w in pilot.seen where !pilot.careless.contains(w) {
             var index = 0
-            for r in rows.filter({ $0.worker == w }).sorted(by: { $0.completed != $1.completed ? $0.completed < $1.completed : $0.record < $1.record }) {
+            for r in pilot.rows.filter({ $0.worker == w }).sorted(by: { $0.completed != $1.completed ? $0.completed < $1.completed : $0.record < $1.record }) {
                 for f in r.flags {
                     if index >= nAt.count { nAt.append(0); fpAt.append(0) }
                     nAt[index] += 1; fpAt[index] += f ? 1 : 0
@@ -197,143 +257,170 @@ public enum Calibrator {
                 }
             }
         }
-        let window = min(p.learningAnnotations, nAt.count)
-        if window >= 5, let l = linearFit(xs: (0..<window).map { Double($0 + 1) }, ys: (0..<window).map { fpAt[$0] / nAt[$0] }, weights: Array(nAt.prefix(window))) {
-            p.falsePositiveFirst = min(0.9, max(0, l.intercept + l.slope))
-            p.falsePositiveLater = min(0.9, max(0, l.intercept + l.slope * Double(p.learningAnnotations)))
-            notes["false_positives.rate_first"] = String(format: "fitted ± %.4f", l.seIntercept)
-            notes["false_positives.rate_later"] = String(format: "fitted; slope %.5f ± %.5f per annotation", l.slope, l.seSlope)
-            summary.append(String(format: "false positives: %.2f %% at the first annotation, %.2f %% at the %dth", p.falsePositiveFirst * 100, p.falsePositiveLater * 100, p.learningAnnotations))
+        c.observed.falseByIndex = nAt.indices.map { ($0 + 1, fpAt[$0] / nAt[$0], nAt[$0]) }
+        fitFalseSpread(pilot, &c)
+        let window = min(c.population.learningAnnotations, nAt.count)
+        guard window >= 5 else { return }
+        let total = fpAt.prefix(window).reduce(0, +) / max(1, nAt.prefix(window).reduce(0, +))
+        let learning = c.population.learningAnnotations
+        if let l = linearFit(xs: (0..<window).map { Double($0 + 1) }, ys: (0..<window).map { fpAt[$0] / nAt[$0] }, weights: Array(nAt.prefix(window))),
+           l.slope < -2 * l.seSlope {
+            c.population.falsePositiveFirst = min(0.9, max(0, l.intercept + l.slope))
+            c.population.falsePositiveLater = min(0.9, max(0, l.intercept + l.slope * Double(learning)))
+            c.notes["false_positives.rate_first"] = String(format: "fitted ± %.4f", l.seIntercept)
+            c.notes["false_positives.rate_later"] = String(format: "fitted; slope %.5f ± %.5f per annotation", l.slope, l.seSlope)
+            c.standardErrors["false_positives.rate_first"] = l.seIntercept
+            c.summary.append(String(format: "false positives: %.2f %% at the first annotation, %.2f %% at the %dth", c.population.falsePositiveFirst * 100, c.population.falsePositiveLater * 100, learning))
+        } else {
+            // No learning in this pilot (the share does not fall beyond its noise): a flat rate.
+            let n = nAt.prefix(window).reduce(0, +)
+            c.population.falsePositiveFirst = min(0.9, total); c.population.falsePositiveLater = min(0.9, total)
+            c.notes["false_positives.rate_first"] = String(format: "measured, flat: the share does not fall over the first %d annotations (± %.4f)", window, (total * (1 - total) / max(n, 1)).squareRoot())
+            c.notes["false_positives.rate_later"] = "as rate_first: no learning seen"
+            c.standardErrors["false_positives.rate_first"] = (total * (1 - total) / max(n, 1)).squareRoot()
+            c.summary.append(String(format: "false positives: %.2f %% of annotations, with no learning seen", total * 100))
         }
+    }
 
-        // Pointing.
+    /// Spread of the false-positive rate between workers: for a log-normal factor of mean 1 the
+    /// pooled rate over the median worker's is `exp(σ²/2)`, so `σ = sqrt(2 ln(pooled / median))`
+    /// over workers with 10 clicks or more.
+    static func fitFalseSpread(_ pilot: Pilot, _ c: inout Calibration) {
+        var fp: [Int: (Double, Double)] = [:]
+        for r in pilot.rows where pilot.good(r) {
+            let f = Double(r.flags.filter { $0 }.count)
+            fp[r.worker, default: (0, 0)].0 += f; fp[r.worker, default: (0, 0)].1 += Double(r.clicks)
+        }
+        let busy = fp.values.filter { $0.1 >= 10 }
+        guard busy.count >= 5 else { return }
+        let pooled = busy.reduce(0) { $0 + $1.0 } / busy.reduce(0) { $0 + $1.1 }
+        let med = median(busy.map { $0.0 / $0.1 })
+        let sigma = pooled <= 0 ? 0 : (med <= 0 ? 2 : min(2, (2 * max(0, log(pooled / med))).squareRoot()))
+        c.population.falsePositiveWorkerLogSD = sigma
+        c.notes["false_positives.worker_log_sd"] = String(format: "measured: pooled rate %.4f, median worker's %.4f (%d workers)", pooled, med, busy.count)
+    }
+
+    static func fitPointing(_ pilot: Pilot, _ c: inout Calibration) {
+        let nW = pilot.job.workerIDs.count
         var sq = [Double](repeating: 0, count: nW), tp = [Double](repeating: 0, count: nW)
         var periods = [[Double]](repeating: [], count: nW)
-        for r in rows { sq[r.worker] += r.sq; tp[r.worker] += Double(r.tp); periods[r.worker] += r.periods }
+        for r in pilot.rows { sq[r.worker] += r.sq; tp[r.worker] += Double(r.tp); periods[r.worker] += r.periods }
         var rmse: [Double] = [], period: [Double] = []
-        for w in seen where !careless.contains(w) && tp[w] >= 10 && !periods[w].isEmpty {
+        for w in pilot.seen.sorted() where !pilot.careless.contains(w) && tp[w] >= 10 && !periods[w].isEmpty {
             rmse.append((sq[w] / tp[w]).squareRoot()); period.append(median(periods[w]))
         }
+        c.observed.pointing = Array(zip(rmse, period))
+        var p = c.population
         if rmse.count >= 4 {
             let logs = rmse.map { log($0) }
             let ml = mean(logs)
             p.rmseMedian = median(rmse)
             p.rmseLogSD = (logs.map { ($0 - ml) * ($0 - ml) }.reduce(0, +) / Double(logs.count - 1)).squareRoot()
-            notes["pointing.rmse_median_px"] = "\(rmse.count) workers"
-            notes["pointing.rmse_log_sd"] = "measured"
-            let allSteps = rows.flatMap(\.steps)
+            c.notes["pointing.rmse_median_px"] = "\(rmse.count) workers"
+            c.notes["pointing.rmse_log_sd"] = "measured"
+            c.standardErrors["pointing.rmse_median_px"] = p.rmseMedian * p.rmseLogSD / Double(rmse.count).squareRoot()
+            let allSteps = pilot.rows.flatMap(\.steps)
             let amplitude = allSteps.isEmpty ? p.fittsC : median(allSteps)
-            if let f = FittsLaw.fit(rmse: rmse, period: period, amplitude: amplitude) {
+            if let f = FittsLaw.fit(rmse: rmse, period: period, amplitude: amplitude), f.result.parameters.allSatisfy(\.isFinite) {
                 p.fittsA = f.result.parameters[0]; p.fittsB = max(0, f.result.parameters[1]); p.fittsC = f.result.parameters[2]
-                notes["pointing.fitts_a_s"] = String(format: "fitted ± %.3f", f.result.standardErrors[0])
-                notes["pointing.fitts_b_s"] = String(format: "fitted ± %.3f", f.result.standardErrors[1])
-                notes["pointing.fitts_c_px"] = f.amplitudeFixed ? "measured movement amplitude (c not determined by the fit)" : String(format: "fitted ± %.2f", f.result.standardErrors[2])
+                c.notes["pointing.fitts_a_s"] = String(format: "fitted ± %.3f", f.result.standardErrors[0])
+                c.notes["pointing.fitts_b_s"] = String(format: "fitted ± %.3f", f.result.standardErrors[1])
+                c.notes["pointing.fitts_c_px"] = f.amplitudeFixed ? "measured movement amplitude (c not determined by the fit)" : String(format: "fitted ± %.2f", f.result.standardErrors[2])
                 let resid = zip(rmse, period).map { log($1 / max(0.05, FittsLaw.value([p.fittsA, p.fittsB, p.fittsC], $0))) }
                 let mr = mean(resid)
                 p.periodLogSD = (resid.map { ($0 - mr) * ($0 - mr) }.reduce(0, +) / Double(max(1, resid.count - 1))).squareRoot()
-                notes["pointing.period_log_sd"] = "spread about the fitted law"
+                c.notes["pointing.period_log_sd"] = "spread about the fitted law"
+            } else {
+                c.notes["pointing.fitts_a_s"] = "prior: the Fitts fit failed"
             }
-            summary.append(String(format: "pointing: median RMSE %.2f px (log SD %.2f); Fitts a %.2f s, b %.2f s, c %.1f px", p.rmseMedian, p.rmseLogSD, p.fittsA, p.fittsB, p.fittsC))
+            c.summary.append(String(format: "pointing: median RMSE %.2f px (log SD %.2f); Fitts a %.2f s, b %.2f s, c %.1f px", p.rmseMedian, p.rmseLogSD, p.fittsA, p.fittsB, p.fittsC))
         }
-        let firstDelays = rows.compactMap(\.firstClick)
-        if !firstDelays.isEmpty { p.firstClickDelay = median(firstDelays); notes["pointing.first_click_s"] = "median of first-click times" }
+        let firstDelays = pilot.rows.compactMap(\.firstClick)
+        if !firstDelays.isEmpty { p.firstClickDelay = median(firstDelays); c.notes["pointing.first_click_s"] = "median of first-click times" }
+        c.population = p
+    }
 
-        // Participation: Pareto shape by maximum likelihood (x_min = 1).
-        var images = [Double](repeating: 0, count: nW)
-        for r in rows { images[r.worker] += 1 }
-        let counts = images.filter { $0 > 0 }
-        // Images a worker takes, within tolerance: the observed mean divided by the effort share of
-        // the export's images (a lower bound when workers ran out of images, as in small jobs).
-        let shares = job.images.map { im -> Double in
-            p.effort(objects: Double(truth.byImage[im.image]?.count ?? 0), pay: p.referencePay).images
+    /// The share of non-careless false clicks on look-alikes, beyond what clicks placed anywhere
+    /// would give, corrected for pointing error: `(on − q) / (reach − q)`, with `on` the observed
+    /// share within r px of a look-alike, `q` the share of the image within r px of one, and `reach`
+    /// the chance a click aimed at a look-alike lands within r px of it.
+    static func fitLookAlikeShare(_ pilot: Pilot, _ lookAlikes: [String: LookAlikes], _ c: inout Calibration) {
+        let rmse = c.population.rmseMedian
+        let r = max(3, 1.5 * rmse)
+        let reach = 1 - exp(-r * r / max(rmse * rmse, 1e-6))
+        var on = 0.0, total = 0.0, covered = 0.0, area = 0.0
+        for (k, im) in pilot.job.images.enumerated() where !pilot.vis[k].isEmpty {
+            guard let l = lookAlikes[im.image], !l.xs.isEmpty else { continue }
+            let grid = GridIndex(xs: l.xs, ys: l.ys, cell: r)
+            for row in pilot.rows where row.image == k && pilot.good(row) {
+                for (x, y) in zip(row.falseX, row.falseY) {
+                    total += 1
+                    if !grid.neighbours(of: x, y, within: r).isEmpty { on += 1 }
+                }
+            }
+            // The image's share within r of a look-alike, on a 2 px lattice.
+            let w = im.width > 0 ? im.width : 300, h = im.height > 0 ? im.height : 300
+            for yy in stride(from: 1, to: h, by: 2) {
+                for xx in stride(from: 1, to: w, by: 2) {
+                    area += 1
+                    if !grid.neighbours(of: Double(xx), Double(yy), within: r).isEmpty { covered += 1 }
+                }
+            }
         }
+        guard total >= 20, area > 0 else {
+            c.notes["false_positives.structure_share"] = "prior: too few false clicks (\(Int(total))) to measure"
+            return
+        }
+        let q = covered / area, observed = on / total
+        let share = reach > q ? min(1, max(0, (observed - q) / (reach - q))) : 0
+        c.population.structureShare = share
+        c.summary.append(String(format: "look-alikes: %.0f %% of false clicks on them (%.0f %% of the image near one): share %.2f", 100 * observed, 100 * q, share))
+        c.notes["false_positives.structure_share"] = String(format: "measured: %.0f %% of %d false clicks within %.1f px of a look-alike, %.0f %% of the image is", 100 * observed, Int(total), r, 100 * q)
+        c.standardErrors["false_positives.structure_share"] = (observed * (1 - observed) / total).squareRoot() / max(reach - q, 0.05)
+    }
+
+    static func fitParticipation(_ pilot: Pilot, _ c: inout Calibration) {
+        var p = c.population
+        var images = [Double](repeating: 0, count: pilot.job.workerIDs.count)
+        for r in pilot.rows { images[r.worker] += 1 }
+        let counts = images.filter { $0 > 0 }
         let logSum = counts.reduce(0) { $0 + log($1) }
         if logSum > 0 {
             p.paretoAlpha = min(20, max(0.2, Double(counts.count) / logSum))
-            notes["participation.pareto_alpha"] = String(format: "maximum likelihood ± %.2f (images per worker are capped by the job's size)", p.paretoAlpha / Double(counts.count).squareRoot())
+            c.notes["participation.pareto_alpha"] = String(format: "maximum likelihood ± %.2f (images per worker are capped by the job's size)", p.paretoAlpha / Double(counts.count).squareRoot())
         }
         if !counts.isEmpty {
-            // The median worker's budget whose capped Pareto mean is the observed mean (bisection:
-            // the mean grows with the budget).
+            // Images a worker takes, within tolerance: the median worker's budget whose capped Pareto
+            // mean is the observed mean (bisection: the mean grows with the budget).
+            let shares = pilot.job.images.map { im in p.effort(objects: Double(pilot.truth.byImage[im.image]?.count ?? 0), pay: p.referencePay).images }
             let observed = mean(counts), share = max(mean(shares), 0.05)
             var lo = 1.0, hi = 10_000.0
             for _ in 0..<60 {
                 var trial = p; trial.imagesPerWorker = (lo * hi).squareRoot()
-                if trial.meanImagesPerTaker(cap: job.images.count, imagesShare: share) < observed { lo = trial.imagesPerWorker } else { hi = trial.imagesPerWorker }
+                if trial.meanImagesPerTaker(cap: pilot.job.images.count, imagesShare: share) < observed { lo = trial.imagesPerWorker } else { hi = trial.imagesPerWorker }
             }
             p.imagesPerWorker = (lo * hi).squareRoot()
-            notes["effort.images_per_worker"] = String(format: "mean images per worker %.2f of at most %d in the export, with the Pareto shape", observed, job.images.count)
+            c.notes["effort.images_per_worker"] = String(format: "mean images per worker %.2f of at most %d in the export, with the Pareto shape", observed, pilot.job.images.count)
         }
-        for k in ["detection.resolution_px", "false_positives.learning_annotations", "false_positives.distractor_confusion", "careless.detection_factor", "careless.error_factor",
-                  "pointing.activity_error_exponent", "effort.pay_elasticity", "effort.recall_exponent", "effort.patience_log_sd", "effort.images_per_worker",
-                  "effort.images_exponent", "effort.acceptance_exponent", "marketplace.arrivals_per_hour", "marketplace.arrival_elasticity"] where notes[k] == nil {
-            notes[k] = "prior: not identifiable from one export"
+        c.population = p
+    }
+
+    /// Every value within what a population file allows (so `simulate` reads what this writes): a
+    /// value outside, or not finite, goes back to the prior, and the note says so.
+    static func keepWithinRanges(prior: Population, _ c: inout Calibration) {
+        for section in Population.sections {
+            for f in section.fields {
+                guard case .number(let path) = f.slot else { continue }
+                let key = section.name + "." + f.key
+                let v = c.population[keyPath: path]
+                if !v.isFinite || !f.range.contains(v) {
+                    c.population[keyPath: path] = prior[keyPath: path]
+                    c.notes[key] = "prior: the fitted value \(String(format: "%.4g", v)) is outside \(formatNumber(f.range.lowerBound))…\(formatNumber(f.range.upperBound))"
+                    c.standardErrors[key] = nil
+                    c.summary.append("\(key): fitted \(String(format: "%.4g", v)) is impossible; prior \(formatNumber(prior[keyPath: path])) kept")
+                }
+            }
         }
-        return Calibration(population: p, notes: notes, summary: summary)
+        if c.population.falsePositiveLater > c.population.falsePositiveFirst + 0.5 { c.population.falsePositiveLater = c.population.falsePositiveFirst }
     }
-}
-
-/// 9-point Gauss-Hermite rule for E[f(u)], u ~ N(0, τ²): nodes √2·τ·x_k, weights w_k/√π.
-let hermiteNodes: [Double] = [-3.190993201781528, -2.266580584531843, -1.468553289216668, -0.7235510187528376, 0,
-                              0.7235510187528376, 1.468553289216668, 2.266580584531843, 3.190993201781528]
-let hermiteWeights: [Double] = [3.960697726326e-05, 0.004943624275537, 0.08847452739438, 0.4326515590026, 0.7202352156061,
-                                0.4326515590026, 0.08847452739438, 0.004943624275537, 3.960697726326e-05].map { $0 / Double.pi.squareRoot() }
-
-/// Marginal detection share of an object of visibility v in an image of n objects, and its gradient
-/// in (logit plateau, threshold, log width, log tolerated), averaged over the object offset.
-func marginalDetection(_ q: [Double], v: Double, n: Double, beta: Double, tau: Double, patience: Double = 0) -> (Double, [Double]) {
-    let plateau = 1 / (1 + exp(-q[0])), width = exp(q[2]), tol = exp(q[3])
-    let (r, dr) = patienceAveragedShare(ratio: tol / n, beta: beta, patienceLogSD: patience)
-    var value = 0.0, g = [0.0, 0.0, 0.0, 0.0]
-    for k in 0..<(tau > 0 ? 9 : 1) {
-        let u = tau > 0 ? 2.0.squareRoot() * tau * hermiteNodes[k] : 0
-        let wk = tau > 0 ? hermiteWeights[k] : 1
-        let e = exp(-(v + u - q[1]) / width)
-        let logistic = 1 / (1 + e)
-        let mu = plateau * r * logistic
-        value += wk * mu
-        g[0] += wk * mu * (1 - plateau)
-        g[1] += wk * (-plateau * r * logistic * logistic * e / width)
-        g[2] += wk * (-plateau * r * logistic * logistic * e * (v + u - q[1]) / width)
-        g[3] += wk * plateau * logistic * dr
-    }
-    return (value, g)
-}
-
-func fitDetection(vs: [Double], ns: [Double], ys: [Double], beta: Double, tau: Double, patience: Double = 0, start: [Double]) -> FitResult? {
-    NonlinearLeastSquares.fit(xs: Array(0..<vs.count).map(Double.init), ys: ys, initial: start) { q, x in
-        let i = Int(x)
-        return marginalDetection(q, v: vs[i], n: ns[i], beta: beta, tau: tau, patience: patience)
-    }
-}
-
-/// The effort share `min(1, (ratio · p)^β)` averaged over workers' patience p (log-normal, SD σ),
-/// and its derivative in log ratio: what a crowd of differently patient workers clicks on average.
-func patienceAveragedShare(ratio: Double, beta: Double, patienceLogSD sigma: Double) -> (share: Double, dLogRatio: Double) {
-    guard sigma > 0 else { return ratio < 1 ? (pow(ratio, beta), beta * pow(ratio, beta)) : (1, 0) }
-    var share = 0.0, d = 0.0
-    for k in 0..<9 {
-        let x = ratio * exp(2.0.squareRoot() * sigma * hermiteNodes[k])
-        if x < 1 { let r = pow(x, beta); share += hermiteWeights[k] * r; d += hermiteWeights[k] * beta * r } else { share += hermiteWeights[k] }
-    }
-    return (share, d)
-}
-
-/// Observed and expected sums of squared deviations of per-object detection shares from the curve.
-func detectionSpread(_ q: [Double], vs: [Double], ns: [Double], ms: [Double], ys: [Double], beta: Double, tau: Double, patience: Double = 0) -> (Double, Double) {
-    var observed = 0.0, expected = 0.0
-    let plateau = 1 / (1 + exp(-q[0])), width = exp(q[2]), tol = exp(q[3])
-    for i in vs.indices {
-        let r = patienceAveragedShare(ratio: tol / ns[i], beta: beta, patienceLogSD: patience).share
-        var mean = 0.0, second = 0.0, binomial = 0.0
-        for k in 0..<(tau > 0 ? 9 : 1) {
-            let u = tau > 0 ? 2.0.squareRoot() * tau * hermiteNodes[k] : 0
-            let wk = tau > 0 ? hermiteWeights[k] : 1
-            let mu = plateau * r / (1 + exp(-(vs[i] + u - q[1]) / width))
-            mean += wk * mu; second += wk * mu * mu; binomial += wk * mu * (1 - mu)
-        }
-        observed += (ys[i] - mean) * (ys[i] - mean)
-        expected += (second - mean * mean) + binomial / max(ms[i], 1)
-    }
-    return (observed, expected)
 }

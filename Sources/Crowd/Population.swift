@@ -27,6 +27,12 @@ public struct Population: Sendable, Equatable {
     public var learningAnnotations = 50
     /// Share of false clicks that land on a distractor (e.g. a pore) when the image has any.
     public var distractorConfusion = 0.25
+    /// Workers differ in how often they click what is not there: each one's false-positive rate is
+    /// the population's times a log-normal factor of mean 1 with this SD.
+    public var falsePositiveWorkerLogSD = 0.0
+    /// Share of the other false clicks that land on image structure that looks like an object
+    /// (`LookAlikes`) when the image is given; the rest fall anywhere.
+    public var structureShare = 0.5
 
     // Careless workers: a small share who click little and badly.
     public var carelessShare = 0.05
@@ -47,14 +53,13 @@ public struct Population: Sendable, Equatable {
     public var activityErrorExponent = 0.1
 
     // Effort and pay.
-    /// Annotations per image a worker tolerates at the reference pay.
+    /// Clicks per image the median worker spends at the reference pay (their click budget), and
+    /// so the annotations per image tolerated before images and takers fall off.
     public var toleratedAnnotations = 60.0
     public var referencePay = 0.02
     /// Tolerance grows as (pay / reference)^elasticity.
     public var payElasticity = 1.0
-    /// Above tolerance a worker clicks a share (tolerated/objects)^recallExponent of what they see.
-    public var recallExponent = 0.55
-    /// Workers differ in patience: each tolerates the population's annotations times a log-normal
+    /// Workers differ in patience: each one's budget is the population's times a log-normal
     /// factor with this SD.
     public var patienceLogSD = 0.8
     /// Images the median worker means to do in a job, within tolerance (a worker's budget is this
@@ -101,15 +106,12 @@ public struct Population: Sendable, Equatable {
     /// Tolerated annotations per image at `pay` (USD per image).
     public func tolerance(pay: Double) -> Double { toleratedAnnotations * pow(max(pay, 1e-6) / referencePay, payElasticity) }
 
-    /// The share of what they see that a worker of `patience` clicks on an image of `objects`.
-    public func recallShare(objects: Double, pay: Double, patience: Double) -> Double {
-        let t = tolerance(pay: pay) * patience
-        return objects > t ? pow(t / objects, recallExponent) : 1
-    }
+    /// Clicks on objects a worker of `patience` spends on one image at `pay`, whatever it holds.
+    public func clickBudget(pay: Double, patience: Double) -> Double { tolerance(pay: pay) * patience }
 
     /// Effort factors for a HIT of `objects` annotations at `pay`: the share of their budget a worker
     /// does and the chance they take the HIT at all (the share of an image they click depends on
-    /// their own patience: `recallShare`).
+    /// their own patience: `clickBudget`).
     public func effort(objects: Double, pay: Double) -> (images: Double, acceptance: Double) {
         let t = tolerance(pay: pay)
         guard objects > t else { return (1, 1) }
@@ -132,6 +134,8 @@ extension Population {
         "false_positives.rate_later": "Fig. 1d: 1.3 % after 50 annotations",
         "false_positives.learning_annotations": "Fig. 1d: linear fall over the first 50",
         "false_positives.distractor_confusion": "transwell pores are the commonest false clicks (Fig. 1b-c)",
+        "false_positives.worker_log_sd": "none: every worker the same (calibrate measures it: real false clicks come mostly from a few workers)",
+        "false_positives.structure_share": "prior; calibrate --images measures it (real smFISH crowds click look-alikes the expert left out)",
         "careless.share": "rare poor workers the consensus dilutes (Fig. S1); they stay light (activity at most the median): approval-rate screens keep them from the busiest",
         "careless.detection_factor": "real exports: careless workers find 0.057 (synth-tissue) and 0.039 (synth-cells) of the objects, the others 0.60: 0.095 and 0.064 (crowdlab calibrate)",
         "careless.false_positive_rate": "real exports: 0.67 of their clicks are false in synth-tissue, 0.79 in synth-cells (crowdlab calibrate)",
@@ -144,11 +148,10 @@ extension Population {
         "pointing.period_log_sd": "Fig. 1e scatter about the fit",
         "pointing.first_click_s": "spot data: first clicks about 3 s into an image",
         "pointing.activity_error_exponent": "Fig. 1f: busier workers choose shorter periods, larger error",
-        "effort.tolerated_annotations": "Fig. S3: about 60 annotations per image tolerated at 2 cents",
+        "effort.tolerated_annotations": "Fig. S3: about 60 annotations per image tolerated at 2 cents; real crowds spend 50-95 clicks per image on smFISH fields whatever they hold (crowdlab calibrate)",
         "effort.reference_pay_usd": "Fig. S3: 2 cents per image",
         "effort.pay_elasticity": "Fig. S3: higher pay broadly reverses the losses",
-        "effort.recall_exponent": "Fig. S3: recall from above 0.8 to about 0.6 beyond 110 objects (workers stop part-way through the image in reading order, so all miss the same part), with the real exports' detection per SNR band (0.6 put them 0.1 below the real crowd)",
-        "effort.patience_log_sd": "people differ in patience (spread set with Fig. S3 recall above 110 objects and Fig. 1c transwell recall together)",
+        "effort.patience_log_sd": "people differ in patience (the real smFISH crowd's budgets spread far more, log SD 2.5: crowdlab calibrate)",
         "effort.images_per_worker": "Fig. S3 and S2: with the Pareto shape, about 15 images per worker in a large job (about 7 in the paper scenarios' 60-image jobs)",
         "effort.images_exponent": "Fig. S3: images per worker fall from 15 to 8 above the threshold (most workers do one image either way, so the busy ones must fall more)",
         "effort.acceptance_exponent": "Fig. S3: collection rate falls from 25,000 to 3,000 per hour (fewer take the HIT; those who do click more per image)",
@@ -193,7 +196,9 @@ extension Population {
             Field(key: "rate_first", slot: .number(\.falsePositiveFirst), range: 0...0.9, doc: "at the first annotation of a job"),
             Field(key: "rate_later", slot: .number(\.falsePositiveLater), range: 0...0.9, doc: "after learning_annotations (linear in between)"),
             Field(key: "learning_annotations", slot: .whole(\.learningAnnotations), range: 1...100_000, doc: "annotations over which workers learn"),
+            Field(key: "worker_log_sd", slot: .number(\.falsePositiveWorkerLogSD), range: 0...3, doc: "log-normal spread of the rate between workers (factor of mean 1)"),
             Field(key: "distractor_confusion", slot: .number(\.distractorConfusion), range: 0...1, doc: "share of false clicks on distractors, when present"),
+            Field(key: "structure_share", slot: .number(\.structureShare), range: 0...1, doc: "share of other false clicks on look-alikes in the image, when given"),
         ]),
         ("careless", "a minority who click little and badly", [
             Field(key: "share", slot: .number(\.carelessShare), range: 0...1, doc: "share of workers"),
@@ -212,11 +217,10 @@ extension Population {
             Field(key: "activity_error_exponent", slot: .number(\.activityErrorExponent), range: -2...2, doc: "RMSE grows as activity^this: busy workers go faster"),
         ]),
         ("effort", "how much work a worker takes at a given pay and image complexity", [
-            Field(key: "tolerated_annotations", slot: .number(\.toleratedAnnotations), range: 1...1e6, doc: "annotations per image tolerated at the reference pay"),
+            Field(key: "tolerated_annotations", slot: .number(\.toleratedAnnotations), range: 1...1e6, doc: "clicks per image the median worker spends at the reference pay (click budget)"),
             Field(key: "reference_pay_usd", slot: .number(\.referencePay), range: 0.001...100, doc: "reference pay per image (USD)"),
             Field(key: "pay_elasticity", slot: .number(\.payElasticity), range: 0...10, doc: "tolerance grows as (pay/reference)^this"),
-            Field(key: "recall_exponent", slot: .number(\.recallExponent), range: 0...10, doc: "above tolerance, share clicked = (tolerated/objects)^this"),
-            Field(key: "patience_log_sd", slot: .number(\.patienceLogSD), range: 0...3, doc: "log-normal spread of tolerated annotations between workers"),
+            Field(key: "patience_log_sd", slot: .number(\.patienceLogSD), range: 0...3, doc: "log-normal spread of the click budget between workers"),
             Field(key: "images_per_worker", slot: .number(\.imagesPerWorker), range: 1...10_000, doc: "images the median worker means to do in a job, within tolerance"),
             Field(key: "images_exponent", slot: .number(\.imagesExponent), range: 0...10, doc: "above tolerance, images attempted fall as (tolerated/objects)^this"),
             Field(key: "acceptance_exponent", slot: .number(\.acceptanceExponent), range: 0...10, doc: "above tolerance, chance to take the HIT = (tolerated/objects)^this"),

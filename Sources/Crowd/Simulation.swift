@@ -47,7 +47,7 @@ public struct CrowdSimulation: Sendable {
         // Each object's salience offset, drawn once per image so every worker sees the same object.
         let resolution = population.resolution
         let visibilitySD = population.objectVisibilitySD, seed = seed
-        let tasks: [ImageTask] = Array(inputTasks.indices).parallelMap { k in
+        var prepared: [ImageTask] = Array(inputTasks.indices).parallelMap { k in
             var task = inputTasks[k].resolved(at: resolution)
             if visibilitySD > 0 {
                 let rng = SeededRandom(seed: SeededRandom.derive(seed, 0xB0B0_0000 &+ UInt64(k)))
@@ -55,6 +55,12 @@ public struct CrowdSimulation: Sendable {
             }
             return task
         }
+        // Look-alikes draw false clicks as objects draw true ones: by the psychometric curve.
+        let threshold = population.detectionThreshold, width = population.detectionWidth
+        for k in prepared.indices where prepared[k].structure != nil {
+            prepared[k].structure = prepared[k].structure!.weighted { 1 / (1 + exp(-($0 - threshold) / width)) }
+        }
+        let tasks = prepared
         let readingOrders: [[Int]] = tasks.parallelMap { $0.readingOrder }
         let annotatorForTasks = Annotator(population: population)
         let detectabilities: [[Double]] = tasks.parallelMap { annotatorForTasks.detectability($0) }
@@ -77,7 +83,7 @@ public struct CrowdSimulation: Sendable {
                 let a = schedule.assignments[k]
                 var clicks: [Vertex] = []
                 annotator.annotate(tasks[a.image], readingOrder: readingOrders[a.image], detectability: detectabilities[a.image], worker: pool.workers[w],
-                                   recallShare: population.recallShare(objects: objects[a.image], pay: pay, patience: pool.workers[w].patience), annotationIndex: &index, rng: rng, into: &clicks)
+                                   budget: population.clickBudget(pay: pay, patience: pool.workers[w].patience), annotationIndex: &index, rng: rng, into: &clicks)
                 let submit = a.acceptTime + (clicks.last?.timestamp ?? firstDelay * 1000) / 1000 + 2
                 return (k, clicks, submit)
             }
@@ -120,9 +126,9 @@ extension CrowdSimulation {
     }
 
     /// Seconds a worker is expected to spend on an image: the first click's delay, the clicks their
-    /// detection and patience allow at their click period, and a few seconds to submit.
+    /// detection and budget allow at their click period, and a few seconds to submit.
     func expectedSeconds(objects: Double, worker wk: WorkerAgent) -> Double {
-        let clicks = objects * wk.plateau * population.recallShare(objects: objects, pay: pay, patience: wk.patience)
+        let clicks = min(objects * wk.plateau, population.clickBudget(pay: pay, patience: wk.patience))
         return population.firstClickDelay + clicks * wk.period + 5
     }
 

@@ -7,29 +7,110 @@ import Imaging
 /// spot scale (σ = 1 px), the background is the median of a ring 5-10 px around the object, and
 /// the noise is the image's own (1.4826 × the median absolute deviation of its high-pass part).
 /// A nominal SNR ignores what a structured background does to a spot; this does not.
+///
+/// Contrast is measured in the objects' polarity: a person sees dark spots on a light field
+/// (inverted smFISH, brightfield) as readily as bright ones on dark, so when the objects are
+/// darker than their surroundings (the median signed contrast over the objects is negative) the
+/// image is read inverted.
 public enum Visibility {
     public static func contrast(image: Image, xs: [Double], ys: [Double]) -> [Double] {
-        let w = image.width, h = image.height
-        let grey = image.greyValues()
-        let smooth = gaussianBlur(grey, width: w, height: h, sigma: 1)
-        let broad = gaussianBlur(grey, width: w, height: h, sigma: 2)
-        let highPass = zip(grey, broad).map { $0 - $1 }
-        let mid = median(highPass)
-        let noise = max(1.4826 * median(highPass.map { abs($0 - mid) }), 1e-6)
-        var out: [Double] = []
-        out.reserveCapacity(xs.count)
-        for (x, y) in zip(xs, ys) {
+        Map(image: image).contrast(xs: xs, ys: ys)
+    }
+
+    /// One image prepared for measuring: its grey values, smoothed, and its noise.
+    public struct Map: Sendable {
+        public let width: Int, height: Int
+        let grey: [Double], smooth: [Double]
+        let noise: Double, middle: Double
+
+        public init(image: Image) {
+            width = image.width; height = image.height
+            grey = image.greyValues()
+            smooth = gaussianBlur(grey, width: width, height: height, sigma: 1)
+            let broad = gaussianBlur(grey, width: width, height: height, sigma: 2)
+            let highPass = zip(grey, broad).map { $0 - $1 }
+            let mid = median(highPass)
+            middle = mid
+            noise = max(1.4826 * median(highPass.map { abs($0 - mid) }), 1e-6)
+        }
+
+        /// Signed contrast at a point in click coordinates (`y` from the bottom).
+        func signedContrast(x: Double, y: Double) -> Double {
+            let w = width, h = height
             let c = min(max(Int(x.rounded()), 0), w - 1), r = min(max(Int((Double(h) - y).rounded()), 0), h - 1)
             var ring: [Double] = []
+            ring.reserveCapacity(320)
             for rr in max(0, r - 10)...min(h - 1, r + 10) {
                 for cc in max(0, c - 10)...min(w - 1, c + 10) {
                     let d2 = (rr - r) * (rr - r) + (cc - c) * (cc - c)
                     if d2 >= 25 && d2 <= 100 { ring.append(grey[rr * w + cc]) }
                 }
             }
-            let bg = ring.isEmpty ? mid : median(ring)
-            out.append((smooth[r * w + c] - bg) / noise)
+            let bg = ring.isEmpty ? middle : median(ring)
+            return (smooth[r * w + c] - bg) / noise
         }
+
+        /// +1 when the objects are brighter than their surroundings, −1 when darker.
+        public func polarity(xs: [Double], ys: [Double]) -> Double {
+            let signed = zip(xs, ys).map { signedContrast(x: $0, y: $1) }
+            return signed.isEmpty || median(signed) >= 0 ? 1 : -1
+        }
+
+        /// Each object's contrast in the objects' polarity.
+        public func contrast(xs: [Double], ys: [Double]) -> [Double] {
+            let signed = zip(xs, ys).map { signedContrast(x: $0, y: $1) }
+            let sign: Double = signed.isEmpty || median(signed) >= 0 ? 1 : -1
+            return signed.map { $0 * sign }
+        }
+
+        /// Look-alikes: local maxima (7 x 7) of the smoothed image in the objects' polarity that lie
+        /// farther than `clearance` px from every object and stand at least `minimum` noise units
+        /// above their surroundings (3: the usual bar for telling a spot from noise), with their contrast.
+        /// These are what a person may take for an object: real workers' false clicks gather on
+        /// them (dust, background texture, spots the truth left out).
+        public func lookAlikes(objectsX xs: [Double], objectsY ys: [Double], clearance: Double = 4, minimum: Double = 3) -> LookAlikes {
+            let sign = polarity(xs: xs, ys: ys)
+            let field = sign > 0 ? smooth : smooth.map { -$0 }
+            let grid = GridIndex(xs: xs, ys: ys, cell: max(clearance, 1))
+            let w = width, h = height
+            // A maximum must stand out of the smoothed field's own spread to be worth a look.
+            let level = median(field)
+            let peaks = localMaxima(field, width: w, height: h, radius: 3) { field[$0] > level }
+            var out = LookAlikes(xs: [], ys: [], visibility: [])
+            for i in peaks {
+                let x = Double(i % w), y = Double(h - i / w)
+                if !grid.neighbours(of: x, y, within: clearance).isEmpty { continue }
+                let v = signedContrast(x: x, y: y) * sign
+                if v >= minimum { out.xs.append(x); out.ys.append(y); out.visibility.append(v) }
+            }
+            return out
+        }
+    }
+}
+
+/// Places in an image that look like objects but are none, where false clicks land, drawn in
+/// proportion to a weight (a worker's chance of taking each for an object).
+public struct LookAlikes: Sendable, Equatable {
+    public var xs: [Double], ys: [Double], visibility: [Double]
+    /// Running sums of the weights (empty until `weighted` is called: draws are then uniform).
+    var cumulative: [Double] = []
+
+    public init(xs: [Double], ys: [Double], visibility: [Double]) { self.xs = xs; self.ys = ys; self.visibility = visibility }
+
+    /// The same places weighted by `weight(visibility)`.
+    public func weighted(by weight: (Double) -> Double) -> LookAlikes {
+        var out = self
+        var total = 0.0
+        out.cumulative = visibility.map { total += max(0, weight($0)); return total }
         return out
+    }
+
+    /// The place for a uniform draw `u` in [0, 1).
+    func draw(_ u: Double) -> Int {
+        guard let total = cumulative.last, total > 0 else { return min(xs.count - 1, Int(u * Double(xs.count))) }
+        let target = u * total
+        var lo = 0, hi = cumulative.count - 1
+        while lo < hi { let mid = (lo + hi) / 2; if cumulative[mid] > target { hi = mid } else { lo = mid + 1 } }
+        return lo
     }
 }

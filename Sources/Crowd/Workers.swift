@@ -15,6 +15,8 @@ public struct WorkerAgent: Sendable, Equatable {
     public var careless: Bool
     /// This worker's patience: the annotations per image they tolerate, relative to the population's.
     public var patience: Double = 1
+    /// This worker's false-positive rate relative to the population's (mean 1 over workers).
+    public var falseFactor: Double = 1
 
     public init(id: String, activity: Double, plateau: Double, rmse: Double, period: Double, careless: Bool, patience: Double = 1) {
         self.id = id; self.activity = activity; self.plateau = plateau; self.rmse = rmse; self.period = period
@@ -49,17 +51,21 @@ public struct CrowdPool: Sendable {
             // screens most HITs require (95 % and up) keep them from becoming the busiest workers.
             if careless { activity = min(activity, p.medianActivity) }
             var plateau = v > 0 ? rng.beta(m * k, (1 - m) * k) : m
-            // Busier workers choose larger error and so shorter periods (Hughes et al. Fig. 1f).
-            // The link saturates at the busiest 5 % (activity's 95th percentile): beyond it the
-            // heavy Pareto tail would otherwise push errors past anything people do.
-            let busy = min(activity, pow(0.05, -1 / p.paretoAlpha))
+            // Busier workers choose larger error and so shorter periods (Hughes et al. Fig. 1f),
+            // relative to the median worker, whose error is the population's median. The link
+            // saturates at the busiest 5 % (activity's 95th percentile): beyond it the heavy
+            // Pareto tail would otherwise push errors past anything people do.
+            let busy = min(activity, pow(0.05, -1 / p.paretoAlpha)) / p.medianActivity
             var rmse = p.rmseMedian * exp(p.rmseLogSD * rng.gaussian(sigma: 1)) * pow(busy, p.activityErrorExponent)
             if careless { plateau *= p.carelessDetectionFactor; rmse *= p.carelessErrorFactor }
             rmse = min(max(rmse, 0.3), 60)
             let fitts = p.fittsA + p.fittsB * log2((p.fittsC + rmse) / rmse)
             let period = max(0.15, fitts * exp(p.periodLogSD * rng.gaussian(sigma: 1)))
             let patience = exp(p.patienceLogSD * rng.gaussian(sigma: 1))
-            out.append(WorkerAgent(id: id, activity: activity, plateau: plateau, rmse: rmse, period: period, careless: careless, patience: patience))
+            let s = p.falsePositiveWorkerLogSD
+            var agent = WorkerAgent(id: id, activity: activity, plateau: plateau, rmse: rmse, period: period, careless: careless, patience: patience)
+            agent.falseFactor = s > 0 ? exp(s * rng.gaussian(sigma: 1) - s * s / 2) : 1
+            out.append(agent)
         }
         workers = out
     }

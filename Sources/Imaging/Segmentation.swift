@@ -75,7 +75,7 @@ public enum ClassicSegmentation {
 /// Pixels (indices, reading order) that pass `include` and are the maximum of their (2r+1)²
 /// neighbourhood, clipped at the edges; ties go to the first pixel in reading order, so a plateau
 /// gives one maximum.
-func localMaxima(_ v: [Double], width w: Int, height h: Int, radius s: Int, where include: (Int) -> Bool) -> [Int] {
+public func localMaxima(_ v: [Double], width w: Int, height h: Int, radius s: Int, where include: (Int) -> Bool) -> [Int] {
     var out: [Int] = []
     for r in 0..<h {
         for c in 0..<w where include(r * w + c) {

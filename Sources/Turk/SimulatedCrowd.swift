@@ -166,10 +166,10 @@ extension LocalMarketplace {
         let worker = pool.workers[w]
         let id = try newID(db, "assignment")
         var index = try Int.fetchOne(db, sql: "SELECT annotations FROM sim_workers WHERE worker_id = ?", arguments: [worker.id]) ?? 0
-        let share = options.population.recallShare(objects: Double(task.objectCount), pay: Double(hit.rewardCents) / 100, patience: worker.patience)
+        let budget = options.population.clickBudget(pay: Double(hit.rewardCents) / 100, patience: worker.patience)
         let rng = SeededRandom(seed: SeededRandom.derive(options.seed, UInt64(try db.metaInt("id_counter") ?? 0) &+ 0x5171_0000_0000))
         var clicks: [Vertex] = []
-        annotator.annotate(task, worker: worker, recallShare: share, annotationIndex: &index, rng: rng, into: &clicks)
+        annotator.annotate(task, worker: worker, budget: budget, annotationIndex: &index, rng: rng, into: &clicks)
         let submit = t + (clicks.last?.timestamp ?? options.population.firstClickDelay * 1000) / 1000 + 2
         let answer = AnswerFormat.questionFormAnswers([(AnswerFormat.field, ExportWriter.rawDataJSON([clicks]))])
         try db.execute(sql: "INSERT INTO assignments (id, hit_id, worker_id, state, accept, submit, deadline, answer) VALUES (?, ?, ?, 'Accepted', ?, ?, ?, ?)",

@@ -31,7 +31,7 @@ struct PopulationCommand: ParsableCommand {
             var notes = Population.paperSources
             notes["detection.plateau"] = "changed: cells 13 px across are seen by nearly everyone who looks; the spot data's 0.72 is for 1.75 px spots"
             notes["detection.plateau_sd"] = "changed: few workers miss large cells"
-            notes["pointing.rmse_median_px"] = "changed: measures as a median worker RMSE of about 3 px (Fig. 1e), since busy workers, who dominate, point less precisely"
+            notes["pointing.rmse_median_px"] = "changed: the real exports' median worker RMSE, 2.7 px (Fig. 1e: about 3 px)"
             return Paper.transwellCrowd.yaml(title: "The crowd on transwell images (Hughes et al. 2018, Fig. 1c-f and S1): the built-in paper\npopulation (populations/paper.yaml) with three changes, marked below. crowdlab paper uses the same values.", notes: notes)
         case .experts:
             var notes = Population.paperSources

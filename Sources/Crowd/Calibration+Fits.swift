@@ -1,0 +1,213 @@
+import Consensus
+import Foundation
+
+// The models calibration fits: the psychometric detection curve under a click budget, and the
+// budget itself as a censored log-normal.
+
+/// A fitted detection curve with its standard errors (plateau, threshold, width) and, per object
+/// used, its visibility, observed share and the curve's value.
+struct DetectionFit {
+    var plateau: Double, threshold: Double, width: Double, tau: Double
+    var se: [Double]
+    var objectVisibility: [Double] = [], objectObserved: [Double] = [], predicted: [Double] = []
+}
+
+/// A fitted click budget: log-normal median and log SD over worker-images, with standard errors.
+/// `bounded` is false when no image ran workers out of clicks (the data then give a lower bound
+/// only); `largest` is the most true clicks any worker made.
+struct BudgetFit {
+    var median: Double, logSD: Double, plateauSD: Double, seMedian: Double, seLogSD: Double
+    var bounded: Bool, largest: Double, count: Int
+}
+
+extension Calibrator {
+    /// Fits `plateau · share · E_u[1/(1 + exp(-(v + u − threshold)/width))]`, u ~ N(0, τ²), to the
+    /// per-object detection shares; τ by the method of moments (the curve's expected spread of
+    /// shares, salience plus binomial noise, equal to the observed). Nil when too few objects or
+    /// when the fit lands outside what the visibilities allow.
+    static func fitDetection(_ pilot: Pilot, images: [Int], share: [Double], resolution: Double, prior: Population) -> DetectionFit? {
+        var vs: [Double] = [], ys: [Double] = [], ms: [Double] = [], ss: [Double] = []
+        // Objects with a neighbour closer than the resolution are left out: workers see such a pair
+        // as one blob and click it once, which the simulator reproduces by itself.
+        for k in images {
+            let rs = pilot.rows.filter { $0.image == k && pilot.good($0) }
+            guard !rs.isEmpty, let t = pilot.truth.byImage[pilot.job.images[k].image] else { continue }
+            let grid = GridIndex(xs: t.xs, ys: t.ys, cell: max(resolution, 1))
+            for j in pilot.vis[k].indices {
+                if resolution > 0 && grid.neighbours(of: t.xs[j], t.ys[j], within: resolution).count > 1 { continue }
+                vs.append(pilot.vis[k][j]); ss.append(share[k])
+                ys.append(Double(rs.filter { $0.hits[j] }.count) / Double(rs.count)); ms.append(Double(rs.count))
+            }
+        }
+        guard vs.count >= 10, vs.allSatisfy(\.isFinite) else { return nil }
+        let lo = vs.min()!, hi = vs.max()!, range = max(hi - lo, 1e-3)
+        let spread = max(quantile(vs, 0.75) - quantile(vs, 0.25), 0.05 * range)
+        let m0 = min(max(prior.detectionPlateau, 0.05), 0.95)
+        let start = [log(m0 / (1 - m0)), median(vs), log(spread / 3)]
+        func fit(_ tau: Double, _ from: [Double]) -> FitResult? {
+            NonlinearLeastSquares.fit(xs: vs.indices.map(Double.init), ys: ys, initial: from) { q, x in
+                let i = Int(x)
+                return marginalDetection(q, v: vs[i], share: ss[i], tau: tau)
+            }
+        }
+        guard let base = fit(0, start) else { return nil }
+        let width0 = exp(base.parameters[2])
+        var best: (tau: Double, fit: FitResult)? = nil
+        var previous: (tau: Double, gap: Double)? = nil
+        for c in [0.0, 0.5, 1, 1.5, 2, 3, 4, 6, 8] {
+            let tau = c * width0
+            guard let f = fit(tau, base.parameters) else { continue }
+            let spread = detectionSpread(f.parameters, vs: vs, shares: ss, ms: ms, ys: ys, tau: tau)
+            let gap = spread.expected - spread.observed
+            if gap >= 0 {
+                if let prev = previous, prev.gap < 0 {
+                    let t = prev.tau + (tau - prev.tau) * (-prev.gap) / (gap - prev.gap)
+                    best = fit(t, f.parameters).map { (t, $0) } ?? (tau, f)
+                } else { best = (tau, f) }
+                break
+            }
+            previous = (tau, gap)
+            best = (tau, f)
+        }
+        guard let (tau, f) = best, f.parameters.allSatisfy(\.isFinite) else { return nil }
+        let plateau = 1 / (1 + exp(-f.parameters[0])), threshold = f.parameters[1], width = exp(f.parameters[2])
+        // A curve whose midpoint or width lies far beyond the visibilities seen is not measured.
+        guard threshold > lo - 2 * range, threshold < hi + 2 * range, width > 1e-3 * range, width < 4 * range else { return nil }
+        var out = DetectionFit(plateau: plateau, threshold: threshold, width: width, tau: tau,
+                               se: [plateau * (1 - plateau) * f.standardErrors[0], f.standardErrors[1], width * f.standardErrors[2]])
+        out.objectVisibility = vs; out.objectObserved = ys
+        out.predicted = vs.indices.map { marginalDetection(f.parameters, v: vs[$0], share: ss[$0], tau: tau).0 }
+        return out
+    }
+
+    /// Objects a worker notices on an image (before the budget): the mean, the binomial variance
+    /// of the count, and the sum of the objects' chances before the plateau (a worker whose plateau
+    /// is off by δ notices δ times that many more or fewer).
+    static func noticed(_ d: DetectionFit, visibility: [Double]) -> Noticed {
+        var sum = 0.0, binomial = 0.0
+        for v in visibility {
+            let chance = d.plateau * hermiteMean(tau: d.tau) { u in 1 / (1 + exp(-(v + u - d.threshold) / d.width)) }
+            sum += chance; binomial += chance * (1 - chance)
+        }
+        return Noticed(mean: sum, binomialVariance: binomial, beforePlateau: sum / max(d.plateau, 1e-6))
+    }
+
+    /// Maximum likelihood of `clicks = min(D, B)`: D ~ N(mean, binomial + (plateau_sd · S)²) the
+    /// objects noticed, B log-normal (median, log SD) the budget; `f(c) = f_B(c)·P(D > c) + f_D(c)·P(B > c)`.
+    /// A grid over the three parameters, refined; standard errors from the curvature at the optimum.
+    /// The plateau's spread and the budget's are told apart because the budget binds on crowded
+    /// images only, while the plateau's spread shows on every image.
+    static func fitBudget(_ obs: [(clicks: Double, noticed: Noticed)]) -> BudgetFit? {
+        guard obs.count >= 5 else { return nil }
+        let largest = obs.map(\.clicks).max() ?? 0
+        func logLikelihood(_ m: Double, _ s: Double, _ psd: Double) -> Double {
+            var total = 0.0
+            for o in obs {
+                let c = max(o.clicks, 0.5)
+                let sd = max((o.noticed.binomialVariance + psd * psd * o.noticed.beforePlateau * o.noticed.beforePlateau).squareRoot(), 1)
+                let zb = (log(c) - m) / s, zd = (c - o.noticed.mean) / sd
+                let fb = exp(-0.5 * zb * zb) / (c * s * 2.5066282746310002), sb = 0.5 * erfc(zb / 2.0.squareRoot())
+                let fd = exp(-0.5 * zd * zd) / (sd * 2.5066282746310002), sdD = 0.5 * erfc(zd / 2.0.squareRoot())
+                total += log(max(fb * sdD + fd * sb, 1e-300))
+            }
+            return total
+        }
+        let mMax = log(max(20 * largest, 100))
+        var best = (m: 0.0, s: 1.0, psd: 0.0, ll: -Double.infinity)
+        for psd in stride(from: 0.0, through: 0.45, by: 0.05) {
+            for m in stride(from: 0.0, through: mMax, by: 0.1) {
+                for s in stride(from: 0.1, through: 3.0, by: 0.1) {
+                    let ll = logLikelihood(m, s, psd); if ll > best.ll { best = (m, s, psd, ll) }
+                }
+            }
+        }
+        let coarse = best
+        for dp in stride(from: -0.05, through: 0.05, by: 0.01) where coarse.psd + dp >= 0 {
+            for dm in stride(from: -0.1, through: 0.1, by: 0.01) {
+                for ds in stride(from: -0.1, through: 0.1, by: 0.01) where coarse.s + ds > 0.01 {
+                    let ll = logLikelihood(coarse.m + dm, coarse.s + ds, coarse.psd + dp)
+                    if ll > best.ll { best = (coarse.m + dm, coarse.s + ds, coarse.psd + dp, ll) }
+                }
+            }
+        }
+        // Bounded when the likelihood falls clearly (by 2 log units) towards ever larger budgets.
+        var atLargest = -Double.infinity
+        for s in stride(from: 0.1, through: 3.0, by: 0.1) { atLargest = max(atLargest, logLikelihood(mMax, s, best.psd)) }
+        let bounded = best.m < mMax - 0.3 && best.ll - atLargest > 2
+        let h = 1e-3, f0 = best.ll
+        let dmm = (logLikelihood(best.m + h, best.s, best.psd) - 2 * f0 + logLikelihood(best.m - h, best.s, best.psd)) / (h * h)
+        let dss = (logLikelihood(best.m, best.s + h, best.psd) - 2 * f0 + logLikelihood(best.m, best.s - h, best.psd)) / (h * h)
+        let seM = dmm < 0 ? (-1 / dmm).squareRoot() : .nan, seS = dss < 0 ? (-1 / dss).squareRoot() : .nan
+        return BudgetFit(median: exp(best.m), logSD: best.s, plateauSD: best.psd, seMedian: exp(best.m) * seM, seLogSD: seS,
+                         bounded: bounded, largest: largest, count: obs.count)
+    }
+}
+
+/// Objects a worker notices on one image, before the budget (see `Calibrator.noticed`).
+struct Noticed { var mean: Double, binomialVariance: Double, beforePlateau: Double }
+
+/// `E[min(1, B/n)]` for a log-normal budget B (median, log SD): the share of what is noticed that
+/// the budget lets a worker click, exactly: `P(B > n) + E[B; B < n] / n`.
+func budgetShare(median: Double, logSD s: Double, noticed n: Double) -> Double {
+    guard n > 0 else { return 1 }
+    guard s > 1e-6 else { return min(1, median / n) }
+    let m = log(median), z = (log(n) - m) / s
+    let above = 0.5 * erfc(z / 2.0.squareRoot())
+    let partial = exp(m + s * s / 2) * 0.5 * erfc(-(z - s) / 2.0.squareRoot())
+    return above + partial / n
+}
+
+/// Expected clicks `E[min(D, B)]` with D at its mean.
+func expectedClicks(median: Double, logSD: Double, noticed n: Double) -> Double { n * budgetShare(median: median, logSD: logSD, noticed: n) }
+
+/// 9-point Gauss-Hermite rule for E[f(u)], u ~ N(0, τ²): nodes √2·τ·x_k, weights w_k/√π.
+let hermiteNodes: [Double] = [-3.190993201781528, -2.266580584531843, -1.468553289216668, -0.7235510187528376, 0,
+                              0.7235510187528376, 1.468553289216668, 2.266580584531843, 3.190993201781528]
+let hermiteWeights: [Double] = [3.960697726326e-05, 0.004943624275537, 0.08847452739438, 0.4326515590026, 0.7202352156061,
+                                0.4326515590026, 0.08847452739438, 0.004943624275537, 3.960697726326e-05].map { $0 / Double.pi.squareRoot() }
+
+/// E[f(u)] for u ~ N(0, τ²) (f(0) when τ is 0).
+func hermiteMean(tau: Double, _ f: (Double) -> Double) -> Double {
+    guard tau > 0 else { return f(0) }
+    var s = 0.0
+    for k in 0..<9 { s += hermiteWeights[k] * f(2.0.squareRoot() * tau * hermiteNodes[k]) }
+    return s
+}
+
+/// Marginal detection share of an object of visibility v on an image whose budget lets workers
+/// click `share` of what they notice, and its gradient in (logit plateau, threshold, log width),
+/// averaged over the object offset.
+func marginalDetection(_ q: [Double], v: Double, share r: Double, tau: Double) -> (Double, [Double]) {
+    let plateau = 1 / (1 + exp(-q[0])), width = exp(q[2])
+    var value = 0.0, g = [0.0, 0.0, 0.0]
+    for k in 0..<(tau > 0 ? 9 : 1) {
+        let u = tau > 0 ? 2.0.squareRoot() * tau * hermiteNodes[k] : 0
+        let wk = tau > 0 ? hermiteWeights[k] : 1
+        let e = exp(-(v + u - q[1]) / width)
+        let logistic = 1 / (1 + e)
+        let mu = plateau * r * logistic
+        value += wk * mu
+        g[0] += wk * mu * (1 - plateau)
+        g[1] += wk * (-plateau * r * logistic * logistic * e / width)
+        g[2] += wk * (-plateau * r * logistic * logistic * e * (v + u - q[1]) / width)
+    }
+    return (value, g)
+}
+
+/// Observed and expected sums of squared deviations of per-object detection shares from the curve.
+func detectionSpread(_ q: [Double], vs: [Double], shares: [Double], ms: [Double], ys: [Double], tau: Double) -> (observed: Double, expected: Double) {
+    var observed = 0.0, expected = 0.0
+    let plateau = 1 / (1 + exp(-q[0])), width = exp(q[2])
+    for i in vs.indices {
+        var mean = 0.0, second = 0.0, binomial = 0.0
+        for k in 0..<(tau > 0 ? 9 : 1) {
+            let u = tau > 0 ? 2.0.squareRoot() * tau * hermiteNodes[k] : 0
+            let wk = tau > 0 ? hermiteWeights[k] : 1
+            let mu = plateau * shares[i] / (1 + exp(-(vs[i] + u - q[1]) / width))
+            mean += wk * mu; second += wk * mu * mu; binomial += wk * mu * (1 - mu)
+        }
+        observed += (ys[i] - mean) * (ys[i] - mean)
+        expected += (second - mean * mean) + binomial / max(ms[i], 1)
+    }
+    return (observed, expected)
+}

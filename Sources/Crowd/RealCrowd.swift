@@ -1,0 +1,137 @@
+import Consensus
+import Foundation
+import Imaging
+
+/// A real crowd's export with its truth and images, ready to be calibrated on or predicted: each
+/// image with truth becomes the task simulated workers get (its real size, objects, measured
+/// contrast and look-alikes), and the crowd's replicate count is its median workers per image.
+public struct RealCrowd: Sendable {
+    public var name: String
+    public var export: QuantiusExport
+    public var truth: TruthSet
+    public var visibility: [String: [Double]]
+    public var lookAlikes: [String: LookAlikes]
+    public var tasks: [ImageTask]
+    public var replicates: Int
+
+    /// Reads `export` with its truth (as `analyze --truth`) and the folder of its images. Every
+    /// image with truth must be there: contrast is measured in it.
+    public static func load(export path: String, truth: String, images: String, name: String? = nil) throws -> RealCrowd {
+        let export = try ExportReader.read(path: path)
+        let truthSet = try TruthSet.load(path: truth, export: export)
+        var size: [String: (Int, Int)] = [:], workers: [String: Set<String>] = [:]
+        for r in export.records where r.annotationType == .crosshairs {
+            if size[r.imageFilename] == nil { size[r.imageFilename] = (r.width, r.height) }
+            workers[r.imageFilename, default: []].insert(r.workerID)
+        }
+        let names = export.imageNames.filter { truthSet.byImage[$0] != nil && size[$0] != nil }
+        guard !names.isEmpty else { throw InputError(file: path, message: "no crosshair image of the export has truth in \(truth)") }
+        var visibility: [String: [Double]] = [:], lookAlikes: [String: LookAlikes] = [:], tasks: [ImageTask] = []
+        for name in names {
+            let file = (images as NSString).appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw InputError(file: file, message: "image of the export not found (contrast is measured in it)")
+            }
+            let map = Visibility.Map(image: try PNG.read(path: file))
+            let t = truthSet.byImage[name]!
+            let v = map.contrast(xs: t.xs, ys: t.ys), l = map.lookAlikes(objectsX: t.xs, objectsY: t.ys)
+            visibility[name] = v; lookAlikes[name] = l
+            let (w, h) = size[name]!
+            tasks.append(ImageTask(name: name, width: w, height: h, xs: t.xs, ys: t.ys, visibility: v,
+                                   distractorXs: t.distractorXs, distractorYs: t.distractorYs, structure: l))
+        }
+        let counts = names.map { Double(workers[$0]?.count ?? 0) }
+        return RealCrowd(name: name ?? (((path as NSString).deletingLastPathComponent as NSString).lastPathComponent),
+                         export: export, truth: truthSet, visibility: visibility, lookAlikes: lookAlikes,
+                         tasks: tasks, replicates: max(1, Int(median(counts).rounded())))
+    }
+
+    /// Several crowds as one pilot (their images are distinct; worker ids are kept apart by crowd).
+    public static func pooled(_ crowds: [RealCrowd]) -> RealCrowd {
+        var out = crowds[0]
+        out.name = crowds.map(\.name).joined(separator: "+")
+        guard crowds.count > 1 else { return out }
+        var records = crowds[0].export.records
+        for c in crowds.dropFirst() {
+            records += c.export.records.map { r in var r = r; r.workerID = c.name + ":" + r.workerID; return r }
+            for (k, v) in c.truth.byImage { out.truth.byImage[k] = v }
+            out.visibility.merge(c.visibility) { a, _ in a }
+            out.lookAlikes.merge(c.lookAlikes) { a, _ in a }
+            out.tasks += c.tasks
+        }
+        out.export = QuantiusExport(records: records)
+        return out
+    }
+
+    /// A population fitted to this crowd.
+    public func calibrate(pay: Double, prior: Population = Population()) throws -> Calibration {
+        try Calibrator.calibrate(export: export, truth: truth, visibility: visibility, lookAlikes: lookAlikes, pay: pay, source: name)
+    }
+}
+
+/// What a crowd did on images with truth, in the figures a prediction is judged by.
+public struct CrowdFigures: Sendable, Codable, Equatable {
+    /// Consensus (the default method) against truth, one-to-one within 8 px.
+    public var precision: Double
+    public var recall: Double
+    /// Share of (worker, object) pairs in which the worker clicked the object, per visibility band.
+    public var detectionByBand: [Double]
+    /// Median clicks per submission.
+    public var clicksPerWorker: Double
+    /// Median worker RMSE to the truth (px) and median click period (s).
+    public var rmse: Double
+    public var period: Double
+    /// Median share of a worker's clicks that match no object (workers with 10 clicks or more).
+    public var falsePositiveRate: Double
+    /// Consensus precision and recall per image.
+    public var perImage: [String: [Double]]
+
+    /// Visibility bands (contrast in noise units) for detection: below 3 a spot barely stands out
+    /// of the noise; above 12 it is plain.
+    public static let bands: [Double] = [-.infinity, 3, 6, 12, .infinity]
+    public static let bandNames = ["<3", "3-6", "6-12", ">=12"]
+
+    public static func measure(_ export: QuantiusExport, on crowd: RealCrowd, radius: Double = 8) -> CrowdFigures {
+        var options = AnalysisOptions(); options.matchRadius = radius
+        let a = Analysis.run(export: export, truth: crowd.truth, options: options)
+        var perImage: [String: [Double]] = [:]
+        for row in a.images { if let s = row.score { perImage[row.image] = [s.precision, s.recall] } }
+        var hits = [Double](repeating: 0, count: bands.count - 1), pairs = hits
+        var clicks: [Double] = []
+        for r in export.records where r.annotationType == .crosshairs {
+            let v = r.allVertices
+            clicks.append(Double(v.count))
+            guard let t = crowd.truth.byImage[r.imageFilename], let vis = crowd.visibility[r.imageFilename] else { continue }
+            let m = matchPoints(ax: v.map(\.x), ay: v.map(\.y), bx: t.xs, by: t.ys, radius: radius)
+            var found = [Bool](repeating: false, count: t.count)
+            for p in m.pairs { found[p.1] = true }
+            for (j, s) in vis.enumerated() {
+                guard let b = (0..<(bands.count - 1)).first(where: { s >= bands[$0] && s < bands[$0 + 1] }) else { continue }
+                pairs[b] += 1; hits[b] += found[j] ? 1 : 0
+            }
+        }
+        let fp = a.workers.compactMap { w -> Double? in
+            guard let s = w.vsTruth, s.tp + s.fp >= 10 else { return nil }
+            return Double(s.fp) / Double(s.tp + s.fp)
+        }
+        let o = a.overall ?? DetectionScore()
+        return CrowdFigures(precision: o.precision, recall: o.recall,
+                            detectionByBand: zip(hits, pairs).map { $1 > 0 ? $0 / $1 : .nan },
+                            clicksPerWorker: clicks.isEmpty ? 0 : median(clicks),
+                            rmse: a.crowd.medianWorkerRmsePx ?? .nan, period: a.crowd.medianClickPeriodS ?? .nan,
+                            falsePositiveRate: fp.isEmpty ? .nan : median(fp), perImage: perImage)
+    }
+
+    /// The mean of several crowds' figures (NaN entries left out).
+    public static func mean(_ xs: [CrowdFigures]) -> CrowdFigures {
+        func m(_ f: (CrowdFigures) -> Double) -> Double {
+            let v = xs.map(f).filter(\.isFinite); return v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count)
+        }
+        var perImage: [String: [Double]] = [:]
+        for k in xs[0].perImage.keys { perImage[k] = [m { $0.perImage[k]?[0] ?? .nan }, m { $0.perImage[k]?[1] ?? .nan }] }
+        return CrowdFigures(precision: m(\.precision), recall: m(\.recall),
+                            detectionByBand: xs[0].detectionByBand.indices.map { b in m { $0.detectionByBand[b] } },
+                            clicksPerWorker: m(\.clicksPerWorker), rmse: m(\.rmse), period: m(\.period),
+                            falsePositiveRate: m(\.falsePositiveRate), perImage: perImage)
+    }
+}

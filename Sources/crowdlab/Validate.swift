@@ -1,0 +1,89 @@
+import ArgumentParser
+import Consensus
+import Crowd
+import Foundation
+
+/// Real crowds given on the command line: each export with its truth and images (by default the
+/// export's folder and its `images/`).
+struct RealCrowdOptions: ParsableArguments {
+    @Argument(help: "Real Quanti.us exports (crosshairs) with truth.") var exports: [String] = []
+    @Option(help: "Truth CSV or folder for each export, in order (default: the export's folder).") var truth: [String] = []
+    @Option(help: "Image folder for each export, in order (default: <export's folder>/images).") var images: [String] = []
+
+    func load(_ exports: [String]) throws -> [RealCrowd] {
+        guard truth.isEmpty || truth.count == exports.count else { throw CLIError("--truth: give one per export (\(exports.count)) or none") }
+        guard images.isEmpty || images.count == exports.count else { throw CLIError("--images: give one per export (\(exports.count)) or none") }
+        return try exports.enumerated().map { i, e in
+            let folder = (e as NSString).deletingLastPathComponent
+            return try RealCrowd.load(export: e, truth: truth.isEmpty ? (folder.isEmpty ? "." : folder) : truth[i],
+                                      images: images.isEmpty ? (folder as NSString).appendingPathComponent("images") : images[i])
+        }
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "How well calibration predicts real crowds it has not seen (leave-one-crowd-out).",
+        discussion: """
+        For each real export given, a population is calibrated on the other exports (pooled) or on --calibrate-on, and simulated crowds of it annotate the held crowd's own images, at its real image sizes and replicate count. The table sets the real crowd's figures against the prediction (the mean over --seeds simulated crowds): consensus precision and recall (the default method, 8 px), the mean per-image error of both, detection by visibility band (contrast in noise units), median clicks per worker, median worker RMSE and click period, and the median worker's false-positive rate.
+
+        Example:
+          crowdlab validate Data/quanti-us/synth-cells/export.json \\
+            Data/quanti-us/synth-tissue/export.json --json out/validate.json
+        """)
+
+    @OptionGroup var crowds: RealCrowdOptions
+    @Option(name: .customLong("calibrate-on"), help: "Calibrate once on this export (its truth and images from its folder) instead of leaving one out.") var calibrateOn: String?
+    @Option(help: "Pay per image of the exports, in USD.") var pay: Double = 0.02
+    @Option(help: "Simulated crowds per prediction.") var seeds: Int = 3
+    @Option(help: "Write the rows as JSON here.") var json: String?
+
+    func run() throws {
+        guard !crowds.exports.isEmpty else { throw CLIError("give one or more exports") }
+        guard seeds >= 1 && seeds <= 100 else { throw CLIError("--seeds: must be 1…100") }
+        guard pay > 0 && pay.isFinite else { throw CLIError("--pay: must be a positive amount in USD") }
+        let held = try crowds.load(crowds.exports)
+        let fixed = try calibrateOn.map { e -> RealCrowd in
+            let folder = (e as NSString).deletingLastPathComponent
+            return try RealCrowd.load(export: e, truth: folder.isEmpty ? "." : folder, images: (folder as NSString).appendingPathComponent("images"))
+        }
+        let progress = Progress(stages: held.count * 2)
+        let rows = try Validation.run(crowds: held, calibrateOn: fixed, pay: pay, seeds: (1...seeds).map(UInt64.init), progress: progress.stage)
+        progress.done()
+        print(ValidationTable.text(rows))
+        if let json {
+            let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]; enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            try AtomicFile.write(String(decoding: try enc.encode(rows), as: UTF8.self) + "\n", to: json)
+            print("wrote \(json)")
+        }
+    }
+}
+
+enum ValidationTable {
+    static func text(_ rows: [Validation.Row]) -> String {
+        func f(_ v: Double, _ d: Int) -> String { v.isFinite ? fixed(v, d) : "-" }
+        var s = ""
+        for r in rows {
+            s += "\(r.crowd) (\(r.replicates) per image), calibrated on \(r.calibratedOn)\n"
+            s += "  figure                real    predicted  difference\n"
+            func line(_ name: String, _ a: Double, _ b: Double, _ d: Int) {
+                s += "  " + name.padding(toLength: 20, withPad: " ", startingAt: 0) + f(a, d).leftPad(8) + f(b, d).leftPad(11) + f(b - a, d).leftPad(12) + "\n"
+            }
+            line("consensus precision", r.real.precision, r.predicted.precision, 3)
+            line("consensus recall", r.real.recall, r.predicted.recall, 3)
+            for (b, name) in CrowdFigures.bandNames.enumerated() {
+                line("detection " + name, r.real.detectionByBand[b], r.predicted.detectionByBand[b], 3)
+            }
+            line("clicks per worker", r.real.clicksPerWorker, r.predicted.clicksPerWorker, 1)
+            line("RMSE (px)", r.real.rmse, r.predicted.rmse, 2)
+            line("click period (s)", r.real.period, r.predicted.period, 2)
+            line("false positives", r.real.falsePositiveRate, r.predicted.falsePositiveRate, 3)
+            s += "  per image: mean |error| precision \(f(r.perImagePrecisionError, 3)), recall \(f(r.perImageRecallError, 3))\n"
+        }
+        return s
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
