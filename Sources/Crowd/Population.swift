@@ -1,5 +1,6 @@
 import Consensus
 import Foundation
+import Randomness
 
 /// What is known about a crowd, as distributions its workers are drawn from. Every field is
 /// documented in the YAML this writes; `Scenarios/populations/paper.yaml` says where each default
@@ -79,7 +80,33 @@ public struct Population: Sendable, Equatable {
     /// Arrivals grow as (pay / reference)^arrivalElasticity.
     public var arrivalElasticity = 1.0
 
+    /// Standard errors of fitted values, by YAML key (`detection.threshold`, ...), as calibration
+    /// measured them: `crowdlab predict` draws populations from them. Empty for built-in populations.
+    public var standardErrors: [String: Double] = [:]
+
     public init() {}
+
+    static let logScaleKeys: Set<String> = ["detection.width", "effort.tolerated_annotations", "pointing.rmse_median_px", "effort.patience_log_sd"]
+
+    /// A population drawn from this one's fitted errors (each value normal about its estimate with
+    /// its standard error, kept within the file's range): what the calibration does not know.
+    public func drawn(seed: UInt64) -> Population {
+        guard !standardErrors.isEmpty else { return self }
+        let rng = SeededRandom(seed: SeededRandom.derive(seed, 0xD1CE))
+        var p = self
+        for section in Self.sections {
+            for f in section.fields {
+                guard case .number(let path) = f.slot, let se = standardErrors[section.name + "." + f.key], se.isFinite, se > 0 else { continue }
+                let v = self[keyPath: path]
+                // Scales (a width, a budget, an error) are fitted as logarithms: drawn so, they stay
+                // positive and their draws centre on the estimate.
+                let drawn = Self.logScaleKeys.contains(section.name + "." + f.key) && v > 0
+                    ? v * exp(rng.gaussian(sigma: se / v) ) : v + rng.gaussian(sigma: se)
+                p[keyPath: path] = min(max(drawn, f.range.lowerBound), f.range.upperBound)
+            }
+        }
+        return p
+    }
 
     /// The median of the Pareto activity (x_min 1): workers' budgets are scaled to it, since a
     /// Pareto law this heavy has no mean to scale to.
@@ -246,6 +273,12 @@ extension Population {
                 }
             }
         }
+        for section in sections {
+            for f in section.fields {
+                let key = section.name + "." + f.key
+                if let se = try y.double("uncertainty." + key, in: 0...1e6) { p.standardErrors[key] = se }
+            }
+        }
         try y.refuseUnknownKeys()
         if p.falsePositiveLater > p.falsePositiveFirst + 0.5 {
             throw InputError(file: y.file, field: "false_positives.rate_later", message: "is far above rate_first: learning lowers false positives")
@@ -277,6 +310,15 @@ extension Population {
                 case .whole(let path): value = String(self[keyPath: path])
                 }
                 s += line(section.name + "." + f.key, value, f.doc)
+            }
+        }
+        if !standardErrors.isEmpty {
+            s += "uncertainty:  # standard errors of the fitted values: crowdlab predict draws populations from them\n"
+            for section in Self.sections {
+                let keys = section.fields.filter { standardErrors[section.name + "." + $0.key]?.isFinite == true }
+                guard !keys.isEmpty else { continue }
+                s += "  " + section.name + ":\n"
+                for f in keys { s += "    \(f.key): " + String(format: "%.6g", standardErrors[section.name + "." + f.key]!) + "\n" }
             }
         }
         return s

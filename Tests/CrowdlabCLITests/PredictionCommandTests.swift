@@ -1,0 +1,59 @@
+import Foundation
+import XCTest
+
+/// calibrate, validate and predict on the real pilot shipped in Data/, as a user runs them.
+final class PredictionCommandTests: XCTestCase {
+    let cli = CLIRunner()
+    let smfish = "Data/quanti-us/smfish-inverted"
+
+    func testCalibrateThenPredictGivesIntervalsAndIsRepeatable() throws {
+        let dir = cli.temp()
+        let cal = try cli.run(["calibrate", smfish + "/export.json", "--truth", smfish, "--images", smfish + "/images", "--out", dir + "/pilot.yaml"])
+        XCTAssertEqual(cal.status, 0, cal.err)
+        let yaml = try String(contentsOfFile: dir + "/pilot.yaml", encoding: .utf8)
+        XCTAssertTrue(yaml.contains("uncertainty:"), "the fitted errors are written for predict")
+        // simulate takes what calibrate wrote.
+        let sim = try cli.run(["simulate", "--truth", smfish, "--images", smfish + "/images", "--replicates", "5", "--population", dir + "/pilot.yaml", "--out", dir + "/sim.json"])
+        XCTAssertEqual(sim.status, 0, sim.err)
+        let args = ["predict", "--population", dir + "/pilot.yaml", "--truth", smfish, "--images", smfish + "/images", "--replicates", "10", "--seeds", "4"]
+        let a = try cli.run(args + ["--json", dir + "/a.json"]), b = try cli.run(args + ["--json", dir + "/b.json"])
+        XCTAssertEqual(a.status, 0, a.err); XCTAssertEqual(b.status, 0, b.err)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/a.json"))
+        XCTAssertEqual(bytes, try Data(contentsOf: URL(fileURLWithPath: dir + "/b.json")), "same seeds, same prediction")
+        let j = try JSONSerialization.jsonObject(with: bytes) as! [String: Any]
+        XCTAssertEqual(j["level"] as? Double, 0.9)
+        let consensus = j["consensus"] as! [String: [String: Double]]
+        for figure in ["precision", "recall"] {
+            let i = consensus[figure]!
+            XCTAssertLessThanOrEqual(i["low"]!, i["mean"]!); XCTAssertLessThanOrEqual(i["mean"]!, i["high"]!)
+            XCTAssertGreaterThanOrEqual(i["low"]!, 0); XCTAssertLessThanOrEqual(i["high"]!, 1)
+            XCTAssertGreaterThan(i["high"]! - i["low"]!, 0, "an interval, not a point")
+        }
+        XCTAssertEqual((j["images"] as! [String: Any]).count, 3)
+    }
+
+    func testValidateSetsRealAgainstPredicted() throws {
+        let dir = cli.temp()
+        let r = try cli.run(["validate", "Data/quanti-us/synth-cells/export.json", "--calibrate-on", "Data/quanti-us/synth-tissue/export.json",
+                             "--seeds", "2", "--json", dir + "/v.json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("synth-cells (30 per image), calibrated on synth-tissue"), r.out)
+        XCTAssertTrue(r.out.contains("consensus recall"), r.out)
+        let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/v.json"))) as! [[String: Any]]
+        XCTAssertEqual(rows.count, 1)
+        let real = rows[0]["real"] as! [String: Any], predicted = rows[0]["predicted"] as! [String: Any]
+        XCTAssertEqual(real["recall"] as! Double, predicted["recall"] as! Double, accuracy: 0.08)
+        // One crowd alone cannot be left out.
+        let one = try cli.run(["validate", "Data/quanti-us/synth-cells/export.json"])
+        XCTAssertNotEqual(one.status, 0)
+        XCTAssertTrue(one.err.contains("leave-one-out needs two crowds or more"), one.err)
+    }
+
+    func testCalibrateNamesAMissingImage() throws {
+        let dir = cli.temp()
+        let r = try cli.run(["calibrate", smfish + "/export.json", "--truth", smfish, "--images", "Data/quanti-us/synth-cells/images", "--out", dir + "/p.yaml"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.err.contains("Data/quanti-us/synth-cells/images/C2-ISP_293T"), r.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/p.yaml"), "no file written")
+    }
+}
