@@ -101,7 +101,7 @@ public struct Population: Sendable, Equatable {
                 // Scales (a width, a budget, an error) are fitted as logarithms: drawn so, they stay
                 // positive and their draws centre on the estimate.
                 let drawn = Self.logScaleKeys.contains(section.name + "." + f.key) && v > 0
-                    ? v * exp(rng.gaussian(sigma: se / v) ) : v + rng.gaussian(sigma: se)
+                    ? v * exp(rng.gaussian(sigma: se / v)) : v + rng.gaussian(sigma: se)
                 p[keyPath: path] = min(max(drawn, f.range.lowerBound), f.range.upperBound)
             }
         }

@@ -8,12 +8,7 @@ struct Calibrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fit a crowd population to a real export with truth; writes commented YAML.",
         discussion: """
-        Fits detection against visibility (nominal SNR from the truth, or, with
-        --images, the contrast measured in each image as a person sees it), the
-        tolerated annotations per image at the export's pay, careless workers, \
-        false positives and their learning slope, pointing error and Fitts' law, \
-        and participation. Each fitted value carries its uncertainty as a comment; \
-        what one export cannot show keeps the built-in prior, marked as such.
+        Fits detection against visibility (nominal SNR from the truth, or, with --images, the contrast measured in each image as a person sees it, dark or bright spots alike), the click budget per image at the export's pay and its spread between workers (a censored likelihood: workers click min(noticed, budget)), careless workers, false positives (a learning slope only where the data show one) and their spread between workers, the share of false clicks on look-alikes in the images, pointing error and Fitts' law, and participation. Each fitted value carries its uncertainty as a comment and in an `uncertainty:` section (crowdlab predict draws from it); what one export cannot show keeps the built-in prior, marked as such, and a fit that fails or lands outside what a population may hold falls back to the prior, named.
 
         Example:
           crowdlab calibrate Data/quanti-us/synth-tissue/export.json \\
