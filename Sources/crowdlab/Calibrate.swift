@@ -3,6 +3,7 @@ import Consensus
 import Crowd
 import Foundation
 import Imaging
+import Reports
 
 struct Calibrate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +23,7 @@ struct Calibrate: ParsableCommand {
     @Option(help: "Folder of the export's images: detection is then fitted against measured contrast.") var images: String?
     @Option(help: "Pay per image of the export, in USD.") var pay: Double = 0.02
     @Option(help: "Output population YAML.") var out: String
+    @Option(help: "Also write a calibration report (report.html: observed against predicted) in this folder.") var report: String?
 
     func run() throws {
         guard pay > 0 && pay.isFinite else { throw CLIError("--pay: must be a positive amount in USD") }
@@ -43,8 +45,22 @@ struct Calibrate: ParsableCommand {
         let title = "Calibrated by crowdlab calibrate on \((export as NSString).lastPathComponent) (\(data.records.count) submissions, \(data.clickCount) clicks)"
         var population = c.population
         population.standardErrors = c.standardErrors
-        try AtomicFile.write(population.yaml(title: title, notes: c.notes), to: out)
+        let yaml = population.yaml(title: title, notes: c.notes)
+        let p = c.population
+        let page = report.map { _ in CalibrationReport.html(.init(
+            title: "Calibration: \(((export as NSString).deletingLastPathComponent as NSString).lastPathComponent)/\((export as NSString).lastPathComponent)",
+            summary: c.summary, objects: c.observed.objects, clicks: c.observed.clicks, falseByIndex: c.observed.falseByIndex,
+            falseFirst: p.falsePositiveFirst, falseLater: p.falsePositiveLater, learningAnnotations: p.learningAnnotations,
+            pointing: c.observed.pointing, fitts: (p.fittsA, p.fittsB, p.fittsC),
+            bands: visibility == nil ? [-.infinity, 5, 7.5, 10, 15, 20] : CrowdFigures.bands.dropLast(), measure: p.measure.rawValue)) }
+        // Both outputs are ready before either is written.
+        try AtomicFile.write(yaml, to: out)
         for line in c.summary { print(line) }
         print("wrote \(out)")
+        if let report, let page {
+            let path = (report as NSString).appendingPathComponent("report.html")
+            try AtomicFile.write(page, to: path)
+            print("wrote \(path)")
+        }
     }
 }

@@ -8,8 +8,13 @@ final class PredictionCommandTests: XCTestCase {
 
     func testCalibrateThenPredictGivesIntervalsAndIsRepeatable() throws {
         let dir = cli.temp()
-        let cal = try cli.run(["calibrate", smfish + "/export.json", "--truth", smfish, "--images", smfish + "/images", "--out", dir + "/pilot.yaml"])
+        let cal = try cli.run(["calibrate", smfish + "/export.json", "--truth", smfish, "--images", smfish + "/images", "--out", dir + "/pilot.yaml", "--report", dir + "/report"])
         XCTAssertEqual(cal.status, 0, cal.err)
+        let page = try String(contentsOfFile: dir + "/report/report.html", encoding: .utf8)
+        for part in ["Detection by visibility", "Clicks per worker on each image", "False positives by annotation index", "Pointing: RMSE and click period"] {
+            XCTAssertTrue(page.contains(part), part)
+        }
+        XCTAssertTrue(page.contains("<td>3</td>"), "one row per image of the pilot")
         let yaml = try String(contentsOfFile: dir + "/pilot.yaml", encoding: .utf8)
         XCTAssertTrue(yaml.contains("uncertainty:"), "the fitted errors are written for predict")
         // simulate takes what calibrate wrote.
