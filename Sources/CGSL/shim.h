@@ -13,6 +13,7 @@
 #include <gsl/gsl_interp.h>
 #include <gsl/gsl_spline.h>
 #include <gsl/gsl_fit.h>
+#include <gsl/gsl_linalg.h>
 
 /* Swift 6 strict concurrency refuses GSL's global type pointers (mutable C globals),
    so each one is reached through an accessor. */

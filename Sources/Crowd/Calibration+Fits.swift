@@ -9,6 +9,8 @@ import Foundation
 struct DetectionFit {
     var plateau: Double, threshold: Double, width: Double, tau: Double
     var se: [Double]
+    /// Correlations between the plateau, threshold and width estimates.
+    var correlations: [[Double]] = []
     var objectVisibility: [Double] = [], objectObserved: [Double] = [], predicted: [Double] = []
 }
 
@@ -17,6 +19,8 @@ struct DetectionFit {
 /// only); `largest` is the most true clicks any worker made.
 struct BudgetFit {
     var median: Double, logSD: Double, plateauSD: Double, seMedian: Double, seLogSD: Double
+    /// Correlation of the median's and the log SD's estimates.
+    var correlation: Double = 0
     var bounded: Bool, largest: Double, count: Int
 }
 
@@ -75,6 +79,7 @@ extension Calibrator {
         guard threshold > lo - 2 * range, threshold < hi + 2 * range, width > 1e-3 * range, width < 4 * range else { return nil }
         var out = DetectionFit(plateau: plateau, threshold: threshold, width: width, tau: tau,
                                se: [plateau * (1 - plateau) * f.standardErrors[0], f.standardErrors[1], width * f.standardErrors[2]])
+        out.correlations = f.correlations
         out.objectVisibility = vs; out.objectObserved = ys
         out.predicted = vs.indices.map { marginalDetection(f.parameters, v: vs[$0], share: ss[$0], tau: tau).0 }
         return out
@@ -137,9 +142,16 @@ extension Calibrator {
         let h = 1e-3, f0 = best.ll
         let dmm = (logLikelihood(best.m + h, best.s, best.psd) - 2 * f0 + logLikelihood(best.m - h, best.s, best.psd)) / (h * h)
         let dss = (logLikelihood(best.m, best.s + h, best.psd) - 2 * f0 + logLikelihood(best.m, best.s - h, best.psd)) / (h * h)
-        let seM = dmm < 0 ? (-1 / dmm).squareRoot() : .nan, seS = dss < 0 ? (-1 / dss).squareRoot() : .nan
-        return BudgetFit(median: exp(best.m), logSD: best.s, plateauSD: best.psd, seMedian: exp(best.m) * seM, seLogSD: seS,
-                         bounded: bounded, largest: largest, count: obs.count)
+        let dms = (logLikelihood(best.m + h, best.s + h, best.psd) - logLikelihood(best.m + h, best.s - h, best.psd)
+                   - logLikelihood(best.m - h, best.s + h, best.psd) + logLikelihood(best.m - h, best.s - h, best.psd)) / (4 * h * h)
+        // The covariance is the inverse of the negative Hessian.
+        let det = dmm * dss - dms * dms
+        let ok = dmm < 0 && det > 0
+        let seM = ok ? (-dss / det).squareRoot() : .nan, seS = ok ? (-dmm / det).squareRoot() : .nan
+        var out = BudgetFit(median: exp(best.m), logSD: best.s, plateauSD: best.psd, seMedian: exp(best.m) * seM, seLogSD: seS,
+                            bounded: bounded, largest: largest, count: obs.count)
+        out.correlation = ok ? dms / (dmm * dss).squareRoot() : 0
+        return out
     }
 }
 

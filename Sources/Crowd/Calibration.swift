@@ -31,6 +31,12 @@ public struct Calibration: Sendable {
     /// Standard errors of the fitted values, by YAML key (`detection.threshold`, ...): what
     /// `crowdlab predict` draws populations from.
     public var standardErrors: [String: Double] = [:]
+    /// Correlations between fitted values' estimates, keyed `a|b` (as `Population.correlations`).
+    public var correlations: [String: Double] = [:]
+    /// The population with its errors and correlations, as `calibrate` writes it.
+    public var populationWithUncertainty: Population {
+        var p = population; p.standardErrors = standardErrors; p.correlations = correlations; return p
+    }
     /// What the pilot showed, for the calibration report.
     public var observed = Observed()
 
@@ -205,6 +211,8 @@ public enum Calibrator {
             c.notes["detection.width"] = String(format: "fitted ± %.3f", d.se[2])
             c.notes["detection.object_sd"] = "matches the spread of per-object detection"
             c.standardErrors["detection.plateau"] = d.se[0]; c.standardErrors["detection.threshold"] = d.se[1]; c.standardErrors["detection.width"] = d.se[2]
+            let keys = ["detection.plateau", "detection.threshold", "detection.width"]
+            for i in 0..<3 { for j in (i + 1)..<3 where d.correlations.count == 3 { c.correlations[keys[i] + "|" + keys[j]] = d.correlations[i][j] } }
             c.summary.append(String(format: "detection: plateau %.3f, threshold %.2f, width %.2f, object SD %.2f (%@)", d.plateau, d.threshold, d.width, d.tau, p.measure.rawValue))
             for (k, v) in zip(d.objectVisibility, d.objectObserved).enumerated() {
                 c.observed.objects.append((v.0, v.1, d.predicted[k]))
@@ -223,6 +231,7 @@ public enum Calibrator {
             c.notes["effort.tolerated_annotations"] = String(format: "fitted at %.3g USD: median budget %.0f ± %.0f clicks per image (censored likelihood over %d worker-images)", p.referencePay, b.median, b.seMedian, b.count)
             c.notes["effort.patience_log_sd"] = String(format: "fitted ± %.2f", b.seLogSD)
             c.standardErrors["effort.tolerated_annotations"] = b.seMedian; c.standardErrors["effort.patience_log_sd"] = b.seLogSD
+            c.correlations["effort.patience_log_sd|effort.tolerated_annotations"] = b.correlation
             c.summary.append(String(format: "click budget: median %.0f clicks per image (log SD %.2f) at $%.3f", b.median, b.logSD, p.referencePay))
         } else {
             let most = budget?.largest ?? 0
@@ -417,6 +426,7 @@ public enum Calibrator {
                     c.population[keyPath: path] = prior[keyPath: path]
                     c.notes[key] = "prior: the fitted value \(String(format: "%.4g", v)) is outside \(formatNumber(f.range.lowerBound))…\(formatNumber(f.range.upperBound))"
                     c.standardErrors[key] = nil
+                    c.correlations = c.correlations.filter { !$0.key.split(separator: "|").contains(Substring(key)) }
                     c.summary.append("\(key): fitted \(String(format: "%.4g", v)) is impossible; prior \(formatNumber(prior[keyPath: path])) kept")
                 }
             }

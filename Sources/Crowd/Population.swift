@@ -83,30 +83,11 @@ public struct Population: Sendable, Equatable {
     /// Standard errors of fitted values, by YAML key (`detection.threshold`, ...), as calibration
     /// measured them: `crowdlab predict` draws populations from them. Empty for built-in populations.
     public var standardErrors: [String: Double] = [:]
+    /// Correlations between fitted values' estimates, keyed `a|b` by their YAML keys (a fit's
+    /// parameters trade off: a higher plateau with a higher threshold fits the same detections).
+    public var correlations: [String: Double] = [:]
 
     public init() {}
-
-    static let logScaleKeys: Set<String> = ["detection.width", "effort.tolerated_annotations", "pointing.rmse_median_px", "effort.patience_log_sd"]
-
-    /// A population drawn from this one's fitted errors (each value normal about its estimate with
-    /// its standard error, kept within the file's range): what the calibration does not know.
-    public func drawn(seed: UInt64) -> Population {
-        guard !standardErrors.isEmpty else { return self }
-        let rng = SeededRandom(seed: SeededRandom.derive(seed, 0xD1CE))
-        var p = self
-        for section in Self.sections {
-            for f in section.fields {
-                guard case .number(let path) = f.slot, let se = standardErrors[section.name + "." + f.key], se.isFinite, se > 0 else { continue }
-                let v = self[keyPath: path]
-                // Scales (a width, a budget, an error) are fitted as logarithms: drawn so, they stay
-                // positive and their draws centre on the estimate.
-                let drawn = Self.logScaleKeys.contains(section.name + "." + f.key) && v > 0
-                    ? v * exp(rng.gaussian(sigma: se / v)) : v + rng.gaussian(sigma: se)
-                p[keyPath: path] = min(max(drawn, f.range.lowerBound), f.range.upperBound)
-            }
-        }
-        return p
-    }
 
     /// The median of the Pareto activity (x_min 1): workers' budgets are scaled to it, since a
     /// Pareto law this heavy has no mean to scale to.
@@ -279,6 +260,14 @@ extension Population {
                 if let se = try y.double("uncertainty." + key, in: 0...1e6) { p.standardErrors[key] = se }
             }
         }
+        let known = Set(sections.flatMap { s in s.fields.map { s.name + "." + $0.key } })
+        for key in y.keys where key.hasPrefix("uncertainty.correlations.") {
+            let pair = key.dropFirst("uncertainty.correlations.".count).split(separator: "|").map(String.init)
+            guard pair.count == 2, known.contains(pair[0]), known.contains(pair[1]), pair[0] != pair[1] else {
+                throw y.error(key, "a correlation names two fitted values, as detection.plateau|detection.threshold")
+            }
+            if let r = try y.double(key, in: -1...1) { p.correlations[pair[0] + "|" + pair[1]] = r }
+        }
         try y.refuseUnknownKeys()
         if p.falsePositiveLater > p.falsePositiveFirst + 0.5 {
             throw InputError(file: y.file, field: "false_positives.rate_later", message: "is far above rate_first: learning lowers false positives")
@@ -319,6 +308,11 @@ extension Population {
                 guard !keys.isEmpty else { continue }
                 s += "  " + section.name + ":\n"
                 for f in keys { s += "    \(f.key): " + String(format: "%.6g", standardErrors[section.name + "." + f.key]!) + "\n" }
+            }
+            let pairs = correlations.filter { $0.value.isFinite }.sorted { $0.key < $1.key }
+            if !pairs.isEmpty {
+                s += "  correlations:  # between the estimates above\n"
+                for (k, r) in pairs { s += "    \(k): " + String(format: "%.4f", r) + "\n" }
             }
         }
         return s

@@ -5,15 +5,26 @@ import Randomness
 /// What a real crowd of K workers per image would reach on given images, with intervals that hold
 /// three sources of doubt: one simulated crowd against the next (seeds), what the calibration does
 /// not know (each seed simulates a population drawn from the fitted standard errors), and how one
-/// real crowd differs from another beyond both (`crowdVariation`, added as normal noise per image).
+/// real crowd differs from another beyond both (`crowdVariation` per image, `crowdVariationOverall`
+/// for a whole crowd, added as normal noise).
 public enum Prediction {
-    /// SD of a real crowd's per-image consensus precision and recall about what its calibrated
-    /// population predicts, beyond seed and parameter noise: the root mean square per-image error
-    /// of leave-one-crowd-out over the real crosshair exports in Data/ (0.048 and 0.074 over 21 images of synth-cells, synth-tissue,
-    /// smfish-inverted; `crowdlab validate Data/quanti-us/synth-cells/export.json
-    /// Data/quanti-us/synth-tissue/export.json Data/quanti-us/smfish-inverted/export.json`, see
-    /// docs/crowd-model.md).
+    /// SD of a real crowd's consensus precision and recall about what its calibrated population
+    /// predicts, beyond seed and parameter noise, per image and over a whole crowd: the root mean
+    /// square errors of leave-one-crowd-out over the real crosshair exports in Data/ (`crowdlab
+    /// validate Data/quanti-us/synth-cells/export.json Data/quanti-us/synth-tissue/export.json
+    /// Data/quanti-us/smfish-inverted/export.json --seeds 5`): per image 0.048 and 0.074 over 21
+    /// images, per crowd 0.046 and 0.038 over 3 crowds (docs/crowd-model.md).
     public static let crowdVariation = (precision: 0.05, recall: 0.07)
+    public static let crowdVariationOverall = (precision: 0.05, recall: 0.04)
+
+    /// The `level` interval of `xs` (one value per simulated crowd) with a real crowd's variation
+    /// `sd` added: 20 normal draws about each value, clipped to [0, 1], seeded by `seed`.
+    public static func interval(_ xs: [Double], crowdSD sd: Double, level: Double, seed: UInt64) -> Interval {
+        let rng = SeededRandom(seed: SeededRandom.derive(seed, 0xC40D))
+        let noisy = xs.flatMap { x in (0..<20).map { _ in min(1, max(0, x + rng.gaussian(sigma: sd))) } }
+        let q = quantiles(noisy, [(1 - level) / 2, (1 + level) / 2])
+        return Interval(mean: xs.reduce(0, +) / Double(max(1, xs.count)), low: q[0], high: q[1])
+    }
 
     public struct Interval: Sendable, Codable, Equatable {
         public var mean: Double, low: Double, high: Double
@@ -49,23 +60,19 @@ public enum Prediction {
             clicks.append(median(sim.clicksPerAssignment.map(Double.init)))
             progress?(s)
         }
-        // Crowd-to-crowd noise, seeded apart from the simulations.
-        let rng = SeededRandom(seed: SeededRandom.derive(UInt64(seeds), 0xC40D))
-        func interval(_ xs: [Double], sd: Double) -> Interval {
-            let noisy = xs.flatMap { x in (0..<20).map { _ in min(1, max(0, x + rng.gaussian(sigma: sd))) } }
-            let q = quantiles(noisy, [(1 - level) / 2, (1 + level) / 2])
-            return Interval(mean: xs.reduce(0, +) / Double(max(1, xs.count)), low: q[0], high: q[1])
+        // Crowd-to-crowd noise, seeded apart from the simulations, one stream per figure.
+        var stream: UInt64 = 0
+        func figures(_ xs: [(Double, Double)], _ sd: (precision: Double, recall: Double)) -> Figures {
+            stream += 2
+            return Figures(precision: interval(xs.map(\.0), crowdSD: sd.precision, level: level, seed: UInt64(seeds) &+ stream),
+                           recall: interval(xs.map(\.1), crowdSD: sd.recall, level: level, seed: UInt64(seeds) &+ stream &+ 1))
         }
-        func figures(_ xs: [(Double, Double)], scale: Double) -> Figures {
-            Figures(precision: interval(xs.map(\.0), sd: crowdVariation.precision * scale), recall: interval(xs.map(\.1), sd: crowdVariation.recall * scale))
-        }
+        let consensus = figures(overall, crowdVariationOverall)
         var images: [String: Figures] = [:]
-        for k in perImage.keys.sorted() { images[k] = figures(perImage[k]!, scale: 1) }
-        // The overall figure pools the images, so per-image crowd noise averages down over them.
-        let n = Double(max(1, perImage.count))
+        for k in perImage.keys.sorted() { images[k] = figures(perImage[k]!, crowdVariation) }
         let q = quantiles(clicks, [(1 - level) / 2, (1 + level) / 2])
         return Result(level: level, replicates: replicates, pay: pay, seeds: seeds,
-                      consensus: figures(overall, scale: 1 / n.squareRoot()), images: images,
+                      consensus: consensus, images: images,
                       clicksPerWorker: Interval(mean: clicks.reduce(0, +) / Double(max(1, clicks.count)), low: q[0], high: q[1]))
     }
 }

@@ -58,7 +58,9 @@ public struct Planner: Sendable {
     public func scenario(pay: Double, replicates: Int, seed: UInt64, images: Int) -> Scenario {
         var s = Scenario(name: "plan")
         s.images = images; s.objects = objectsPerImage...objectsPerImage; s.replicates = replicates; s.pay = pay
-        s.population = population; s.seed = seed; s.overlays = 0
+        // Each seed simulates a population drawn from the calibration's errors (none for built-in
+        // populations), as `crowdlab predict` does.
+        s.population = population.drawn(seed: seed); s.seed = seed; s.overlays = 0
         return s
     }
 
@@ -87,11 +89,19 @@ public struct Planner: Sendable {
             })
             for drop in [false, true] {
                 let rec = rs.map { drop ? $0.2 : $0.0 }, pre = rs.map { drop ? $0.3 : $0.1 }
-                let r10 = quantile(rec, 0.1), p10 = quantile(pre, 0.1)
+                // Percentiles as `predict` gives them: over seeds and population draws, with a real
+                // crowd's variation for a calibrated population (a built-in one has no real crowd
+                // behind it to vary about).
+                let calibrated = !population.standardErrors.isEmpty
+                let sd = Prediction.crowdVariationOverall
+                let seedOf = seed &+ UInt64(ci * 2 + (drop ? 1 : 0))
+                let ri = Prediction.interval(rec, crowdSD: calibrated ? sd.recall : 0, level: 0.8, seed: seedOf)
+                let pi = Prediction.interval(pre, crowdSD: calibrated ? sd.precision : 0, level: 0.8, seed: seedOf &+ 7919)
+                let r10 = calibrated ? ri.low : quantile(rec, 0.1), p10 = calibrated ? pi.low : quantile(pre, 0.1)
                 let meets = r10 >= targetRecall && p10 >= targetPrecision
                 designs.append(Design(payUsd: c.0, replicates: c.1, dropBottomThird: drop, costUsd: cost.total, feesUsd: cost.fees, hours: hours,
-                                      recallMean: mean(rec), recallP10: r10, recallP90: quantile(rec, 0.9),
-                                      precisionMean: mean(pre), precisionP10: p10, precisionP90: quantile(pre, 0.9),
+                                      recallMean: mean(rec), recallP10: r10, recallP90: calibrated ? ri.high : quantile(rec, 0.9),
+                                      precisionMean: mean(pre), precisionP10: p10, precisionP90: calibrated ? pi.high : quantile(pre, 0.9),
                                       meetsTargets: meets, withinBudget: budget.map { cost.total <= $0 } ?? true,
                                       withinDeadline: deadlineHours.map { hours <= $0 } ?? true))
             }

@@ -43,9 +43,7 @@ struct Calibrate: ParsableCommand {
         }
         let c = try Calibrator.calibrate(export: data, truth: truthSet, visibility: visibility, lookAlikes: lookAlikes, pay: pay, source: export)
         let title = "Calibrated by crowdlab calibrate on \((export as NSString).lastPathComponent) (\(data.records.count) submissions, \(data.clickCount) clicks)"
-        var population = c.population
-        population.standardErrors = c.standardErrors
-        let yaml = population.yaml(title: title, notes: c.notes)
+        let yaml = c.populationWithUncertainty.yaml(title: title, notes: c.notes)
         let p = c.population
         let page = report.map { _ in CalibrationReport.html(.init(
             title: "Calibration: \(((export as NSString).deletingLastPathComponent as NSString).lastPathComponent)/\((export as NSString).lastPathComponent)",

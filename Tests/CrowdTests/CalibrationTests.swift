@@ -86,8 +86,8 @@ final class CalibrationTests: XCTestCase {
         let all = crowd.visibility.values.flatMap { $0 }
         XCTAssertGreaterThan(median(all), 1, "spots' contrast in their own polarity")
         let cal = try crowd.calibrate(pay: 0.02)
-        var pop = cal.population
-        pop.standardErrors = cal.standardErrors
+        let pop = cal.populationWithUncertainty
+        XCTAssertFalse(pop.correlations.isEmpty, "the fit's parameters trade off")
         // What calibrate writes, simulate reads back (every value within the file's ranges).
         let text = pop.yaml(title: "pilot", notes: cal.notes)
         let back = try Population.parse(text)

@@ -10,6 +10,9 @@ public struct FitResult: Sendable, Codable {
     public var degreesOfFreedom: Int
     public var iterations: Int
     public var converged: Bool
+    /// Correlations between the parameters' estimates (from the same covariance), row by row.
+    public var correlations: [[Double]] = []
+    enum CodingKeys: String, CodingKey { case parameters, standardErrors, chiSquared, degreesOfFreedom, iterations, converged }
 }
 
 /// Levenberg-Marquardt through GSL's `gsl_multifit_nlinear` (trust-region driver, LM step).
@@ -78,8 +81,14 @@ public enum NonlinearLeastSquares {
         let params = (0..<p).map { gsl_vector_get(xsol, $0) }
         let errors = (0..<p).map { scale * max(0, gsl_matrix_get(covar, $0, $0)).squareRoot() }
         guard params.allSatisfy({ $0.isFinite }) else { return nil }
-        return FitResult(parameters: params, standardErrors: errors, chiSquared: chi, degreesOfFreedom: dof,
-                         iterations: Int(gsl_multifit_nlinear_niter(work)), converged: status == Int32(GSL_SUCCESS))
+        let correlations = (0..<p).map { i in (0..<p).map { j -> Double in
+            let d = (gsl_matrix_get(covar, i, i) * gsl_matrix_get(covar, j, j)).squareRoot()
+            return d > 0 ? min(1, max(-1, gsl_matrix_get(covar, i, j) / d)) : (i == j ? 1 : 0)
+        } }
+        var r = FitResult(parameters: params, standardErrors: errors, chiSquared: chi, degreesOfFreedom: dof,
+                          iterations: Int(gsl_multifit_nlinear_niter(work)), converged: status == Int32(GSL_SUCCESS))
+        r.correlations = correlations
+        return r
     }
 }
 
