@@ -43,14 +43,16 @@ struct Validate: ParsableCommand {
         guard seeds >= 1 && seeds <= 100 else { throw CLIError("--seeds: must be 1…100") }
         guard pay > 0 && pay.isFinite else { throw CLIError("--pay: must be a positive amount in USD") }
         let held = try crowds.load(crowds.exports)
-        let fixed = try calibrateOn.map { e -> RealCrowd in
+        let source = try calibrateOn.map { e -> RealCrowd in
             let folder = (e as NSString).deletingLastPathComponent
             return try RealCrowd.load(export: e, truth: folder.isEmpty ? "." : folder, images: (folder as NSString).appendingPathComponent("images"))
         }
         let progress = Progress(stages: held.count * 2)
-        let rows = try Validation.run(crowds: held, calibrateOn: fixed, pay: pay, seeds: (1...seeds).map(UInt64.init), progress: progress.stage)
+        let rows = try Validation.run(crowds: held, calibrateOn: source, pay: pay, seeds: (1...seeds).map(UInt64.init), progress: progress.stage)
         progress.done()
         print(ValidationTable.text(rows))
+        let excess = Validation.excessVariation(rows)
+        print("real crowds' per-image variation beyond chance: precision \(fixed(excess.precision, 3)), recall \(fixed(excess.recall, 3))")
         if let json {
             let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]; enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             try AtomicFile.write(String(decoding: try enc.encode(rows), as: UTF8.self) + "\n", to: json)
