@@ -56,7 +56,8 @@ public struct ImageError: Error, CustomStringConvertible {
 /// PNG through libpng's simplified API (`png_image`), 8- or 16-bit, grey or RGB.
 public enum PNG {
     public static func read(path: String) throws -> Image {
-        let name = (path as NSString).lastPathComponent
+        // Errors name the file as the user gave it (with its folder), so they can find it.
+        let name = path
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ImageError(file: name, message: "cannot be read")
         }

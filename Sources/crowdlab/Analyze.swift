@@ -72,6 +72,9 @@ struct Analyze: ParsableCommand {
         let readStart = Date()
         let data = try ExportReader.read(path: export)
         let readSeconds = Date().timeIntervalSince(readStart)
+        if data.records.isEmpty {
+            FileHandle.standardError.write(Data("crowdlab: warning: \(export) holds no submissions: the outputs are empty\n".utf8))
+        }
         // Shape truth (phantom movies) is JSON per frame; point truth is CSV.
         var shapeTruth: [String: ShapeTruth]? = nil
         if let t = truth, let files = try? FileManager.default.contentsOfDirectory(atPath: t), files.contains(where: { $0.hasSuffix("_truth.json") }) {

@@ -74,6 +74,15 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent).contains { $0.hasPrefix(".") })
     }
 
+    func testAnExportWithNoSubmissionsIsAnalysedWithAWarning() throws {
+        let dir = temp()
+        try "[]".write(toFile: dir + "/empty.json", atomically: true, encoding: .utf8)
+        let r = try run(["analyze", dir + "/empty.json", "--out", dir + "/out"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("warning: \(dir)/empty.json holds no submissions"), r.err)
+        XCTAssertEqual(try String(contentsOfFile: dir + "/out/consensus.csv", encoding: .utf8).split(separator: "\n").count, 1, "the header only")
+    }
+
     func testBadExportGivesOneLineErrorAndNoOutput() throws {
         let dir = temp()
         let cases: [(String, String)] = [

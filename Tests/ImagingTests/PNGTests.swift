@@ -55,7 +55,7 @@ final class PNGTests: XCTestCase {
     func testUnreadableFileIsReported() {
         let p = NSTemporaryDirectory() + "crowdlab-notpng.png"
         try? "hello".write(toFile: p, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try PNG.read(path: p)) { e in XCTAssertTrue("\(e)".hasPrefix("crowdlab-notpng.png: not a readable PNG")) }
+        XCTAssertThrowsError(try PNG.read(path: p)) { e in XCTAssertTrue("\(e)".hasPrefix(p + ": not a readable PNG"), "\(e)") }
     }
 }
 
