@@ -9,6 +9,8 @@ public struct YAMLConfig {
     public let file: String
     private var values: [String: (node: Node, line: Int)] = [:]
     private var used = Set<String>()
+    /// Every key a reader asked for, present or not: the known keys, for "did you mean".
+    private var asked = Set<String>()
 
     public init(text: String, file: String) throws {
         self.file = file
@@ -62,6 +64,7 @@ public struct YAMLConfig {
 
     /// A number in `range`, or nil when the key is absent.
     public mutating func double(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
+        asked.insert(key)
         guard let v = values[key] else { return nil }
         used.insert(key)
         guard case .scalar(let s) = v.node, let d = Double(s.string), d.isFinite else {
@@ -72,6 +75,7 @@ public struct YAMLConfig {
     }
 
     public mutating func int(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
+        asked.insert(key)
         guard let v = values[key] else { return nil }
         used.insert(key)
         guard case .scalar(let s) = v.node, let d = Int(s.string) else {
@@ -82,6 +86,7 @@ public struct YAMLConfig {
     }
 
     public mutating func string(_ key: String, oneOf allowed: [String]? = nil) throws -> String? {
+        asked.insert(key)
         guard let v = values[key] else { return nil }
         used.insert(key)
         guard case .scalar(let s) = v.node else { throw error(key, "expected a text value, found \(describe(v.node))") }
@@ -94,6 +99,9 @@ public struct YAMLConfig {
     /// After every known key was read: refuse the rest, naming the first unknown one.
     public func refuseUnknownKeys() throws {
         if let k = values.keys.filter({ !used.contains($0) }).min(by: { (values[$0]!.line, $0) < (values[$1]!.line, $1) }) {
+            // The nearest known key by edit distance, when it is near enough to be a slip.
+            let near = asked.map { ($0, editDistance(k, $0)) }.min { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }
+            if let near, near.1 <= max(2, k.count / 5) { throw error(k, "unknown key (did you mean \(near.0)?)") }
             throw error(k, "unknown key")
         }
     }
@@ -106,4 +114,19 @@ public struct YAMLConfig {
         case .alias: return "an alias"
         }
     }
+}
+
+/// Levenshtein distance between two keys.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var row = Array(0...b.count)
+    for i in 1...max(1, a.count) where !a.isEmpty {
+        var previous = row[0]; row[0] = i
+        for j in 1...max(1, b.count) where !b.isEmpty {
+            let old = row[j]
+            row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+            previous = old
+        }
+    }
+    return a.isEmpty ? b.count : row[b.count]
 }

@@ -49,6 +49,11 @@ public struct Planner: Sendable {
         public var budgetUsd: Double?, deadlineHours: Double?
         public var seeds: Int, pilotImages: Int
         public var recommended: Design?
+        /// When nothing meets every constraint: the cheapest design that meets the targets whatever
+        /// the budget and deadline, and the best within them (highest 10th-percentile recall among
+        /// those meeting the precision target, or any, then cheapest).
+        public var cheapestMeetingTargets: Design?
+        public var bestWithinLimits: Design?
         public var designs: [Design]
         /// Designs no other design beats on cost, recall and time at once.
         public var front: [Design]
@@ -108,12 +113,21 @@ public struct Planner: Sendable {
         }
         let ok = designs.filter { $0.meetsTargets && $0.withinBudget && $0.withinDeadline }
         let best = ok.min { ($0.costUsd, $0.hours, $0.dropBottomThird ? 1 : 0) < ($1.costUsd, $1.hours, $1.dropBottomThird ? 1 : 0) }
+        let byCost: (Design, Design) -> Bool = { ($0.costUsd, $0.hours, $0.dropBottomThird ? 1 : 0) < ($1.costUsd, $1.hours, $1.dropBottomThird ? 1 : 0) }
+        var cheapest: Design? = nil, within: Design? = nil
+        if best == nil {
+            cheapest = designs.filter(\.meetsTargets).min(by: byCost)
+            let limits = designs.filter { $0.withinBudget && $0.withinDeadline }
+            let precise = limits.filter { $0.precisionP10 >= targetPrecision }
+            within = (precise.isEmpty ? limits : precise).min { a, b in a.recallP10 != b.recallP10 ? a.recallP10 > b.recallP10 : byCost(a, b) }
+        }
         let front = designs.filter { d in
             !designs.contains { e in e.costUsd <= d.costUsd && e.recallMean >= d.recallMean && e.hours <= d.hours
                 && (e.costUsd < d.costUsd || e.recallMean > d.recallMean || e.hours < d.hours) }
         }.sorted { $0.costUsd < $1.costUsd }
         return Plan(objectsPerImage: objectsPerImage, images: images, targetRecall: targetRecall, targetPrecision: targetPrecision,
-                    budgetUsd: budget, deadlineHours: deadlineHours, seeds: seeds, pilotImages: n, recommended: best, designs: designs, front: front)
+                    budgetUsd: budget, deadlineHours: deadlineHours, seeds: seeds, pilotImages: n, recommended: best,
+                    cheapestMeetingTargets: cheapest, bestWithinLimits: within, designs: designs, front: front)
     }
 
     /// A scenario file for the recommended design, to run it or sweep it with other seeds.
@@ -152,7 +166,12 @@ public struct Planner: Sendable {
                          String(format: "%.1f h", d.hours), String(format: "%.3f (%.3f-%.3f)", d.recallMean, d.recallP10, d.recallP90),
                          String(format: "%.3f (%.3f-%.3f)", d.precisionMean, d.precisionP10, d.precisionP90)]])
         } else {
-            page.raw("<p class=\"note\">No design meets the targets within the budget and deadline; the front below shows what can be had.</p>")
+            page.raw("<p class=\"note\">No design meets the targets within the budget and deadline. The two nearest answers:</p>")
+            let rows = [("cheapest meeting the targets", p.cheapestMeetingTargets), ("best within budget and deadline", p.bestWithinLimits)].compactMap { name, d in
+                d.map { d in [name, String(format: "$%.3f", d.payUsd), "\(d.replicates)", d.dropBottomThird ? "yes" : "no", String(format: "$%.2f", d.costUsd),
+                              String(format: "%.1f h", d.hours), String(format: "%.3f", d.recallP10), String(format: "%.3f", d.precisionP10)] }
+            }
+            page.table(["design", "pay per image", "workers per image", "drop bottom third", "cost", "time", "recall p10", "precision p10"], rows)
         }
         var plot = SVGPlot(title: "Cost against recall", xLabel: "cost (USD)", yLabel: "recall (mean, 10th-90th percentile)")
         for (k, drop) in [false, true].enumerated() {

@@ -78,9 +78,18 @@ public struct Scenario: Sendable {
         s.sigma = try y.double("scene.sigma", in: 0.3...30)
         s.poreSpacing = try y.double("scene.pore_spacing", in: 4...500)
         if let v = try y.string("crowd.population") {
-            if v == "paper" { s.population = Population(); s.populationSource = "built-in" } else {
+            // A built-in population by name (so a scenario file copied anywhere still runs), or a
+            // population file, relative to the scenario's folder.
+            let builtIn: [String: (Population, String)] = [
+                "paper": (Population(), "built-in (Scenarios/populations/paper.yaml)"),
+                "transwell": (Paper.transwellCrowd, "transwell (Scenarios/populations/transwell.yaml)"),
+                "experts": (Paper.experts, "experts (Scenarios/populations/experts.yaml)"),
+            ]
+            if let (population, source) = builtIn[v] { s.population = population; s.populationSource = source } else {
                 let p = v.hasPrefix("/") ? v : (baseDirectory as NSString).appendingPathComponent(v)
-                guard FileManager.default.fileExists(atPath: p) else { throw y.error("crowd.population", "no such file: \(p)") }
+                guard FileManager.default.fileExists(atPath: p) else {
+                    throw y.error("crowd.population", "no such file: \(p) (a path is relative to the scenario's folder; built-in populations: paper, transwell, experts)")
+                }
                 s.population = try Population.load(path: p)
                 s.populationSource = v
             }

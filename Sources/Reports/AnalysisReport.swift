@@ -52,7 +52,7 @@ public enum AnalysisReport {
             let xs = (0...60).map { lo + (hi - lo) * Double($0) / 60 }
             fp.add(.init(name: "t = a + b·log2((c+s)/s)", xs: xs, ys: xs.map { FittsLaw.value([ft.a, ft.b, ft.c], $0) }, mark: .line, color: SVGPlot.palette[1]))
         }
-        page.figure(fp.render(), caption: r.fitts.map { "Fit over \($0.workers) workers: a = \(fmt($0.a, 2)) ± \(fmt($0.seA, 2)) s, b = \(fmt($0.b, 2)) ± \(fmt($0.seB, 2)) s, c = \(fmt($0.c, 2)) ± \(fmt($0.seC, 2)) px (Levenberg-Marquardt, GSL). Workers who click faster point less accurately." } ?? "Too few workers with enough matched clicks for a Fitts fit.")
+        page.figure(fp.render(), caption: r.fitts.map { AnalysisReport.fittsCaption($0) } ?? "Too few workers with enough matched clicks for a Fitts fit.")
 
         var pc = SVGPlot(title: "Participation", xLabel: "share of workers (most active first)", yLabel: "share of images done")
         let n = Double(c.participationCurve.count)
@@ -81,5 +81,16 @@ public enum AnalysisReport {
         }
         extra?(&page)
         return page.render()
+    }
+
+    /// The Fitts fit in words: `c` fixed at the measured amplitude says so instead of a zero error,
+    /// and a negative intercept is explained (the law is fitted over the periods seen, not at zero).
+    public static func fittsCaption(_ f: FittsSummary) -> String {
+        var s = "Fit over \(f.workers) workers: a = \(fmt(f.a, 2)) ± \(fmt(f.seA, 2)) s, b = \(fmt(f.b, 2)) ± \(fmt(f.seB, 2)) s per bit, "
+        s += f.amplitudeFixed ? "c = \(fmt(f.c, 1)) px fixed at the measured movement amplitude (the data do not determine it)"
+                              : "c = \(fmt(f.c, 2)) ± \(fmt(f.seC, 2)) px"
+        s += " (Levenberg-Marquardt, GSL). Workers who click faster point less accurately."
+        if f.a < 0 { s += " The intercept is negative because the law is fitted over the errors workers have, far from zero: it is not a time anyone takes." }
+        return s
     }
 }

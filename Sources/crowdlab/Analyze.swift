@@ -58,6 +58,16 @@ struct Analyze: ParsableCommand {
     @Option(help: "Output folder.")
     var out: String = "Reports/analyze"
 
+    @Option(help: "The report's title (default: the export's folder and file name).")
+    var title: String?
+
+    /// `synth-tissue/export.json` rather than `export.json`: every portal export has that name.
+    static func defaultTitle(_ export: String) -> String {
+        let folder = ((export as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        let file = (export as NSString).lastPathComponent
+        return folder.isEmpty || folder == "." ? file : folder + "/" + file
+    }
+
     func run() throws {
         let progress = Progress(stages: 4)
         var options = AnalysisOptions()
@@ -142,9 +152,9 @@ struct Analyze: ParsableCommand {
         if !missingImages.isEmpty { r.truthNotes.append("\(missingImages.count) image(s) not found in \(images!) and drawn without overlay") }
         let onlyShapes = shapes != nil && !data.records.contains { $0.annotationType == .crosshairs && !$0.isEmpty } && (shapes?.keypoints.isEmpty ?? true)
         if let shapes, onlyShapes {
-            try stage.write(ShapeReport.html(shapes, exportName: (export as NSString).lastPathComponent, overlays: shapeOverlays, baselines: baselines), "report.html")
+            try stage.write(ShapeReport.html(shapes, exportName: title ?? Self.defaultTitle(export), overlays: shapeOverlays, baselines: baselines), "report.html")
         } else {
-            try stage.write(AnalysisReport.html(r, exportName: (export as NSString).lastPathComponent, overlays: overlayFiles, extra: { page in
+            try stage.write(AnalysisReport.html(r, exportName: title ?? Self.defaultTitle(export), overlays: overlayFiles, extra: { page in
                 if let shapes { ShapeReport.section(shapes, into: &page, overlays: shapeOverlays, baselines: baselines) }
             }), "report.html")
         }

@@ -16,6 +16,8 @@ struct Plan: ParsableCommand {
         (the cost / accuracy / time front) and planned.yaml (the recommended design as \
         a scenario: `crowdlab sweep out/plan/planned.yaml --vary seed=...` re-checks it).
 
+        When no design meets the targets within budget and deadline, plan prints and writes the two nearest answers (the cheapest design that meets the targets whatever they cost, and the best design within budget and deadline) and exits with status 3.
+
         Example:
           crowdlab plan --objects-per-image 100 --images 500 --target-recall 0.8 \\
             --budget 200
@@ -25,8 +27,8 @@ struct Plan: ParsableCommand {
     @Option(help: "Images in the job.") var images: Int
     @Option(help: "Required consensus recall.") var targetRecall: Double
     @Option(help: "Required consensus precision.") var targetPrecision: Double = 0.95
-    @Option(help: "Budget in USD (fees included).") var budget: Double?
-    @Option(help: "Deadline in hours.") var deadline: Double?
+    @Option(parsing: .unconditional, help: "Budget in USD (fees included).") var budget: Double?
+    @Option(parsing: .unconditional, help: "Deadline in hours.") var deadline: Double?
     @Option(help: "Population YAML (default: the built-in paper population).") var population: String?
     @Option(help: "Seeds per design.") var seeds: Int = 8
     @Option(help: "Output folder.") var out: String = "Reports/plan"
@@ -64,8 +66,16 @@ struct Plan: ParsableCommand {
             print(String(format: "  cost $%.2f (fees $%.2f), about %.1f h", d.costUsd, d.feesUsd, d.hours))
             print(String(format: "  recall %.3f (10th-90th percentile %.3f-%.3f), precision %.3f (%.3f-%.3f)", d.recallMean, d.recallP10, d.recallP90, d.precisionMean, d.precisionP10, d.precisionP90))
         } else {
-            print("no design meets the targets within budget and deadline; see \(out)/report.html for the front")
+            print("no design meets the targets within budget and deadline")
+            func line(_ name: String, _ d: Planner.Design?) {
+                guard let d else { print("  \(name): none"); return }
+                print(String(format: "  %@: $%.3f per image, %d workers per image%@: cost $%.2f, about %.1f h, recall p10 %.3f, precision p10 %.3f",
+                             name, d.payUsd, d.replicates, d.dropBottomThird ? " (bottom third dropped)" : "", d.costUsd, d.hours, d.recallP10, d.precisionP10))
+            }
+            line("cheapest meeting the targets", plan.cheapestMeetingTargets)
+            line("best within budget and deadline", plan.bestWithinLimits)
         }
         print("wrote \(out)/plan.json, report.html\(plan.recommended == nil ? "" : ", planned.yaml")")
+        if plan.recommended == nil { throw ExitCode(3) }
     }
 }

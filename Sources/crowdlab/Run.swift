@@ -12,6 +12,8 @@ struct Run: ParsableCommand {
         Writes Reports/<scenario>/ by default: report.html, metrics.json, export.json, \
         images/ and truth/ (so anyone can re-analyse it), consensus.csv, workers.csv.
 
+        crowd.population is a built-in population (paper, transwell, experts) or a population YAML; a path is relative to the scenario's folder, not the working directory.
+
         Examples:
           crowdlab run Scenarios/spots-quickstart.yaml
           crowdlab run Scenarios/spots-quickstart.yaml --seed 7 \\

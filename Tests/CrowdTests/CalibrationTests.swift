@@ -63,7 +63,7 @@ final class CalibrationTests: XCTestCase {
         let back = try Population.parse(p.yaml(title: "test"))
         XCTAssertEqual(back, p)
         XCTAssertThrowsError(try Population.parse("detection:\n  plateau: 0.7\n  plateu_sd: 0.1\n")) { e in
-            XCTAssertEqual("\(e)", "population.yaml: line 3, field detection.plateu_sd: unknown key")
+            XCTAssertEqual("\(e)", "population.yaml: line 3, field detection.plateu_sd: unknown key (did you mean detection.plateau_sd?)")
         }
         XCTAssertThrowsError(try Population.parse("pointing:\n  rmse_median_px: fast\n")) { e in
             XCTAssertEqual("\(e)", "population.yaml: line 2, field pointing.rmse_median_px: expected a number, found \"fast\"")

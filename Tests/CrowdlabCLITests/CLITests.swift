@@ -68,6 +68,7 @@ final class CLITests: XCTestCase {
         XCTAssertNotNil(metrics["crowd"]); XCTAssertNotNil(metrics["fitts"])
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
         XCTAssertTrue(html.contains("<svg")); XCTAssertTrue(html.contains("overlays/"))
+        XCTAssertTrue(html.contains("<title>Crowd consensus: synth-cells/export.json</title>"), "the report names the export's folder")
         let overlays = try FileManager.default.contentsOfDirectory(atPath: out + "/overlays")
         XCTAssertEqual(overlays.filter { $0.hasSuffix(".png") }.count, 9)
         // Nothing staged is left behind.

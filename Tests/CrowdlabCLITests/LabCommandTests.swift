@@ -50,7 +50,7 @@ final class LabCommandTests: XCTestCase {
                                contains: "pop.yaml: line 4, field pointing.rmse_median_px: -3 is outside")
         try "detection:\n  plateu: 0.7\n".write(toFile: dir + "/pop.yaml", atomically: true, encoding: .utf8)
         try assertOneLineError(["simulate", "--truth", dir + "/t.csv", "--replicates", "3", "--population", dir + "/pop.yaml", "--out", dir + "/e.json"],
-                               contains: "pop.yaml: line 2, field detection.plateu: unknown key")
+                               contains: "pop.yaml: line 2, field detection.plateu: unknown key (did you mean detection.plateau?)")
         try assertOneLineError(["simulate", "--truth", dir + "/t.csv", "--replicates", "0", "--out", dir + "/e.json"], contains: "--replicates")
         try assertOneLineError(["simulate", "--truth", dir + "/t.csv", "--replicates", "3", "--size", "300by300", "--out", dir + "/e.json"], contains: "--size")
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/e.json"))
@@ -79,5 +79,27 @@ final class LabCommandTests: XCTestCase {
         try "col,row,snr\n10,10,8\n".write(toFile: dir + "/t.csv", atomically: true, encoding: .utf8)
         let s = try cli.run(["simulate", "--truth", dir + "/t.csv", "--replicates", "3", "--population", dir + "/cells.yaml", "--out", dir + "/e.json"])
         XCTAssertEqual(s.status, 0, s.err)
+    }
+
+    /// Nothing fits: plan names the cheapest design that meets the targets and the best within the
+    /// budget, writes both, and exits 3.
+    func testPlanWithNoFittingDesignNamesBothAlternativesAndExitsThree() throws {
+        let runner = CLIRunner()
+        let out = runner.temp() + "/plan"
+        // Recall 0.95 on 500 images of 40 objects costs about $150; within $60 the best reaches about 0.55-0.86.
+        let r = try runner.run(["plan", "--objects-per-image", "40", "--images", "500", "--target-recall", "0.95", "--budget", "60", "--seeds", "3", "--out", out])
+        XCTAssertEqual(r.status, 3, r.err)
+        XCTAssertTrue(r.out.contains("no design meets the targets within budget and deadline"), r.out)
+        XCTAssertTrue(r.out.contains("cheapest meeting the targets: $"), r.out)
+        XCTAssertTrue(r.out.contains("best within budget and deadline: $"), r.out)
+        let plan = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/plan.json"))) as? [String: Any])
+        let within = try XCTUnwrap(plan["best_within_limits"] as? [String: Any])
+        XCTAssertLessThanOrEqual(try XCTUnwrap(within["cost_usd"] as? Double), 60)
+        let cheapest = try XCTUnwrap(plan["cheapest_meeting_targets"] as? [String: Any])
+        XCTAssertGreaterThan(try XCTUnwrap(cheapest["cost_usd"] as? Double), 60)
+        XCTAssertEqual(cheapest["meets_targets"] as? Bool, true)
+        let bad = try runner.run(["plan", "--objects-per-image", "40", "--images", "500", "--target-recall", "0.95", "--budget", "-5"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("--budget: must be a positive amount in USD"), bad.err)
     }
 }

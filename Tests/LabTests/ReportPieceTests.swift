@@ -1,5 +1,6 @@
 import XCTest
 import Reports
+@testable import Consensus
 
 /// The pieces every report is made of: numbers as people read them, tables that align words and
 /// numbers, plots whose x axis can name categories.
@@ -39,5 +40,19 @@ final class ReportPieceTests: XCTestCase {
         XCTAssertEqual(svg.components(separatedBy: "r=\"5.0\"").count - 1, 2, "two points of radius 5")
         plot.showsLegend = true
         XCTAssertEqual(plot.render().components(separatedBy: "width=\"10\" height=\"10\"").count - 1, 2)
+    }
+
+    /// A fixed c is labelled as such (no "± 0.00"), and a negative intercept is explained.
+    func testFittsCaptionSaysWhenCWasFixed() {
+        var f = FittsSummary(a: -0.4, b: 0.7, c: 25.01, seA: 0.1, seB: 0.05, seC: 0, workers: 30, chiSquared: 1, converged: true,
+                             reference: "truth", amplitudeFixed: true, measuredAmplitudePx: 25.01)
+        let fixed = AnalysisReport.fittsCaption(f)
+        XCTAssertTrue(fixed.contains("c = 25.0 px fixed at the measured movement amplitude"), fixed)
+        XCTAssertFalse(fixed.contains("± 0.00 px"), fixed)
+        XCTAssertTrue(fixed.contains("intercept is negative"), fixed)
+        f.amplitudeFixed = false; f.seC = 3.2; f.a = 0.3
+        let fitted = AnalysisReport.fittsCaption(f)
+        XCTAssertTrue(fitted.contains("c = 25.01 ± 3.20 px"), fitted)
+        XCTAssertFalse(fitted.contains("intercept is negative"), fitted)
     }
 }

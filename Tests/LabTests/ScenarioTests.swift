@@ -40,7 +40,7 @@ final class ScenarioTests: XCTestCase {
                 XCTAssertFalse("\(e)".contains("\n"), file: file, line: line)
             }
         }
-        check(small + "\n  replicas: 3\n", "test.yaml: line 10, field job.replicas: unknown key")
+        check(small + "\n  replicas: 3\n", "test.yaml: line 10, field job.replicas: unknown key (did you mean job.replicates?)")
         check(small.replacingOccurrences(of: "replicates: 5", with: "replicates: many"), "test.yaml: line 8, field job.replicates: expected a whole number, found \"many\"")
         check(small.replacingOccurrences(of: "pay_usd: 0.05", with: "pay_usd: -1"), "test.yaml: line 9, field job.pay_usd: -1 is outside")
         check(small.replacingOccurrences(of: "kind: spots", with: "kind: galaxies"), "field scene.kind: \"galaxies\" is not one of spots, transwell")
@@ -192,6 +192,25 @@ final class PaperTests: XCTestCase {
                        Double(r.fig1c.workers.filter(\.beats).count) / Double(r.fig1c.workers.count), accuracy: 1e-12)
         let part = try reanalyse("s2-participation")
         XCTAssertEqual(part.crowd.top20ShareOfImages, r.claims.first { $0.id == "s2_top20_share_of_images" }!.simulated, accuracy: 1e-12)
+    }
+}
+
+final class ScenarioCopyTests: XCTestCase {
+    /// A shipped scenario copied out of Scenarios/ still loads: it names a built-in population.
+    func testACopiedScenarioRunsFromAnyFolder() throws {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        let dir = NSTemporaryDirectory() + "crowdlab-copy-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for name in ["spots-quickstart", "paper-fig1c-transwell"] {
+            try FileManager.default.copyItem(atPath: url.path + "/Scenarios/\(name).yaml", toPath: dir + "/\(name).yaml")
+            let s = try Scenario.load(path: dir + "/\(name).yaml")
+            XCTAssertEqual(s.population, name == "spots-quickstart" ? Population() : Paper.transwellCrowd, name)
+        }
+        try "name: x\ncrowd:\n  population: mine.yaml\n".write(toFile: dir + "/x.yaml", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Scenario.load(path: dir + "/x.yaml")) { e in
+            XCTAssertTrue("\(e)".contains("relative to the scenario's folder; built-in populations: paper, transwell, experts"), "\(e)")
+        }
     }
 }
 
