@@ -76,7 +76,8 @@ public enum AnalysisReport {
 
         if !overlays.isEmpty {
             page.heading("Overlays")
-            page.paragraph("Blue: every click. Red circles: consensus. Green crosses: truth (when given). Click an image for full size.")
+            let shown = overlays.count < r.job.images.count ? " The first \(overlays.count) of the \(r.job.images.count) images are shown (more with report.overlays in a scenario)." : ""
+            page.paragraph("Blue: every click. Red circles: consensus. Green crosses: truth (when given). Click an image for full size." + shown)
             page.raw("<div class=\"overlays\">" + overlays.map { "<a href=\"\(esc($0.file))\"><img src=\"\(esc($0.file))\" alt=\"\(esc($0.image))\" title=\"\(esc($0.image))\"></a>" }.joined() + "</div>")
         }
         extra?(&page)

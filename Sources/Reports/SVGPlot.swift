@@ -59,7 +59,13 @@ public struct SVGPlot {
         let hasBars = series.contains { $0.mark == .bars }
         if hasBars && xRange == nil { xr = (xr.lowerBound - 0.5)...(xr.upperBound + 0.5) }
         let categories = xCategories ?? []
-        let xt = categories.isEmpty ? niceTicks(xr) : categories.map(\.0), yt = niceTicks(yr)
+        let xt = categories.isEmpty ? niceTicks(xr) : categories.map(\.0)
+        var yt = niceTicks(yr)
+        // An automatic range ends on a tick at or above the highest value, so the tallest bar or
+        // point is never cut by the frame.
+        if yRange == nil, yt.count >= 2, let last = yt.last, last < yr.upperBound - 1e-12 {
+            yt.append(last + (yt[1] - yt[0]))
+        }
         xr = min(xr.lowerBound, xt.first!)...max(xr.upperBound, xt.last!)
         yr = min(yr.lowerBound, yt.first!)...max(yr.upperBound, yt.last!)
         func X(_ v: Double) -> Double { ml + (v - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * pw }
