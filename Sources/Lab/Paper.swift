@@ -390,58 +390,6 @@ public enum Paper {
         return da > 0 && db > 0 ? num / (da * db).squareRoot() : .nan
     }
 
-    /// The teaching report: a section and a figure per claim, the paper's value beside the simulated one.
-    public static func html(_ r: Result) -> String {
-        var page = HTMLPage(title: "The Quanti.us paper's crowd findings, re-run")
-        let held = r.claims.filter(\.holds).count
-        page.paragraph("Hughes et al. (Nat. Methods 15:587, 2018) measured what makes crowds of Mechanical Turk workers accurate. Each finding below is re-run here on synthetic images with exact truth and a simulated crowd, analysed by the same code that analyses real exports. \(held) of \(r.claims.count) claims hold within the stated tolerance.")
-        page.table(["id", "claim", "paper", "simulated", "tolerance", "holds"], r.claims.map {
-            [$0.id, $0.claim, fmtSignificant($0.paper), fmtSignificant($0.simulated), "± " + fmtSignificant($0.tolerance), $0.holds ? "yes" : "NO"]
-        })
-        for c in r.claims {
-            page.heading(c.id, level: 3)
-            page.paragraph(c.claim + ". " + c.why)
-            // The paper's value with the stated tolerance as an interval, the simulated value as a dot.
-            var plot = SVGPlot(title: c.id, xLabel: "", yLabel: "value")
-            plot.add(.init(name: "paper (± tolerance)", xs: [1], ys: [c.paper], errors: [c.tolerance], mark: .points, color: SVGPlot.palette[0]))
-            plot.add(.init(name: c.holds ? "simulated: holds" : "simulated: does not hold", xs: [2], ys: [c.simulated.isFinite ? c.simulated : 0], mark: .points, color: SVGPlot.palette[c.holds ? 2 : 1]))
-            plot.xCategories = [(1, "paper ± tolerance"), (2, c.holds ? "simulated: holds" : "simulated: fails")]; plot.xRange = 0.5...2.5
-            let sim = c.simulated.isFinite ? c.simulated : c.paper
-            let lo = min(c.paper - c.tolerance, sim), hi = max(c.paper + c.tolerance, sim), pad = max(hi - lo, 1e-9) * 0.2
-            plot.yRange = (lo - pad)...(hi + pad); plot.showsLegend = false; plot.pointRadius = 5
-            plot.width = 360; plot.height = 220
-            page.figure(plot.render(), caption: "Paper \(fmtSignificant(c.paper)) ± \(fmtSignificant(c.tolerance)); simulated \(fmtSignificant(c.simulated)) (experiment \(c.experiment)).")
-        }
-        page.heading("Figures")
-        let f = r.fig1c
-        var pr = SVGPlot(title: "Workers against the threshold-watershed-size pipeline (Fig. 1c)", xLabel: "recall", yLabel: "precision")
-        let env = f.envelope.filter { $0.precision.isFinite && $0.recall > 0 }
-        pr.add(.init(name: "pipeline, minimum area 1-320 px", xs: env.map(\.recall), ys: env.map(\.precision), mark: .line, color: SVGPlot.palette[5]))
-        let beat = f.workers.filter(\.beats), lost = f.workers.filter { !$0.beats }
-        pr.add(.init(name: "worker beating it on their images (\(beat.count))", xs: beat.map(\.recall), ys: beat.map(\.precision), mark: .points, color: SVGPlot.palette[2]))
-        pr.add(.init(name: "worker not beating it (\(lost.count))", xs: lost.map(\.recall), ys: lost.map(\.precision), mark: .points, color: SVGPlot.palette[1]))
-        for (k, (name, s)) in [("crowd consensus", f.crowd), ("crowd without its bottom third", f.filtered), ("5 experts", f.experts)].enumerated() {
-            if let s { pr.add(.init(name: name, xs: [s.recall], ys: [s.precision], mark: .points, color: SVGPlot.palette[[0, 3, 4][k]])) }
-        }
-        pr.xRange = 0...1; pr.yRange = 0...1
-        pr.width = 560; pr.height = 380; pr.legendAtBottom = true
-        page.figure(pr.render(), caption: "Each dot is one worker of the first seed's transwell experiment; a worker beats the pipeline when no size threshold gives it both higher precision and higher recall on the images that worker annotated. The line is the pipeline's envelope over all images.")
-        var g = SVGPlot(title: "F1 against group size (Fig. S1)", xLabel: "workers per image", yLabel: "F1")
-        g.add(.init(name: "consensus F1", xs: r.groupSizeF1.map { Double($0.0) }, ys: r.groupSizeF1.map(\.1), mark: .line, color: SVGPlot.palette[0]))
-        g.yRange = 0...1
-        page.figure(g.render(), caption: "Groups of k workers drawn at random from each image's ten (mean of five draws and of the seeds): groups of three already reach most of the crowd's accuracy.")
-        for (metric, label) in [(0, "recall"), (1, "images attempted per worker"), (2, "annotations per hour")] {
-            var p = SVGPlot(title: "\(label) against objects per image (Fig. S3)", xLabel: "objects per image", yLabel: label)
-            for (k, pay) in [0.02, 0.06].enumerated() {
-                let rows = r.complexity.filter { $0.pay == pay }.sorted { $0.objects < $1.objects }
-                let ys = rows.map { metric == 0 ? $0.recall : metric == 1 ? $0.imagesPerWorker : $0.rate }
-                p.add(.init(name: String(format: "%.0f cents per image", pay * 100), xs: rows.map { Double($0.objects) }, ys: ys, mark: .line, color: SVGPlot.palette[k]))
-            }
-            page.figure(p.render(), caption: "Above what the pay tolerates, workers take fewer images and click less of each; more pay moves the threshold.")
-        }
-        return page.render()
-    }
-
     public static func json(_ r: Result) throws -> Data {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -10,8 +10,11 @@ public struct SVGPlot {
         public var errors: [Double]?
         public var mark: Mark
         public var color: String
-        public init(name: String, xs: [Double], ys: [Double], errors: [Double]? = nil, mark: Mark, color: String) {
-            self.name = name; self.xs = xs; self.ys = ys; self.errors = errors; self.mark = mark; self.color = color
+        /// This series' marker radius (default: the plot's `pointRadius`), e.g. large for a few
+        /// summary points among many small ones.
+        public var radius: Double?
+        public init(name: String, xs: [Double], ys: [Double], errors: [Double]? = nil, mark: Mark, color: String, radius: Double? = nil) {
+            self.name = name; self.xs = xs; self.ys = ys; self.errors = errors; self.mark = mark; self.color = color; self.radius = radius
         }
     }
 
@@ -25,6 +28,8 @@ public struct SVGPlot {
     /// Where the legend goes: top right (default) or bottom right, where a precision-recall plot
     /// is empty (high recall at low precision is nobody's operating point).
     public var legendAtBottom = false
+    /// The legend on the left instead (bottom left with `legendAtBottom`), where a plot is empty there.
+    public var legendAtLeft = false
     /// Names for the x ticks at these positions (categories such as "paper" and "simulated") in
     /// place of numbers.
     public var xCategories: [(Double, String)]? = nil
@@ -91,7 +96,7 @@ public struct SVGPlot {
             switch se.mark {
             case .points:
                 for (x, y) in zip(se.xs, se.ys) where x.isFinite && y.isFinite {
-                    s += "<circle cx=\"\(f(X(x)))\" cy=\"\(f(Y(y)))\" r=\"\(f(pointRadius))\" fill=\"\(se.color)\" fill-opacity=\"0.7\"/>"
+                    s += "<circle cx=\"\(f(X(x)))\" cy=\"\(f(Y(y)))\" r=\"\(f(se.radius ?? pointRadius))\" fill=\"\(se.color)\" fill-opacity=\"\(se.radius == nil ? "0.7" : "0.95")\"\(se.radius == nil ? "" : " stroke=\"#222\" stroke-width=\"1.2\"")/>"
                 }
             case .line:
                 let pts = zip(se.xs, se.ys).filter { $0.0.isFinite && $0.1.isFinite }.map { "\(f(X($0.0))),\(f(Y($0.1)))" }
@@ -113,10 +118,14 @@ public struct SVGPlot {
                 }
             }
         }
-        // Legend, top right (or bottom right) inside the plot.
-        for (k, se) in series.enumerated() where showsLegend {
-            let ly = legendAtBottom ? mt + ph - 8 - Double(series.count - 1 - k) * 15 : mt + 14 + Double(k) * 15
-            let lx = ml + pw - (legendAtBottom ? 230 : 150)
+        // Legend, top right (or bottom right) inside the plot; a series without a name (markers
+        // over another series' line) has no entry.
+        let named = series.filter { !$0.name.isEmpty }
+        for (k, se) in named.enumerated() where showsLegend {
+            let ly = legendAtBottom ? mt + ph - 8 - Double(named.count - 1 - k) * 15 : mt + 14 + Double(k) * 15
+            // As wide as the longest name (about 6 px a character at this size).
+            let wide = 25 + 6.2 * Double(named.map(\.name.count).max() ?? 0)
+            let lx = legendAtLeft ? ml + 10 : ml + pw - max(legendAtBottom ? 230 : 150, wide)
             s += "<rect x=\"\(f(lx))\" y=\"\(f(ly - 9))\" width=\"10\" height=\"10\" fill=\"\(se.color)\"/>"
             s += "<text x=\"\(f(lx + 15))\" y=\"\(f(ly))\">\(esc(se.name))</text>"
         }

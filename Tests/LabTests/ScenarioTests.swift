@@ -165,6 +165,14 @@ final class PaperTests: XCTestCase {
         for c in r.claims where ["fig1c_crowd_precision", "fig1e_median_click_period_s", "s2_top20_share_of_images"].contains(c.id) {
             XCTAssertEqual(c.holds, abs(c.simulated - c.paper) <= c.tolerance)
         }
+        // The teaching report: one chart of every claim (a row each) and the paper's own figures.
+        let html = Paper.html(r)
+        XCTAssertTrue(html.contains("Every claim against the paper's tolerance"))
+        for c in r.claims { XCTAssertTrue(html.contains(">\(c.id)</text>"), "a row for \(c.id)") }
+        for figure in ["Fig. 1c:", "Fig. 1d:", "Fig. 1e:", "Fig. 1f:", "Fig. S1:", "Fig. S2:", "Fig. S3: recall", "Fig. S3: images attempted", "Fig. S3: annotations per hour"] {
+            XCTAssertTrue(html.contains(figure), figure)
+        }
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 10, "the claims chart and nine figures, no chart per claim")
         let dir = NSTemporaryDirectory() + "crowdlab-paper-" + UUID().uuidString
         for e in r.experiments {
             let d = dir + "/" + e.name
