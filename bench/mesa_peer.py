@@ -1,7 +1,8 @@
 """Peer for `crowdlab bench simulate`: crowdlab's crowd model written with Mesa (the agent-based
 framework scientists reach for), in memory, one core. Same work per click: detection by a
-psychometric curve, false positives falling with experience, Gaussian pointing error, click
-periods from Fitts' law. Prints clicks per second last.
+psychometric curve read as a latent salience, a click budget per image spent on the most salient
+objects noticed, false positives falling with experience, Gaussian pointing error, click periods
+from Fitts' law. Prints clicks per second last.
 
 usage: python3 mesa_peer.py IMAGES OBJECTS REPLICATES SEED"""
 import math, sys, time
@@ -18,13 +19,24 @@ class Worker(mesa.Agent):
         self.plateau = min(0.99, max(0.01, r.betavariate(2.4, 0.9)))
         self.rmse = 2.8 * math.exp(0.35 * r.gauss(0, 1))
         self.period = max(0.15, (0.2 + 0.56 * math.log2((25 + self.rmse) / self.rmse)) * math.exp(0.35 * r.gauss(0, 1)))
+        self.patience = math.exp(0.8 * r.gauss(0, 1))
         self.index = 0
         self.clicks = []
 
     def annotate(self, image):
         r = self.model.random
         sigma = self.rmse / math.sqrt(2)
-        seen = [o for o in image if r.random() < self.plateau / (1 + math.exp(-(o[2] - 5.0) / 1.6))]
+        seen = []
+        for o in image:
+            attends = r.random() < self.plateau
+            u = r.random()
+            if attends and u > 1 - 1 / (1 + math.exp(-(o[2] - 5.0) / 1.6)):
+                seen.append((o, o[2] + 1.6 * math.log(u / max(1 - u, 1e-300))))
+        spend = int(60 * self.patience + r.random())
+        if spend < len(seen):
+            keep = set(sorted(range(len(seen)), key=lambda k: -seen[k][1])[:spend])
+            seen = [seen[k] for k in range(len(seen)) if k in keep]
+        seen = [o for o, _ in seen]
         t = 3000.0
         k = 0
         while k < len(seen):
