@@ -174,22 +174,53 @@ public struct Planner: Sendable {
             page.table(["design", "pay per image", "workers per image", "drop bottom third", "cost", "time", "recall p10", "precision p10"], rows)
         }
         var plot = SVGPlot(title: "Cost against recall", xLabel: "cost (USD)", yLabel: "recall (mean, 10th-90th percentile)")
+        // Zoomed to three times the cost of the answer (or of the budget): dearer designs add
+        // nothing to the choice and would crowd the cheap ones into a corner.
+        let anchor = (p.recommended ?? p.cheapestMeetingTargets)?.costUsd ?? p.budgetUsd
+        let maxCost = min(p.designs.map(\.costUsd).max() ?? 1, anchor.map { 3 * max($0, p.budgetUsd ?? 0) } ?? .infinity)
         for (k, drop) in [false, true].enumerated() {
-            let ds = p.designs.filter { $0.dropBottomThird == drop }
+            let ds = p.designs.filter { $0.dropBottomThird == drop && $0.costUsd <= maxCost }
             plot.add(.init(name: drop ? "bottom third dropped" : "all workers", xs: ds.map(\.costUsd), ys: ds.map(\.recallMean),
                            errors: ds.map { ($0.recallP90 - $0.recallP10) / 2 }, mark: .points, color: SVGPlot.palette[k]))
         }
-        let f = p.front.filter { !$0.dropBottomThird }
-        plot.add(.init(name: "cost/accuracy/time front", xs: f.map(\.costUsd), ys: f.map(\.recallMean), mark: .line, color: SVGPlot.palette[2]))
-        page.figure(plot.render(), caption: "Every simulated design; the line joins the designs that no other beats on cost, recall and time at once.")
+        // The front on this chart's two axes: designs no cheaper one beats on 10th-percentile
+        // recall, drawn as a staircase (each step holds until a dearer design does better).
+        var stairs: [(Double, Double)] = [], bestSoFar = -Double.infinity
+        for d in p.designs.sorted(by: { $0.costUsd != $1.costUsd ? $0.costUsd < $1.costUsd : $0.recallP10 > $1.recallP10 }) where d.recallP10 > bestSoFar {
+            if let last = stairs.last { stairs.append((d.costUsd, last.1)) }
+            stairs.append((d.costUsd, d.recallP10)); bestSoFar = d.recallP10
+        }
+        stairs = stairs.filter { $0.0 <= maxCost }
+        if let last = stairs.last { stairs.append((maxCost, last.1)) }
+        plot.add(.init(name: "best 10th-percentile recall for the money", xs: stairs.map(\.0), ys: stairs.map(\.1), mark: .line, color: SVGPlot.palette[2]))
+        plot.add(.init(name: String(format: "target recall %.2f", p.targetRecall), xs: [0, maxCost], ys: [p.targetRecall, p.targetRecall], mark: .line, color: SVGPlot.palette[3]))
+        if let b = p.budgetUsd { plot.add(.init(name: String(format: "budget $%.0f", b), xs: [b, b], ys: [0, 1], mark: .line, color: SVGPlot.palette[5])) }
+        let marked = [("recommended", p.recommended), ("cheapest meeting the targets", p.cheapestMeetingTargets), ("best within budget and deadline", p.bestWithinLimits)]
+        for (k, (name, d)) in marked.enumerated() {
+            if let d { plot.add(.init(name: name, xs: [d.costUsd], ys: [d.recallMean], mark: .points, color: ["#222222", SVGPlot.palette[3], SVGPlot.palette[5]][k], radius: 8)) }
+        }
+        plot.yRange = 0...1; plot.xRange = 0...maxCost; plot.width = 600; plot.height = 380; plot.legendAtBottom = true
+        let dearer = p.designs.filter { $0.costUsd > maxCost }.count
+        page.figure(plot.render(), caption: "Every simulated design" + (dearer > 0 ? String(format: " up to $%.0f (%d dearer ones are in the table)", maxCost, dearer) : "") + " (dots: mean recall, bars: 10th to 90th percentile). The staircase is the best 10th-percentile recall any design of that cost or less reaches; the line across is the target recall\(p.budgetUsd == nil ? "" : ", the vertical one the budget"). Large markers: the recommendation, or, when nothing fits, the two nearest answers.")
+        // Hours: a few slow designs (one cent, many workers) would squash the rest, so the axis ends
+        // at three times the median and the caption counts what lies beyond.
         var tplot = SVGPlot(title: "Cost against time to completion", xLabel: "cost (USD)", yLabel: "hours")
-        tplot.add(.init(name: "designs", xs: p.designs.filter { !$0.dropBottomThird }.map(\.costUsd), ys: p.designs.filter { !$0.dropBottomThird }.map(\.hours), mark: .points, color: SVGPlot.palette[0]))
-        page.figure(tplot.render(), caption: "Higher pay brings workers faster and keeps them thorough.")
+        let all = p.designs.filter { !$0.dropBottomThird }
+        let cap = max(1, 3 * median(all.map(\.hours)))
+        let inside = all.filter { $0.hours <= cap && $0.costUsd <= maxCost }
+        tplot.add(.init(name: "designs", xs: inside.map(\.costUsd), ys: inside.map(\.hours), mark: .points, color: SVGPlot.palette[0]))
+        if let d = p.deadlineHours, d <= cap { tplot.add(.init(name: String(format: "deadline %.1f h", d), xs: [0, maxCost], ys: [d, d], mark: .line, color: SVGPlot.palette[3])) }
+        if let d = p.recommended ?? p.bestWithinLimits, d.hours <= cap {
+            tplot.add(.init(name: p.recommended != nil ? "recommended" : "best within budget and deadline", xs: [d.costUsd], ys: [d.hours], mark: .points, color: "#222222", radius: 8))
+        }
+        tplot.yRange = 0...cap; tplot.xRange = 0...maxCost
+        let beyond = all.filter { $0.hours > cap && $0.costUsd <= maxCost }.count
+        page.figure(tplot.render(), caption: "Higher pay brings workers faster and keeps them thorough." + (beyond > 0 ? String(format: " %d design%@ taking longer than %.1f h %@ off the chart (see the table).", beyond, beyond == 1 ? "" : "s", cap, beyond == 1 ? "is" : "are") : ""))
         page.heading("All designs")
-        page.table(["pay", "workers", "drop", "cost", "hours", "recall", "recall p10", "precision", "precision p10", "meets targets"], p.designs.map { d in
+        page.table(["pay", "workers", "drop", "cost", "hours", "recall", "recall p10", "precision", "precision p10", "meets targets", "within budget and deadline"], p.designs.map { d in
             [String(format: "$%.3f", d.payUsd), "\(d.replicates)", d.dropBottomThird ? "yes" : "no", String(format: "$%.2f", d.costUsd), String(format: "%.1f", d.hours),
              String(format: "%.3f", d.recallMean), String(format: "%.3f", d.recallP10), String(format: "%.3f", d.precisionMean), String(format: "%.3f", d.precisionP10),
-             d.meetsTargets ? "yes" : "no"]
+             d.meetsTargets ? "yes" : "no", d.withinBudget && d.withinDeadline ? "yes" : "no"]
         })
         return page.render()
     }
