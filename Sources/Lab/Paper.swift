@@ -44,6 +44,9 @@ public enum Paper {
         public var groupSizeF1: [(Int, Double)]
         public var fig1c: Fig1c
         public var complexity: [(objects: Int, pay: Double, recall: Double, imagesPerWorker: Double, rate: Double)]
+        /// The same curves seed by seed (for the figures' bands over seeds).
+        public var groupSizeF1BySeed: [[(Int, Double)]] = []
+        public var complexityBySeed: [[(objects: Int, pay: Double, recall: Double, imagesPerWorker: Double, rate: Double)]] = []
         /// Wall time per experiment, and per kind of work (rendering phantoms, simulating crowds,
         /// consensus and scoring, the classic pipeline) summed over experiments.
         public var timings: [(String, Double)]
@@ -130,7 +133,9 @@ public enum Paper {
              imagesPerWorker: all.map { $0.complexity[i].imagesPerWorker }.reduce(0, +) / n,
              rate: all.map { $0.complexity[i].rate }.reduce(0, +) / n)
         }
-        return Result(claims: claims(m, seeds: seeds.count), experiments: all[0].experiments, groupSizeF1: groupF1, fig1c: all[0].fig1c, complexity: complexity, timings: timings, phases: phases)
+        var result = Result(claims: claims(m, seeds: seeds.count), experiments: all[0].experiments, groupSizeF1: groupF1, fig1c: all[0].fig1c, complexity: complexity, timings: timings, phases: phases)
+        result.groupSizeF1BySeed = all.map(\.groupF1); result.complexityBySeed = all.map(\.complexity)
+        return result
     }
 
     static func claims(_ m: [String: Double], seeds: Int) -> [Claim] {

@@ -21,9 +21,9 @@ extension Paper {
         let transwell = r.experiments.first { $0.name == "fig1c-transwell" }?.outcome.analysis
         fig1c(&page, r.fig1c)
         if let a = transwell { fig1d(&page, a); fig1e(&page, a); fig1f(&page, a) }
-        figS1(&page, r.groupSizeF1)
+        figS1(&page, r.groupSizeF1, bySeed: r.groupSizeF1BySeed)
         if let s2 = r.experiments.first(where: { $0.name == "s2-participation" })?.outcome.analysis { figS2(&page, s2.crowd) }
-        figS3(&page, r.complexity)
+        figS3(&page, r.complexity, bySeed: r.complexityBySeed)
         return page.render()
     }
 
@@ -113,12 +113,20 @@ extension Paper {
         page.figure(p.render(), caption: "Busy workers trade a little accuracy for speed (the paper: rank correlation about 0.3 over workers past the learning window), but nobody strays past 13 px.")
     }
 
-    static func figS1(_ page: inout HTMLPage, _ g: [(Int, Double)]) {
+    /// Half the range over seeds of each point of a curve, drawn either side of the mean: how far one
+    /// seed's crowd lands from the next (nil with one seed).
+    static func seedRange(_ bySeed: [[Double]]) -> [Double]? {
+        guard bySeed.count > 1, let n = bySeed.first?.count, bySeed.allSatisfy({ $0.count == n }) else { return nil }
+        return (0..<n).map { i in let v = bySeed.map { $0[i] }; return (v.max()! - v.min()!) / 2 }
+    }
+
+    static func figS1(_ page: inout HTMLPage, _ g: [(Int, Double)], bySeed: [[(Int, Double)]]) {
         guard let ten = g.last?.1 else { return }
         var p = SVGPlot(title: "Fig. S1: F1 against group size", xLabel: "workers per image", yLabel: "consensus F1")
         let xs = g.map { Double($0.0) }
-        p.add(.init(name: "simulated crowd", xs: xs, ys: g.map(\.1), mark: .line, color: SVGPlot.palette[0]))
-        p.add(.init(name: "", xs: xs, ys: g.map(\.1), mark: .points, color: SVGPlot.palette[0]))
+        let band = seedRange(bySeed.map { $0.map(\.1) })
+        p.add(.init(name: "simulated crowd" + (band == nil ? "" : " (bars: spread over seeds)"), xs: xs, ys: g.map(\.1), mark: .line, color: SVGPlot.palette[0]))
+        p.add(.init(name: "", xs: xs, ys: g.map(\.1), errors: band, mark: .points, color: SVGPlot.palette[0]))
         p.add(.init(name: "paper: within 0.05 of ten workers from 3 on", xs: [3, xs.last!], ys: [ten - 0.05, ten - 0.05], mark: .line, color: SVGPlot.palette[1]))
         p.yRange = max(0, (g.map(\.1).min() ?? 0) - 0.1)...1
         p.legendAtBottom = true
@@ -136,7 +144,8 @@ extension Paper {
         page.figure(p.render(), caption: String(format: "Activity on Mechanical Turk follows a Pareto law: here the busiest 20 %% of workers did %.0f %% of the images.", 100 * c.top20ShareOfImages))
     }
 
-    static func figS3(_ page: inout HTMLPage, _ rows: [(objects: Int, pay: Double, recall: Double, imagesPerWorker: Double, rate: Double)]) {
+    static func figS3(_ page: inout HTMLPage, _ rows: [(objects: Int, pay: Double, recall: Double, imagesPerWorker: Double, rate: Double)],
+                      bySeed: [[(objects: Int, pay: Double, recall: Double, imagesPerWorker: Double, rate: Double)]]) {
         let panels: [(String, (Double, Double, Double) -> Double, String)] = [
             ("recall", { r, _, _ in r }, "Consensus recall (10 workers per image): above about 60 objects at 2 cents workers' click budgets run out and the faint objects lose out for all of them; 6 cents moves the limit."),
             ("images attempted per worker", { _, i, _ in i }, "Images each worker takes: fewer big images fit in a worker's patience; the paper's fall is from 15 to 8 (a ratio of 0.53)."),
@@ -147,8 +156,11 @@ extension Paper {
             for (k, pay) in [0.02, 0.06].enumerated() {
                 let rs = rows.filter { $0.pay == pay }.sorted { $0.objects < $1.objects }
                 let xs = rs.map { Double($0.objects) }, ys = rs.map { value($0.recall, $0.imagesPerWorker, $0.rate) }
-                p.add(.init(name: String(format: "%.0f cents per image", pay * 100), xs: xs, ys: ys, mark: .line, color: SVGPlot.palette[k]))
-                p.add(.init(name: "", xs: xs, ys: ys, mark: .points, color: SVGPlot.palette[k], radius: 4))
+                let band = seedRange(bySeed.map { seed in
+                    seed.filter { $0.pay == pay }.sorted { $0.objects < $1.objects }.map { value($0.recall, $0.imagesPerWorker, $0.rate) }
+                })
+                p.add(.init(name: String(format: "%.0f cents per image", pay * 100) + (band == nil || k > 0 ? "" : " (bars: spread over seeds)"), xs: xs, ys: ys, mark: .line, color: SVGPlot.palette[k]))
+                p.add(.init(name: "", xs: xs, ys: ys, errors: band, mark: .points, color: SVGPlot.palette[k], radius: 4))
             }
             if label == "recall" {
                 p.add(.init(name: "paper: about 0.6 above 110 objects", xs: [110, 150], ys: [0.6, 0.6], mark: .line, color: SVGPlot.palette[3]))
