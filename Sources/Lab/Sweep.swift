@@ -153,7 +153,7 @@ public enum SweepSummary {
     /// value of the second, with 95 % intervals over seeds.
     public static func html(_ t: Table, title: String) -> String {
         var page = HTMLPage(title: title)
-        page.paragraph("\(t.rows.count) design(s), \(t.rows.first?.seeds ?? 0) seed(s) each. Error bars: 95 % intervals of the mean over seeds.")
+        page.paragraph("\(t.rows.count) design(s), \(t.rows.first?.seeds ?? 0) seed(s) each. Error bars: 95 % intervals of the mean over seeds, cut at what is possible (shares 0 to 1, costs and hours from 0).")
         if let first = t.keys.first {
             let groups = Dictionary(grouping: t.rows, by: { t.keys.count > 1 ? $0.values[1] : "" })
             for (metric, label) in [("f1", "F1"), ("recall", "recall"), ("precision", "precision"), ("cost_usd", "cost (USD)"), ("hours", "hours to collect")] {
@@ -164,6 +164,12 @@ public enum SweepSummary {
                     guard !rows.isEmpty else { continue }
                     plot.add(.init(name: t.keys.count > 1 ? "\(t.keys[1]) = \(g)" : label, xs: rows.map { Double($0.values[0])! },
                                    ys: rows.map { $0.mean[c] }, errors: rows.map { $0.half[c] }, mark: .line, color: SVGPlot.palette[k % SVGPlot.palette.count]))
+                }
+                // Shares live in 0…1 and costs and hours are never negative: the axes say so, and
+                // intervals past them are clipped.
+                if ["f1", "recall", "precision"].contains(metric) { plot.yRange = 0...1 } else {
+                    let top = plot.series.flatMap { se in zip(se.ys, se.errors ?? []).map { $0 + $1 } }.filter(\.isFinite).max() ?? 1
+                    plot.yRange = 0...max(top, 1e-9)
                 }
                 if !plot.series.isEmpty { page.figure(plot.render(), caption: "\(label) by \(first); one line per \(t.keys.count > 1 ? t.keys[1] : "sweep").") }
             }

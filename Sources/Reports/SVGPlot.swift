@@ -90,6 +90,13 @@ public struct SVGPlot {
         }
         s += "<text x=\"\(f(ml + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(esc(xLabel))</text>"
         s += "<text transform=\"translate(14 \(f(mt + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(esc(yLabel))</text>"
+        // Series are clipped to the frame: an interval past what is possible (a precision above 1,
+        // hours below 0) stops at the axis. The clip's id is a hash of the plot, so it is the
+        // same on every run and two plots of one page do not share it unless they are the same.
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in (title + xLabel + yLabel + "\(series.count) \(f(xr.lowerBound)) \(f(yr.upperBound))").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        let clip = "clip" + String(hash, radix: 36)
+        s += "<defs><clipPath id=\"\(clip)\"><rect x=\"\(f(ml))\" y=\"\(f(mt))\" width=\"\(f(pw))\" height=\"\(f(ph))\"/></clipPath></defs><g clip-path=\"url(#\(clip))\">"
         let barSeries = series.filter { $0.mark == .bars }.count
         var barIndex = 0
         for se in series {
@@ -118,6 +125,7 @@ public struct SVGPlot {
                 }
             }
         }
+        s += "</g>"
         // Legend, top right (or bottom right) inside the plot; a series without a name (markers
         // over another series' line) has no entry.
         let named = series.filter { !$0.name.isEmpty }

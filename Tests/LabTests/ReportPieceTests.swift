@@ -55,4 +55,16 @@ final class ReportPieceTests: XCTestCase {
         XCTAssertTrue(fitted.contains("c = 25.01 ± 3.20 px"), fitted)
         XCTAssertFalse(fitted.contains("intercept is negative"), fitted)
     }
+
+    /// An automatic range ends on a tick above the tallest bar, and series are clipped to the frame.
+    func testAutomaticRangeClearsTheTallestBarAndSeriesAreClipped() {
+        var plot = SVGPlot(title: "support", xLabel: "workers", yLabel: "clusters")
+        plot.add(.init(name: "all", xs: [1, 2, 3], ys: [830, 120, 40], mark: .bars, color: "#000"))
+        let svg = plot.render()
+        XCTAssertTrue(svg.contains(">1000</text>"), "a tick above 830")
+        XCTAssertTrue(svg.contains("<clipPath id=\"clip"), "series clipped to the frame")
+        XCTAssertEqual(svg, plot.render(), "the same plot, the same bytes (the clip id is a hash)")
+        var other = plot; other.title = "another"
+        XCTAssertNotEqual(svg.components(separatedBy: "clipPath id=\"")[1].prefix(12), other.render().components(separatedBy: "clipPath id=\"")[1].prefix(12))
+    }
 }
