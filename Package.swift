@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "CAllocator"),
         .target(name: "Randomness", dependencies: ["CGSL"]),
         .target(name: "Imaging", dependencies: ["CPNG", .product(name: "HeapModule", package: "swift-collections")]),
-        .target(name: "Consensus", dependencies: ["CGSL"]),
+        .target(name: "Consensus", dependencies: ["CGSL", "Randomness"]),
         .target(name: "Phantoms", dependencies: ["Imaging", "Randomness"]),
         .target(name: "Crowd", dependencies: ["Consensus", "Imaging", "Randomness", "CGSL", "Yams",
                                              .product(name: "HeapModule", package: "swift-collections")]),

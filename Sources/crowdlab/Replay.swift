@@ -1,0 +1,66 @@
+import ArgumentParser
+import Consensus
+import Foundation
+import Reports
+
+struct ReplayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Play a real export back under a replicate policy: what it would have cost and found.",
+        discussion: """
+        Each image's real workers arrive one at a time in a seeded random order (their real submissions); the policy decides after each whether to ask another. fixed:K takes the first K; adaptive (default adaptive:3,15,0.15) starts with 3 and adds one at a time while the image's consensus has more than 0.15 undecided objects per accepted one (accepted with the bare support an object needs, or one vote short of it with two workers or more), up to 15. Writes DIR/consensus.csv (the contract, from the submissions the policy paid for) and DIR/replay.json ({"policy", "assignments", "images": {image: workers used}}, with --truth also precision, recall and F1; with --orders N each order's assignments and F1 and their means).
+
+        Example:
+          crowdlab replay Data/quanti-us/synth-cells/export.json --policy adaptive \\
+            --truth Data/quanti-us/synth-cells --orders 5 --out Reports/replay
+        """)
+
+    @Argument(help: "A real (or simulated) Quanti.us export.") var export: String
+    @Option(help: "fixed:K, adaptive or adaptive:START,CAP,THRESHOLD.") var policy: String = "adaptive"
+    @Option(help: "Seed of the first arrival order.") var seed: UInt64 = 1
+    @Option(help: "Arrival orders to play (seeds seed, seed+1, ...); outputs are the first order's.") var orders: Int = 1
+    @Option(help: "Truth (as for analyze), to score each order.") var truth: String?
+    @Option(help: "Output folder.") var out: String = "Reports/replay"
+
+    func run() throws {
+        let p = try ReplicatePolicies.parse(policy)
+        guard (1...100).contains(orders) else { throw CLIError("--orders: must be 1…100") }
+        let data = try ExportReader.read(path: export)
+        guard data.records.contains(where: { $0.annotationType == .crosshairs }) else { throw CLIError("\(export): no crosshair submissions to replay") }
+        let truthSet = try truth.map { try TruthSet.load(path: $0, export: data) }
+        let progress = Progress(stages: orders)
+        var rows: [(seed: UInt64, assignments: Int, score: DetectionScore?, result: Replay.Result, analysis: AnalysisResult)] = []
+        for k in 0..<orders {
+            progress.stage("order \(k + 1) of \(orders)")
+            let r = Replay.run(data, policy: p, seed: seed + UInt64(k))
+            let a = Analysis.run(export: r.export, truth: truthSet)
+            rows.append((r.seed, r.assignments, a.overall, r, a))
+        }
+        progress.done()
+        let first = rows[0]
+        var json: [String: Any] = ["policy": p.description, "seed": first.seed, "assignments": first.assignments,
+                                   "images": first.result.workersPerImage]
+        if let s = first.score { json["precision"] = s.precision; json["recall"] = s.recall; json["f1"] = s.f1 }
+        if orders > 1 {
+            json["orders"] = rows.map { r -> [String: Any] in
+                var o: [String: Any] = ["seed": r.seed, "assignments": r.assignments]
+                if let s = r.score { o["f1"] = s.f1 }
+                return o
+            }
+            json["mean_assignments"] = Double(rows.map(\.assignments).reduce(0, +)) / Double(orders)
+            if truthSet != nil { json["mean_f1"] = rows.compactMap { $0.score?.f1 }.reduce(0, +) / Double(orders) }
+        }
+        let stage = try OutputStage(destination: out)
+        try stage.write(AnalysisOutputs.consensusCSV(first.analysis), "consensus.csv")
+        try stage.write(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]), "replay.json")
+        try stage.commit()
+        let available = data.records.filter { $0.annotationType == .crosshairs }.count
+        let meanAssignments = Double(rows.map(\.assignments).reduce(0, +)) / Double(orders)
+        print("\(p.description): \(fixed(meanAssignments, 1)) of \(available) assignments" + (orders > 1 ? " (mean of \(orders) orders)" : ""))
+        if truthSet != nil {
+            let f1 = rows.compactMap { $0.score?.f1 }.reduce(0, +) / Double(orders)
+            print("consensus F1 \(fixed(f1, 3))" + (orders > 1 ? " (mean)" : "") + (first.score.map { ", first order P \(fixed($0.precision, 3)) R \(fixed($0.recall, 3))" } ?? ""))
+        }
+        print("wrote \(out)/consensus.csv, replay.json")
+    }
+}

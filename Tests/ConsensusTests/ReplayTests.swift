@@ -1,0 +1,60 @@
+import Foundation
+import XCTest
+@testable import Consensus
+
+/// Replicate policies on a real export played back.
+final class ReplayTests: XCTestCase {
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    func load(_ set: String) throws -> (QuantiusExport, TruthSet) {
+        let e = try ExportReader.read(path: Self.root + "/Data/quanti-us/\(set)/export.json")
+        return (e, try TruthSet.load(path: Self.root + "/Data/quanti-us/\(set)", export: e))
+    }
+
+    func testPoliciesParseAndRefuseBadStrings() throws {
+        XCTAssertEqual(try ReplicatePolicies.parse("fixed:7").description, "fixed:7")
+        XCTAssertEqual(try ReplicatePolicies.parse("adaptive").description, "adaptive:3,15,0.15")
+        XCTAssertEqual(try ReplicatePolicies.parse("adaptive:2,9,0.3").description, "adaptive:2,9,0.3")
+        for (bad, why) in [("fixed", "expected fixed:K"), ("fixed:0", "expected fixed:K"), ("adaptive:5,3,0.1", "CAP at least START"),
+                           ("adaptive:3,15", "expected adaptive or adaptive:START,CAP,THRESHOLD"), ("lean", "unknown policy")] {
+            XCTAssertThrowsError(try ReplicatePolicies.parse(bad)) { e in
+                XCTAssertTrue("\(e)".hasPrefix("--policy: \"\(bad)\": "), "\(e)")
+                XCTAssertTrue("\(e)".contains(why), "\(e)")
+            }
+        }
+    }
+
+    func testFixedTakesKWorkersPerImageAndTheSameSeedTheSameChoice() throws {
+        let (e, _) = try load("synth-cells")
+        let a = Replay.run(e, policy: FixedReplicates(workers: 4), seed: 3), b = Replay.run(e, policy: FixedReplicates(workers: 4), seed: 3)
+        XCTAssertEqual(a.assignments, 9 * 4)
+        XCTAssertTrue(a.workersPerImage.values.allSatisfy { $0 == 4 })
+        XCTAssertEqual(ExportWriter.encode(a.export), ExportWriter.encode(b.export), "same seed, same submissions")
+        XCTAssertNotEqual(ExportWriter.encode(a.export), ExportWriter.encode(Replay.run(e, policy: FixedReplicates(workers: 4), seed: 4).export))
+        // The chosen submissions are real ones, unchanged.
+        let real = Set(e.records.map { $0.workerID + "|" + $0.imageFilename })
+        XCTAssertTrue(a.export.records.allSatisfy { real.contains($0.workerID + "|" + $0.imageFilename) })
+    }
+
+    /// Adaptive asks more workers where the consensus is unsettled: images differ in workers used,
+    /// it stays within start and cap, and at its own cost it does at least as well as fixed designs
+    /// around it (five orders).
+    func testAdaptiveSpendsWhereTheConsensusIsUnsettled() throws {
+        let (e, t) = try load("smfish-inverted")
+        let policy = AdaptiveReplicates()
+        var adaptiveF1 = 0.0, adaptiveCost = 0.0, fixedF1: [Int: Double] = [:]
+        for seed in UInt64(1)...5 {
+            let r = Replay.run(e, policy: policy, seed: seed)
+            XCTAssertTrue(r.workersPerImage.values.allSatisfy { (3...15).contains($0) })
+            adaptiveCost += Double(r.assignments) / 5
+            adaptiveF1 += Analysis.run(export: r.export, truth: t).overall!.f1 / 5
+            for k in [10, 12] { fixedF1[k, default: 0] += Analysis.run(export: Replay.run(e, policy: FixedReplicates(workers: k), seed: seed).export, truth: t).overall!.f1 / 5 }
+        }
+        XCTAssertLessThan(adaptiveCost, 3 * 12, "fewer assignments than fixed:12")
+        XCTAssertGreaterThan(adaptiveF1, max(fixedF1[10]!, fixedF1[12]!), "adaptive F1 \(adaptiveF1) at \(adaptiveCost) assignments; fixed \(fixedF1)")
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+import XCTest
+
+/// crowdlab replay as a user runs it.
+final class ReplayCommandTests: XCTestCase {
+    func testReplayWritesTheContractAndWhatEachImageUsed() throws {
+        let cli = CLIRunner()
+        let out = cli.temp() + "/replay"
+        let set = "Data/quanti-us/synth-tissue"
+        let r = try cli.run(["replay", set + "/export.json", "--policy", "adaptive", "--truth", set, "--orders", "2", "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("adaptive:3,15,0.15: "), r.out)
+        XCTAssertTrue(r.out.contains("consensus F1 "), r.out)
+        let csv = try String(contentsOfFile: out + "/consensus.csv", encoding: .utf8)
+        XCTAssertTrue(csv.hasPrefix("image,x,y,support"))
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/replay.json"))) as? [String: Any])
+        XCTAssertEqual(json["policy"] as? String, "adaptive:3,15,0.15")
+        let images = try XCTUnwrap(json["images"] as? [String: Int])
+        XCTAssertEqual(images.count, 9)
+        XCTAssertEqual(images.values.reduce(0, +), json["assignments"] as? Int)
+        XCTAssertEqual((json["orders"] as? [Any])?.count, 2)
+        let bad = try cli.run(["replay", set + "/export.json", "--policy", "fixed:0", "--out", out + "2"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("--policy: \"fixed:0\": expected fixed:K"), bad.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "2"))
+    }
+}
