@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Crowd", dependencies: ["Consensus", "Imaging", "Randomness", "CGSL", "Yams",
                                              .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "Turk", dependencies: [
-            "Consensus", "Crowd", "Imaging", "Randomness",
+            "Consensus", "Crowd", "Imaging", "Randomness", "Lab", "Phantoms", "Reports",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -47,8 +47,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Reports", dependencies: ["Consensus", "Imaging"]),
-        .target(name: "Lab", dependencies: ["Consensus", "Crowd", "Turk", "Phantoms", "Imaging", "Reports", "Randomness", "Yams",
-                                           .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Lab", dependencies: ["Consensus", "Crowd", "Phantoms", "Imaging", "Reports", "Randomness", "Yams"]),
         .executableTarget(name: "crowdlab", dependencies: [
             "Consensus", "Imaging", "Reports", "Phantoms", "Crowd", "Randomness", "Lab", "CAllocator", "Turk",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -59,7 +58,7 @@ let package = Package(
         .testTarget(name: "PhantomsTests", dependencies: ["Phantoms", "Imaging"]),
         .testTarget(name: "CrowdTests", dependencies: ["Crowd", "Consensus", "Phantoms", "Imaging"]),
         .testTarget(name: "CrowdlabCLITests", dependencies: ["crowdlab"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Crowd", "Consensus", "Phantoms", "Turk", "Reports"]),
-        .testTarget(name: "TurkTests", dependencies: ["Turk", "Phantoms", "Imaging", "Consensus", "Crowd"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Crowd", "Consensus", "Phantoms", "Reports"]),
+        .testTarget(name: "TurkTests", dependencies: ["Turk", "Lab", "Phantoms", "Imaging", "Consensus", "Crowd"]),
     ]
 )

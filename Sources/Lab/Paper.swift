@@ -1,7 +1,6 @@
 import Consensus
 import Crowd
 import Foundation
-import Turk
 import Phantoms
 import Randomness
 import Reports

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import Turk
+import Crowd
 @testable import Consensus
 @testable import Crowd
 @testable import Lab

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import Crowd
 @testable import Turk
 
 /// The published AWS Signature Version 4 test suite (aws-sig-v4-test-suite, 2015-08-30: key

@@ -1,8 +1,8 @@
 import Consensus
 import Foundation
 import XCTest
-@testable import Lab
-import Turk
+import Lab
+@testable import Turk
 
 /// A scenario run as a Mechanical Turk job on the in-process marketplace: posted, collected,
 /// reviewed, and resumed after an interruption without double posting or double payment.

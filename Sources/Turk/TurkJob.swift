@@ -6,7 +6,7 @@ import Imaging
 import Phantoms
 import Randomness
 import Reports
-import Turk
+import Lab
 
 /// A scenario run on a Mechanical Turk backend instead of the built-in simulation: images posted as
 /// HITs, answers collected into a Quanti.us export, analysed by the same code, assignments
