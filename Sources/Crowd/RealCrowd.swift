@@ -65,7 +65,7 @@ public struct RealCrowd: Sendable {
 
     /// A population fitted to this crowd.
     public func calibrate(pay: Double, prior: Population = Population()) throws -> Calibration {
-        try Calibrator.calibrate(export: export, truth: truth, visibility: visibility, lookAlikes: lookAlikes, pay: pay, source: name)
+        try Calibrator.calibrate(export: export, truth: truth, visibility: visibility, lookAlikes: lookAlikes, pay: pay, prior: prior, source: name)
     }
 }
 
