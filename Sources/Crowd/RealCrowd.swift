@@ -96,27 +96,15 @@ public struct CrowdFigures: Sendable, Codable, Equatable {
         let a = Analysis.run(export: export, truth: crowd.truth, options: options)
         var perImage: [String: [Double]] = [:]
         for row in a.images { if let s = row.score { perImage[row.image] = [s.precision, s.recall] } }
-        var hits = [Double](repeating: 0, count: bands.count - 1), pairs = hits
-        var clicks: [Double] = []
-        for r in export.records where r.annotationType == .crosshairs {
-            let v = r.allVertices
-            clicks.append(Double(v.count))
-            guard let t = crowd.truth.byImage[r.imageFilename], let vis = crowd.visibility[r.imageFilename] else { continue }
-            let m = matchPoints(ax: v.map(\.x), ay: v.map(\.y), bx: t.xs, by: t.ys, radius: radius)
-            var found = [Bool](repeating: false, count: t.count)
-            for p in m.pairs { found[p.1] = true }
-            for (j, s) in vis.enumerated() {
-                guard let b = (0..<(bands.count - 1)).first(where: { s >= bands[$0] && s < bands[$0 + 1] }) else { continue }
-                pairs[b] += 1; hits[b] += found[j] ? 1 : 0
-            }
-        }
+        let clicks = export.records.filter { $0.annotationType == .crosshairs }.map { Double($0.allVertices.count) }
+        let detection = CrowdComparison.detectionByBand(export: export, truth: crowd.truth, values: { crowd.visibility[$0] }, bands: bands, radius: radius)
         let fp = a.workers.compactMap { w -> Double? in
             guard let s = w.vsTruth, s.tp + s.fp >= 10 else { return nil }
             return Double(s.fp) / Double(s.tp + s.fp)
         }
         let o = a.overall ?? DetectionScore()
         return CrowdFigures(precision: o.precision, recall: o.recall,
-                            detectionByBand: zip(hits, pairs).map { $1 > 0 ? $0 / $1 : .nan },
+                            detectionByBand: detection.map(\.rate),
                             clicksPerWorker: clicks.isEmpty ? 0 : median(clicks),
                             rmse: a.crowd.medianWorkerRmsePx ?? .nan, period: a.crowd.medianClickPeriodS ?? .nan,
                             falsePositiveRate: fp.isEmpty ? .nan : median(fp), perImage: perImage)

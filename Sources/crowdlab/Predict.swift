@@ -20,10 +20,7 @@ struct Predict: ParsableCommand {
         """)
 
     @Option(help: "Population YAML (see crowdlab calibrate).") var population: String
-    @Option(help: "Truth: one CSV (col,row[,snr]) or a folder of them (one image per file).") var truth: String
-    @Option(help: "The image of a single truth CSV.") var image: String?
-    @Option(help: "Folder of images matching a folder of truth files.") var images: String?
-    @Option(help: "Image size WxH when no image is given (default 300x300).") var size: String?
+    @OptionGroup var input: TaskInputOptions
     @Option(help: "Workers per image.") var replicates: Int
     @Option(help: "Pay per image in USD.") var pay: Double = 0.02
     @Option(help: "Simulated crowds (each with its own population draw).") var seeds: Int = 20
@@ -34,8 +31,8 @@ struct Predict: ParsableCommand {
         guard seeds >= 2 && seeds <= 1000 else { throw CLIError("--seeds: must be 2…1000") }
         guard pay > 0 && pay.isFinite && pay <= 100 else { throw CLIError("--pay: must be in (0, 100] USD per image") }
         let pop = try Population.load(path: population)
-        let sources = try TaskLoader.sources(truth: truth, image: image, imagesDir: images)
-        let tasks = try TaskLoader.tasks(sources, size: try size.map(parseSize), measure: pop.measure)
+        let sources = try TaskLoader.sources(truth: input.truth, image: input.image, imagesDir: input.images)
+        let tasks = try TaskLoader.tasks(sources, size: try input.size.map(parseSize), measure: pop.measure)
         // Truth in click coordinates, keyed by image name, as the simulated export names them.
         var byImage: [String: TruthPoints] = [:]
         for (s, t) in zip(sources, tasks) { byImage[t.name] = TruthPoints(xs: t.xs, ys: t.ys, snr: nil, source: s.truthFile) }

@@ -23,10 +23,7 @@ struct Simulate: ParsableCommand {
           crowdlab analyze out/export.json --truth out/spots --out Reports/simulated
         """)
 
-    @Option(help: "Truth: one CSV (col,row[,snr][,kind]) or a folder of them (one image per file).") var truth: String
-    @Option(help: "The image of a single truth CSV (detection can then use measured contrast).") var image: String?
-    @Option(help: "Folder of images matching a folder of truth files.") var images: String?
-    @Option(help: "Image size WxH when no image is given (default 300x300).") var size: String?
+    @OptionGroup var input: TaskInputOptions
     @Option(help: "Workers per image.") var replicates: Int
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Option(help: "Population YAML (see crowdlab calibrate).") var population: String?
@@ -36,7 +33,7 @@ struct Simulate: ParsableCommand {
 
     func run() throws {
         guard replicates >= 1 && replicates <= 1000 else { throw CLIError("--replicates: must be 1…1000") }
-        if tool != nil || truth.hasSuffix(".json") || ((try? FileManager.default.contentsOfDirectory(atPath: truth))?.contains { $0.hasSuffix("_truth.json") } ?? false) {
+        if tool != nil || input.truth.hasSuffix(".json") || ((try? FileManager.default.contentsOfDirectory(atPath: input.truth))?.contains { $0.hasSuffix("_truth.json") } ?? false) {
             try runShapes(); return
         }
         guard pay > 0 && pay.isFinite && pay <= 100 else { throw CLIError("--pay: must be in (0, 100] USD per image") }
@@ -44,8 +41,8 @@ struct Simulate: ParsableCommand {
         var phases: [(String, Double)] = []
         func lap(_ name: String) { phases.append((name, Date().timeIntervalSince(clock))); clock = Date() }
         let pop = try population.map { try Population.load(path: $0) } ?? Population()
-        let dims = try size.map(parseSize)
-        let sources = try TaskLoader.sources(truth: truth, image: image, imagesDir: images)
+        let dims = try input.size.map(parseSize)
+        let sources = try TaskLoader.sources(truth: input.truth, image: input.image, imagesDir: input.images)
         let tasks = try TaskLoader.tasks(sources, size: dims, measure: pop.measure)
         lap("load")
         let progress = Progress(stages: 2)
@@ -71,12 +68,12 @@ struct Simulate: ParsableCommand {
         let pop = try population.map { try Population.load(path: $0) } ?? Population()
         var files: [String]
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: truth, isDirectory: &isDir) else { throw CLIError("\(truth): does not exist") }
+        guard FileManager.default.fileExists(atPath: input.truth, isDirectory: &isDir) else { throw CLIError("\(input.truth): does not exist") }
         if isDir.boolValue {
-            files = try FileManager.default.contentsOfDirectory(atPath: truth).filter { $0.hasSuffix("_truth.json") }.sorted()
-                .map { (truth as NSString).appendingPathComponent($0) }
-        } else { files = [truth] }
-        guard !files.isEmpty else { throw CLIError("\(truth): no <frame>_truth.json files") }
+            files = try FileManager.default.contentsOfDirectory(atPath: input.truth).filter { $0.hasSuffix("_truth.json") }.sorted()
+                .map { (input.truth as NSString).appendingPathComponent($0) }
+        } else { files = [input.truth] }
+        guard !files.isEmpty else { throw CLIError("\(input.truth): no <frame>_truth.json files") }
         var frames: [ShapeSimulation.Frame] = []
         for f in files {
             guard let data = FileManager.default.contents(atPath: f) else { throw CLIError("\(f): cannot be read") }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// A one-line error for the user (ArgumentParser prints it and exits non-zero).
@@ -57,4 +58,13 @@ func fixed(_ v: Double, _ digits: Int) -> String {
         s += "." + String(repeating: "0", count: digits - frac.count) + frac
     }
     return s
+}
+
+/// What simulated workers annotate: truth objects, with their image or at a given size. Shared by
+/// the commands that simulate a crowd (`simulate`, `predict`).
+struct TaskInputOptions: ParsableArguments {
+    @Option(help: "Truth: one CSV (col,row[,snr][,kind]) or a folder of them (one image per file).") var truth: String
+    @Option(help: "The image of a single truth CSV (detection can then use measured contrast).") var image: String?
+    @Option(help: "Folder of images matching a folder of truth files.") var images: String?
+    @Option(help: "Image size WxH when no image is given (default 300x300).") var size: String?
 }
