@@ -17,6 +17,8 @@ public struct LabRun: Sendable {
         public var analysis: AnalysisResult
         public var truth: TruthSet
         public var cost: (rewards: Double, fees: Double, total: Double)
+        /// Assignments paid for (images × replicates, or what an adaptive policy asked).
+        public var assignments = 0
         /// Wall time of each phase: rendering the phantoms, simulating the crowd, consensus and scoring.
         public var seconds: (phantoms: Double, simulation: Double, analysis: Double) = (0, 0, 0)
     }
@@ -43,7 +45,18 @@ public struct LabRun: Sendable {
                              distractorXs: distractors.map(\.col), distractorYs: distractors.map { h - $0.row })
         }
         let t1 = Date()
-        let sim = CrowdSimulation(population: s.population, replicates: s.replicates, pay: s.pay, seed: s.seed).run(tasks)
+        // An adaptive job: the crowd is simulated up to the cap, then played back as it would
+        // arrive, each image taking workers until its consensus is settled; what was not asked for
+        // is not paid for. (Hours are the capped job's: an upper bound.)
+        let policy = s.replicatePolicy
+        var sim = CrowdSimulation(population: s.population, replicates: policy.cap, pay: s.pay, seed: s.seed).run(tasks)
+        var usedPerImage = Dictionary(uniqueKeysWithValues: names.map { ($0, policy.cap) })
+        if s.policy == .adaptive {
+            let r = Replay.run(sim.export, policy: policy, seed: s.seed)
+            sim.export = r.export
+            sim.clicks = r.export.clickCount
+            usedPerImage = r.workersPerImage
+        }
         let t2 = Date()
         var truth = TruthSet(byImage: [:], imagesWithoutTruth: [], unusedTruthFiles: [])
         for (i, t) in tasks.enumerated() {
@@ -55,7 +68,12 @@ public struct LabRun: Sendable {
         options.matchRadius = s.matchRadius
         let analysis = Analysis.run(export: sim.export, truth: truth, options: options)
         var o = Outcome(scenario: s, phantoms: keepPhantoms ? phantoms : [], imageNames: names, simulation: sim, analysis: analysis, truth: truth,
-                        cost: TurkFees.jobCost(images: s.images, replicates: s.replicates, reward: s.pay))
+                        cost: s.policy == .fixed ? TurkFees.jobCost(images: s.images, replicates: s.replicates, reward: s.pay)
+                            : usedPerImage.values.reduce((0.0, 0.0, 0.0)) { acc, used in
+                                let c = TurkFees.jobCost(images: 1, replicates: used, reward: s.pay)
+                                return (acc.0 + c.rewards, acc.1 + c.fees, acc.2 + c.total)
+                            })
+        o.assignments = usedPerImage.values.reduce(0, +)
         o.seconds = (t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), Date().timeIntervalSince(t2))
         return o
     }
@@ -94,14 +112,18 @@ public struct LabRun: Sendable {
         if !s.description.isEmpty { rows.append(("what it shows", s.description)) }
         rows.append(("scene", "\(s.images) \(s.sceneKind.rawValue) image(s), seed \(s.seed)"))
         rows.append(("crowd", "population \(s.populationSource); \(sim.imagesPerWorker.count) workers took part"))
-        rows.append(("job", String(format: "%d workers per image at $%.3f per image", s.replicates, s.pay)))
+        if s.policy == .adaptive {
+            rows.append(("job", String(format: "%@: %.1f workers per image on average (%d assignments) at $%.3f per image; hours are those of the job capped at %d", s.adaptive.description, Double(o.assignments) / Double(max(1, s.images)), o.assignments, s.pay, s.adaptive.cap)))
+        } else {
+            rows.append(("job", String(format: "%d workers per image at $%.3f per image", s.replicates, s.pay)))
+        }
         rows.append(("cost", String(format: "$%.2f = $%.2f rewards + $%.2f Mechanical Turk fees", o.cost.total, o.cost.rewards, o.cost.fees)))
         rows.append(("time", String(format: "%.2f h to collect %d annotations (%.0f per hour); %d arrivals declined", sim.hours, sim.clicks, sim.annotationsPerHour, sim.declinedArrivals)))
         return rows
     }
 
     struct JobMetrics: Encodable {
-        var scenario: String, seed: UInt64, images: Int, replicates: Int, payUsd: Double
+        var scenario: String, seed: UInt64, images: Int, replicates: Int, payUsd: Double, policy: String, assignments: Int
         var costUsd: Double, rewardsUsd: Double, feesUsd: Double
         var hours: Double, annotations: Int, annotationsPerHour: Double, annotationsPerHourRunning: Double, workers: Int, declinedArrivals: Int
         var precision: Double?, recall: Double?, f1: Double?
@@ -111,7 +133,7 @@ public struct LabRun: Sendable {
     public static func metricsJSON(_ o: Outcome) throws -> Data {
         let a = o.analysis, sim = o.simulation
         let job = JobMetrics(scenario: o.scenario.name, seed: o.scenario.seed, images: o.scenario.images, replicates: o.scenario.replicates,
-                             payUsd: o.scenario.pay, costUsd: o.cost.total, rewardsUsd: o.cost.rewards, feesUsd: o.cost.fees,
+                             payUsd: o.scenario.pay, policy: o.scenario.replicatePolicy.description, assignments: o.assignments, costUsd: o.cost.total, rewardsUsd: o.cost.rewards, feesUsd: o.cost.fees,
                              hours: sim.hours, annotations: sim.clicks, annotationsPerHour: sim.annotationsPerHour, annotationsPerHourRunning: sim.steadyAnnotationsPerHour,
                              workers: sim.imagesPerWorker.count, declinedArrivals: sim.declinedArrivals,
                              precision: a.overall?.precision, recall: a.overall?.recall, f1: a.overall?.f1,

@@ -28,6 +28,12 @@ public struct Scenario: Sendable {
     // job
     public var replicates = 10
     public var pay = 0.02
+    /// How many workers each image gets: `replicates` (fixed), or adaptively (`adaptive`'s start,
+    /// cap and threshold; see docs/replicates.md).
+    public enum PolicyKind: String, Sendable, CaseIterable { case fixed, adaptive }
+    public var policy: PolicyKind = .fixed
+    public var adaptive = AdaptiveReplicates()
+    public var replicatePolicy: any ReplicatePolicy { policy == .fixed ? FixedReplicates(workers: replicates) : adaptive }
     // analysis
     public var method = PointMethods.defaultName
     public var subtractiveRadius: String? = nil
@@ -43,6 +49,7 @@ public struct Scenario: Sendable {
         "scene.sigma", "scene.pore_spacing",
         "crowd.population",
         "job.replicates", "job.pay_usd", "job.tool",
+        "job.policy", "job.adaptive_start", "job.adaptive_cap", "job.adaptive_threshold",
         "analysis.method", "analysis.radius", "analysis.match_radius_px",
         "report.overlays",
     ]
@@ -97,6 +104,11 @@ public struct Scenario: Sendable {
         if let v = try y.int("job.replicates", in: 1...1000) { s.replicates = v }
         if let v = try y.double("job.pay_usd", in: 0.001...100) { s.pay = v }
         if let v = try y.string("job.tool", oneOf: ["crosshairs"]) { _ = v }
+        if let v = try y.string("job.policy", oneOf: PolicyKind.allCases.map(\.rawValue)) { s.policy = PolicyKind(rawValue: v)! }
+        if let v = try y.int("job.adaptive_start", in: 1...1000) { s.adaptive.start = v }
+        if let v = try y.int("job.adaptive_cap", in: 1...1000) { s.adaptive.cap = v }
+        if let v = try y.double("job.adaptive_threshold", in: 0...100) { s.adaptive.threshold = v }
+        if s.adaptive.cap < s.adaptive.start { throw y.error(y.has("job.adaptive_cap") ? "job.adaptive_cap" : "job.adaptive_start", "the cap must be at least the start (\(s.adaptive.start))") }
         if let v = try y.string("analysis.method", oneOf: PointMethods.names) { s.method = v }
         s.subtractiveRadius = try y.string("analysis.radius")
         if let v = try y.double("analysis.match_radius_px", in: 0.5...1000) { s.matchRadius = v }

@@ -203,6 +203,34 @@ final class PaperTests: XCTestCase {
     }
 }
 
+final class AdaptiveScenarioTests: XCTestCase {
+    /// job.policy: adaptive simulates up to the cap, pays for what the policy asks, and is seeded.
+    func testAnAdaptiveJobPaysOnlyForTheWorkersItAsks() throws {
+        var s = Scenario(name: "adaptive")
+        s.images = 6; s.objects = 40...120; s.policy = .adaptive; s.adaptive.cap = 12; s.overlays = 0
+        let a = try LabRun.run(s, keepPhantoms: false), b = try LabRun.run(s, keepPhantoms: false)
+        XCTAssertEqual(ExportWriter.encode(a.simulation.export), ExportWriter.encode(b.simulation.export), "same seed, same job")
+        XCTAssertGreaterThanOrEqual(a.assignments, 6 * 3); XCTAssertLessThanOrEqual(a.assignments, 6 * 12)
+        XCTAssertEqual(a.simulation.export.records.count, a.assignments, "the export holds what was paid for")
+        XCTAssertEqual(a.cost.rewards, Double(a.assignments) * 0.02, accuracy: 1e-9)
+        let perImage = Dictionary(grouping: a.simulation.export.records, by: \.imageFilename).mapValues(\.count)
+        XCTAssertGreaterThan(Set(perImage.values).count, 1, "images differ in how many workers they needed: \(perImage)")
+    }
+
+    func testPolicyKeysAreReadAndCheckedWithTheLine() throws {
+        let dir = NSTemporaryDirectory() + "crowdlab-policy-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try "name: p\njob:\n  policy: adaptive\n  adaptive_start: 4\n  adaptive_cap: 9\n  adaptive_threshold: 0.2\n".write(toFile: dir + "/p.yaml", atomically: true, encoding: .utf8)
+        let s = try Scenario.load(path: dir + "/p.yaml")
+        XCTAssertEqual(s.replicatePolicy.description, "adaptive:4,9,0.2")
+        try "name: q\njob:\n  policy: lean\n".write(toFile: dir + "/q.yaml", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Scenario.load(path: dir + "/q.yaml")) { e in XCTAssertTrue("\(e)".contains("line 3, field job.policy: \"lean\" is not one of fixed, adaptive"), "\(e)") }
+        XCTAssertThrowsError(try Scenario.load(path: dir + "/p.yaml", overrides: ["job.adaptive_cap=2"])) { e in
+            XCTAssertTrue("\(e)".contains("field job.adaptive_cap: the cap must be at least the start (4)"), "\(e)")
+        }
+    }
+}
+
 final class ScenarioCopyTests: XCTestCase {
     /// A shipped scenario copied out of Scenarios/ still loads: it names a built-in population.
     func testACopiedScenarioRunsFromAnyFolder() throws {
