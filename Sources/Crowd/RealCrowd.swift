@@ -26,19 +26,12 @@ public struct RealCrowd: Sendable {
         }
         let names = export.imageNames.filter { truthSet.byImage[$0] != nil && size[$0] != nil }
         guard !names.isEmpty else { throw InputError(file: path, message: "no crosshair image of the export has truth in \(truth)") }
-        var visibility: [String: [Double]] = [:], lookAlikes: [String: LookAlikes] = [:], tasks: [ImageTask] = []
-        for name in names {
-            let file = (images as NSString).appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: file) else {
-                throw InputError(file: file, message: "image of the export not found (contrast is measured in it)")
-            }
-            let map = Visibility.Map(image: try PNG.read(path: file))
-            let t = truthSet.byImage[name]!
-            let v = map.contrast(xs: t.xs, ys: t.ys), l = map.lookAlikes(objectsX: t.xs, objectsY: t.ys)
-            visibility[name] = v; lookAlikes[name] = l
-            let (w, h) = size[name]!
-            tasks.append(ImageTask(name: name, width: w, height: h, xs: t.xs, ys: t.ys, visibility: v,
-                                   distractorXs: t.distractorXs, distractorYs: t.distractorYs, structure: l))
+        let measured = try Visibility.measure(TruthSet(byImage: truthSet.byImage.filter { names.contains($0.key) }), imagesDir: images)
+        let visibility = measured.visibility, lookAlikes = measured.lookAlikes
+        let tasks = names.map { name -> ImageTask in
+            let t = truthSet.byImage[name]!, (w, h) = size[name]!
+            return ImageTask(name: name, width: w, height: h, xs: t.xs, ys: t.ys, visibility: visibility[name]!,
+                             distractorXs: t.distractorXs, distractorYs: t.distractorYs, structure: lookAlikes[name])
         }
         let counts = names.map { Double(workers[$0]?.count ?? 0) }
         return RealCrowd(name: name ?? (((path as NSString).deletingLastPathComponent as NSString).lastPathComponent),

@@ -57,8 +57,8 @@ public enum TaskLoader {
         if let p = s.imagePath { picture = try PNG.read(path: p) }
         let w = picture?.width ?? size?.0 ?? 300, h = picture?.height ?? size?.1 ?? 300
         let t = try readTruthCSV(path: s.truthFile, height: Double(h))
-        let map = picture.map { Visibility.Map(image: $0) }
         let vis: [Double]
+        var structure: LookAlikes? = nil
         switch measure {
         case .snr:
             guard let snr = t.snr else {
@@ -66,14 +66,13 @@ public enum TaskLoader {
             }
             vis = snr
         case .contrast:
-            guard let map else {
+            guard let picture else {
                 throw InputError(file: t.source, message: "the population measures detection by image contrast: pass the image (--image or --images)")
             }
-            vis = map.contrast(xs: t.xs, ys: t.ys)
+            // False clicks land on the image's look-alikes, measured in the contrast units the
+            // detection curve reads, so they are drawn by how detectable they are.
+            (vis, structure) = Visibility.Map(image: picture).objects(xs: t.xs, ys: t.ys)
         }
-        // With the image, false clicks land on its look-alikes (measured in the contrast units the
-        // detection curve reads, so they are drawn by how detectable they are).
-        let structure = measure == .contrast ? map?.lookAlikes(objectsX: t.xs, objectsY: t.ys) : nil
         return ImageTask(name: s.imageName, width: w, height: h, xs: t.xs, ys: t.ys, visibility: vis,
                          distractorXs: t.distractorXs, distractorYs: t.distractorYs, structure: structure)
     }

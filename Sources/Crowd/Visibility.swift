@@ -17,6 +17,19 @@ public enum Visibility {
         Map(image: image).contrast(xs: xs, ys: ys)
     }
 
+    /// Contrast and look-alikes of every image with truth, read from `imagesDir` (each must be there).
+    public static func measure(_ truth: TruthSet, imagesDir: String) throws -> (visibility: [String: [Double]], lookAlikes: [String: LookAlikes]) {
+        var v: [String: [Double]] = [:], l: [String: LookAlikes] = [:]
+        for (name, t) in truth.byImage.sorted(by: { $0.key < $1.key }) {
+            let file = (imagesDir as NSString).appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw InputError(file: file, message: "image of the export not found (contrast is measured in it)")
+            }
+            (v[name], l[name]) = Map(image: try PNG.read(path: file)).objects(xs: t.xs, ys: t.ys)
+        }
+        return (v, l)
+    }
+
     /// One image prepared for measuring: its grey values, smoothed, and its noise.
     public struct Map: Sendable {
         public let width: Int, height: Int
@@ -50,17 +63,21 @@ public enum Visibility {
             return (smooth[r * w + c] - bg) / noise
         }
 
-        /// +1 when the objects are brighter than their surroundings, −1 when darker.
-        public func polarity(xs: [Double], ys: [Double]) -> Double {
-            let signed = zip(xs, ys).map { signedContrast(x: $0, y: $1) }
-            return signed.isEmpty || median(signed) >= 0 ? 1 : -1
-        }
-
-        /// Each object's contrast in the objects' polarity.
-        public func contrast(xs: [Double], ys: [Double]) -> [Double] {
+        /// Each object's contrast in the objects' polarity, and the polarity: +1 when the objects
+        /// are brighter than their surroundings (median signed contrast at least 0), −1 when darker.
+        public func contrastAndPolarity(xs: [Double], ys: [Double]) -> (contrast: [Double], polarity: Double) {
             let signed = zip(xs, ys).map { signedContrast(x: $0, y: $1) }
             let sign: Double = signed.isEmpty || median(signed) >= 0 ? 1 : -1
-            return signed.map { $0 * sign }
+            return (signed.map { $0 * sign }, sign)
+        }
+
+        public func contrast(xs: [Double], ys: [Double]) -> [Double] { contrastAndPolarity(xs: xs, ys: ys).contrast }
+
+        /// What workers see of the objects: their contrast, and the image's look-alikes in the same
+        /// polarity (measured once).
+        public func objects(xs: [Double], ys: [Double]) -> (contrast: [Double], lookAlikes: LookAlikes) {
+            let (contrast, sign) = contrastAndPolarity(xs: xs, ys: ys)
+            return (contrast, lookAlikes(objectsX: xs, objectsY: ys, polarity: sign))
         }
 
         /// Look-alikes: local maxima (7 x 7) of the smoothed image in the objects' polarity that lie
@@ -68,8 +85,7 @@ public enum Visibility {
         /// above their surroundings (3: the usual bar for telling a spot from noise), with their contrast.
         /// These are what a person may take for an object: real workers' false clicks gather on
         /// them (dust, background texture, spots the truth left out).
-        public func lookAlikes(objectsX xs: [Double], objectsY ys: [Double], clearance: Double = 4, minimum: Double = 3) -> LookAlikes {
-            let sign = polarity(xs: xs, ys: ys)
+        public func lookAlikes(objectsX xs: [Double], objectsY ys: [Double], polarity sign: Double, clearance: Double = 4, minimum: Double = 3) -> LookAlikes {
             let field = sign > 0 ? smooth : smooth.map { -$0 }
             let grid = GridIndex(xs: xs, ys: ys, cell: max(clearance, 1))
             let w = width, h = height

@@ -111,8 +111,8 @@ public struct Planner: Sendable {
             }
         }
         let ok = designs.filter { $0.meetsTargets && $0.withinBudget && $0.withinDeadline }
-        let best = ok.min { ($0.costUsd, $0.hours, $0.dropBottomThird ? 1 : 0) < ($1.costUsd, $1.hours, $1.dropBottomThird ? 1 : 0) }
         let byCost: (Design, Design) -> Bool = { ($0.costUsd, $0.hours, $0.dropBottomThird ? 1 : 0) < ($1.costUsd, $1.hours, $1.dropBottomThird ? 1 : 0) }
+        let best = ok.min(by: byCost)
         var cheapest: Design? = nil, within: Design? = nil
         if best == nil {
             cheapest = designs.filter(\.meetsTargets).min(by: byCost)

@@ -29,18 +29,8 @@ struct Calibrate: ParsableCommand {
         guard pay > 0 && pay.isFinite else { throw CLIError("--pay: must be a positive amount in USD") }
         let data = try ExportReader.read(path: export)
         let truthSet = try TruthSet.load(path: truth, export: data)
-        var visibility: [String: [Double]]? = nil, lookAlikes: [String: LookAlikes]? = nil
-        if let dir = images {
-            var v: [String: [Double]] = [:], l: [String: LookAlikes] = [:]
-            for (name, t) in truthSet.byImage.sorted(by: { $0.key < $1.key }) {
-                let p = (dir as NSString).appendingPathComponent(name)
-                guard FileManager.default.fileExists(atPath: p) else { throw CLIError("\(p): not found (the export's image \(name), needed to measure contrast)") }
-                let map = Visibility.Map(image: try PNG.read(path: p))
-                v[name] = map.contrast(xs: t.xs, ys: t.ys)
-                l[name] = map.lookAlikes(objectsX: t.xs, objectsY: t.ys)
-            }
-            visibility = v; lookAlikes = l
-        }
+        let measured = try images.map { try Visibility.measure(truthSet, imagesDir: $0) }
+        let visibility = measured?.visibility, lookAlikes = measured?.lookAlikes
         let c = try Calibrator.calibrate(export: data, truth: truthSet, visibility: visibility, lookAlikes: lookAlikes, pay: pay, source: export)
         let title = "Calibrated by crowdlab calibrate on \((export as NSString).lastPathComponent) (\(data.records.count) submissions, \(data.clickCount) clicks)"
         let yaml = c.populationWithUncertainty.yaml(title: title, notes: c.notes)

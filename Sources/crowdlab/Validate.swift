@@ -14,10 +14,15 @@ struct RealCrowdOptions: ParsableArguments {
         guard truth.isEmpty || truth.count == exports.count else { throw CLIError("--truth: give one per export (\(exports.count)) or none") }
         guard images.isEmpty || images.count == exports.count else { throw CLIError("--images: give one per export (\(exports.count)) or none") }
         return try exports.enumerated().map { i, e in
-            let folder = (e as NSString).deletingLastPathComponent
-            return try RealCrowd.load(export: e, truth: truth.isEmpty ? (folder.isEmpty ? "." : folder) : truth[i],
-                                      images: images.isEmpty ? (folder as NSString).appendingPathComponent("images") : images[i])
+            try Self.load(e, truth: truth.isEmpty ? nil : truth[i], images: images.isEmpty ? nil : images[i])
         }
+    }
+
+    /// One export, its truth and images by default in the export's folder and its `images/`.
+    static func load(_ export: String, truth: String? = nil, images: String? = nil) throws -> RealCrowd {
+        let folder = (export as NSString).deletingLastPathComponent
+        return try RealCrowd.load(export: export, truth: truth ?? (folder.isEmpty ? "." : folder),
+                                  images: images ?? (folder as NSString).appendingPathComponent("images"))
     }
 }
 
@@ -43,10 +48,7 @@ struct Validate: ParsableCommand {
         guard seeds >= 1 && seeds <= 100 else { throw CLIError("--seeds: must be 1…100") }
         guard pay > 0 && pay.isFinite else { throw CLIError("--pay: must be a positive amount in USD") }
         let held = try crowds.load(crowds.exports)
-        let source = try calibrateOn.map { e -> RealCrowd in
-            let folder = (e as NSString).deletingLastPathComponent
-            return try RealCrowd.load(export: e, truth: folder.isEmpty ? "." : folder, images: (folder as NSString).appendingPathComponent("images"))
-        }
+        let source = try calibrateOn.map { try RealCrowdOptions.load($0) }
         let progress = Progress(stages: held.count * 2)
         let rows = try Validation.run(crowds: held, calibrateOn: source, pay: pay, seeds: (1...seeds).map(UInt64.init), progress: progress.stage)
         progress.done()
