@@ -155,6 +155,9 @@ public struct Annotator: Sendable {
                     // from many workers (and the consensus keeps some, as real ones do).
                     let k = s.draw(rng.uniform())
                     x = s.xs[k] + rng.gaussian(sigma: sigma); y = s.ys[k] + rng.gaussian(sigma: sigma)
+                } else if task.objectCount > 0 && rng.uniform() < population.nearObjectShare {
+                    // Structure beside an object (real false clicks hug what the truth marks).
+                    (x, y) = besideObject(task, rng: rng)
                 } else {
                     x = rng.uniform() * maxX; y = rng.uniform() * maxY
                 }
@@ -168,6 +171,20 @@ public struct Annotator: Sendable {
             out.append(Vertex(x: min(max(roundToPixel(x), 0), maxX), y: min(max(roundToPixel(y), 0), maxY), timestamp: roundToPixel(t)))
             annotationIndex += 1
         }
+    }
+}
+
+extension Annotator {
+    /// A point beside a random object: a normal offset of SD `nearObjectSD`, redrawn (up to 50
+    /// times) while within `nearObjectInner` px of the object.
+    func besideObject(_ task: ImageTask, rng: SeededRandom) -> (Double, Double) {
+        let k = rng.int(task.objectCount), s = population.nearObjectSD, inner2 = population.nearObjectInner * population.nearObjectInner
+        var dx = 0.0, dy = 0.0
+        for _ in 0..<50 {
+            dx = rng.gaussian(sigma: s); dy = rng.gaussian(sigma: s)
+            if dx * dx + dy * dy > inner2 { break }
+        }
+        return (task.xs[k] + dx, task.ys[k] + dy)
     }
 }
 

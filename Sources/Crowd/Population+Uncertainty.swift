@@ -5,7 +5,7 @@ import Randomness
 extension Population {
     /// Scales (a width, a budget, an error, a spread) are fitted as logarithms: drawn so, they stay
     /// positive and their draws centre on the estimate.
-    static let logScaleKeys: Set<String> = ["detection.width", "effort.tolerated_annotations", "pointing.rmse_median_px", "effort.patience_log_sd"]
+    static let logScaleKeys: Set<String> = ["detection.width", "effort.tolerated_annotations", "pointing.rmse_median_px", "effort.patience_log_sd", "false_positives.near_object_sd_px"]
 
     /// A population drawn from this one's fitted errors: the values with a standard error drawn
     /// together from a multivariate normal with the fitted correlations (scales on a log scale),

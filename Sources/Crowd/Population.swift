@@ -34,6 +34,16 @@ public struct Population: Sendable, Equatable {
     /// Share of the other false clicks that land on image structure that looks like an object
     /// (`LookAlikes`) when the image is given; the rest fall anywhere.
     public var structureShare = 0.5
+    /// How much more a look-alike's contrast draws false clicks than the detection curve alone
+    /// says: look-alike k is drawn in proportion to `p(v_k) · exp(slope · v_k)`. Zero reads
+    /// look-alikes exactly as objects; real workers on smFISH fields pick the brightest far more.
+    public var structureContrastSlope = 0.0
+    /// Share of the false clicks on no look-alike that land beside an object (structure next to
+    /// what the truth marks) rather than anywhere: at a random object plus a normal offset of SD
+    /// `nearObjectSD`, redrawn while within `nearObjectInner` px of it (where it would be on it).
+    public var nearObjectShare = 0.0
+    public var nearObjectSD = 10.0
+    public var nearObjectInner = 8.0
 
     // Careless workers: a small share who click little and badly.
     public var carelessShare = 0.05
@@ -109,6 +119,14 @@ public struct Population: Sendable, Equatable {
             total += min(Double(max(1, cap)), max(1, budget(activity: activity, imagesShare: imagesShare)))
         }
         return total / 400
+    }
+
+    /// The chance weight of a look-alike of contrast `v` drawing a false click: the detection curve
+    /// (a look-alike is taken for an object as an object is noticed) times `exp(slope · v)`.
+    public func lookAlikeWeight(_ v: Double) -> Double { lookAlikeWeight(v, slope: structureContrastSlope) }
+
+    func lookAlikeWeight(_ v: Double, slope: Double) -> Double {
+        exp(min(slope * v, 300)) / (1 + exp(-(v - detectionThreshold) / detectionWidth))
     }
 
     /// Tolerated annotations per image at `pay` (USD per image).
@@ -207,6 +225,10 @@ extension Population {
             Field(key: "worker_log_sd", slot: .number(\.falsePositiveWorkerLogSD), range: 0...3, doc: "log-normal spread of the rate between workers (factor of mean 1)"),
             Field(key: "distractor_confusion", slot: .number(\.distractorConfusion), range: 0...1, doc: "share of false clicks on distractors, when present"),
             Field(key: "structure_share", slot: .number(\.structureShare), range: 0...1, doc: "share of other false clicks on look-alikes in the image, when given"),
+            Field(key: "near_object_share", slot: .number(\.nearObjectShare), range: 0...1, doc: "share of the rest beside an object (the others anywhere)"),
+            Field(key: "near_object_sd_px", slot: .number(\.nearObjectSD), range: 0.5...1000, doc: "SD of their offset from the object"),
+            Field(key: "near_object_inner_px", slot: .number(\.nearObjectInner), range: 0...1000, doc: "offsets within this are redrawn (a click there is on the object)"),
+            Field(key: "structure_contrast_slope", slot: .number(\.structureContrastSlope), range: -1...2, doc: "look-alike k drawn by p(v_k)·exp(slope·v_k): 0 reads look-alikes as objects"),
         ]),
         ("careless", "a minority who click little and badly", [
             Field(key: "share", slot: .number(\.carelessShare), range: 0...1, doc: "share of workers"),

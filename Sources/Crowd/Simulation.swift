@@ -55,10 +55,11 @@ public struct CrowdSimulation: Sendable {
             }
             return task
         }
-        // Look-alikes draw false clicks as objects draw true ones: by the psychometric curve.
-        let threshold = population.detectionThreshold, width = population.detectionWidth
+        // Look-alikes draw false clicks as objects draw true ones, by the psychometric curve, times
+        // what contrast adds beyond it (`structureContrastSlope`).
+        let population = population
         for k in prepared.indices where prepared[k].structure != nil {
-            prepared[k].structure = prepared[k].structure!.weighted { 1 / (1 + exp(-($0 - threshold) / width)) }
+            prepared[k].structure = prepared[k].structure!.weighted { population.lookAlikeWeight($0) }
         }
         let tasks = prepared
         let readingOrders: [[Int]] = tasks.parallelMap { $0.readingOrder }

@@ -21,6 +21,10 @@ public enum CalibrationReport {
         /// second edge, the last open above.
         public var bands: [Double]
         public var measure: String
+        /// False clicks by distance to the nearest object: bins from `edge` px, the pilot's share
+        /// and the simulated pilot's; and the rate the population generates false clicks at.
+        public var falseDistance: [(edge: Double, observed: Double, simulated: Double)] = []
+        public var falseGenerated: Double = .nan
 
         public init(title: String, summary: [String], objects: [(visibility: Double, observed: Double, predicted: Double)],
                     clicks: [(image: String, observed: Double, predicted: Double)], falseByIndex: [(index: Int, rate: Double, count: Double)],
@@ -39,6 +43,7 @@ public enum CalibrationReport {
         detection(&page, r)
         clicks(&page, r)
         falsePositives(&page, r)
+        falseDistance(&page, r)
         pointing(&page, r)
         return page.render()
     }
@@ -106,6 +111,25 @@ public enum CalibrationReport {
         let end = Double(max(r.learningAnnotations, Int(xs.last ?? 1)))
         plot.add(.init(name: "fitted", xs: [1, Double(r.learningAnnotations), end], ys: [r.falseFirst, r.falseLater, r.falseLater], mark: .line, color: SVGPlot.palette[1]))
         page.figure(plot.render(), caption: "The share of non-careless workers' clicks that match no object, by the click's place in the worker's whole job. The fitted line falls over the first \(r.learningAnnotations) annotations only where the data show learning.")
+    }
+
+    static func falseDistance(_ page: inout HTMLPage, _ r: Inputs) {
+        page.heading("Where false clicks fall")
+        guard !r.falseDistance.isEmpty else { page.paragraph("Not measured: no simulated pilot (no image with truth and size)."); return }
+        let names = r.falseDistance.indices.map { b -> String in
+            let lo = r.falseDistance[b].edge
+            return b + 1 < r.falseDistance.count ? "\(fmt(lo, 0))-\(fmt(r.falseDistance[b + 1].edge, 0))" : "\(fmt(lo, 0))+"
+        }
+        var plot = SVGPlot(title: "False clicks by distance to the nearest object", xLabel: "distance (px)", yLabel: "share of false clicks")
+        plot.xCategories = names.enumerated().map { (Double($0.offset + 1), $0.element) }
+        plot.xRange = 0.5...(Double(names.count) + 0.5)
+        plot.yRange = 0...max(0.1, (r.falseDistance.map { max($0.observed, $0.simulated.isFinite ? $0.simulated : 0) }.max() ?? 0) * 1.15)
+        plot.pointRadius = 4
+        let xs = names.indices.map { Double($0 + 1) }
+        plot.add(.init(name: "pilot", xs: xs, ys: r.falseDistance.map(\.observed), mark: .line, color: SVGPlot.palette[0]))
+        plot.add(.init(name: "simulated pilot", xs: xs, ys: r.falseDistance.map(\.simulated), mark: .line, color: SVGPlot.palette[1]))
+        page.figure(plot.render(), caption: "Careful workers' clicks that match no object, by how far they lie from the nearest one: on the pilot, and on the pilot simulated with the fitted population (its images, replicates and pay, three seeds). False clicks drawn beside objects sit in the first bins, those placed anywhere spread out." + (r.falseGenerated.isFinite ? String(format: " The population generates false clicks at %.3f, so that the simulated pilot shows the pilot's false share: some land on objects and count as true.", r.falseGenerated) : ""))
+        page.table(["distance (px)", "pilot", "simulated pilot"], names.indices.map { [names[$0], fmt(r.falseDistance[$0].observed), fmt(r.falseDistance[$0].simulated)] })
     }
 
     static func pointing(_ page: inout HTMLPage, _ r: Inputs) {

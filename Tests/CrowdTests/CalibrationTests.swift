@@ -103,6 +103,34 @@ final class CalibrationTests: XCTestCase {
         XCTAssertEqual(predicted.clicksPerWorker, real.clicksPerWorker, accuracy: 0.25 * real.clicksPerWorker,
                        "clicks per worker: simulated \(predicted.clicksPerWorker), real \(real.clicksPerWorker)")
         XCTAssertEqual(predicted.recall, real.recall, accuracy: 0.08, "consensus recall: simulated \(predicted.recall), real \(real.recall)")
+        // The real consensus keeps false objects (structure beside the marked spots that several
+        // workers click); the simulated one keeps as many.
+        XCTAssertEqual(predicted.precision, real.precision, accuracy: 0.04, "consensus precision: simulated \(predicted.precision), real \(real.precision)")
+        XCTAssertGreaterThan(back.structureContrastSlope, 2 * back.standardErrors["false_positives.structure_contrast_slope"]!, "bright look-alikes draw more false clicks")
+        XCTAssertGreaterThan(back.nearObjectShare, 0.5, "real false clicks hug the marked spots")
+    }
+
+    /// Where false clicks fall is found again: a crowd whose false clicks land beside objects
+    /// (share 0.5, offset SD 12 px) at a known rate, calibrated, gives back the share, the SD and
+    /// the rate it was generated at (though some of those clicks land on objects and count as true).
+    /// Pointing is tight (1.5 px): with looser pointing, aimed clicks that miss by more than the
+    /// matching radius read as false clicks beside objects too, and the SD comes out lower.
+    func testFalseClicksBesideObjectsAreRecoveredFromASimulatedCrowd() throws {
+        let cells = try ExportReader.read(path: data("synth-cells/export.json"))
+        let truth = try TruthSet.load(path: data("synth-cells"), export: cells)
+        let sources = try TaskLoader.sources(truth: data("synth-cells"), image: nil, imagesDir: data("synth-cells/images"))
+            .filter { truth.byImage[$0.imageName] != nil }
+        var pop = Population()
+        pop.measure = .contrast; pop.detectionThreshold = 4; pop.detectionWidth = 1
+        pop.falsePositiveFirst = 0.15; pop.falsePositiveLater = 0.15; pop.carelessShare = 0
+        pop.structureShare = 0.2; pop.nearObjectShare = 0.5; pop.nearObjectSD = 12; pop.rmseMedian = 1.5
+        let tasks = try TaskLoader.tasks(sources, size: nil, measure: .contrast)
+        let sim = CrowdSimulation(population: pop, replicates: 30, pay: 0.02, seed: 11).run(tasks)
+        let measured = try Visibility.measure(truth, imagesDir: data("synth-cells/images"))
+        let cal = try Calibrator.calibrate(export: sim.export, truth: truth, visibility: measured.visibility, lookAlikes: measured.lookAlikes, pay: 0.02)
+        XCTAssertEqual(cal.population.nearObjectShare, 0.5, accuracy: 0.15, "share beside objects")
+        XCTAssertEqual(cal.population.nearObjectSD, 12, accuracy: 3, "their offset's SD")
+        XCTAssertEqual(cal.population.falsePositiveFirst, 0.15, accuracy: 0.04, "the rate generated, not the rate seen")
     }
 
     /// A known budget is found again: a population whose workers run out of clicks simulates a
