@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: the Swift tests, then the tests that drive crowdlab from outside as other
 # programs would (the AWS SDK for Python against `crowdlab turk serve`, the annotation page in
-# headless Chromium). Installs the Python packages and Chromium when they are missing. Ends with
+# headless Chromium), then the input readers under libFuzzer for a few seconds each
+# (Tests/Fuzz/run.sh). Installs the Python packages and Chromium when they are missing. Ends with
 # one line, `N passed, N failed`, over all of them; exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,8 @@ if swift build --product crowdlab; then
 else
   status=1
 fi
+# The input readers under libFuzzer, briefly (Tests/Fuzz/run.sh SECONDS for longer runs).
+Tests/Fuzz/run.sh "${FUZZ_SECONDS:-5}" 2>&1 | tee "$logs/fuzz.txt" || status=1
 # Totals: one line per XCTest case ("Test Case '…' passed/failed") and per Swift Testing test
 # ("✔ Test … passed", "✘ Test … failed"), so a crash that cuts the run short still counts what ran;
 # each Python run's "Ran N tests" with its FAILED counts.
@@ -31,6 +34,11 @@ for log in "$logs/boto3.txt" "$logs/browser.txt"; do
   f=0; for k in $(grep -oE "(failures|errors)=[0-9]+" "$log" | grep -oE "[0-9]+"); do f=$((f + k)); done
   passed=$((passed + n - f)); failed=$((failed + f))
 done
+# Each fuzz target counts as one test: failed when it crashed.
+if f=$(grep -E "^fuzz: [0-9]+ targets" "$logs/fuzz.txt"); then
+  t=$(echo "$f" | grep -oE "[0-9]+ targets" | grep -oE "[0-9]+"); c=$(grep -cE "^[a-z]+: [0-9]+ executions, [1-9][0-9]* crashes" "$logs/fuzz.txt" || true)
+  passed=$((passed + t - c)); failed=$((failed + c))
+fi
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1   # a step that failed without counting a test (a build)
 rm -rf "$logs"
 echo "$passed passed, $failed failed"

@@ -19,7 +19,9 @@ struct BenchAnalyze: ParsableCommand {
         discussion: """
         The export resamples the real crowds in Data/quanti-us (whole submissions of \
         real workers, each image turned by a random multiple of 90 degrees), so the \
-        clicks have real spreads, strays and participation. \
+        clicks have real spreads, strays and participation. It is measured twice: with \
+        whole-pixel coordinates, and with each moved by a sub-pixel offset, as exports \
+        from other tools hold them. \
         The HDBSCAN peer needs python3 with scikit-learn (pip install scikit-learn); \
         without it that row is reported as skipped.
         """)
@@ -32,12 +34,26 @@ struct BenchAnalyze: ParsableCommand {
 
     func run() throws {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let path = (work as NSString).appendingPathComponent("large-export.json")
         let sources = try ["synth-cells", "synth-tissue"].map { try ExportReader.read(path: "\(data)/\($0)/export.json") }
-        let export = resampledExport(sources: sources, images: images, seed: seed)
+        let whole = resampledExport(sources: sources, images: images, seed: seed)
+        var result: [String: Any] = [:]
+        // The same clicks twice: whole pixels, as the portal writes them, and moved by a sub-pixel
+        // offset each, as resampled or transformed exports from other tools hold them (written
+        // with the shortest text that reads back, mostly 15-17 digits).
+        for (kind, export) in [("whole", whole), ("fractional", fractionalExport(whole, seed: seed))] {
+            print("\(kind)-pixel coordinates:")
+            result[kind] = try measure(export, name: "large-export-\(kind).json")
+        }
+        let json = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
+        try AtomicFile.write(json, to: (work as NSString).appendingPathComponent("bench-analyze.json"))
+    }
+
+    /// Reads, analyzes and runs the HDBSCAN peer on one export written to `name` in the work folder.
+    func measure(_ export: QuantiusExport, name: String) throws -> [String: Any] {
+        let path = (work as NSString).appendingPathComponent(name)
         try ExportWriter.write(export, to: path)
         let size = Double((try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0)
-        print("export: \(path): \(export.records.count) submissions, \(export.clickCount) clicks, \(images) images, \(String(format: "%.1f", size / 1e6)) MB")
+        print("  export: \(path): \(export.records.count) submissions, \(export.clickCount) clicks, \(images) images, \(String(format: "%.1f", size / 1e6)) MB")
 
         // Reading: our streaming reader vs JSONDecoder, same file, same process, best of 3.
         let ours = best(3) { _ = try! ExportReader.read(path: path) }
@@ -45,7 +61,7 @@ struct BenchAnalyze: ParsableCommand {
             let d = try! Data(contentsOf: URL(fileURLWithPath: path))
             _ = try! JSONDecoder().decode([CodableRecord].self, from: d)
         }
-        print(String(format: "read  ExportReader %.3f s (%.0f MB/s)   JSONDecoder %.3f s (%.0f MB/s)   ratio %.1fx",
+        print(String(format: "  read  ExportReader %.3f s (%.0f MB/s)   JSONDecoder %.3f s (%.0f MB/s)   ratio %.1fx",
                      ours, size / 1e6 / ours, decoder, size / 1e6 / decoder, decoder / ours))
 
         // Whole process: crowdlab analyze.
@@ -66,9 +82,9 @@ struct BenchAnalyze: ParsableCommand {
         // would include this benchmarking process.
         let peakKiB = run.output.split(separator: "\n").first { $0.hasPrefix("peak_rss_kib") }.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
         let phases = run.output.split(separator: "\n").first { $0.hasPrefix("profile") }.map(String.init) ?? ""
-        print(String(format: "analyze (whole process, best of 3)  %.3f s   %.0f clicks/s   peak RSS %.0f MiB",
+        print(String(format: "  analyze (whole process, best of 3)  %.3f s   %.0f clicks/s   peak RSS %.0f MiB",
                      run.seconds, Double(export.clickCount) / run.seconds, Double(peakKiB) / 1024))
-        print("  " + phases)
+        print("    " + phases)
 
         // Peer: scikit-learn HDBSCAN, fit calls only, per image.
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -76,18 +92,17 @@ struct BenchAnalyze: ParsableCommand {
         let peerScript = FileManager.default.fileExists(atPath: script) ? script : "bench/hdbscan_peer.py"
         let peer = try measureProcess("/usr/bin/env", [python, peerScript, path], capture: 1)
         var result: [String: Any] = ["clicks": export.clickCount, "images": images, "megabytes": size / 1e6,
-                                     "reader_seconds": ours, "jsondecoder_seconds": decoder,
+                                     "reader_seconds": ours, "reader_megabytes_per_second": size / 1e6 / ours, "jsondecoder_seconds": decoder,
                                      "analyze_seconds": run.seconds, "analyze_peak_rss_mib": Double(peakKiB) / 1024,
                                      "analyze_clicks_per_second": Double(export.clickCount) / run.seconds]
         if peer.status == 0, let fit = Double(peer.output.split(separator: "\n").last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? "") {
-            print(String(format: "peer: HDBSCAN fit calls %.3f s   -> crowdlab analyze is %.1fx faster (whole process vs fits alone)", fit, fit / run.seconds))
+            print(String(format: "  peer: HDBSCAN fit calls %.3f s   -> crowdlab analyze is %.1fx faster (whole process vs fits alone)", fit, fit / run.seconds))
             result["hdbscan_fit_seconds"] = fit
             result["speedup_vs_hdbscan"] = fit / run.seconds
         } else {
-            print("peer: skipped (\(python) with scikit-learn not available: pip install scikit-learn)")
+            print("  peer: skipped (\(python) with scikit-learn not available: pip install scikit-learn)")
         }
-        let json = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
-        try AtomicFile.write(json, to: (work as NSString).appendingPathComponent("bench-analyze.json"))
+        return result
     }
 
     func best(_ n: Int, _ body: () -> Void) -> Double {
@@ -124,6 +139,20 @@ func resampledExport(sources: [QuantiusExport], images: Int, seed: UInt64) -> Qu
         }
     }
     return QuantiusExport(records: out)
+}
+
+/// The same export with every coordinate moved by its own offset in [-0.5, 0.5) px (seeded).
+func fractionalExport(_ export: QuantiusExport, seed: UInt64) -> QuantiusExport {
+    let rng = SeededRandom(seed: SeededRandom.derive(seed, 0xF4AC))
+    var records = export.records
+    for r in records.indices {
+        records[r].rawData = records[r].rawData.map { shape in shape.map { v in
+            var o = v
+            o.x = v.x + rng.uniform() - 0.5; o.y = v.y + rng.uniform() - 0.5
+            return o
+        } }
+    }
+    return QuantiusExport(records: records)
 }
 
 /// The schema as Codable, for the JSONDecoder comparison only.

@@ -86,6 +86,26 @@ final class ExportReaderTests: XCTestCase {
         XCTAssertEqual(e.clickCount, 2)
     }
 
+    /// Inputs the fuzzer found (Tests/Fuzz/corpus/export/regression-*): each is refused in one line.
+    func testInvalidUTF8IsRefusedNotReplaced() {
+        var bytes = Array(#"[{"image_filename": "a"#.utf8) + [0xCF, 0x2E] + Array(#".png", "worker_id": "W", "annotation_type": "crosshairs", "width": 3, "height": 3, "raw_data": [[]]}]"#.utf8)
+        XCTAssertThrowsError(try ExportReader.decode(Data(bytes), fileName: "bad.json")) { e in
+            XCTAssertTrue("\(e)".contains("image_filename") && "\(e)".contains("not valid UTF-8"), "\(e)")
+        }
+        bytes = Array(#"[{"image_filename": "\uD800.png"}]"#.utf8)
+        XCTAssertThrowsError(try ExportReader.decode(Data(bytes), fileName: "bad.json")) { e in XCTAssertTrue("\(e)".contains("lone surrogate"), "\(e)") }
+    }
+
+    func testAControlCharacterInTheInputStaysOneLine() {
+        assertFails("[{\"a\\\n\": 1}]", record: 0, field: nil, contains: "bad escape \\(byte 0x0A)")
+        assertFails("[{\"image_filename\": \"a.png\", \"annotation_type\": \"cross\\nhairs\"}]", record: 0, field: "annotation_type", contains: "cross\\nhairs")
+    }
+
+    func testDeepNestingIsRefusedNotAStackOverflow() {
+        let deep = "[{\"extra\": " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}]"
+        assertFails(deep, record: 0, field: "extra", contains: "nested deeper than 512 levels")
+    }
+
     func testTruncatedFile() {
         let full = "[" + good + "," + good + "]"
         assertFails(String(full.prefix(full.count - 40)), record: 1, field: "raw_data[0][1].x", contains: "end of file")

@@ -86,6 +86,22 @@ public struct InputError: Error, CustomStringConvertible, Sendable {
         if let record { loc.append("\(unit) \(record)") }
         if let field { loc.append("field \(field)") }
         if !loc.isEmpty { s += ": " + loc.joined(separator: ", ") }
-        return s + ": " + message
+        return oneLine(s + ": " + message)
     }
+}
+
+/// Text as one printable line: control characters (a newline in a key or a value the user gave)
+/// are written as escapes, so an error stays one line whatever the input held.
+public func oneLine(_ text: String) -> String {
+    guard text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else { return text }
+    var out = ""
+    for u in text.unicodeScalars {
+        switch u {
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default: out += u.properties.generalCategory == .control ? String(format: "\\u{%X}", u.value) : String(u)
+        }
+    }
+    return out
 }

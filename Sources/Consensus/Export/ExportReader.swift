@@ -67,7 +67,7 @@ private struct Scanner {
         case UInt8(ascii: "t"), UInt8(ascii: "f"): return "a boolean"
         case UInt8(ascii: "n"): return "null"
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return "a number"
-        default: return "'\(Character(Unicode.Scalar(c)))'"
+        default: return c >= 0x20 && c < 0x7F ? "'\(Character(Unicode.Scalar(c)))'" : String(format: "byte 0x%02X", c)
         }
     }
 
@@ -237,7 +237,7 @@ private struct Scanner {
         return 0
     }
 
-    /// Like `parseFinite` but builds the field name only on error.
+    /// A finite number; the field's name is built only on error (this runs once per coordinate).
     mutating func parseFiniteFast(_ field: () -> String) throws -> Double {
         skipWS()
         if pos < bytes.count {
@@ -250,65 +250,44 @@ private struct Scanner {
             while p < bytes.count, bytes[p] >= 0x30, bytes[p] <= 0x39, digits < 15 {
                 v = v * 10 + Int64(bytes[p] - 0x30); p += 1; digits += 1
             }
-            if digits > 0, p < bytes.count, bytes[p] != UInt8(ascii: "."), bytes[p] != UInt8(ascii: "e"),
+            if digits > 0, !(digits > 1 && bytes[negative ? pos + 1 : pos] == 0x30), p < bytes.count, bytes[p] != UInt8(ascii: "."), bytes[p] != UInt8(ascii: "e"),
                bytes[p] != UInt8(ascii: "E"), !(bytes[p] >= 0x30 && bytes[p] <= 0x39) {
                 pos = p
                 return Double(negative ? -v : v)
             }
         }
-        return try parseFinite(field())
+        let v = try parseNumber(field)
+        guard v.isFinite else { throw fail(field(), "not a finite number (\(v))") }
+        return v
     }
 
     // MARK: values
 
-    mutating func parseFinite(_ field: String) throws -> Double {
-        let v = try parseNumber(field)
-        guard v.isFinite else { throw fail(field, "not a finite number (\(v))") }
-        return v
-    }
+    mutating func parseFinite(_ field: String) throws -> Double { try parseFiniteFast { field } }
 
-    /// Numbers, plus the non-standard NaN/Infinity tokens some writers emit, which are reported
-    /// as non-finite rather than as a syntax error so the user learns what is really wrong.
-    mutating func parseNumber(_ field: String) throws -> Double {
-        let c = try peek(field)
-        if c == UInt8(ascii: "N") { if match("NaN") { throw fail(field, "not a finite number (NaN)") } }
-        if c == UInt8(ascii: "I") { if match("Infinity") { throw fail(field, "not a finite number (Infinity)") } }
+    mutating func parseNumber(_ field: String) throws -> Double { try parseNumber { field } }
+
+    /// Numbers (`DecimalNumber`: RFC 8259's grammar, correctly rounded), plus the non-standard
+    /// NaN/Infinity tokens some writers emit, which are reported as non-finite rather than as a
+    /// syntax error so the user learns what is really wrong.
+    mutating func parseNumber(_ field: () -> String) throws -> Double {
+        let c = try peek(nil)
+        if c == UInt8(ascii: "N") { if match("NaN") { throw fail(field(), "not a finite number (NaN)") } }
+        if c == UInt8(ascii: "I") { if match("Infinity") { throw fail(field(), "not a finite number (Infinity)") } }
         if c == UInt8(ascii: "-"), pos + 1 < bytes.count, bytes[pos + 1] == UInt8(ascii: "I") {
             pos += 1
-            if match("Infinity") { throw fail(field, "not a finite number (-Infinity)") }
+            if match("Infinity") { throw fail(field(), "not a finite number (-Infinity)") }
         }
         guard c == UInt8(ascii: "-") || (c >= 0x30 && c <= 0x39) else {
-            throw fail(field, "expected a number, found \(describe(c))")
+            throw fail(field(), "expected a number, found \(describe(c))")
         }
-        let start = pos
-        var negative = false
-        if bytes[pos] == UInt8(ascii: "-") { negative = true; pos += 1 }
-        var intPart: UInt64 = 0
-        var digits = 0
-        var simple = true
-        while pos < bytes.count, bytes[pos] >= 0x30, bytes[pos] <= 0x39 {
-            if digits < 18 { intPart = intPart * 10 + UInt64(bytes[pos] - 0x30) } else { simple = false }
-            digits += 1; pos += 1
+        switch DecimalNumber.scan(bytes, from: pos) {
+        case .value(let v, let end):
+            pos = end
+            return v
+        case .malformed:
+            throw fail(field(), "malformed number")
         }
-        guard digits > 0 else { throw fail(field, "malformed number") }
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") || bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
-            simple = false
-            pos += 1
-            while pos < bytes.count {
-                let d = bytes[pos]
-                if (d >= 0x30 && d <= 0x39) || d == UInt8(ascii: "e") || d == UInt8(ascii: "E")
-                    || d == UInt8(ascii: "+") || d == UInt8(ascii: "-") || d == UInt8(ascii: ".") { pos += 1 } else { break }
-            }
-        }
-        if simple { return negative ? -Double(intPart) : Double(intPart) }
-        // General form: hand the token to strtod.
-        var buf = [CChar](repeating: 0, count: pos - start + 1)
-        for i in start..<pos { buf[i - start] = CChar(bitPattern: bytes[i]) }
-        var end: UnsafeMutablePointer<CChar>? = nil
-        let v = buf.withUnsafeMutableBufferPointer { p -> Double in strtod(p.baseAddress!, &end) }
-        let consumed = buf.withUnsafeMutableBufferPointer { p in end.map { $0 - p.baseAddress! } ?? 0 }
-        guard consumed == pos - start else { throw fail(field, "malformed number") }
-        return v
     }
 
     mutating func match(_ word: String) -> Bool {
@@ -328,18 +307,22 @@ private struct Scanner {
         guard c == UInt8(ascii: "\"") else { throw fail(field, "expected a string, found \(describe(c))") }
         pos += 1
         let start = pos
-        var hasEscape = false
+        var hasEscape = false, beyondASCII = false
         while pos < bytes.count {
             let b = bytes[pos]
             if b == UInt8(ascii: "\"") {
+                let raw = UnsafeBufferPointer(rebasing: bytes[start..<pos])
+                // JSON text is UTF-8 (RFC 8259): bytes that are not are refused, not replaced.
+                if beyondASCII && String(bytes: raw, encoding: .utf8) == nil { throw fail(field, "string is not valid UTF-8") }
                 let s: String
                 if hasEscape { s = try unescape(start, pos, field) }
-                else { s = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self) }
+                else { s = String(decoding: raw, as: UTF8.self) }
                 pos += 1
                 return s
             }
             if b == UInt8(ascii: "\\") { hasEscape = true; pos += 2; continue }
             if b < 0x20 { throw fail(field, "control character inside a string") }
+            if b >= 0x80 { beyondASCII = true }
             pos += 1
         }
         throw fail(field, "unexpected end of file inside a string (truncated export?)")
@@ -386,16 +369,21 @@ private struct Scanner {
                     let low = try hex4(i + 2)
                     if low >= 0xDC00, low < 0xE000 { scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00); i += 6 }
                 }
-                let us = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+                guard let us = Unicode.Scalar(scalar) else { throw fail(field, "\\u escape of a lone surrogate") }
                 out.append(contentsOf: Array(String(Character(us)).utf8))
-            default: throw fail(field, "bad escape \\\(Character(Unicode.Scalar(e)))")
+            default: throw fail(field, "bad escape \\" + (e >= 0x20 && e < 0x7F ? String(Character(Unicode.Scalar(e))) : String(format: "(byte 0x%02X)", e)))
             }
         }
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Skips a value of an unknown key, so that extra fields newer portals add do not break reading.
-    mutating func skipValue(_ field: String) throws {
+    /// Nesting deeper than this in an unknown field is refused (each level is a call: deeper input
+    /// would overflow the stack).
+    static let maximumDepth = 512
+
+    mutating func skipValue(_ field: String, depth: Int = 0) throws {
+        guard depth < Self.maximumDepth else { throw fail(field, "nested deeper than \(Self.maximumDepth) levels") }
         let c = try peek(field)
         switch c {
         case UInt8(ascii: "\""): _ = try parseString(field)
@@ -405,7 +393,7 @@ private struct Scanner {
             if try peek(field) == close { pos += 1; return }
             while true {
                 if c == UInt8(ascii: "{") { _ = try parseString(field); try expect(UInt8(ascii: ":"), field, "':'") }
-                try skipValue(field)
+                try skipValue(field, depth: depth + 1)
                 let d = try peek(field); pos += 1
                 if d == close { return }
                 guard d == UInt8(ascii: ",") else { throw fail(field, "malformed value") }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Fuzzes the input readers with libFuzzer: builds each target (the modules it needs compiled with
+# AddressSanitizer and coverage), runs each for SECONDS (default 30) from its seed corpus under
+# Tests/Fuzz/corpus/, and ends with `fuzz: N targets, E executions, C crashes`. New inputs go to a
+# scratch corpus, crashes to .build/fuzz/crashes/<target>/; exits non-zero when any target crashed.
+# Crash inputs worth keeping are copied into the target's corpus folder, where every run replays them.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_PER_TARGET=${1:-30}
+B=.build/fuzz
+mkdir -p "$B"
+FLAGS=(-O -parse-as-library -sanitize=fuzzer,address -I "$B" -I Sources/CGSL -I Sources/CPNG)
+module() {  # name, sources...
+  local name=$1; shift
+  swiftc "${FLAGS[@]}" -emit-library -static -emit-module -module-name "$name" -emit-module-path "$B/$name.swiftmodule" \
+    -o "$B/lib$name.a" "$@" 2>"$B/$name.log" || { cat "$B/$name.log"; exit 1; }
+}
+module Randomness Sources/Randomness/*.swift
+module Consensus $(find Sources/Consensus -name '*.swift' | sort) -enable-testing
+module Imaging Sources/Imaging/Image.swift
+target() {  # name, source, libraries...
+  local name=$1 source=$2; shift 2
+  swiftc -O -parse-as-library -sanitize=fuzzer,address -I "$B" -I Sources/CGSL -I Sources/CPNG "Tests/Fuzz/$source" "$@" \
+    -o "$B/fuzz-$name" 2>"$B/fuzz-$name.log" || { cat "$B/fuzz-$name.log"; exit 1; }
+}
+target export ExportReaderTarget.swift "$B/libConsensus.a" "$B/libRandomness.a" -lgsl -lgslcblas
+target decimal DecimalNumberTarget.swift "$B/libConsensus.a" "$B/libRandomness.a" -lgsl -lgslcblas
+target truth TruthCSVTarget.swift "$B/libConsensus.a" "$B/libRandomness.a" -lgsl -lgslcblas
+target png PNGTarget.swift "$B/libImaging.a" -lpng16
+targets=0 executions=0 crashes=0
+for t in export decimal truth png; do
+  scratch="$B/corpus/$t"; found="$B/crashes/$t"
+  rm -rf "$found"; mkdir -p "$scratch" "$found"
+  ./"$B/fuzz-$t" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+    -artifact_prefix="$found/" -print_final_stats=1 "$scratch" "Tests/Fuzz/corpus/$t" >"$B/run-$t.log" 2>&1
+  status=$?
+  n=$(grep -oE "stat::number_of_executed_units: *[0-9]+" "$B/run-$t.log" | grep -oE "[0-9]+$" || echo 0)
+  c=$(find "$found" -type f | wc -l)
+  [ "$status" -ne 0 ] && [ "$c" -eq 0 ] && c=1
+  echo "$t: ${n:-0} executions, $c crashes"
+  [ "$c" -gt 0 ] && grep -E "ERROR|Fatal error|Precondition failed|SUMMARY" "$B/run-$t.log" | head -5
+  targets=$((targets + 1)); executions=$((executions + ${n:-0})); crashes=$((crashes + c))
+done
+echo "fuzz: $targets targets, $executions executions, $crashes crashes"
+[ "$crashes" -eq 0 ]
