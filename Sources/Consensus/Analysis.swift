@@ -26,6 +26,10 @@ public struct WorkerRow: Sendable, Codable {
     public var rmseVsConsensusPx: Double?
     public var vsTruth: DetectionScore?
     public var rmsePx: Double?
+    /// Mean over their images of the chance they click an object there, and the share of their
+    /// clicks in consensus objects weighted by each object's confidence (`ObjectConfidence`).
+    public var coverage: Double? = nil
+    public var reliability: Double? = nil
 }
 
 public struct ImageRow: Sendable, Codable {
@@ -37,6 +41,8 @@ public struct ImageRow: Sendable, Codable {
     public var truthObjects: Int?
     public var score: DetectionScore?
     public var parameters: [String: Double]
+    /// Consensus objects expected to be false: the sum of one less their confidence.
+    public var expectedFalseObjects: Double? = nil
 }
 
 public struct LearningPoint: Sendable, Codable {
@@ -122,7 +128,14 @@ public enum Analysis {
         func lap(_ phase: String) { let now = Date(); timings.append((phase, now.timeIntervalSince(clock))); clock = now }
         let job = ClickJob(export: export)
         lap("job")
-        let consensus = options.method.consensus(job)
+        let merged = options.method.consensus(job)
+        // Each object's confidence and each worker's coverage, image by image.
+        let annotated: [(ImageConsensus, [ObjectConfidence.Coverage])] = Array(job.images.indices).parallelMap { k in
+            var c = merged[k]
+            let coverage = ObjectConfidence.annotate(job.images[k], &c)
+            return (c, coverage)
+        }
+        let consensus = annotated.map(\.0)
         lap("consensus")
         let r = options.matchRadius
 
@@ -134,7 +147,8 @@ public enum Analysis {
         for (k, im) in job.images.enumerated() {
             var row = ImageRow(image: im.image, workers: im.workers.count, emptySubmissions: empties[im.image] ?? 0,
                                clicks: im.count, consensusObjects: consensus[k].points.count, truthObjects: nil,
-                               score: nil, parameters: consensus[k].parameters)
+                               score: nil, parameters: consensus[k].parameters,
+                               expectedFalseObjects: consensus[k].points.reduce(0) { $0 + (1 - ($1.confidence ?? 1)) })
             if let t = truth?.byImage[im.image] {
                 let (s, d) = scoreAgainstTruth(consensus[k].points, t, radius: r)
                 row.truthObjects = t.count; row.score = s
@@ -169,6 +183,14 @@ public enum Analysis {
             }
         }
 
+        var coverageSum = [Double](repeating: 0, count: nW), coverageImages = coverageSum
+        var confidentClicks = coverageSum, coverageClicks = coverageSum
+        for (_, list) in annotated {
+            for c in list {
+                coverageSum[c.worker] += c.coverage; coverageImages[c.worker] += 1
+                confidentClicks[c.worker] += c.confidentClicks; coverageClicks[c.worker] += Double(c.clicks)
+            }
+        }
         var workers: [WorkerRow] = []
         for w in 0..<nW {
             let t = tallies[w]
@@ -179,7 +201,9 @@ public enum Analysis {
                                      medianClickPeriodS: t.periods.isEmpty ? nil : median(t.periods), score: score,
                                      vsConsensus: t.vsC, rmseVsConsensusPx: t.vsC.tp > 0 ? (t.sqC / tpC).squareRoot() : nil,
                                      vsTruth: t.hasT ? t.vsT : nil,
-                                     rmsePx: t.hasT && t.vsT.tp > 0 ? (t.sqT / Double(t.vsT.tp)).squareRoot() : nil))
+                                     rmsePx: t.hasT && t.vsT.tp > 0 ? (t.sqT / Double(t.vsT.tp)).squareRoot() : nil,
+                                     coverage: coverageImages[w] > 0 ? coverageSum[w] / coverageImages[w] : nil,
+                                     reliability: coverageClicks[w] > 0 ? confidentClicks[w] / coverageClicks[w] : nil))
         }
 
         lap("worker tallies")

@@ -11,25 +11,26 @@ public enum AnalysisOutputs {
             var s = ""
             let name = csvField(c.image)
             for p in c.points {
-                s += name + "," + num(p.x) + "," + num(p.y) + "," + String(p.support) + "," + num(p.weightedSupport) + "\n"
+                s += name + "," + num(p.x) + "," + num(p.y) + "," + String(p.support) + "," + num(p.weightedSupport)
+                    + "," + (p.confidence.map(num) ?? "") + "\n"
             }
             return s
         }
-        return "image,x,y,support,weighted_support\n" + parts.joined()
+        return "image,x,y,support,weighted_support,confidence\n" + parts.joined()
     }
 
     public static func workersCSV(_ r: AnalysisResult) -> String {
         let withTruth = r.workers.contains { $0.vsTruth != nil }
         var s = "worker,images,annotations,median_click_period_s,score"
         if withTruth { s += ",tp,fp,fn,rmse" }
-        s += "\n"
+        s += ",coverage,reliability\n"
         for w in r.workers {
             s += "\(csvField(w.worker)),\(w.images),\(w.annotations),\(w.medianClickPeriodS.map(num) ?? ""),\(num(w.score))"
             if withTruth {
                 let t = w.vsTruth ?? DetectionScore()
                 s += ",\(t.tp),\(t.fp),\(t.fn),\(w.rmsePx.map(num) ?? "")"
             }
-            s += "\n"
+            s += ",\(w.coverage.map(num) ?? ""),\(w.reliability.map(num) ?? "")\n"
         }
         return s
     }

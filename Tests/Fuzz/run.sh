@@ -8,8 +8,13 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_PER_TARGET=${1:-30}
 B=.build/fuzz
+D=.build/debug
 mkdir -p "$B"
-FLAGS=(-O -parse-as-library -sanitize=fuzzer,address -I "$B" -I Sources/CGSL -I Sources/CPNG)
+# Our modules are compiled here with coverage; the packages they use (Yams, swift-collections'
+# Heap) are linked as SwiftPM built them for the tests.
+[ -d "$D/Yams.build" ] && [ -d "$D/HeapModule.build" ] || swift build --target Crowd >/dev/null || exit 1
+PACKAGES=("$D"/Yams.build/*.o "$D"/CYaml.build/src/*.o "$D"/HeapModule.build/*.o "$D"/InternalCollectionsUtilities.build/*.o)
+FLAGS=(-O -parse-as-library -sanitize=fuzzer,address -I "$B" -I "$D/Modules" -I Sources/CGSL -I Sources/CPNG -I .build/checkouts/Yams/Sources/CYaml/include)
 module() {  # name, sources...
   local name=$1; shift
   swiftc "${FLAGS[@]}" -emit-library -static -emit-module -module-name "$name" -emit-module-path "$B/$name.swiftmodule" \
@@ -17,18 +22,21 @@ module() {  # name, sources...
 }
 module Randomness Sources/Randomness/*.swift
 module Consensus $(find Sources/Consensus -name '*.swift' | sort) -enable-testing
-module Imaging Sources/Imaging/Image.swift
+module Imaging Sources/Imaging/*.swift
+module Crowd Sources/Crowd/*.swift
 target() {  # name, source, libraries...
   local name=$1 source=$2; shift 2
-  swiftc -O -parse-as-library -sanitize=fuzzer,address -I "$B" -I Sources/CGSL -I Sources/CPNG "Tests/Fuzz/$source" "$@" \
+  swiftc "${FLAGS[@]}" "Tests/Fuzz/$source" "$@" \
     -o "$B/fuzz-$name" 2>"$B/fuzz-$name.log" || { cat "$B/fuzz-$name.log"; exit 1; }
 }
 target export ExportReaderTarget.swift "$B/libConsensus.a" "$B/libRandomness.a" -lgsl -lgslcblas
 target decimal DecimalNumberTarget.swift "$B/libConsensus.a" "$B/libRandomness.a" -lgsl -lgslcblas
 target truth TruthCSVTarget.swift "$B/libConsensus.a" "$B/libRandomness.a" -lgsl -lgslcblas
-target png PNGTarget.swift "$B/libImaging.a" -lpng16
+target png PNGTarget.swift "$B/libImaging.a" "${PACKAGES[@]}" -lpng16
+target population PopulationYAMLTarget.swift "$B/libCrowd.a" "$B/libImaging.a" "$B/libConsensus.a" "$B/libRandomness.a" "${PACKAGES[@]}" \
+  -lgsl -lgslcblas -lpng16
 targets=0 executions=0 crashes=0
-for t in export decimal truth png; do
+for t in export decimal truth png population; do
   scratch="$B/corpus/$t"; found="$B/crashes/$t"
   rm -rf "$found"; mkdir -p "$scratch" "$found"
   ./"$B/fuzz-$t" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \

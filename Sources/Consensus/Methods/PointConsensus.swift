@@ -86,6 +86,8 @@ public struct ConsensusPoint: Sendable, Equatable {
     public var weightedSupport: Double
     /// Click indices (into the image's arrays) that formed the object.
     public var members: [Int]
+    /// The posterior that it is an object (`ObjectConfidence`), once analysed.
+    public var confidence: Double? = nil
 }
 
 /// The consensus of one image, with the parameters the method derived for it.
