@@ -16,6 +16,11 @@ public struct AnalysisOptions: Sendable {
     public init() {}
 }
 
+/// What workers' clicks are judged against: the truth when it is given, else the consensus.
+public enum Reference: String, Sendable, Codable {
+    case truth, consensus
+}
+
 public struct WorkerRow: Sendable, Codable {
     public var worker: String
     public var images: Int
@@ -65,8 +70,8 @@ public struct CrowdStatistics: Sendable, Codable {
     public var medianClickPeriodS: Double?
     public var clickPeriodQuartilesS: [Double]
     public var medianWorkerRmsePx: Double?
-    /// What a false positive was judged against: "truth" or "consensus".
-    public var falsePositiveReference: String
+    /// What a false positive was judged against.
+    public var falsePositiveReference: Reference
     /// False-positive rate by annotation index over the workers who learn: those whose clicks
     /// are mostly right. Workers with at least 5 clicks and precision under 0.5 against the
     /// reference (the rare poor workers of Hughes et al. Fig. S1, whom the consensus dilutes) are
@@ -89,7 +94,7 @@ public struct FittsSummary: Sendable, Codable {
     public var workers: Int
     public var chiSquared: Double
     public var converged: Bool
-    public var reference: String
+    public var reference: Reference
     /// True when c was fixed at the measured movement amplitude (see `FittsLaw`).
     public var amplitudeFixed: Bool
     public var measuredAmplitudePx: Double
@@ -212,7 +217,7 @@ public enum Analysis {
         let statsBox = ResultSlot<(CrowdStatistics, FittsSummary?)>()
         let statsDone = DispatchGroup()
         let frozenWorkers = workers, frozenTallies = tallies, frozenFlags = fpFlags, frozenJob = job
-        let reference = useTruth ? "truth" : "consensus", window = options.learningWindow
+        let reference: Reference = useTruth ? .truth : .consensus, window = options.learningWindow
         DispatchQueue.global().async(group: statsDone) {
             let crowd = crowdStatistics(export: export, job: frozenJob, workers: frozenWorkers, fpFlags: frozenFlags,
                                         reference: reference, window: window, allPeriods: frozenTallies.flatMap(\.periods))
@@ -227,11 +232,8 @@ public enum Analysis {
         let ranked = (0..<nW).filter { tallies[$0].images > 0 }.sorted { workers[$0].score != workers[$1].score ? workers[$0].score < workers[$1].score : $0 < $1 }
         let dropCount = Int((Double(ranked.count) * options.dropShare).rounded(.down))
         let dropped = Set(ranked.prefix(dropCount))
-        var filterMethod = options.method
-        if var agreement = filterMethod as? AgreementConsensus, let sigma = consensus.first?.parameters["sigma_px"] {
-            agreement.fixedSigma = sigma   // the same pointing scale; only who votes changes
-            filterMethod = agreement
-        }
+        // The same pointing scale; only who votes changes.
+        let filterMethod = options.method.keepingScale(of: consensus)
         let filteredConsensus = filterMethod.consensus(job.without(workers: dropped))
         var filteredScore: DetectionScore? = truth == nil ? nil : DetectionScore()
         if let truth {
@@ -321,7 +323,7 @@ public enum Analysis {
     }
 
     static func crowdStatistics(export: QuantiusExport, job: ClickJob, workers: [WorkerRow], fpFlags: [[Int: [Bool]]],
-                                reference: String, window: Int, allPeriods: [Double]) -> CrowdStatistics {
+                                reference: Reference, window: Int, allPeriods: [Double]) -> CrowdStatistics {
         let active = workers.map(\.images).filter { $0 > 0 }.sorted(by: >)
         let total = Double(active.reduce(0, +))
         var curve: [Double] = []
@@ -341,7 +343,7 @@ public enum Analysis {
         }
         var fpAt: [Int] = [], nAt: [Int] = []
         let poor: Set<Int> = Set(job.workerIDs.indices.filter { w in
-            let d = reference == "truth" ? (workers[w].vsTruth ?? workers[w].vsConsensus) : workers[w].vsConsensus
+            let d = reference == .truth ? (workers[w].vsTruth ?? workers[w].vsConsensus) : workers[w].vsConsensus
             return DetectionScore.isMostlyFalse(truePositives: d.tp, clicks: d.tp + d.fp)
         })
         for w in job.workerIDs.indices where !poor.contains(w) {
@@ -388,11 +390,11 @@ public enum Analysis {
     }
 
     /// Fitts' fit over workers with enough matched clicks for a stable RMSE (at least 10).
-    static func fittsSummary(_ workers: [WorkerRow], reference: String, amplitude: Double) -> FittsSummary? {
+    static func fittsSummary(_ workers: [WorkerRow], reference: Reference, amplitude: Double) -> FittsSummary? {
         var s: [Double] = [], t: [Double] = []
         for w in workers {
-            let tp = reference == "truth" ? (w.vsTruth?.tp ?? 0) : w.vsConsensus.tp
-            guard tp >= 10, let p = w.medianClickPeriodS, let e = (reference == "truth" ? w.rmsePx : w.rmseVsConsensusPx), e > 0 else { continue }
+            let tp = reference == .truth ? (w.vsTruth?.tp ?? 0) : w.vsConsensus.tp
+            guard tp >= 10, let p = w.medianClickPeriodS, let e = (reference == .truth ? w.rmsePx : w.rmseVsConsensusPx), e > 0 else { continue }
             s.append(e); t.append(p)
         }
         guard amplitude.isFinite, let fit = FittsLaw.fit(rmse: s, period: t, amplitude: amplitude) else { return nil }

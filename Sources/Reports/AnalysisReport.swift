@@ -42,9 +42,9 @@ public enum AnalysisReport {
         sp.add(.init(name: "score", xs: sorted.indices.map { Double($0 + 1) }, ys: sorted.map { max($0.score, -1) }, mark: .bars, color: SVGPlot.palette[0]))
         page.figure(sp.render(), caption: "The Quanti.us worker score; dropping the bottom third removes the rare poor workers the crowd otherwise dilutes (scores below −1 are drawn at −1).")
 
-        var fp = SVGPlot(title: "Fitts' law: speed against accuracy", xLabel: "worker RMSE (px, vs \(r.fitts?.reference ?? c.falsePositiveReference))", yLabel: "median click period (s)")
+        var fp = SVGPlot(title: "Fitts' law: speed against accuracy", xLabel: "worker RMSE (px, vs \((r.fitts?.reference ?? c.falsePositiveReference).rawValue))", yLabel: "median click period (s)")
         let pts = r.workers.compactMap { w -> (Double, Double)? in
-            guard let t = w.medianClickPeriodS, let e = (c.falsePositiveReference == "truth" ? w.rmsePx : w.rmseVsConsensusPx) else { return nil }
+            guard let t = w.medianClickPeriodS, let e = (c.falsePositiveReference == .truth ? w.rmsePx : w.rmseVsConsensusPx) else { return nil }
             return (e, t)
         }
         fp.add(.init(name: "workers", xs: pts.map(\.0), ys: pts.map(\.1), mark: .points, color: SVGPlot.palette[0]))
@@ -67,7 +67,7 @@ public enum AnalysisReport {
         if let l = c.learningFit {
             lc.add(.init(name: "linear fit, first \(l.window)", xs: [1, Double(l.window)], ys: [l.rateAtFirst, l.rateAtEnd], mark: .line, color: SVGPlot.palette[1]))
         }
-        page.figure(lc.render(), caption: "False positives judged against the \(c.falsePositiveReference)"
+        page.figure(lc.render(), caption: "False positives judged against the \(c.falsePositiveReference.rawValue)"
                     + (c.learningExcludedWorkers > 0 ? ", leaving out \(c.learningExcludedWorkers) worker(s) whose clicks are mostly wrong (precision under 0.5). " : ". ") + (c.learningFit.map { "Fitted rate \(fmt($0.rateAtFirst * 100, 1)) % at the first annotation, \(fmt($0.rateAtEnd * 100, 1)) % at the \($0.window)th." } ?? ""))
 
         page.table(["worker", "images", "annotations", "median period (s)", "score", "RMSE (px)"], sorted.map { w in

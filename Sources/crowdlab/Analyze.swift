@@ -44,7 +44,7 @@ struct Analyze: ParsableCommand {
     var images: String?
 
     @Option(help: "Point consensus method: \(PointMethods.names.joined(separator: ", ")).")
-    var method: String = PointMethods.defaultName
+    var method: PointMethods.Name = .agreement
 
     @Option(help: "Radius for the subtractive method: a fraction of the data range (0.1) or pixels (8px).")
     var radius: String?

@@ -26,22 +26,30 @@ struct JobCommand: AsyncParsableCommand {
         subcommands: [JobSubmit.self, JobStatus.self, JobCollect.self, JobReview.self])
 }
 
-/// A backend from its name: local (a `crowdlab turk serve`), sandbox or live.
-func turkClient(backend: String, endpoint: String?) throws -> (LiveTurkClient, String) {
+/// Where a job runs: the local marketplace (a `crowdlab turk serve`), Amazon's sandbox, or live.
+enum Backend: String, ExpressibleByArgument, CaseIterable {
+    case local, sandbox, live
+
+    /// The backend a job folder's manifest names.
+    init(manifest name: String) throws {
+        guard let b = Backend(rawValue: name) else { throw CLIError("job manifest: unknown backend \(name) (local, sandbox or live)") }
+        self = b
+    }
+}
+
+func turkClient(backend: Backend, endpoint: String?) throws -> (LiveTurkClient, String) {
     let url: String
     let credentials: AWSCredentials
     switch backend {
-    case "local":
+    case .local:
         url = endpoint ?? "http://127.0.0.1:8443"
         credentials = (try? AWSCredentials.fromEnvironment()) ?? AWSCredentials(accessKey: "AKIDCROWDLAB", secretKey: "crowdlab-local-secret")
-    case "sandbox":
+    case .sandbox:
         url = endpoint ?? LiveTurkClient.sandbox
         credentials = try AWSCredentials.fromEnvironment()
-    case "live":
+    case .live:
         url = endpoint ?? LiveTurkClient.production
         credentials = try AWSCredentials.fromEnvironment()
-    default:
-        throw CLIError("--backend: must be local, sandbox or live, not \(backend)")
     }
     return (try LiveTurkClient(endpoint: url, credentials: credentials), url)
 }
@@ -54,21 +62,21 @@ func describe(_ e: Error, _ context: String) -> CLIError {
 struct JobSubmit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "submit", abstract: "Render the scenario's images and post one HIT per image.")
     @Argument(help: "Scenario YAML.") var scenario: String
-    @Option(help: "local, sandbox or live.") var backend: String = "local"
+    @Option(help: "local, sandbox or live.") var backend: Backend = .local
     @Option(help: "Endpoint URL (default: 127.0.0.1:8443 for local, Amazon's for sandbox and live).") var endpoint: String?
     @Option(help: "Job folder.") var job: String
     @Option(help: "Where workers load the images from (required for sandbox and live: Amazon hosts no images).") var imageBaseUrl: String?
     @Option(name: .customLong("set"), help: "Override a scenario key (key=value); repeatable.") var overrides: [String] = []
 
     func run() async throws {
-        if backend != "local" && imageBaseUrl == nil {
+        if backend != .local && imageBaseUrl == nil {
             throw CLIError("--image-base-url: required with --backend \(backend): upload \(job)/images/ to a web host and give its URL")
         }
         let (client, url) = try turkClient(backend: backend, endpoint: endpoint)
         let progress = Progress(stages: 1)
         progress.stage("posting HITs")
         do {
-            let m = try await TurkJob.submit(scenarioPath: scenario, overrides: overrides, backend: backend, endpoint: url, client: client, job: job,
+            let m = try await TurkJob.submit(scenarioPath: scenario, overrides: overrides, backend: backend.rawValue, endpoint: url, client: client, job: job,
                                              imageBaseURL: imageBaseUrl, progress: { progress.tick($0, $1, "posting HITs") })
             progress.done()
             print("job \(m.jobId): \(m.images.count) HITs of \(m.replicates) assignments at $\(m.reward) on \(backend) (\(url)); folder \(job)")
@@ -82,7 +90,7 @@ struct JobStatus: AsyncParsableCommand {
 
     func run() async throws {
         let m = try TurkJobManifest.load(job: job)
-        let (client, _) = try turkClient(backend: m.backend, endpoint: m.endpoint)
+        let (client, _) = try turkClient(backend: Backend(manifest: m.backend), endpoint: m.endpoint)
         do {
             let rows = try await TurkJob.status(m, client: client)
             print("image\tHIT\tstatus\tavailable\tpending\tsubmitted\tapproved\trejected")
@@ -100,7 +108,7 @@ struct JobCollect: AsyncParsableCommand {
 
     func run() async throws {
         let m = try TurkJobManifest.load(job: job)
-        let (client, _) = try turkClient(backend: m.backend, endpoint: m.endpoint)
+        let (client, _) = try turkClient(backend: Backend(manifest: m.backend), endpoint: m.endpoint)
         do {
             let c = try await TurkJob.collect(m, client: client, job: job)
             print("\(c.export.records.count) answers (\(c.export.clickCount) clicks) -> \(job)/export.json; analysis in \(job)/analysis")
@@ -129,7 +137,7 @@ struct JobReview: AsyncParsableCommand {
 
     func run() async throws {
         var m = try TurkJobManifest.load(job: job)
-        let (client, _) = try turkClient(backend: m.backend, endpoint: m.endpoint)
+        let (client, _) = try turkClient(backend: Backend(manifest: m.backend), endpoint: m.endpoint)
         guard (0...1).contains(minPrecision) else { throw CLIError("--min-precision: must be in 0…1") }
         guard (0...1).contains(bonusShare) else { throw CLIError("--bonus-share: must be in 0…1") }
         let bonusCents: Int

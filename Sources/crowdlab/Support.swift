@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+import Consensus
+
+/// Closed choices of the command line, typed: ArgumentParser lists them and refuses others.
+extension PointMethods.Name: ExpressibleByArgument {}
 
 /// A one-line error for the user (ArgumentParser prints it and exits non-zero).
 struct CLIError: Error, CustomStringConvertible {

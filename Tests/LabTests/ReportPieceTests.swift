@@ -45,7 +45,7 @@ final class ReportPieceTests: XCTestCase {
     /// A fixed c is labelled as such (no "± 0.00"), and a negative intercept is explained.
     func testFittsCaptionSaysWhenCWasFixed() {
         var f = FittsSummary(a: -0.4, b: 0.7, c: 25.01, seA: 0.1, seB: 0.05, seC: 0, workers: 30, chiSquared: 1, converged: true,
-                             reference: "truth", amplitudeFixed: true, measuredAmplitudePx: 25.01)
+                             reference: .truth, amplitudeFixed: true, measuredAmplitudePx: 25.01)
         let fixed = AnalysisReport.fittsCaption(f)
         XCTAssertTrue(fixed.contains("c = 25.0 px fixed at the measured movement amplitude"), fixed)
         XCTAssertFalse(fixed.contains("± 0.00 px"), fixed)

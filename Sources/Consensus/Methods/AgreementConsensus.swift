@@ -43,6 +43,13 @@ public struct AgreementConsensus: PointConsensusMethod {
 
     public init() {}
 
+    public func keepingScale(of consensus: [ImageConsensus]) -> any PointConsensusMethod {
+        guard let sigma = consensus.first?.parameters["sigma_px"] else { return self }
+        var fixed = self
+        fixed.fixedSigma = sigma
+        return fixed
+    }
+
     public func consensus(_ job: ClickJob) -> [ImageConsensus] {
         let sigma = fixedSigma ?? estimateSigma(job)
         let r = radiusInSigmas * sigma, rm = mergeRadiusInSigmas * sigma

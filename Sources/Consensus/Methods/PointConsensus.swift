@@ -104,24 +104,39 @@ public struct ImageConsensus: Sendable {
 public protocol PointConsensusMethod: Sendable {
     var name: String { get }
     func consensus(_ job: ClickJob) -> [ImageConsensus]
+    /// The method with the scale it measured on `consensus` held fixed, for a re-run on part of the
+    /// same crowd (without its weakest workers) where only who votes should change.
+    func keepingScale(of consensus: [ImageConsensus]) -> any PointConsensusMethod
 }
 
-/// The methods by name, as `--method` takes them.
-public enum PointMethods {
-    public static let names = ["agreement", "subtractive", "dbscan"]
-    public static let defaultName = "agreement"
+extension PointConsensusMethod {
+    public func keepingScale(of consensus: [ImageConsensus]) -> any PointConsensusMethod { self }
+}
 
-    public static func make(_ name: String, radius: String? = nil) throws -> any PointConsensusMethod {
+/// The methods by name, as `--method` and scenarios' `analysis.method` take them: the one registry.
+public enum PointMethods {
+    public enum Name: String, CaseIterable, Sendable {
+        case agreement, subtractive, dbscan
+    }
+    public static let names = Name.allCases.map(\.rawValue)
+    public static let defaultName = Name.agreement.rawValue
+
+    public static func make(_ name: Name, radius: String? = nil) throws -> any PointConsensusMethod {
         switch name {
-        case "agreement": return AgreementConsensus()
-        case "subtractive":
+        case .agreement: return AgreementConsensus()
+        case .subtractive:
             var m = SubtractiveClustering()
             if let radius { m.radius = try SubtractiveClustering.Radius(parsing: radius) }
             return m
-        case "dbscan": return DensityConsensus()
-        default:
+        case .dbscan: return DensityConsensus()
+        }
+    }
+
+    public static func make(_ name: String, radius: String? = nil) throws -> any PointConsensusMethod {
+        guard let known = Name(rawValue: name) else {
             throw InputError(file: "--method", message: "unknown method \"\(name)\" (choose from \(names.joined(separator: ", ")))")
         }
+        return try make(known, radius: radius)
     }
 }
 
