@@ -155,7 +155,7 @@ public struct Annotator: Sendable {
                     // from many workers (and the consensus keeps some, as real ones do).
                     let k = s.draw(rng.uniform())
                     x = s.xs[k] + rng.gaussian(sigma: sigma); y = s.ys[k] + rng.gaussian(sigma: sigma)
-                } else if task.objectCount > 0 && rng.uniform() < population.nearObjectShare {
+                } else if population.nearObjectShare > 0 && task.objectCount > 0 && rng.uniform() < population.nearObjectShare {
                     // Structure beside an object (real false clicks hug what the truth marks).
                     (x, y) = besideObject(task, rng: rng)
                 } else {

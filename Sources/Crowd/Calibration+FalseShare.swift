@@ -5,8 +5,8 @@ extension Calibrator {
     /// The false-click rate the simulator needs for the false share the pilot shows. A pilot's
     /// false share counts clicks matched to no object; a simulated false click that lands within
     /// the matching radius of an object (beside one, or anywhere on a dense field) is matched like a
-    /// true one, so generating at the observed rate shows less. On the smFISH pilot, 12 % generated
-    /// shows as 8 %. Indirect inference: simulate the pilot (its images, replicates per image, pay)
+    /// true one, so generating at the observed rate shows less: on the smFISH pilot the rates are
+    /// generated at 1.6 times what the pilot shows. Indirect inference: simulate the pilot (its images, replicates per image, pay)
     /// with the calibrated population, measure the same pooled share of careful workers, and scale
     /// the rates by observed over simulated; two rounds of three seeds.
     static func matchFalseShareBySimulation(_ pilot: Pilot, export: QuantiusExport, visibility: [String: [Double]]?,

@@ -411,8 +411,9 @@ public enum Calibrator {
     }
 
     /// Which look-alikes draw the false clicks: the slope β of `p(v)·exp(β·v)` by maximum
-    /// likelihood of each false click's look-alike among its image's (a conditional logit; Newton's
-    /// method on a concave log-likelihood, the standard error from its curvature). Real workers on
+    /// likelihood of each false click's look-alike among its image's (a conditional logit: its
+    /// score falls with β, so the root is found by bisection within the file's range; the standard
+    /// error from the curvature there). Real workers on
     /// smFISH fields click the brightest look-alikes far more than the detection curve alone says.
     static func fitLookAlikeContrastSlope(_ images: [(contrast: [Double], picks: [Int])], _ c: inout Calibration) {
         let key = "false_positives.structure_contrast_slope"
