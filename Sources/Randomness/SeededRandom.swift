@@ -19,11 +19,8 @@ public final class SeededRandom {
     public func int(_ n: Int) -> Int { Int(gsl_rng_uniform_int(ptr, UInt(n))) }
     public func gaussian(sigma: Double) -> Double { gsl_ran_gaussian_ziggurat(ptr, sigma) }
     public func poisson(_ mu: Double) -> Int { Int(gsl_ran_poisson(ptr, mu)) }
-    public func bernoulli(_ p: Double) -> Bool { gsl_rng_uniform(ptr) < p }
     public func pareto(a: Double, b: Double) -> Double { gsl_ran_pareto(ptr, a, b) }
-    public func lognormal(mu: Double, sigma: Double) -> Double { gsl_ran_lognormal(ptr, mu, sigma) }
     public func beta(_ a: Double, _ b: Double) -> Double { gsl_ran_beta(ptr, a, b) }
-    public func gamma(shape: Double, scale: Double) -> Double { gsl_ran_gamma(ptr, shape, scale) }
     public func exponential(mean: Double) -> Double { gsl_ran_exponential(ptr, mean) }
 
     /// A seed for sub-stream `index` derived from a master seed (SplitMix64), so parallel tasks get
