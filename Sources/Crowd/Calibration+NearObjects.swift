@@ -45,9 +45,13 @@ extension Calibrator {
         c.population.nearObjectShare = w
         c.population.nearObjectSD = s
         c.population.nearObjectInner = matchRadius
-        if cw < 0 { c.standardErrors[shareKey] = 1 / (-cw).squareRoot() }
+        // Near 0 or 1 the curvature overstates what is known; a share is known no better than by
+        // counting that many clicks, so the binomial error is a floor.
+        let counted = (max(w * (1 - w), 0.25 / Double(count)) / Double(count)).squareRoot()
+        let seShare = max(cw < 0 ? 1 / (-cw).squareRoot() : counted, counted)
+        c.standardErrors[shareKey] = seShare
         if cs < 0, w > 0.05 { c.standardErrors[sdKey] = 1 / (-cs).squareRoot() }
-        c.notes[shareKey] = String(format: "maximum likelihood over %d false clicks off the look-alikes%@", count, cw < 0 ? String(format: " (± %.3f)", 1 / (-cw).squareRoot()) : "")
+        c.notes[shareKey] = String(format: "maximum likelihood over %d false clicks off the look-alikes (± %.3f)", count, seShare)
         c.notes[sdKey] = w > 0.05 ? "maximum likelihood, with the share" : "not determined: few false clicks fall beside objects"
         c.notes["false_positives.near_object_inner_px"] = "the matching radius of the calibration"
         c.summary.append(String(format: "false clicks beside objects: %.0f %% of those off the look-alikes, offset SD %.1f px", 100 * w, s))
