@@ -188,13 +188,9 @@ public enum Analysis {
             }
         }
 
-        var coverageSum = [Double](repeating: 0, count: nW), coverageImages = coverageSum
-        var confidentClicks = coverageSum, coverageClicks = coverageSum
+        var coverageSum = [Double](repeating: 0, count: nW), coverageImages = coverageSum, confidentClicks = coverageSum
         for (_, list) in annotated {
-            for c in list {
-                coverageSum[c.worker] += c.coverage; coverageImages[c.worker] += 1
-                confidentClicks[c.worker] += c.confidentClicks; coverageClicks[c.worker] += Double(c.clicks)
-            }
+            for c in list { coverageSum[c.worker] += c.coverage; coverageImages[c.worker] += 1; confidentClicks[c.worker] += c.confidentClicks }
         }
         var workers: [WorkerRow] = []
         for w in 0..<nW {
@@ -208,7 +204,7 @@ public enum Analysis {
                                      vsTruth: t.hasT ? t.vsT : nil,
                                      rmsePx: t.hasT && t.vsT.tp > 0 ? (t.sqT / Double(t.vsT.tp)).squareRoot() : nil,
                                      coverage: coverageImages[w] > 0 ? coverageSum[w] / coverageImages[w] : nil,
-                                     reliability: coverageClicks[w] > 0 ? confidentClicks[w] / coverageClicks[w] : nil))
+                                     reliability: t.clicks > 0 ? confidentClicks[w] / Double(t.clicks) : nil))
         }
 
         lap("worker tallies")

@@ -22,8 +22,8 @@ public enum ObjectConfidence {
         public var coverage: Double
         /// Chance they click a place that is no object.
         public var falseRate: Double
-        /// Their clicks on the image, and the confidence summed over the objects they clicked.
-        public var clicks: Int, confidentClicks: Double
+        /// The confidence summed over the objects they clicked on the image.
+        public var confidentClicks: Double
     }
 
     /// Each point's posterior, set on the consensus, and every worker's coverage on the image.
@@ -49,7 +49,7 @@ public enum ObjectConfidence {
             let yes = log(coverage / falseRate), no = log((1 - coverage) / (1 - falseRate))
             logOdds[w] = (yes, no)
             silence += no
-            out.append(Coverage(worker: w, coverage: coverage, falseRate: falseRate, clicks: n, confidentClicks: 0))
+            out.append(Coverage(worker: w, coverage: coverage, falseRate: falseRate, confidentClicks: 0))
         }
         let prior = (Double(objects) + 1) / (Double(c.candidateSupports.count) + 2)
         let base = log(prior / (1 - prior)) + silence
