@@ -30,6 +30,12 @@ public struct ImageTask: Sendable {
         }
     }
 
+    /// The task as the population's workers see it in the portal: blobs at their resolution, in
+    /// screen pixels (`Population.displayScale`).
+    public func asShown(to population: Population) -> ImageTask {
+        resolved(at: population.resolution * population.displayScale(width: width))
+    }
+
     /// The task as a person sees it: objects closer than `resolution` px (single linkage) look like
     /// one blob, clicked once at its centre and as visible as its most visible member.
     public func resolved(at resolution: Double) -> ImageTask {
@@ -137,7 +143,9 @@ public struct Annotator: Sendable {
         }
         // Room for the chosen objects and the false clicks expected among them (one allocation).
         out.reserveCapacity(out.count + chosen.count + chosen.count / 8 + 4)
-        let sigma = worker.rmse / 2.0.squareRoot()
+        // A worker's pointing error is on the screen: in image pixels it grows by the display scale.
+        let scale = population.displayScale(width: task.width)
+        let sigma = worker.rmse * scale / 2.0.squareRoot()
         var t = population.firstClickDelay * 1000 * exp(0.3 * rng.gaussian(sigma: 1))
         let maxX = Double(task.width - 1), maxY = Double(task.height)
         var next = 0
@@ -167,6 +175,10 @@ public struct Annotator: Sendable {
             }
             if firstClick { firstClick = false } else {
                 t += worker.period * 1000 * exp(clickPeriodLogSD * rng.gaussian(sigma: 1) - 0.5 * clickPeriodLogSD * clickPeriodLogSD)
+            }
+            if scale > 1 {
+                // The portal records the screen pixel clicked: columns, and rows from the top, on its lattice.
+                x = DisplayScale.record(x, scale: scale); y = Double(task.height) - DisplayScale.record(Double(task.height) - y, scale: scale)
             }
             out.append(Vertex(x: min(max(roundToPixel(x), 0), maxX), y: min(max(roundToPixel(y), 0), maxY), timestamp: roundToPixel(t)))
             annotationIndex += 1

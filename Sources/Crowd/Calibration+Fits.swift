@@ -36,9 +36,10 @@ extension Calibrator {
         for k in images {
             let rs = pilot.rows.filter { $0.image == k && pilot.good($0) }
             guard !rs.isEmpty, let t = pilot.truth.byImage[pilot.job.images[k].image] else { continue }
-            let grid = GridIndex(xs: t.xs, ys: t.ys, cell: max(resolution, 1))
+            let shown = resolution * pilot.scale[k]
+            let grid = GridIndex(xs: t.xs, ys: t.ys, cell: max(shown, 1))
             for j in pilot.vis[k].indices {
-                if resolution > 0 && grid.neighbours(of: t.xs[j], t.ys[j], within: resolution).count > 1 { continue }
+                if shown > 0 && grid.neighbours(of: t.xs[j], t.ys[j], within: shown).count > 1 { continue }
                 vs.append(pilot.vis[k][j]); ss.append(share[k])
                 ys.append(Double(rs.filter { $0.hits[j] }.count) / Double(rs.count)); ms.append(Double(rs.count))
             }

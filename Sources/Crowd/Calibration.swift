@@ -80,7 +80,15 @@ public enum Calibrator {
         var truth: TruthSet
         var careless: Set<Int> = []
         var seen: Set<Int>
+        /// Per image, how much smaller the portal showed it (`DisplayScale`; 1: not scaled).
+        var scale: [Double] = []
         func good(_ r: Row) -> Bool { !careless.contains(r.worker) }
+        /// The share of clicks aimed at an object that land within the matching radius on image k,
+        /// relative to an unscaled image: pointing error (median RMSE, screen px) grows by the scale.
+        func captureRelative(_ k: Int, rmse: Double, radius: Double) -> Double {
+            func capture(_ r: Double) -> Double { 1 - exp(-radius * radius / max(r * r, 1e-9)) }
+            return capture(rmse * scale[k]) / capture(rmse)
+        }
     }
 
     public static func calibrate(export: QuantiusExport, truth: TruthSet, visibility: [String: [Double]]?,
@@ -92,10 +100,11 @@ public enum Calibrator {
         c.population.measure = visibility == nil ? .snr : .contrast
         c.population.referencePay = pay
         c.notes["effort.reference_pay_usd"] = "pay of the calibration export (--pay)"
+        fitDisplay(&pilot, &c)
         fitCareless(&pilot, &c)
-        fitDetectionAndBudget(pilot, &c)
-        fitFalsePositives(pilot, &c)
         fitPointing(pilot, &c)
+        fitDetectionAndBudget(pilot, matchRadius: matchRadius, &c)
+        fitFalsePositives(pilot, &c)
         if let lookAlikes { fitLookAlikeShare(pilot, lookAlikes, matchRadius: matchRadius, &c) }
         fitNearObjectClicks(pilot, lookAlikes: lookAlikes, matchRadius: matchRadius, &c)
         fitParticipation(pilot, &c)
@@ -166,6 +175,27 @@ public enum Calibrator {
         return Pilot(job: job, rows: rows, vis: vis, truth: truth, seen: Set(rows.map(\.worker)))
     }
 
+    /// How large the portal showed each image, read from the clicks' lattice (`DisplayScale`), and
+    /// so the viewer's width; an image with too few clicks to tell is taken as the prior shows it.
+    static func fitDisplay(_ pilot: inout Pilot, _ c: inout Calibration) {
+        let prior = c.population
+        let measured = pilot.job.images.map { DisplayScale.measure(xs: $0.xs, ys: $0.ys, width: $0.width, height: $0.height) }
+        let scaled = pilot.job.images.indices.filter { (measured[$0] ?? 1) > 1 }
+        let unscaledWidths = pilot.job.images.indices.filter { measured[$0] == 1 }.map { pilot.job.images[$0].width }
+        if let k = scaled.max(by: { pilot.job.images[$0].width < pilot.job.images[$1].width }) {
+            let im = pilot.job.images[k], s = measured[k]!
+            c.population.displayWidth = (Double(im.width) / s).rounded()
+            c.notes["pointing.display_width_px"] = String(format: "measured: clicks on %@ (%d px wide) fall on the lattice of a %.0f px viewer", im.image, im.width, Double(im.width) / s)
+            c.summary.append(String(format: "display: %d of %d images shown scaled (viewer %.0f px wide)", scaled.count, pilot.job.images.count, c.population.displayWidth))
+        } else if let widest = unscaledWidths.max(), Double(widest) > prior.displayWidth {
+            c.population.displayWidth = Double(widest)
+            c.notes["pointing.display_width_px"] = "at least this: images this wide were shown unscaled"
+        } else {
+            c.notes["pointing.display_width_px"] = "prior: no image of the pilot was shown scaled"
+        }
+        pilot.scale = pilot.job.images.indices.map { measured[$0] ?? c.population.displayScale(width: pilot.job.images[$0].width) }
+    }
+
     static func fitCareless(_ pilot: inout Pilot, _ c: inout Calibration) {
         let nW = pilot.job.workerIDs.count
         var clicks = [Int](repeating: 0, count: nW), tps = [Int](repeating: 0, count: nW)
@@ -194,18 +224,21 @@ public enum Calibrator {
     /// Detection and the click budget, fitted in turn: the budget's share of what is noticed on
     /// each image enters the detection fit, and the detection curve gives what each worker notices
     /// for the budget fit. Three rounds settle both.
-    static func fitDetectionAndBudget(_ pilot: Pilot, _ c: inout Calibration) {
+    /// On an image shown scaled, clicks aimed at objects miss the matching radius more often; the
+    /// detection and budget fits read the objects found, and the clicks aimed, net of that.
+    static func fitDetectionAndBudget(_ pilot: Pilot, matchRadius: Double, _ c: inout Calibration) {
         let images = pilot.job.images.indices.filter { !pilot.vis[$0].isEmpty }
+        let capture = pilot.job.images.indices.map { pilot.captureRelative($0, rmse: c.population.rmseMedian, radius: matchRadius) }
         var share = [Double](repeating: 1, count: pilot.job.images.count)
         var detection: DetectionFit? = nil
         var budget: BudgetFit? = nil
         for _ in 0..<3 {
-            guard let d = fitDetection(pilot, images: images, share: share, resolution: c.population.resolution, prior: c.population) else { break }
+            guard let d = fitDetection(pilot, images: images, share: zip(share, capture).map(*), resolution: c.population.resolution, prior: c.population) else { break }
             detection = d
             let noticed = images.map { k in Self.noticed(d, visibility: pilot.vis[k]) }
             var obs: [(clicks: Double, noticed: Noticed)] = []
             for (i, k) in images.enumerated() {
-                for r in pilot.rows where r.image == k && pilot.good(r) { obs.append((Double(r.tp), noticed[i])) }
+                for r in pilot.rows where r.image == k && pilot.good(r) { obs.append((Double(r.tp) / capture[k], noticed[i])) }
             }
             budget = fitBudget(obs)
             guard let b = budget, b.bounded else { break }
@@ -252,7 +285,7 @@ public enum Calibrator {
             let bm = b.bounded ? b.median : p.toleratedAnnotations, bs = b.bounded ? b.logSD : p.patienceLogSD
             for k in images {
                 let n = Self.noticed(d, visibility: pilot.vis[k])
-                let expected = expectedClicks(median: bm, logSD: bs, noticed: n.mean)
+                let expected = expectedClicks(median: bm, logSD: bs, noticed: n.mean) * capture[k]
                 for r in pilot.rows where r.image == k && pilot.good(r) {
                     c.observed.clicks.append((pilot.job.images[k].image, Double(r.tp), expected))
                 }
@@ -321,7 +354,8 @@ public enum Calibrator {
         let nW = pilot.job.workerIDs.count
         var sq = [Double](repeating: 0, count: nW), tp = [Double](repeating: 0, count: nW)
         var periods = [[Double]](repeating: [], count: nW)
-        for r in pilot.rows { sq[r.worker] += r.sq; tp[r.worker] += Double(r.tp); periods[r.worker] += r.periods }
+        // Errors in screen pixels: on an image shown scaled they are that much larger in its pixels.
+        for r in pilot.rows { sq[r.worker] += r.sq / (pilot.scale[r.image] * pilot.scale[r.image]); tp[r.worker] += Double(r.tp); periods[r.worker] += r.periods }
         var rmse: [Double] = [], period: [Double] = []
         for w in pilot.seen.sorted() where !pilot.careless.contains(w) && tp[w] >= 10 && !periods[w].isEmpty {
             rmse.append((sq[w] / tp[w]).squareRoot()); period.append(median(periods[w]))
@@ -350,7 +384,7 @@ public enum Calibrator {
             } else {
                 c.notes["pointing.fitts_a_s"] = "prior: the Fitts fit failed"
             }
-            c.summary.append(String(format: "pointing: median RMSE %.2f px (log SD %.2f); Fitts a %.2f s, b %.2f s, c %.1f px", p.rmseMedian, p.rmseLogSD, p.fittsA, p.fittsB, p.fittsC))
+            c.summary.append(String(format: "pointing: median RMSE %.2f screen px (log SD %.2f); Fitts a %.2f s, b %.2f s, c %.1f px", p.rmseMedian, p.rmseLogSD, p.fittsA, p.fittsB, p.fittsC))
         }
         let firstDelays = pilot.rows.compactMap(\.firstClick)
         if !firstDelays.isEmpty { p.firstClickDelay = median(firstDelays); c.notes["pointing.first_click_s"] = "median of first-click times" }

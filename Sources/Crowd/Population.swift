@@ -62,6 +62,9 @@ public struct Population: Sendable, Equatable {
     public var firstClickDelay = 3.0
     /// Exponent linking activity to error: more active workers choose larger error (shorter periods).
     public var activityErrorExponent = 0.1
+    /// Width (px) of the portal's viewer: a wider image is shown scaled by `displayScale(width:)`,
+    /// and pointing error and resolution grow by that factor in image pixels (`DisplayScale`).
+    public var displayWidth = 500.0
 
     // Effort and pay.
     /// Clicks per image the median worker spends at the reference pay (their click budget), and
@@ -135,6 +138,9 @@ public struct Population: Sendable, Equatable {
     /// Clicks on objects a worker of `patience` spends on one image at `pay`, whatever it holds.
     public func clickBudget(pay: Double, patience: Double) -> Double { tolerance(pay: pay) * patience }
 
+    /// How much smaller than its pixels the portal shows an image of this width (1: not scaled).
+    public func displayScale(width: Int) -> Double { max(1, Double(width) / displayWidth) }
+
     /// Effort factors for a HIT of `objects` annotations at `pay`: the share of their budget a worker
     /// does and the chance they take the HIT at all (the share of an image they click depends on
     /// their own patience: `clickBudget`).
@@ -174,6 +180,7 @@ extension Population {
         "pointing.period_log_sd": "Fig. 1e scatter about the fit",
         "pointing.first_click_s": "spot data: first clicks about 3 s into an image",
         "pointing.activity_error_exponent": "Fig. 1f: busier workers choose shorter periods, larger error",
+        "pointing.display_width_px": "real smFISH export: clicks on its 700 px wide field fall on the lattice of a 500 px viewer",
         "effort.tolerated_annotations": "Fig. S3: about 60 annotations per image tolerated at 2 cents; real crowds spend 50-95 clicks per image on smFISH fields whatever they hold (crowdlab calibrate)",
         "effort.reference_pay_usd": "Fig. S3: 2 cents per image",
         "effort.pay_elasticity": "Fig. S3: higher pay broadly reverses the losses",
@@ -237,7 +244,7 @@ extension Population {
             Field(key: "error_factor", slot: .number(\.carelessErrorFactor), range: 1...100, doc: "their pointing error relative to others"),
         ]),
         ("pointing", "Fitts' law: period t = a + b*log2((c + s)/s), s = a worker's RMSE", [
-            Field(key: "rmse_median_px", slot: .number(\.rmseMedian), range: 0.05...200, doc: "median radial RMSE over workers (px)"),
+            Field(key: "rmse_median_px", slot: .number(\.rmseMedian), range: 0.05...200, doc: "median radial RMSE over workers (screen px)"),
             Field(key: "rmse_log_sd", slot: .number(\.rmseLogSD), range: 0...3, doc: "log-normal spread of RMSE between workers"),
             Field(key: "fitts_a_s", slot: .number(\.fittsA), range: -60...60, doc: "Fitts a (s)"),
             Field(key: "fitts_b_s", slot: .number(\.fittsB), range: 0...60, doc: "Fitts b (s per bit)"),
@@ -245,6 +252,7 @@ extension Population {
             Field(key: "period_log_sd", slot: .number(\.periodLogSD), range: 0...3, doc: "log-normal spread of click periods about the law"),
             Field(key: "first_click_s", slot: .number(\.firstClickDelay), range: 0...600, doc: "delay before the first click of an image (s)"),
             Field(key: "activity_error_exponent", slot: .number(\.activityErrorExponent), range: -2...2, doc: "RMSE grows as activity^this: busy workers go faster"),
+            Field(key: "display_width_px", slot: .number(\.displayWidth), range: 50...100_000, doc: "the portal's viewer: wider images are shown scaled to it"),
         ]),
         ("effort", "how much work a worker takes at a given pay and image complexity", [
             Field(key: "tolerated_annotations", slot: .number(\.toleratedAnnotations), range: 1...1e6, doc: "clicks per image the median worker spends at the reference pay (click budget)"),

@@ -45,10 +45,9 @@ public struct CrowdSimulation: Sendable {
 
     public func run(_ inputTasks: [ImageTask]) -> Result {
         // Each object's salience offset, drawn once per image so every worker sees the same object.
-        let resolution = population.resolution
-        let visibilitySD = population.objectVisibilitySD, seed = seed
+        let visibilitySD = population.objectVisibilitySD, seed = seed, shownTo = population
         var prepared: [ImageTask] = Array(inputTasks.indices).parallelMap { k in
-            var task = inputTasks[k].resolved(at: resolution)
+            var task = inputTasks[k].asShown(to: shownTo)
             if visibilitySD > 0 {
                 let rng = SeededRandom(seed: SeededRandom.derive(seed, 0xB0B0_0000 &+ UInt64(k)))
                 for j in task.visibility.indices { task.visibility[j] += rng.gaussian(sigma: visibilitySD) }

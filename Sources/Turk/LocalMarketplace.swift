@@ -601,7 +601,7 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
             }
             let vis = Visibility.contrast(image: picture, xs: xs, ys: ys)
             built = ImageTask(name: name, width: picture.width, height: picture.height, xs: xs, ys: ys, visibility: vis,
-                              distractorXs: dx, distractorYs: dy).resolved(at: options.population.resolution)
+                              distractorXs: dx, distractorYs: dy).asShown(to: options.population)
         }
         lock.lock(); tasks[name] = built; lock.unlock()
         return built

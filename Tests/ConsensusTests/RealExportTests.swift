@@ -27,6 +27,26 @@ final class RealExportTests: XCTestCase {
         XCTAssertGreaterThan(ours, db)
     }
 
+    /// The portal showed the 700 px wide smFISH field in a 500 px viewer: its clicks fall on the
+    /// lattice round(1.4·i), and the narrower fields' and the synthetic images' fill every pixel.
+    func testTheWideSmFISHFieldWasShownScaled() throws {
+        let job = ClickJob(export: try ExportReader.read(path: dataPath("smfish-inverted/export.json")))
+        let scale = Dictionary(uniqueKeysWithValues: job.images.map { im in
+            (im.width, DisplayScale.measure(xs: im.xs, ys: im.ys, width: im.width, height: im.height))
+        })
+        XCTAssertEqual(scale[700]!!, 1.4, accuracy: 1e-12)
+        XCTAssertEqual(scale[500]!!, 1)
+        XCTAssertEqual(scale[300]!!, 1)
+        for im in ClickJob(export: try ExportReader.read(path: dataPath("synth-cells/export.json"))).images {
+            XCTAssertEqual(DisplayScale.measure(xs: im.xs, ys: im.ys, width: im.width, height: im.height), 1, im.image)
+        }
+        // Too few clicks to tell.
+        XCTAssertNil(DisplayScale.measure(xs: [1, 2, 3], ys: [1, 2, 3], width: 700, height: 450))
+        // Columns recorded at round(1.4·i) are on the lattice; the ones in between are not.
+        XCTAssertEqual(DisplayScale.onLattice([101, 102, 104, 105, 106], scale: 1.4), 1)
+        XCTAssertEqual(DisplayScale.onLattice([100, 103, 107, 110], scale: 1.4), 0)
+    }
+
     func testTruthIsFlippedToClickCoordinates() throws {
         // Median distance from a click to its nearest true spot is 2-3 px with y = height - row.
         let e = try ExportReader.read(path: dataPath("synth-cells/export.json"))

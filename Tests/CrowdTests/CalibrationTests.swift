@@ -103,6 +103,13 @@ final class CalibrationTests: XCTestCase {
         XCTAssertEqual(predicted.clicksPerWorker, real.clicksPerWorker, accuracy: 0.25 * real.clicksPerWorker,
                        "clicks per worker: simulated \(predicted.clicksPerWorker), real \(real.clicksPerWorker)")
         XCTAssertEqual(predicted.recall, real.recall, accuracy: 0.08, "consensus recall: simulated \(predicted.recall), real \(real.recall)")
+        // The widest field was shown scaled (clicks land farther, close spots merge): there the
+        // real crowd's recall is lowest, and so is the prediction's.
+        XCTAssertEqual(back.displayWidth, 500)
+        let recall = predicted.perImage.mapValues { $0[1] }
+        let widest = crowd.tasks.max { $0.width < $1.width }!.name, narrowest = crowd.tasks.min { $0.width < $1.width }!.name
+        XCTAssertLessThan(real.perImage[widest]![1], real.perImage[narrowest]![1] - 0.1)
+        XCTAssertLessThan(recall[widest]!, recall[narrowest]! - 0.04, "per-image recall: \(recall)")
         // The real consensus keeps false objects (structure beside the marked spots that several
         // workers click); the simulated one keeps as many.
         XCTAssertEqual(predicted.precision, real.precision, accuracy: 0.04, "consensus precision: simulated \(predicted.precision), real \(real.precision)")
@@ -150,6 +157,31 @@ final class CalibrationTests: XCTestCase {
         // The threshold is not asserted: calibration reads a binding budget as a random subset of
         // what is noticed, while workers spend it on the most salient, so it comes out high where
         // budgets bind (docs/crowd-model.md).
+    }
+
+    /// On the real smFISH fields (300, 500 and 700 px wide), a crowd simulated in a 500 px viewer
+    /// records the widest field's clicks on the viewer's lattice, misses more there, and
+    /// calibration finds the viewer again and the pointing error in screen pixels.
+    func testAWideImageShownScaledIsSimulatedAndFoundAgain() throws {
+        let crowd = try RealCrowd.load(export: data("smfish-inverted/export.json"), truth: data("smfish-inverted"), images: data("smfish-inverted/images"))
+        var pop = Population()
+        pop.measure = .contrast; pop.detectionThreshold = 2; pop.detectionWidth = 1; pop.toleratedAnnotations = 1000
+        pop.rmseMedian = 3; pop.rmseLogSD = 0.1; pop.carelessShare = 0
+        let sim = CrowdSimulation(population: pop, replicates: 30, pay: 0.02, seed: 5).run(crowd.tasks)
+        let job = ClickJob(export: sim.export)
+        for im in job.images {
+            XCTAssertEqual(DisplayScale.measure(xs: im.xs, ys: im.ys, width: im.width, height: im.height)!, im.width > 500 ? 1.4 : 1, accuracy: 1e-12, im.image)
+        }
+        // Clicks land 1.4 times as far from the spots on the widest field, as the real ones do.
+        func medianMiss(_ im: ImageClicks) -> Double {
+            let t = crowd.truth.byImage[im.image]!
+            return median(im.xs.indices.map { i in t.xs.indices.map { dist2(im.xs[i], im.ys[i], t.xs[$0], t.ys[$0]) }.min()!.squareRoot() })
+        }
+        let miss = Dictionary(uniqueKeysWithValues: job.images.map { ($0.width, medianMiss($0)) })
+        XCTAssertEqual(miss[700]! / miss[300]!, 1.4, accuracy: 0.15, "median distance to the nearest spot, 700 px field over 300 px field")
+        let cal = try Calibrator.calibrate(export: sim.export, truth: crowd.truth, visibility: crowd.visibility, pay: 0.02, prior: { var p = Population(); p.displayWidth = 800; return p }())
+        XCTAssertEqual(cal.population.displayWidth, 500, "the viewer, from the lattice (not the prior's 800)")
+        XCTAssertEqual(cal.population.rmseMedian, 3, accuracy: 0.3, "pointing error in screen pixels")
     }
 
     func testContrastIsTheSameOnAnInvertedImage() throws {
