@@ -143,8 +143,40 @@ public enum Analysis {
         let consensus = annotated.map(\.0)
         lap("consensus")
         let r = options.matchRadius
+        let scored = scoreImages(export: export, job: job, consensus: consensus, truth: truth, radius: r)
+        lap("score vs truth")
+        let (tallies, fpFlags) = tallyWorkers(job: job, consensus: consensus, truth: truth, radius: r)
+        let workers = workerRows(job: job, tallies: tallies, coverage: annotated.map(\.1), scoreMissWeight: options.scoreMissWeight)
+        lap("worker tallies")
+        // Crowd statistics and fits run on another thread while the filtered consensus is computed:
+        // neither reads what the other writes.
+        let statsBox = ResultSlot<(CrowdStatistics, FittsSummary?)>()
+        let statsDone = DispatchGroup()
+        let reference: Reference = truth != nil ? .truth : .consensus, window = options.learningWindow
+        DispatchQueue.global().async(group: statsDone) {
+            let crowd = crowdStatistics(export: export, job: job, workers: workers, fpFlags: fpFlags,
+                                        reference: reference, window: window, allPeriods: tallies.flatMap(\.periods))
+            // Movement amplitude for Fitts' c: the median over workers of each worker's median step
+            // between successive clicks.
+            let fitts = fittsSummary(workers, reference: reference,
+                                     amplitude: median(tallies.filter { !$0.steps.isEmpty }.map { median($0.steps) }))
+            statsBox.value = (crowd, fitts)
+        }
+        let (filtered, filteredConsensus) = filteredRun(job: job, consensus: consensus, workers: workers, tallies: tallies,
+                                                        truth: truth, options: options)
+        lap("filtered consensus (with crowd statistics and fits beside it)")
+        statsDone.wait()
+        let (crowd, fitts) = statsBox.value!
+        lap("waiting for crowd statistics")
+        return AnalysisResult(job: job, method: options.method.name, consensus: consensus, images: scored.rows, workers: workers,
+                              crowd: crowd, fitts: fitts, overall: scored.overall, filtered: filtered,
+                              filteredConsensus: filteredConsensus, skippedShapeRecords: job.skippedShapeRecords,
+                              truthNotes: truthNotes(truth), matchRadius: r, tpDistances: scored.distances, timings: timings)
+    }
 
-        // Per image: consensus vs truth.
+    /// Per image: the consensus against the truth, and the counts a report shows.
+    static func scoreImages(export: QuantiusExport, job: ClickJob, consensus: [ImageConsensus], truth: TruthSet?,
+                            radius r: Double) -> (rows: [ImageRow], overall: DetectionScore?, distances: [Double]) {
         var imageRows: [ImageRow] = []
         var overall = truth == nil ? nil : DetectionScore()
         var tpDistances: [Double] = []
@@ -162,18 +194,18 @@ public enum Analysis {
             }
             imageRows.append(row)
         }
+        return (imageRows, overall, tpDistances)
+    }
 
-        lap("score vs truth")
-        // Per worker per image: matched against consensus (always) and truth (when given), image by
-        // image in parallel, then summed in image order so the result does not depend on threads.
-        let nW = job.workerIDs.count
-        let useTruth = truth != nil
+    /// Per worker: matched against the consensus (always) and the truth (when given), image by
+    /// image in parallel, then summed in image order so the result does not depend on threads;
+    /// with each worker's click-level false flags by image, for the learning curve.
+    static func tallyWorkers(job: ClickJob, consensus: [ImageConsensus], truth: TruthSet?, radius r: Double) -> ([Tally], [[Int: [Bool]]]) {
         let perImage: [[WorkerImageTally]] = Array(job.images.indices).parallelMap { k in
             workerTallies(job.images[k], consensus[k].points, truth?.byImage[job.images[k].image], radius: r)
         }
-        var tallies = [Tally](repeating: Tally(), count: nW)
-        // Click-level false-positive flags for the learning curve, per worker, keyed by image.
-        var fpFlags = [[Int: [Bool]]](repeating: [:], count: nW)
+        var tallies = [Tally](repeating: Tally(), count: job.workerIDs.count)
+        var fpFlags = [[Int: [Bool]]](repeating: [:], count: job.workerIDs.count)
         for (k, list) in perImage.enumerated() {
             for t in list {
                 let w = t.worker
@@ -187,70 +219,58 @@ public enum Analysis {
                 fpFlags[w][k] = t.fpFlags
             }
         }
+        return (tallies, fpFlags)
+    }
 
+    /// One row per worker: the Quanti.us score, errors against consensus and truth, and the
+    /// coverage and reliability of the object-confidence model.
+    static func workerRows(job: ClickJob, tallies: [Tally], coverage: [[ObjectConfidence.Coverage]], scoreMissWeight: Double) -> [WorkerRow] {
+        let nW = job.workerIDs.count
         var coverageSum = [Double](repeating: 0, count: nW), coverageImages = coverageSum, confidentClicks = coverageSum
-        for (_, list) in annotated {
+        for list in coverage {
             for c in list { coverageSum[c.worker] += c.coverage; coverageImages[c.worker] += 1; confidentClicks[c.worker] += c.confidentClicks }
         }
-        var workers: [WorkerRow] = []
-        for w in 0..<nW {
+        return (0..<nW).map { w in
             let t = tallies[w]
             let tpC = Double(t.vsC.tp)
             // The Quanti.us worker score; tp' is floored at 1 so a worker who matched nothing scores finitely.
-            let score = 1 - (Double(t.vsC.fp) + options.scoreMissWeight * Double(t.vsC.fn)) / (2 * max(tpC, 1))
-            workers.append(WorkerRow(worker: job.workerIDs[w], images: t.images, annotations: t.clicks,
-                                     medianClickPeriodS: t.periods.isEmpty ? nil : median(t.periods), score: score,
-                                     vsConsensus: t.vsC, rmseVsConsensusPx: t.vsC.tp > 0 ? (t.sqC / tpC).squareRoot() : nil,
-                                     vsTruth: t.hasT ? t.vsT : nil,
-                                     rmsePx: t.hasT && t.vsT.tp > 0 ? (t.sqT / Double(t.vsT.tp)).squareRoot() : nil,
-                                     coverage: coverageImages[w] > 0 ? coverageSum[w] / coverageImages[w] : nil,
-                                     reliability: t.clicks > 0 ? confidentClicks[w] / Double(t.clicks) : nil))
+            let score = 1 - (Double(t.vsC.fp) + scoreMissWeight * Double(t.vsC.fn)) / (2 * max(tpC, 1))
+            return WorkerRow(worker: job.workerIDs[w], images: t.images, annotations: t.clicks,
+                             medianClickPeriodS: t.periods.isEmpty ? nil : median(t.periods), score: score,
+                             vsConsensus: t.vsC, rmseVsConsensusPx: t.vsC.tp > 0 ? (t.sqC / tpC).squareRoot() : nil,
+                             vsTruth: t.hasT ? t.vsT : nil,
+                             rmsePx: t.hasT && t.vsT.tp > 0 ? (t.sqT / Double(t.vsT.tp)).squareRoot() : nil,
+                             coverage: coverageImages[w] > 0 ? coverageSum[w] / coverageImages[w] : nil,
+                             reliability: t.clicks > 0 ? confidentClicks[w] / Double(t.clicks) : nil)
         }
+    }
 
-        lap("worker tallies")
-        // Crowd statistics and fits run on another thread while the filtered consensus is computed:
-        // neither reads what the other writes.
-        let statsBox = ResultSlot<(CrowdStatistics, FittsSummary?)>()
-        let statsDone = DispatchGroup()
-        let frozenWorkers = workers, frozenTallies = tallies, frozenFlags = fpFlags, frozenJob = job
-        let reference: Reference = useTruth ? .truth : .consensus, window = options.learningWindow
-        DispatchQueue.global().async(group: statsDone) {
-            let crowd = crowdStatistics(export: export, job: frozenJob, workers: frozenWorkers, fpFlags: frozenFlags,
-                                        reference: reference, window: window, allPeriods: frozenTallies.flatMap(\.periods))
-            // Movement amplitude for Fitts' c: the median over workers of each worker's median step
-            // between successive clicks.
-            let fitts = fittsSummary(frozenWorkers, reference: reference,
-                                     amplitude: median(frozenTallies.filter { !$0.steps.isEmpty }.map { median($0.steps) }))
-            statsBox.value = (crowd, fitts)
-        }
-
-        // Re-run without the bottom share of workers by score.
-        let ranked = (0..<nW).filter { tallies[$0].images > 0 }.sorted { workers[$0].score != workers[$1].score ? workers[$0].score < workers[$1].score : $0 < $1 }
+    /// The consensus again without the bottom share of workers by score, at the same pointing scale
+    /// (only who votes changes), scored against the truth when given.
+    static func filteredRun(job: ClickJob, consensus: [ImageConsensus], workers: [WorkerRow], tallies: [Tally], truth: TruthSet?,
+                            options: AnalysisOptions) -> (FilteredRun, [ImageConsensus]) {
+        let ranked = (0..<job.workerIDs.count).filter { tallies[$0].images > 0 }
+            .sorted { workers[$0].score != workers[$1].score ? workers[$0].score < workers[$1].score : $0 < $1 }
         let dropCount = Int((Double(ranked.count) * options.dropShare).rounded(.down))
         let dropped = Set(ranked.prefix(dropCount))
-        // The same pointing scale; only who votes changes.
-        let filterMethod = options.method.keepingScale(of: consensus)
-        let filteredConsensus = filterMethod.consensus(job.without(workers: dropped))
+        let filteredConsensus = options.method.keepingScale(of: consensus).consensus(job.without(workers: dropped))
         var filteredScore: DetectionScore? = truth == nil ? nil : DetectionScore()
         if let truth {
-            for c in filteredConsensus { if let t = truth.byImage[c.image] { filteredScore = filteredScore! + scoreAgainstTruth(c.points, t, radius: r).0 } }
+            for c in filteredConsensus { if let t = truth.byImage[c.image] { filteredScore = filteredScore! + scoreAgainstTruth(c.points, t, radius: options.matchRadius).0 } }
         }
         let filtered = FilteredRun(droppedWorkers: dropped.sorted().map { job.workerIDs[$0] },
                                    consensusObjects: filteredConsensus.reduce(0) { $0 + $1.points.count }, score: filteredScore)
+        return (filtered, filteredConsensus)
+    }
 
-        lap("filtered consensus (with crowd statistics and fits beside it)")
-        statsDone.wait()
-        let (crowd, fitts) = statsBox.value!
-        lap("waiting for crowd statistics")
+    /// What the truth left out: images without a truth file, truth files for no image.
+    static func truthNotes(_ truth: TruthSet?) -> [String] {
         var notes: [String] = []
         if let truth {
             if !truth.imagesWithoutTruth.isEmpty { notes.append("\(truth.imagesWithoutTruth.count) image(s) had no truth file and are not scored: \(truth.imagesWithoutTruth.prefix(3).joined(separator: ", "))\(truth.imagesWithoutTruth.count > 3 ? ", …" : "")") }
             if !truth.unusedTruthFiles.isEmpty { notes.append("\(truth.unusedTruthFiles.count) truth file(s) matched no image in the export") }
         }
-        return AnalysisResult(job: job, method: options.method.name, consensus: consensus, images: imageRows, workers: workers,
-                              crowd: crowd, fitts: fitts, overall: overall, filtered: filtered,
-                              filteredConsensus: filteredConsensus, skippedShapeRecords: job.skippedShapeRecords,
-                              truthNotes: notes, matchRadius: r, tpDistances: tpDistances, timings: timings)
+        return notes
     }
 
     final class ResultSlot<T>: @unchecked Sendable { var value: T? }

@@ -24,9 +24,9 @@ public struct YAMLConfig {
 
     public static func load(path: String) throws -> YAMLConfig {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw InputError(file: (path as NSString).lastPathComponent, message: "cannot read file")
+            throw InputError(file: path, message: "cannot read file")
         }
-        return try YAMLConfig(text: text, file: (path as NSString).lastPathComponent)
+        return try YAMLConfig(text: text, file: path)
     }
 
     private mutating func flatten(_ node: Node, prefix: String) throws {

@@ -205,30 +205,52 @@ public enum Paper {
         return c
     }
 
-    static func measure(seed: UInt64, scale: Double, keepExports: Bool, progress: ((String) -> Void)?,
-                        timings: inout [(String, Double)], phases: inout [(String, Double)]) throws -> Measures {
+    /// What one run of the paper's experiments keeps as it goes: the seed and scale, the wall time
+    /// by experiment (`timings`) and by kind of work (`phases`).
+    final class Bookkeeping {
+        let seed: UInt64, scale: Double, keepExports: Bool, progress: ((String) -> Void)?
+        var timings: [(String, Double)], phases: [(String, Double)]
+        private var clock = Date()
+        init(seed: UInt64, scale: Double, keepExports: Bool, progress: ((String) -> Void)?, timings: [(String, Double)], phases: [(String, Double)]) {
+            self.seed = seed; self.scale = scale; self.keepExports = keepExports; self.progress = progress
+            self.timings = timings; self.phases = phases
+        }
+        func images(_ n: Int) -> Int { max(4, Int((Double(n) * scale).rounded())) }
         func add(_ s: String, _ t: Double) {
             if let i = phases.firstIndex(where: { $0.0 == s }) { phases[i].1 += t } else { phases.append((s, t)) }
         }
         func account(_ o: LabRun.Outcome) {
             add("rendering phantoms", o.seconds.phantoms); add("simulating crowds", o.seconds.simulation); add("consensus and scoring", o.seconds.analysis)
         }
-        func images(_ n: Int) -> Int { max(4, Int((Double(n) * scale).rounded())) }
-        var clock = Date()
         func lap(_ s: String) {
             let t = Date().timeIntervalSince(clock)
             if let i = timings.firstIndex(where: { $0.0 == s }) { timings[i].1 += t } else { timings.append((s, t)) }
             clock = Date()
         }
-        var out = Measures()
+    }
 
-        // Fig. 1c-f: ten workers per transwell image, subtractive clustering at the cell size.
-        progress?("transwell crowd (Fig. 1c-f), seed \(seed)")
+    static func measure(seed: UInt64, scale: Double, keepExports: Bool, progress: ((String) -> Void)?,
+                        timings: inout [(String, Double)], phases: inout [(String, Double)]) throws -> Measures {
+        let clock = Bookkeeping(seed: seed, scale: scale, keepExports: keepExports, progress: progress, timings: timings, phases: phases)
+        defer { timings = clock.timings; phases = clock.phases }
+        var out = Measures()
+        let crowd = try measureTranswell(clock, &out)
+        try measureGroupSizes(crowd, clock, &out)
+        try measureParticipation(clock, &out)
+        try measureComplexity(clock, &out)
+        return out
+    }
+
+    /// Fig. 1c-f: the transwell crowd against the classic pipeline and the experts; learning,
+    /// pointing and the speed-accuracy choice. Returns the crowd's run (Fig. S1 draws from it).
+    static func measureTranswell(_ clock: Bookkeeping, _ out: inout Measures) throws -> LabRun.Outcome {
         let base = experiments
+        // Fig. 1c-f: ten workers per transwell image, subtractive clustering at the cell size.
+        clock.progress?("transwell crowd (Fig. 1c-f), seed \(clock.seed)")
         var tw = base["fig1c-transwell"]!
-        tw.images = images(tw.images); tw.seed = seed
+        tw.images = clock.images(tw.images); tw.seed = clock.seed
         let crowd = try LabRun.run(tw)
-        account(crowd)
+        clock.account(crowd)
         let a = crowd.analysis
         out.v["tw_precision"] = a.overall!.precision
         out.v["tw_recall"] = a.overall!.recall
@@ -238,7 +260,7 @@ public enum Paper {
         // field with few cells) would decide the share for everyone.
         let pipelineStart = Date()
         let sweep = ClassicBaseline.sweep(crowd.phantoms, minAreas: Array(1...320), radius: tw.matchRadius)
-        add("classic pipeline", Date().timeIntervalSince(pipelineStart))
+        clock.add("classic pipeline", Date().timeIntervalSince(pipelineStart))
         let imageIndex = Dictionary(uniqueKeysWithValues: crowd.imageNames.enumerated().map { ($1, $0) })
         var imagesOf: [String: Set<Int>] = [:]
         for r in crowd.simulation.export.records { imagesOf[r.workerID, default: []].insert(imageIndex[r.imageFilename]!) }
@@ -250,12 +272,12 @@ public enum Paper {
         }
         out.v["beating_share"] = Double(out.fig1c.workers.filter(\.beats).count) / Double(max(1, scored.count))
         var ex = base["fig1c-experts"]!
-        ex.images = tw.images; ex.seed = seed
+        ex.images = tw.images; ex.seed = clock.seed
         let expert = try LabRun.run(ex, keepPhantoms: false)
-        account(expert)
+        clock.account(expert)
         out.v["filtered_minus_experts_f1"] = a.filtered.score!.f1 - expert.analysis.overall!.f1
         out.fig1c.crowd = a.overall; out.fig1c.filtered = a.filtered.score; out.fig1c.experts = expert.analysis.overall
-        if keepExports {
+        if clock.keepExports {
             out.experiments.append(Experiment(name: "fig1c-transwell", outcome: crowd))
             out.experiments.append(Experiment(name: "fig1c-experts", outcome: expert))
         }
@@ -270,37 +292,46 @@ public enum Paper {
         let settled = withRMSE.filter { $0.0 >= Double(AnalysisOptions().learningWindow) }
         out.v["rho_annotations_rmse"] = spearman(settled.map(\.0), settled.map(\.1))
         out.v["max_rmse"] = withRMSE.map(\.1).max() ?? .nan
-        lap("transwell crowd and experts")
+        clock.lap("transwell crowd and experts")
+        return crowd
+    }
 
+    static func measureGroupSizes(_ crowd: LabRun.Outcome, _ clock: Bookkeeping, _ out: inout Measures) throws {
         // Fig. S1: group size, drawn from the ten-worker experiment as such curves are: k of each
         // image's workers at random (several draws), merged again by the same method.
-        progress?("group sizes (Fig. S1), seed \(seed)")
+        clock.progress?("group sizes (Fig. S1), seed \(clock.seed)")
         let groupStart = Date()
-        out.groupF1 = try groupSizeF1(crowd, sizes: [1, 2, 3, 5, 10], draws: 5, seed: seed)
-        add("consensus and scoring", Date().timeIntervalSince(groupStart))
+        out.groupF1 = try groupSizeF1(crowd, sizes: [1, 2, 3, 5, 10], draws: 5, seed: clock.seed)
+        clock.add("consensus and scoring", Date().timeIntervalSince(groupStart))
         let f3 = out.groupF1.first { $0.0 == 3 }!.1
         out.v["f3_minus_f10"] = f3 - out.groupF1.last!.1
         out.v["f3_minus_f1"] = f3 - out.groupF1.first!.1
-        lap("group sizes")
+        clock.lap("group sizes")
+    }
 
+    static func measureParticipation(_ clock: Bookkeeping, _ out: inout Measures) throws {
+        let base = experiments
         // Fig. S2: participation over a large job.
-        progress?("participation (Fig. S2), seed \(seed)")
+        clock.progress?("participation (Fig. S2), seed \(clock.seed)")
         var big = base["s2-participation"]!
-        big.images = images(big.images); big.seed = seed
+        big.images = clock.images(big.images); big.seed = clock.seed
         let part = try LabRun.run(big, keepPhantoms: false)
-        account(part)
-        if keepExports { out.experiments.append(Experiment(name: "s2-participation", outcome: part)) }
+        clock.account(part)
+        if clock.keepExports { out.experiments.append(Experiment(name: "s2-participation", outcome: part)) }
         out.v["top20"] = part.analysis.crowd.top20ShareOfImages
-        lap("participation")
+        clock.lap("participation")
+    }
 
+    static func measureComplexity(_ clock: Bookkeeping, _ out: inout Measures) throws {
+        let base = experiments
         // Fig. S3: image complexity and pay.
-        progress?("complexity and pay (Fig. S3), seed \(seed)")
+        clock.progress?("complexity and pay (Fig. S3), seed \(clock.seed)")
         for (n, pay) in [(30, 0.02), (60, 0.02), (90, 0.02), (110, 0.02), (150, 0.02), (110, 0.06), (150, 0.06)] {
             var c = base["s3-complexity"]!
             c.name = "s3-\(n)-objects-\(Int(pay * 100))c"
-            c.images = images(c.images); c.objects = n...n; c.pay = pay; c.seed = seed
+            c.images = clock.images(c.images); c.objects = n...n; c.pay = pay; c.seed = clock.seed
             let o = try LabRun.run(c, keepPhantoms: false)
-            account(o)
+            clock.account(o)
             let ipw = Double(o.simulation.imagesPerWorker.reduce(0, +)) / Double(max(1, o.simulation.imagesPerWorker.count))
             out.complexity.append((n, pay, o.analysis.overall!.recall, ipw, o.simulation.steadyAnnotationsPerHour))
         }
@@ -319,12 +350,11 @@ public enum Paper {
         out.v["rate_110_6c"] = at(110, 0.06).rate
         // Cost against one expert on the same annotations (60 images of 110 objects at 6 cents, 10 workers each).
         let s3 = base["s3-complexity"]!
-        let annotations = Double(110 * images(s3.images))
-        let crowdCost = TurkFees.jobCost(images: images(s3.images), replicates: s3.replicates, reward: 0.06).total
+        let annotations = Double(110 * clock.images(s3.images))
+        let crowdCost = TurkFees.jobCost(images: clock.images(s3.images), replicates: s3.replicates, reward: 0.06).total
         let expertHours = annotations * 20.0 / 3600   // an expert clicks and checks each object: about 20 s
         out.v["expert_cost_ratio"] = expertHours * 25 / crowdCost
-        lap("complexity and pay")
-        return out
+        clock.lap("complexity and pay")
     }
 
     /// Consensus F1 of groups of `k` workers per image drawn from a run's export: for each size,

@@ -7,7 +7,11 @@ import Phantoms
 /// Read strictly: unknown keys, wrong types and impossible values are refused with the file,
 /// line and key. `--set key=value` overrides any key.
 public struct Scenario: Sendable {
-    public enum SceneKind: String, Sendable, CaseIterable { case spots, transwell }
+    /// The scenes a scenario runs: the still scenes of the registry (`SceneName.stills`).
+    public enum SceneKind: String, Sendable, CaseIterable {
+        case spots, transwell
+        public var scene: SceneName { SceneName(rawValue: rawValue)! }
+    }
 
     public var name: String
     public var description: String = ""
@@ -114,6 +118,7 @@ public struct Scenario: Sendable {
         if let v = try y.double("analysis.match_radius_px", in: 0.5...1000) { s.matchRadius = v }
         if let v = try y.int("report.overlays", in: 0...1000) { s.overlays = v }
         try y.refuseUnknownKeys()
+        if let problem = s.sceneKind.scene.sizeProblem(s.sceneSettings) { throw y.error(y.has("scene.width") ? "scene.width" : "scene.height", problem) }
         if let o = s.objects, s.sceneKind == .spots, o.upperBound > 5000 { throw y.error("scene.objects", "at most 5000 objects per image") }
         return s
     }
@@ -128,26 +133,20 @@ public struct Scenario: Sendable {
         return r
     }
 
-    /// The phantom scene this scenario renders.
-    public var scene: any PhantomScene {
+    /// The scenario's scene settings, as the scene registry takes them.
+    public var sceneSettings: SceneSettings {
+        var settings = SceneSettings()
+        settings.width = width; settings.height = height; settings.objects = objects; settings.snr = snr
+        settings.background = background
         switch sceneKind {
-        case .spots:
-            var s = SpotsScene()
-            if let w = width { s.width = w }
-            if let h = height { s.height = h }
-            if let o = objects { s.count = o }
-            if let r = snr { s.snr = r }
-            if let g = sigma { s.sigma = g }
-            s.background = background
-            return s
-        case .transwell:
-            var s = TranswellScene()
-            if let w = width { s.width = w }
-            if let h = height { s.height = h }
-            if let o = objects { s.cells = o }
-            if let r = snr { s.cellSNR = r }
-            if let p = poreSpacing { s.poreSpacing = p }
-            return s
+        case .spots: settings.sigma = sigma
+        case .transwell: settings.poreSpacing = poreSpacing
         }
+        return settings
+    }
+
+    /// The phantom scene this scenario renders (the registry's, with the scenario's settings).
+    public var scene: any PhantomScene {
+        sceneKind.scene.still(sceneSettings)!   // a SceneKind is a still scene
     }
 }

@@ -47,7 +47,11 @@ public enum HTMLQuestion {
         case .polyline: how = "Click along each line to trace it; press Enter or double-click to finish a line, then start the next."
         case .polygon: how = "Click around the outline of each object; press Enter, double-click or click the first point again to close it."
         }
-        return """
+        return head + "\n" + controls(instructions: instructions, how: how, example: example) + "\n" + script(tool: tool, imageURL: imageURL) + "\n</body></html>"
+    }
+
+    /// The page's head and style.
+    static let head = """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8"><title>Annotate the image</title>
         <style>
@@ -59,6 +63,11 @@ public enum HTMLQuestion {
         figure{display:inline-block;margin:6px 0}figure img{max-width:300px;border:1px solid #ccc}
         #status{color:#555;margin-left:8px}
         </style></head><body>
+        """
+
+    /// Instructions, tools, the canvas and the form MTurk posts.
+    static func controls(instructions: String, how: String, example: String) -> String {
+        """
         <div id="instructions"><strong>Instructions.</strong> \(html(instructions)) <em>\(how)</em> Use + and − to zoom; Undo (or Ctrl+Z) removes the last point.\(example)</div>
         <div id="tools"><button type="button" id="zoomIn">+</button><button type="button" id="zoomOut">−</button><button type="button" id="undo">Undo</button><button type="button" id="finish">Finish shape</button><span id="status"></span></div>
         <div id="stage"><canvas id="canvas" width="10" height="10"></canvas></div>
@@ -67,6 +76,12 @@ public enum HTMLQuestion {
         <input type="hidden" name="annotations" id="annotations" value="">
         <p><button type="submit" id="submitButton" disabled>Submit</button></p>
         </form>
+        """
+    }
+
+    /// Drawing on the canvas, zoom and undo, and the answer in the Quanti.us export's form.
+    static func script(tool: Tool, imageURL: String) -> String {
+        """
         <script>
         (function(){
         "use strict";
@@ -145,7 +160,6 @@ public enum HTMLQuestion {
         img.src=IMAGE;status();
         })();
         </script>
-        </body></html>
         """
     }
 }

@@ -70,6 +70,32 @@ struct Analyze: ParsableCommand {
 
     func run() throws {
         let progress = Progress(stages: 4)
+        let options = try analysisOptions()
+        progress.stage("reading \(export)")
+        let readStart = Date()
+        let data = try ExportReader.read(path: export)
+        let readSeconds = Date().timeIntervalSince(readStart)
+        if data.records.isEmpty {
+            FileHandle.standardError.write(Data("crowdlab: warning: \(export) holds no submissions: the outputs are empty\n".utf8))
+        }
+        let (truthSet, shapeTruth) = try loadTruth(for: data)
+        progress.stage("consensus (\(options.method.name)) and scores")
+        let result = Analysis.run(export: data, truth: truthSet, options: options)
+        let hasShapes = data.records.contains { $0.annotationType != .crosshairs } || shapeTruth != nil
+        let shapes = hasShapes ? ShapeAnalysis.run(export: data, pointTruth: truthSet, shapeTruth: shapeTruth, matchRadius: options.matchRadius) : nil
+        progress.stage("writing \(out)")
+        let writeStart = Date()
+        let written = try writeOutputs(data: data, result: result, truth: truthSet, shapes: shapes, matchRadius: options.matchRadius)
+        progress.done()
+        if ProcessInfo.processInfo.environment["CROWDLAB_PROFILE"] != nil {
+            let line = ([("read", readSeconds)] + result.timings + [("write", Date().timeIntervalSince(writeStart))])
+                .map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", ")
+            FileHandle.standardError.write(Data("profile (s): \(line)\npeak_rss_kib \(peakRSSKiB())\n".utf8))
+        }
+        printSummary(data: data, result: written.result, shapes: shapes, baselines: written.baselines, matchRadius: options.matchRadius, overlays: written.overlays)
+    }
+
+    func analysisOptions() throws -> AnalysisOptions {
         var options = AnalysisOptions()
         options.method = try PointMethods.make(method, radius: radius)
         if let m = matchRadius {
@@ -78,43 +104,28 @@ struct Analyze: ParsableCommand {
         } else {
             options.matchRadius = defaultMatchRadius(objectFWHM: objectFwhm)
         }
-        progress.stage("reading \(export)")
-        let readStart = Date()
-        let data = try ExportReader.read(path: export)
-        let readSeconds = Date().timeIntervalSince(readStart)
-        if data.records.isEmpty {
-            FileHandle.standardError.write(Data("crowdlab: warning: \(export) holds no submissions: the outputs are empty\n".utf8))
-        }
-        // Shape truth (phantom movies) is JSON per frame; point truth is CSV.
+        return options
+    }
+
+    /// Shape truth (phantom movies) is JSON per frame; point truth is CSV.
+    func loadTruth(for data: QuantiusExport) throws -> (points: TruthSet?, shapes: [String: ShapeTruth]?) {
         var shapeTruth: [String: ShapeTruth]? = nil
         if let t = truth, let files = try? FileManager.default.contentsOfDirectory(atPath: t), files.contains(where: { $0.hasSuffix("_truth.json") }) {
             shapeTruth = try ShapeTruth.load(folder: t, images: data.imageNames)
         }
         let truthSet = shapeTruth != nil ? nil : try truth.map { try TruthSet.load(path: $0, export: data) }
-        progress.stage("consensus (\(options.method.name)) and scores")
-        let result = Analysis.run(export: data, truth: truthSet, options: options)
-        let hasShapes = data.records.contains { $0.annotationType != .crosshairs } || shapeTruth != nil
-        let shapes = hasShapes ? ShapeAnalysis.run(export: data, pointTruth: truthSet, shapeTruth: shapeTruth, matchRadius: options.matchRadius) : nil
+        return (truthSet, shapeTruth)
+    }
 
-        progress.stage("writing \(out)")
-        let writeStart = Date()
+    /// Everything into --out, all or nothing (`OutputStage`). The result comes back with a note for
+    /// images missing from --images.
+    func writeOutputs(data: QuantiusExport, result: AnalysisResult, truth truthSet: TruthSet?, shapes: ShapeAnalysisResult?,
+                      matchRadius: Double) throws -> (result: AnalysisResult, baselines: ClassicBaselines, overlays: Int) {
         let stage = try OutputStage(destination: out)
         try stage.write(AnalysisOutputs.consensusCSV(result), "consensus.csv")
         try stage.write(AnalysisOutputs.workersCSV(result), "workers.csv")
         var metrics = try AnalysisOutputs.metricsJSON(result)
-        // The classic pipelines on the same frames, when the images are at hand.
-        var baselines = ClassicBaselines()
-        var shapePictures: [String: Image] = [:]   // read once, for the baselines and the overlays
-        if let shapes, let dir = images {
-            for im in shapes.job.images {
-                let p = (dir as NSString).appendingPathComponent(im.image)
-                guard FileManager.default.fileExists(atPath: p) else { continue }
-                let picture = try PNG.read(path: p)
-                shapePictures[im.image] = picture
-                if im.shapes.contains(where: { !$0.isClosed }) { baselines.skeletonLengths += ClassicShapes.skeletonBranchLengths(picture) }
-                if im.shapes.contains(where: \.isClosed) { baselines.regionAreas[im.image] = ClassicShapes.largestRegionArea(picture) }
-            }
-        }
+        let (baselines, shapePictures) = try classicBaselines(shapes)
         if let shapes {
             try stage.write(ShapeOutputs.consensusShapesJSON(shapes), "consensus_shapes.json")
             // metrics.json gains a "shapes" section: lengths, areas, tracks, scores.
@@ -133,21 +144,7 @@ struct Analyze: ParsableCommand {
                 shapeOverlays.append((im.image, file))
             }
         }
-        var overlayFiles: [(image: String, file: String)] = []
-        var missingImages: [String] = []
-        if let dir = images {
-            let job = result.job
-            for (k, im) in job.images.enumerated() {
-                let p = (dir as NSString).appendingPathComponent(im.image)
-                guard FileManager.default.fileExists(atPath: p) else { missingImages.append(im.image); continue }
-                let picture = try PNG.read(path: p)
-                let file = "overlays/" + ((im.image as NSString).deletingPathExtension) + ".png"
-                let o = AnalysisOutputs.overlay(image: picture, clicks: Array(zip(im.xs, im.ys)), consensus: result.consensus[k].points,
-                                                truth: truthSet?.byImage[im.image], radius: options.matchRadius)
-                try stage.write(PNG.encode(o), file)
-                overlayFiles.append((im.image, file))
-            }
-        }
+        let (overlayFiles, missingImages) = try writePointOverlays(result, truth: truthSet, matchRadius: matchRadius, into: stage)
         var r = result
         if !missingImages.isEmpty { r.truthNotes.append("\(missingImages.count) image(s) not found in \(images!) and drawn without overlay") }
         let onlyShapes = shapes != nil && !data.records.contains { $0.annotationType == .crosshairs && !$0.isEmpty } && (shapes?.keypoints.isEmpty ?? true)
@@ -159,40 +156,75 @@ struct Analyze: ParsableCommand {
             }), "report.html")
         }
         try stage.commit()
-        progress.done()
-        if ProcessInfo.processInfo.environment["CROWDLAB_PROFILE"] != nil {
-            let line = ([("read", readSeconds)] + result.timings + [("write", Date().timeIntervalSince(writeStart))])
-                .map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: ", ")
-            FileHandle.standardError.write(Data("profile (s): \(line)\npeak_rss_kib \(peakRSSKiB())\n".utf8))
-        }
+        return (r, baselines, overlayFiles.count + shapeOverlays.count)
+    }
 
-        let c = result.crowd
+    /// The classic pipelines on the same frames, when the images are at hand; the pictures are
+    /// read once, for the baselines and the overlays.
+    func classicBaselines(_ shapes: ShapeAnalysisResult?) throws -> (ClassicBaselines, [String: Image]) {
+        var baselines = ClassicBaselines()
+        var pictures: [String: Image] = [:]
+        guard let shapes, let dir = images else { return (baselines, pictures) }
+        for im in shapes.job.images {
+            let p = (dir as NSString).appendingPathComponent(im.image)
+            guard FileManager.default.fileExists(atPath: p) else { continue }
+            let picture = try PNG.read(path: p)
+            pictures[im.image] = picture
+            if im.shapes.contains(where: { !$0.isClosed }) { baselines.skeletonLengths += ClassicShapes.skeletonBranchLengths(picture) }
+            if im.shapes.contains(where: \.isClosed) { baselines.regionAreas[im.image] = ClassicShapes.largestRegionArea(picture) }
+        }
+        return (baselines, pictures)
+    }
+
+    /// One overlay per image found in --images: clicks, consensus and truth; the images not found.
+    func writePointOverlays(_ result: AnalysisResult, truth truthSet: TruthSet?, matchRadius: Double,
+                            into stage: OutputStage) throws -> (files: [(image: String, file: String)], missing: [String]) {
+        var files: [(image: String, file: String)] = [], missing: [String] = []
+        guard let dir = images else { return (files, missing) }
+        for (k, im) in result.job.images.enumerated() {
+            let p = (dir as NSString).appendingPathComponent(im.image)
+            guard FileManager.default.fileExists(atPath: p) else { missing.append(im.image); continue }
+            let picture = try PNG.read(path: p)
+            let file = "overlays/" + ((im.image as NSString).deletingPathExtension) + ".png"
+            let o = AnalysisOutputs.overlay(image: picture, clicks: Array(zip(im.xs, im.ys)), consensus: result.consensus[k].points,
+                                            truth: truthSet?.byImage[im.image], radius: matchRadius)
+            try stage.write(PNG.encode(o), file)
+            files.append((im.image, file))
+        }
+        return (files, missing)
+    }
+
+    func printSummary(data: QuantiusExport, result r: AnalysisResult, shapes: ShapeAnalysisResult?, baselines: ClassicBaselines,
+                      matchRadius: Double, overlays: Int) {
+        let c = r.crowd
         print("\(c.records) submissions (\(c.emptyRecords) empty), \(c.clicks) clicks, \(c.workers) workers, \(c.images) images")
-        if result.skippedShapeRecords > 0 { print("\(result.skippedShapeRecords) shape records, merged by the shape consensus") }
-        let pointRecords = data.records.count - result.skippedShapeRecords
-        if pointRecords > 0 { print("consensus (\(result.method)): \(result.consensus.reduce(0) { $0 + $1.points.count }) objects") }
-        if pointRecords > 0, let o = result.overall {
+        if r.skippedShapeRecords > 0 { print("\(r.skippedShapeRecords) shape records, merged by the shape consensus") }
+        let pointRecords = data.records.count - r.skippedShapeRecords
+        if pointRecords > 0 { print("consensus (\(r.method)): \(r.consensus.reduce(0) { $0 + $1.points.count }) objects") }
+        if pointRecords > 0, let o = r.overall {
             print(String(format: "vs truth at %.1f px: precision %.3f  recall %.3f  F1 %.3f  (tp %d, fp %d, fn %d)",
-                         options.matchRadius, o.precision, o.recall, o.f1, o.tp, o.fp, o.fn))
+                         matchRadius, o.precision, o.recall, o.f1, o.tp, o.fp, o.fn))
         }
-        if let shapes {
-            print("shapes: \(shapes.consensus.shapes.count) consensus shapes from \(shapes.job.images.reduce(0) { $0 + $1.shapes.count }) (\(shapes.consensus.unsupported) without enough votes, \(shapes.consensus.errant) errant, \(shapes.job.degenerateShapes) degenerate)")
-            if let s = shapes.score {
-                print(String(format: "shapes vs truth: precision %.3f  recall %.3f  F1 %.3f  (tp %d, fp %d, fn %d)", s.precision, s.recall, s.f1, s.tp, s.fp, s.fn))
-            }
-            if !shapes.areaErrors.isEmpty { print(String(format: "median area error %.1f %%", 100 * median(shapes.areaErrors.map(\.error)))) }
-            if let c = ShapeOutputs.classicAreaError(shapes, baselines) { print(String(format: "classic contrast segmentation: median area error %.1f %%", 100 * c)) }
-            if !shapes.truthLengths.isEmpty {
-                var line = String(format: "length KS vs truth: consensus %.3f, single workers %.3f", ksStatistic(shapes.consensusLengths, shapes.truthLengths), ksStatistic(shapes.workerLengths, shapes.truthLengths))
-                if !baselines.skeletonLengths.isEmpty { line += String(format: ", skeleton baseline %.3f", ksStatistic(baselines.skeletonLengths, shapes.truthLengths)) }
-                print(line)
-            }
-            if !shapes.velocities.isEmpty {
-                print(String(format: "track speeds: median error %.1f %% over %d tracks", 100 * median(shapes.velocities.map { abs($0.speed - $0.truth) / $0.truth }), shapes.velocities.count))
-            }
-            for k in shapes.keypoints { print(String(format: "keypoint %@: %d frames, RMSE %.2f px", k.label, k.frames.count, k.rmse ?? .nan)) }
-        }
+        if let shapes { printShapeSummary(shapes, baselines: baselines) }
         for n in r.truthNotes { print("note: \(n)") }
-        print("wrote \(out)/report.html, consensus.csv, \(shapes == nil ? "" : "consensus_shapes.json, ")workers.csv, metrics.json\(overlayFiles.count + shapeOverlays.count == 0 ? "" : ", \(overlayFiles.count + shapeOverlays.count) overlays")")
+        print("wrote \(out)/report.html, consensus.csv, \(shapes == nil ? "" : "consensus_shapes.json, ")workers.csv, metrics.json\(overlays == 0 ? "" : ", \(overlays) overlays")")
+    }
+
+    func printShapeSummary(_ shapes: ShapeAnalysisResult, baselines: ClassicBaselines) {
+        print("shapes: \(shapes.consensus.shapes.count) consensus shapes from \(shapes.job.images.reduce(0) { $0 + $1.shapes.count }) (\(shapes.consensus.unsupported) without enough votes, \(shapes.consensus.errant) errant, \(shapes.job.degenerateShapes) degenerate)")
+        if let s = shapes.score {
+            print(String(format: "shapes vs truth: precision %.3f  recall %.3f  F1 %.3f  (tp %d, fp %d, fn %d)", s.precision, s.recall, s.f1, s.tp, s.fp, s.fn))
+        }
+        if !shapes.areaErrors.isEmpty { print(String(format: "median area error %.1f %%", 100 * median(shapes.areaErrors.map(\.error)))) }
+        if let c = ShapeOutputs.classicAreaError(shapes, baselines) { print(String(format: "classic contrast segmentation: median area error %.1f %%", 100 * c)) }
+        if !shapes.truthLengths.isEmpty {
+            var line = String(format: "length KS vs truth: consensus %.3f, single workers %.3f", ksStatistic(shapes.consensusLengths, shapes.truthLengths), ksStatistic(shapes.workerLengths, shapes.truthLengths))
+            if !baselines.skeletonLengths.isEmpty { line += String(format: ", skeleton baseline %.3f", ksStatistic(baselines.skeletonLengths, shapes.truthLengths)) }
+            print(line)
+        }
+        if !shapes.velocities.isEmpty {
+            print(String(format: "track speeds: median error %.1f %% over %d tracks", 100 * median(shapes.velocities.map { abs($0.speed - $0.truth) / $0.truth }), shapes.velocities.count))
+        }
+        for k in shapes.keypoints { print(String(format: "keypoint %@: %d frames, RMSE %.2f px", k.label, k.frames.count, k.rmse ?? .nan)) }
     }
 }

@@ -1,12 +1,26 @@
 import ArgumentParser
 import CAllocator
+import Foundation
 
-/// Sets the allocator up for crowdlab's work, then runs the command line.
+/// Sets the allocator up for crowdlab's work, then runs the command line. A refused command line
+/// is one line on standard error (ArgumentParser's own report adds the option's help and the
+/// usage); help and version go to standard output as usual.
 @main
 enum Entry {
     static func main() async {
         crowdlab_tune_allocator()
-        await CrowdLab.main()
+        do {
+            var command = try CrowdLab.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
+        } catch {
+            let code = CrowdLab.exitCode(for: error)
+            guard code != .success else { print(CrowdLab.fullMessage(for: error)); exit(code.rawValue) }
+            // An exit code thrown on purpose (plan: nothing meets the targets) has said its piece.
+            if let message = CrowdLab.message(for: error).split(separator: "\n").first, !(error is ExitCode) {
+                FileHandle.standardError.write(Data("Error: \(message)\n".utf8))
+            }
+            exit(code.rawValue)
+        }
     }
 }
 

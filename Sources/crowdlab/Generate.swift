@@ -33,7 +33,7 @@ struct Generate: ParsableCommand {
           crowdlab generate transwell --count 4 --seed 2 --out out/transwell
         """)
 
-    @Argument(help: "Scene: spots, transwell, or a movie: filaments, tissue, mouse.") var scene: String
+    @Argument(help: "Scene: spots, transwell, or a movie: filaments, tissue, mouse.") var scene: SceneName
     @Option(help: "Number of images.") var count: Int = 1
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Option(help: "Output folder.") var out: String
@@ -43,7 +43,7 @@ struct Generate: ParsableCommand {
     @Option(help: "spots: objects per square pixel (replaces --spots).") var density: Double?
     @Option(help: "spots: PSF sigma in px.") var sigma: Double?
     @Option(help: "Object SNR range MIN-MAX.") var snr: String?
-    @Option(help: "spots: background none, cells or tissue.") var background: String?
+    @Option(help: "spots: background none, cells or tissue.") var background: Background?
     @Option(help: "transwell: cells per image, N or MIN-MAX.") var cells: String?
     @Option(help: "transwell: pore lattice spacing in px.") var poreSpacing: Double?
     @Option(help: "Bit depth: 8 or 16.") var bitDepth: Int = 8
@@ -58,10 +58,12 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
-        if let movie = try makeMovie() { try writeMovie(movie); return }
-        let phantomScene = try makeScene()
+        let settings = try sceneSettings()
+        if let problem = scene.sizeProblem(settings) { throw CLIError("--width/--height: \(problem)") }
+        if let movie = scene.movie(settings) { try writeMovie(movie); return }
+        guard let phantomScene = scene.still(settings) else { throw CLIError("no scene \(scene.rawValue)") }
         let progress = Progress(stages: 2)
-        progress.stage("rendering \(count) \(scene) image(s)")
+        progress.stage("rendering \(count) \(scene.rawValue) image(s)")
         let indices = Array(0..<count)
         let rendered: [(Data, String)] = indices.parallelMap { i in
             let p = phantomScene.render(seed: SeededRandom.derive(seed, UInt64(i)))
@@ -71,7 +73,7 @@ struct Generate: ParsableCommand {
         let stage = try OutputStage(destination: out)
         for (i, (png, csv)) in rendered.enumerated() {
             guard !png.isEmpty else { throw CLIError("generate: PNG encoding failed for image \(i)") }
-            let id = String(format: "%@_%04d", scene, i)
+            let id = String(format: "%@_%04d", scene.rawValue, i)
             try stage.write(png, id + ".png")
             try stage.write(csv, id + "_truth.csv")
         }
@@ -81,36 +83,9 @@ struct Generate: ParsableCommand {
         print("wrote \(count) image(s) and truth files (\(objects) truth rows) to \(out)")
     }
 
-    /// Movie scenes: --count is the number of frames.
-    func makeMovie() throws -> (any MovieScene)? {
-        switch scene {
-        case "filaments":
-            var s = FilamentScene()
-            if let w = width { s.width = w }
-            if let h = height { s.height = h }
-            if let v = snr { s.snr = try doubleRange(v, "--snr") }
-            s.camera.bitDepth = bitDepth
-            return s
-        case "tissue":
-            var s = TissueScene()
-            if let w = width { s.width = w }
-            if let h = height { s.height = h }
-            s.camera.bitDepth = bitDepth
-            return s
-        case "mouse":
-            var s = MouseScene()
-            if let w = width { s.width = w }
-            if let h = height { s.height = h }
-            s.camera.bitDepth = bitDepth
-            return s
-        default:
-            return nil
-        }
-    }
-
     func writeMovie(_ movie: any MovieScene) throws {
         let progress = Progress(stages: 2)
-        progress.stage("rendering \(count) frame(s) of \(scene)")
+        progress.stage("rendering \(count) frame(s) of \(scene.rawValue)")
         let frames: [(Data, Data)] = Array(0..<count).parallelMap { t in
             let f = movie.frame(t, of: count, seed: seed)
             return ((try? PNG.encode(f.image)) ?? Data(), (try? f.truthJSON()) ?? Data())
@@ -119,48 +94,36 @@ struct Generate: ParsableCommand {
         let stage = try OutputStage(destination: out)
         for (t, (png, json)) in frames.enumerated() {
             guard !png.isEmpty, !json.isEmpty else { throw CLIError("generate: encoding failed for frame \(t)") }
-            let id = String(format: "%@_%04d", scene, t)
+            let id = String(format: "%@_%04d", scene.rawValue, t)
             try stage.write(png, id + ".png")
             try stage.write(json, id + "_truth.json")
         }
         try stage.commit()
         progress.done()
-        print("wrote \(count) frame(s) of \(scene) with truth JSON to \(out)")
+        print("wrote \(count) frame(s) of \(scene.rawValue) with truth JSON to \(out)")
     }
 
-    func makeScene() throws -> any PhantomScene {
+    /// The options as the scene registry takes them (`SceneSettings`); for transwell --cells
+    /// and for spots --spots give the objects per image. Movies take size, bit depth and (filaments) SNR.
+    func sceneSettings() throws -> SceneSettings {
+        var s = SceneSettings()
+        s.width = width; s.height = height; s.bitDepth = bitDepth
+        if let v = snr { s.snr = try doubleRange(v, "--snr") }
+        guard !scene.isMovie else { return s }
         switch scene {
-        case "spots":
-            var s = SpotsScene()
-            if let w = width { s.width = w }
-            if let h = height { s.height = h }
-            if let v = spots { s.count = try intRange(v, "--spots") }
-            s.density = density
-            if let v = sigma { s.sigma = v }
-            if let v = snr { s.snr = try doubleRange(v, "--snr") }
-            if let b = background {
-                guard let bg = Background(rawValue: b) else { throw CLIError("--background: expected none, cells or tissue, found \"\(b)\"") }
-                s.background = bg
-            }
-            s.camera.bitDepth = bitDepth
-            guard s.width > 2 * s.margin + 1, s.height > 2 * s.margin + 1 else { throw CLIError("--width/--height: too small") }
-            return s
-        case "transwell":
-            var s = TranswellScene()
-            if let w = width { s.width = w }
-            if let h = height { s.height = h }
-            if let v = cells { s.cells = try intRange(v, "--cells") }
-            if let v = snr { s.cellSNR = try doubleRange(v, "--snr") }
+        case .spots:
+            if let v = spots { s.objects = try intRange(v, "--spots") }
+            s.density = density; s.sigma = sigma; s.background = background
+        case .transwell:
+            if let v = cells { s.objects = try intRange(v, "--cells") }
             if let v = poreSpacing {
                 guard v >= 4 else { throw CLIError("--pore-spacing: must be at least 4 px") }
                 s.poreSpacing = v
             }
-            s.camera.bitDepth = bitDepth
-            guard s.width > 3 * Int(s.cellDiameter), s.height > 3 * Int(s.cellDiameter) else { throw CLIError("--width/--height: too small for 13 px cells") }
-            return s
-        default:
-            throw CLIError("unknown scene \"\(scene)\" (choose spots, transwell, filaments, tissue or mouse)")
+        case .filaments, .tissue, .mouse:
+            break
         }
+        return s
     }
 }
 

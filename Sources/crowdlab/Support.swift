@@ -1,9 +1,12 @@
 import ArgumentParser
 import Foundation
 import Consensus
+import Phantoms
 
 /// Closed choices of the command line, typed: ArgumentParser lists them and refuses others.
 extension PointMethods.Name: ExpressibleByArgument {}
+extension SceneName: ExpressibleByArgument {}
+extension Background: ExpressibleByArgument {}
 
 /// A one-line error for the user (ArgumentParser prints it and exits non-zero).
 struct CLIError: Error, CustomStringConvertible {

@@ -110,5 +110,6 @@ final class CLITests: XCTestCase {
         let r = try run(["analyze", Self.root + "/Data/quanti-us/synth-cells/export.json", "--method", "kmeans", "--out", temp() + "/o"])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.err.contains("'kmeans' is invalid for '--method") && r.err.contains("'agreement'"), r.err)
+        XCTAssertEqual(r.err.split(separator: "\n").count, 1, "one line: \(r.err)")
     }
 }

@@ -37,7 +37,7 @@ final class LabCommandTests: XCTestCase {
         try assertOneLineError(["generate", "spots", "--snr", "5-x", "--out", out], contains: "--snr")
         try assertOneLineError(["generate", "spots", "--spots", "90-10", "--out", out], contains: "--spots")
         try assertOneLineError(["generate", "spots", "--background", "stars", "--out", out], contains: "--background")
-        try assertOneLineError(["generate", "comets", "--out", out], contains: "unknown scene \"comets\"")
+        try assertOneLineError(["generate", "comets", "--out", out], contains: "'comets' is invalid for '<scene>'")
         try assertOneLineError(["generate", "spots", "--bit-depth", "12", "--out", out], contains: "--bit-depth")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }

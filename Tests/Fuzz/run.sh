@@ -11,9 +11,15 @@ B=.build/fuzz
 D=.build/debug
 mkdir -p "$B"
 # Our modules are compiled here with coverage; the packages they use (Yams, swift-collections'
-# Heap) are linked as SwiftPM built them for the tests.
+# Heap, swift-crypto) are linked as SwiftPM built them for the tests.
 [ -d "$D/Yams.build" ] && [ -d "$D/HeapModule.build" ] || swift build --target Crowd >/dev/null || exit 1
+[ -f "$D/Modules/Crypto.swiftmodule" ] || swift build --target Crypto >/dev/null || exit 1
 PACKAGES=("$D"/Yams.build/*.o "$D"/CYaml.build/src/*.o "$D"/HeapModule.build/*.o "$D"/InternalCollectionsUtilities.build/*.o)
+CRYPTO_SRC=.build/checkouts/swift-crypto/Sources
+CRYPTO=("$D"/Crypto.build/*.o "$D"/CryptoBoringWrapper.build/*.o "$D"/CCryptoBoringSSLShims.build/*.o
+        $(find "$D/CXKCP.build" "$D/CXKCPShims.build" -name "*.o" | sort)
+        $(find "$D/CCryptoBoringSSL.build" -name '*.o' | sort)
+        -Xcc -I -Xcc "$CRYPTO_SRC/CCryptoBoringSSL/include" -Xcc -I -Xcc "$CRYPTO_SRC/CCryptoBoringSSLShims/include")
 FLAGS=(-O -parse-as-library -sanitize=fuzzer,address -I "$B" -I "$D/Modules" -I Sources/CGSL -I Sources/CPNG -I .build/checkouts/Yams/Sources/CYaml/include)
 module() {  # name, sources...
   local name=$1; shift
@@ -24,6 +30,9 @@ module Randomness Sources/Randomness/*.swift
 module Consensus $(find Sources/Consensus -name '*.swift' | sort) -enable-testing
 module Imaging Sources/Imaging/*.swift
 module Crowd Sources/Crowd/*.swift
+module Phantoms Sources/Phantoms/*.swift
+module Reports Sources/Reports/*.swift
+module Lab Sources/Lab/*.swift
 target() {  # name, source, libraries...
   local name=$1 source=$2; shift 2
   swiftc "${FLAGS[@]}" "Tests/Fuzz/$source" "$@" \
@@ -35,8 +44,12 @@ target truth TruthCSVTarget.swift "$B/libConsensus.a" "$B/libRandomness.a" -lgsl
 target png PNGTarget.swift "$B/libImaging.a" "${PACKAGES[@]}" -lpng16
 target population PopulationYAMLTarget.swift "$B/libCrowd.a" "$B/libImaging.a" "$B/libConsensus.a" "$B/libRandomness.a" "${PACKAGES[@]}" \
   -lgsl -lgslcblas -lpng16
+target scenario ScenarioYAMLTarget.swift "$B/libLab.a" "$B/libReports.a" "$B/libPhantoms.a" "$B/libCrowd.a" "$B/libImaging.a" \
+  "$B/libConsensus.a" "$B/libRandomness.a" "${PACKAGES[@]}" -lgsl -lgslcblas -lpng16
+# The marketplace's request check, compiled with the target (SignatureV4.swift needs only swift-crypto).
+target sigv4 SignatureV4Target.swift Sources/Turk/SignatureV4.swift "${CRYPTO[@]}"
 targets=0 executions=0 crashes=0
-for t in export decimal truth png population; do
+for t in export decimal truth png population scenario sigv4; do
   scratch="$B/corpus/$t"; found="$B/crashes/$t"
   rm -rf "$found"; mkdir -p "$scratch" "$found"
   ./"$B/fuzz-$t" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \

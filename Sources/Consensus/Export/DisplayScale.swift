@@ -24,17 +24,30 @@ public enum DisplayScale {
         for viewer in max(1, width / 4)..<width {
             let s = Double(width) / Double(viewer)
             if s < 1.1 { break }
-            if onLattice(cols, scale: s) >= 0.99 && onLattice(rows, scale: s) >= 0.99 { return s }
+            if holds(cols, scale: s) && holds(rows, scale: s) { return s }
         }
         return 1
     }
 
+    /// Whether 99 % of `values` lie on the lattice (stops at the first miss too many).
+    static func holds(_ values: Set<Int>, scale s: Double) -> Bool {
+        let allowed = values.count / 100
+        var misses = 0
+        for v in values where !recordable(v, scale: s) {
+            misses += 1
+            if misses > allowed { return false }
+        }
+        return true
+    }
+
+    @inline(__always) static func recordable(_ v: Int, scale s: Double) -> Bool {
+        let target = Double(v), i = (target / s).rounded()
+        return ((i - 1) * s).rounded() == target || (i * s).rounded() == target || ((i + 1) * s).rounded() == target
+    }
+
     /// The share of `values` that some screen pixel i records: `round(s·i) = v` for an i near v/s.
     static func onLattice(_ values: Set<Int>, scale s: Double) -> Double {
-        let hit = values.filter { (v: Int) -> Bool in
-            let target = Double(v), i = (target / s).rounded()
-            return ((i - 1) * s).rounded() == target || (i * s).rounded() == target || ((i + 1) * s).rounded() == target
-        }.count
+        let hit = values.filter { recordable($0, scale: s) }.count
         return Double(hit) / Double(values.count)
     }
 

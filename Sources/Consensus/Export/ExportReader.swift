@@ -7,8 +7,9 @@ import Foundation
 /// decodes straight into `ExportRecord`s, validating as it goes: any problem is one `InputError`
 /// naming the file, the record index (0-based, as in the JSON array) and the field.
 public enum ExportReader {
+    /// Errors name the file as the user gave it (`path`).
     public static func read(path: String) throws -> QuantiusExport {
-        let name = (path as NSString).lastPathComponent
+        let name = path
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)

@@ -1,0 +1,103 @@
+import Foundation
+
+/// Every scene crowdlab renders, by the name `generate` and scenario files (`scene.kind`) use:
+/// the one place a new scene is added (docs/architecture.md).
+public enum SceneName: String, Sendable, CaseIterable {
+    case spots, transwell, filaments, tissue, mouse
+
+    /// Movies render frames over time (`MovieScene`); the others one image per seed (`PhantomScene`).
+    public var isMovie: Bool {
+        switch self {
+        case .spots, .transwell: false
+        case .filaments, .tissue, .mouse: true
+        }
+    }
+
+    /// The scenes a scenario can run (one image per seed).
+    public static let stills = allCases.filter { !$0.isMovie }
+}
+
+/// What a front end may set on a scene; nil keeps the scene's default. `objects` is spots per
+/// image for `spots` and cells per image for `transwell`; `snr` is the cells' for `transwell`.
+public struct SceneSettings: Sendable, Equatable {
+    public var width: Int?, height: Int?
+    public var objects: ClosedRange<Int>?
+    public var density: Double?
+    public var sigma: Double?
+    public var snr: ClosedRange<Double>?
+    public var background: Background?
+    public var poreSpacing: Double?
+    public var bitDepth: Int?
+    public init() {}
+}
+
+extension SceneName {
+    /// The still scene with the settings applied (nil for a movie).
+    public func still(_ s: SceneSettings) -> (any PhantomScene)? {
+        switch self {
+        case .spots:
+            var scene = SpotsScene()
+            if let w = s.width { scene.width = w }
+            if let h = s.height { scene.height = h }
+            if let o = s.objects { scene.count = o }
+            if let d = s.density { scene.density = d }
+            if let g = s.sigma { scene.sigma = g }
+            if let r = s.snr { scene.snr = r }
+            if let b = s.background { scene.background = b }
+            if let d = s.bitDepth { scene.camera.bitDepth = d }
+            return scene
+        case .transwell:
+            var scene = TranswellScene()
+            if let w = s.width { scene.width = w }
+            if let h = s.height { scene.height = h }
+            if let o = s.objects { scene.cells = o }
+            if let r = s.snr { scene.cellSNR = r }
+            if let p = s.poreSpacing { scene.poreSpacing = p }
+            if let d = s.bitDepth { scene.camera.bitDepth = d }
+            return scene
+        case .filaments, .tissue, .mouse:
+            return nil
+        }
+    }
+
+    /// The movie with the settings applied (nil for a still scene); only filaments take an SNR.
+    public func movie(_ s: SceneSettings) -> (any MovieScene)? {
+        switch self {
+        case .filaments:
+            var scene = FilamentScene()
+            if let w = s.width { scene.width = w }
+            if let h = s.height { scene.height = h }
+            if let r = s.snr { scene.snr = r }
+            if let d = s.bitDepth { scene.camera.bitDepth = d }
+            return scene
+        case .tissue:
+            var scene = TissueScene()
+            if let w = s.width { scene.width = w }
+            if let h = s.height { scene.height = h }
+            if let d = s.bitDepth { scene.camera.bitDepth = d }
+            return scene
+        case .mouse:
+            var scene = MouseScene()
+            if let w = s.width { scene.width = w }
+            if let h = s.height { scene.height = h }
+            if let d = s.bitDepth { scene.camera.bitDepth = d }
+            return scene
+        case .spots, .transwell:
+            return nil
+        }
+    }
+
+    /// Why images of the settings' size cannot hold this scene's objects, or nil.
+    public func sizeProblem(_ s: SceneSettings) -> String? {
+        switch self {
+        case .spots:
+            let d = SpotsScene(), w = s.width ?? d.width, h = s.height ?? d.height
+            return w > 2 * d.margin + 1 && h > 2 * d.margin + 1 ? nil : "too small"
+        case .transwell:
+            let d = TranswellScene(), w = s.width ?? d.width, h = s.height ?? d.height
+            return w > 3 * Int(d.cellDiameter) && h > 3 * Int(d.cellDiameter) ? nil : "too small for 13 px cells"
+        case .filaments, .tissue, .mouse:
+            return nil
+        }
+    }
+}
