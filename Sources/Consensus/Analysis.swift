@@ -211,9 +211,9 @@ public enum Analysis {
                 let w = t.worker
                 tallies[w].images += 1
                 tallies[w].clicks += t.clicks
-                tallies[w].vsC = tallies[w].vsC + t.vsC
-                tallies[w].sqC += t.sqC
-                if let v = t.vsT { tallies[w].hasT = true; tallies[w].vsT = tallies[w].vsT + v; tallies[w].sqT += t.sqT }
+                tallies[w].vsConsensus = tallies[w].vsConsensus + t.vsConsensus
+                tallies[w].squaredErrorConsensus += t.squaredErrorConsensus
+                if let v = t.vsTruth { tallies[w].hasTruth = true; tallies[w].vsTruth = tallies[w].vsTruth + v; tallies[w].squaredErrorTruth += t.squaredErrorTruth }
                 tallies[w].periods += t.periods
                 tallies[w].steps += t.steps
                 fpFlags[w][k] = t.fpFlags
@@ -232,14 +232,14 @@ public enum Analysis {
         }
         return (0..<nW).map { w in
             let t = tallies[w]
-            let tpC = Double(t.vsC.tp)
+            let tpC = Double(t.vsConsensus.tp)
             // The Quanti.us worker score; tp' is floored at 1 so a worker who matched nothing scores finitely.
-            let score = 1 - (Double(t.vsC.fp) + scoreMissWeight * Double(t.vsC.fn)) / (2 * max(tpC, 1))
+            let score = 1 - (Double(t.vsConsensus.fp) + scoreMissWeight * Double(t.vsConsensus.fn)) / (2 * max(tpC, 1))
             return WorkerRow(worker: job.workerIDs[w], images: t.images, annotations: t.clicks,
                              medianClickPeriodS: t.periods.isEmpty ? nil : median(t.periods), score: score,
-                             vsConsensus: t.vsC, rmseVsConsensusPx: t.vsC.tp > 0 ? (t.sqC / tpC).squareRoot() : nil,
-                             vsTruth: t.hasT ? t.vsT : nil,
-                             rmsePx: t.hasT && t.vsT.tp > 0 ? (t.sqT / Double(t.vsT.tp)).squareRoot() : nil,
+                             vsConsensus: t.vsConsensus, rmseVsConsensusPx: t.vsConsensus.tp > 0 ? (t.squaredErrorConsensus / tpC).squareRoot() : nil,
+                             vsTruth: t.hasTruth ? t.vsTruth : nil,
+                             rmsePx: t.hasTruth && t.vsTruth.tp > 0 ? (t.squaredErrorTruth / Double(t.vsTruth.tp)).squareRoot() : nil,
                              coverage: coverageImages[w] > 0 ? coverageSum[w] / coverageImages[w] : nil,
                              reliability: t.clicks > 0 ? confidentClicks[w] / Double(t.clicks) : nil)
         }
@@ -276,16 +276,16 @@ public enum Analysis {
     final class ResultSlot<T>: @unchecked Sendable { var value: T? }
 
     struct Tally: Sendable {
-        var vsC = DetectionScore(), vsT = DetectionScore(), hasT = false
-        var sqC = 0.0, sqT = 0.0, images = 0, clicks = 0
+        var vsConsensus = DetectionScore(), vsTruth = DetectionScore(), hasTruth = false
+        var squaredErrorConsensus = 0.0, squaredErrorTruth = 0.0, images = 0, clicks = 0
         var periods: [Double] = [], steps: [Double] = []
     }
 
     /// One worker's figures on one image.
     struct WorkerImageTally: Sendable {
         var worker: Int, clicks: Int
-        var vsC: DetectionScore, sqC: Double
-        var vsT: DetectionScore?, sqT: Double
+        var vsConsensus: DetectionScore, squaredErrorConsensus: Double
+        var vsTruth: DetectionScore?, squaredErrorTruth: Double
         var periods: [Double], steps: [Double]
         /// Per click in time order: true when it matched nothing (truth if given, else consensus).
         var fpFlags: [Bool]
@@ -314,15 +314,15 @@ public enum Analysis {
                 consensusMiss[a] = false
             }
             var t = WorkerImageTally(worker: w, clicks: idx.count,
-                                     vsC: DetectionScore(tp: tp, fp: idx.count - tp, fn: cons.count - tp),
-                                     sqC: sq, vsT: nil, sqT: 0, periods: [], steps: [], fpFlags: [])
+                                     vsConsensus: DetectionScore(tp: tp, fp: idx.count - tp, fn: cons.count - tp),
+                                     squaredErrorConsensus: sq, vsTruth: nil, squaredErrorTruth: 0, periods: [], steps: [], fpFlags: [])
             var flags = consensusMiss
             if let tm = truthMatcher {
                 let xs = idx.map { im.xs[$0] }, ys = idx.map { im.ys[$0] }
                 flags = [Bool](repeating: true, count: idx.count)
                 let mt = tm.match(ax: xs, ay: ys)
-                t.vsT = DetectionScore(tp: mt.pairs.count, fp: mt.unmatchedA, fn: mt.unmatchedB)
-                t.sqT = mt.pairs.reduce(0) { $0 + $1.2 * $1.2 }
+                t.vsTruth = DetectionScore(tp: mt.pairs.count, fp: mt.unmatchedA, fn: mt.unmatchedB)
+                t.squaredErrorTruth = mt.pairs.reduce(0) { $0 + $1.2 * $1.2 }
                 for p in mt.pairs { flags[p.0] = false }
             }
             // Clicks in the order they were made within the submission.

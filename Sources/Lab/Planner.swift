@@ -73,12 +73,15 @@ public struct Planner: Sendable {
         let candidates = pays.flatMap { p in replicateOptions.map { (p, $0) } }
         let runs = candidates.flatMap { c in (0..<seeds).map { (c.0, c.1, seed + UInt64($0)) } }
         let counter = Sweep.Counter()
-        let results: [Result<(Double, Double, Double, Double), Error>] = runs.parallelMap { r in
+        /// One simulated job's consensus, with every worker and without the bottom third.
+        struct Scores { var recall: Double, precision: Double, filteredRecall: Double, filteredPrecision: Double }
+        let results: [Result<Scores, Error>] = runs.parallelMap { r in
             defer { progress?(counter.increment(), runs.count) }
             return Result {
                 let o = try LabRun.run(scenario(pay: r.0, replicates: r.1, seed: r.2, images: n), keepPhantoms: false)
                 let a = o.analysis
-                return (a.overall?.recall ?? 0, a.overall?.precision ?? 0, a.filtered.score?.recall ?? 0, a.filtered.score?.precision ?? 0)
+                return Scores(recall: a.overall?.recall ?? 0, precision: a.overall?.precision ?? 0,
+                              filteredRecall: a.filtered.score?.recall ?? 0, filteredPrecision: a.filtered.score?.precision ?? 0)
             }
         }
         let values = try results.map { try $0.get() }
@@ -92,7 +95,7 @@ public struct Planner: Sendable {
                     .expectedHours(images: images, objectsPerImage: Double(objectsPerImage))
             })
             for drop in [false, true] {
-                let rec = rs.map { drop ? $0.2 : $0.0 }, pre = rs.map { drop ? $0.3 : $0.1 }
+                let rec = rs.map { drop ? $0.filteredRecall : $0.recall }, pre = rs.map { drop ? $0.filteredPrecision : $0.precision }
                 // Percentiles as `predict` gives them: over seeds and population draws, with a real
                 // crowd's variation for a calibrated population (a built-in one has no real crowd
                 // behind it to vary about).

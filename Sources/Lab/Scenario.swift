@@ -107,7 +107,8 @@ public struct Scenario: Sendable {
         }
         if let v = try y.int("job.replicates", in: 1...1000) { s.replicates = v }
         if let v = try y.double("job.pay_usd", in: 0.001...100) { s.pay = v }
-        if let v = try y.string("job.tool", oneOf: ["crosshairs"]) { _ = v }
+        // Scenarios simulate clicks only: the key is read so that any other tool is refused, not run as clicks.
+        _ = try y.string("job.tool", oneOf: ["crosshairs"])
         if let v = try y.string("job.policy", oneOf: PolicyKind.allCases.map(\.rawValue)) { s.policy = PolicyKind(rawValue: v)! }
         if let v = try y.int("job.adaptive_start", in: 1...1000) { s.adaptive.start = v }
         if let v = try y.int("job.adaptive_cap", in: 1...1000) { s.adaptive.cap = v }

@@ -119,22 +119,9 @@ public struct AgreementConsensus: PointConsensusMethod {
         }
     }
 
-    /// Pooled click spread σ from a pilot clustering (see step 1). A few thousand residuals fix σ
-    /// to about 1 %, so large jobs use an evenly spaced sample of at most `sigmaSampleImages` images.
+    /// Pooled click spread σ from a pilot clustering (see step 1), floored at `minimumSigma`.
     public func estimateSigma(_ job: ClickJob) -> Double {
-        let stride = max(1, job.images.count / sigmaSampleImages)
-        let sample = Swift.stride(from: 0, to: job.images.count, by: stride).map { job.images[$0] }
-        let residuals: [[Double]] = sample.parallelMap { im in
-            var out: [Double] = []
-            for members in workerConstrainedClusters(im, radius: pilotRadius) where members.count >= 3 {
-                let c = centre(im, members)
-                for j in members { out.append(dist2(im.xs[j], im.ys[j], c.0, c.1)) }
-            }
-            return out
-        }
-        let all = residuals.flatMap { $0 }
-        guard all.count >= 10 else { return max(minimumSigma, pilotRadius / 3) }
-        return max(minimumSigma, (median(all) / (2 * log(2.0))).squareRoot())
+        ClickSpread.estimate(job, pilotRadius: pilotRadius, sampleImages: sigmaSampleImages, minimumSigma: minimumSigma)
     }
 
     /// Step 3: joins a small neighbouring cluster to a larger one when most of its workers did not

@@ -11,7 +11,7 @@ public struct DensityConsensus: PointConsensusMethod {
     public init() {}
 
     public func consensus(_ job: ClickJob) -> [ImageConsensus] {
-        let sigma = AgreementConsensus().estimateSigma(job)
+        let sigma = ClickSpread.estimate(job)
         let eps = 3 * sigma
         return job.images.parallelMap { im in
             let minPts = max(minSupport, Int((Double(im.workers.count) * minSupportFraction).rounded(.up)))
