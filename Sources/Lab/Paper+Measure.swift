@@ -55,8 +55,8 @@ extension Paper {
         let crowd = try LabRun.run(tw)
         clock.account(crowd)
         let a = crowd.analysis
-        out.v["tw_precision"] = a.overall!.precision
-        out.v["tw_recall"] = a.overall!.recall
+        out.v[.twPrecision] = a.overall!.precision
+        out.v[.twRecall] = a.overall!.recall
         // Every minimum area from 1 to 320 px (cells are about 130 px): the pipeline's whole frontier.
         // Each worker is compared with the pipeline on the images that worker annotated (a paired
         // comparison): pooled over all images, one image where a global threshold fails (a dim
@@ -73,28 +73,28 @@ extension Paper {
             (w.vsTruth!.precision, w.vsTruth!.recall,
              ClassicBaseline.beats(precision: w.vsTruth!.precision, recall: w.vsTruth!.recall, sweep.envelope(images: imagesOf[w.worker]!.sorted())))
         }
-        out.v["beating_share"] = Double(out.fig1c.workers.filter(\.beats).count) / Double(max(1, scored.count))
+        out.v[.beatingShare] = Double(out.fig1c.workers.filter(\.beats).count) / Double(max(1, scored.count))
         var ex = base["fig1c-experts"]!
         ex.images = tw.images; ex.seed = clock.seed
         let expert = try LabRun.run(ex, keepPhantoms: false)
         clock.account(expert)
-        out.v["filtered_minus_experts_f1"] = a.filtered.score!.f1 - expert.analysis.overall!.f1
+        out.v[.filteredMinusExpertsF1] = a.filtered.score!.f1 - expert.analysis.overall!.f1
         out.fig1c.crowd = a.overall; out.fig1c.filtered = a.filtered.score; out.fig1c.experts = expert.analysis.overall
         if clock.keepExports {
             out.experiments.append(Experiment(name: "fig1c-transwell", outcome: crowd))
             out.experiments.append(Experiment(name: "fig1c-experts", outcome: expert))
         }
-        out.v["fp_first"] = a.crowd.learningFit?.rateAtFirst ?? .nan
-        out.v["fp_at50"] = a.crowd.learningFit?.rateAtEnd ?? .nan
-        out.v["median_period"] = a.crowd.medianClickPeriodS ?? .nan
-        out.v["median_rmse"] = a.crowd.medianWorkerRmsePx ?? .nan
-        out.v["fitts_b"] = a.fitts?.b ?? .nan
+        out.v[.fpFirst] = a.crowd.learningFit?.rateAtFirst ?? .nan
+        out.v[.fpAt50] = a.crowd.learningFit?.rateAtEnd ?? .nan
+        out.v[.medianPeriod] = a.crowd.medianClickPeriodS ?? .nan
+        out.v[.medianRmse] = a.crowd.medianWorkerRmsePx ?? .nan
+        out.v[.fittsB] = a.fitts?.b ?? .nan
         // The speed-accuracy choice of workers past the learning window (Fig. 1d's first 50
         // annotations): below it, light careless workers and learners dominate the RMSE ranks.
         let withRMSE = a.workers.compactMap { w -> (Double, Double)? in w.rmsePx.map { (Double(w.annotations), $0) } }
         let settled = withRMSE.filter { $0.0 >= Double(AnalysisOptions().learningWindow) }
-        out.v["rho_annotations_rmse"] = spearman(settled.map(\.0), settled.map(\.1))
-        out.v["max_rmse"] = withRMSE.map(\.1).max() ?? .nan
+        out.v[.rhoAnnotationsRmse] = spearman(settled.map(\.0), settled.map(\.1))
+        out.v[.maxRmse] = withRMSE.map(\.1).max() ?? .nan
         clock.lap("transwell crowd and experts")
         return crowd
     }
@@ -107,8 +107,8 @@ extension Paper {
         out.groupF1 = try groupSizeF1(crowd, sizes: [1, 2, 3, 5, 10], draws: 5, seed: clock.seed)
         clock.add("consensus and scoring", Date().timeIntervalSince(groupStart))
         let f3 = out.groupF1.first { $0.0 == 3 }!.1
-        out.v["f3_minus_f10"] = f3 - out.groupF1.last!.1
-        out.v["f3_minus_f1"] = f3 - out.groupF1.first!.1
+        out.v[.f3MinusF10] = f3 - out.groupF1.last!.1
+        out.v[.f3MinusF1] = f3 - out.groupF1.first!.1
         clock.lap("group sizes")
     }
 
@@ -121,7 +121,7 @@ extension Paper {
         let part = try LabRun.run(big, keepPhantoms: false)
         clock.account(part)
         if clock.keepExports { out.experiments.append(Experiment(name: "s2-participation", outcome: part)) }
-        out.v["top20"] = part.analysis.crowd.top20ShareOfImages
+        out.v[.top20] = part.analysis.crowd.top20ShareOfImages
         clock.lap("participation")
     }
 
@@ -143,20 +143,20 @@ extension Paper {
         }
         let low = at(30, 0.02), hi = at(150, 0.02), pay6 = at(150, 0.06)
         // Tolerated annotations: the largest complexity whose images per worker stay within 90 % of the simplest images'.
-        out.v["tolerated"] = Double(out.complexity.filter { $0.pay == 0.02 && $0.imagesPerWorker >= 0.9 * low.imagesPerWorker }.map(\.objects).max() ?? 0)
-        out.v["images_ratio"] = hi.imagesPerWorker / max(low.imagesPerWorker, 1e-9)
-        out.v["recall_30"] = low.recall
-        out.v["recall_150"] = hi.recall
-        out.v["rate_ratio"] = hi.rate / max(low.rate, 1e-9)
-        out.v["pay_recall_gain"] = pay6.recall - hi.recall
-        out.v["pay_rate_gain"] = pay6.rate / max(hi.rate, 1e-9)
-        out.v["rate_110_6c"] = at(110, 0.06).rate
+        out.v[.tolerated] = Double(out.complexity.filter { $0.pay == 0.02 && $0.imagesPerWorker >= 0.9 * low.imagesPerWorker }.map(\.objects).max() ?? 0)
+        out.v[.imagesRatio] = hi.imagesPerWorker / max(low.imagesPerWorker, 1e-9)
+        out.v[.recall30] = low.recall
+        out.v[.recall150] = hi.recall
+        out.v[.rateRatio] = hi.rate / max(low.rate, 1e-9)
+        out.v[.payRecallGain] = pay6.recall - hi.recall
+        out.v[.payRateGain] = pay6.rate / max(hi.rate, 1e-9)
+        out.v[.rate110At6c] = at(110, 0.06).rate
         // Cost against one expert on the same annotations (60 images of 110 objects at 6 cents, 10 workers each).
         let s3 = base["s3-complexity"]!
         let annotations = Double(110 * clock.images(s3.images))
         let crowdCost = TurkFees.jobCost(images: clock.images(s3.images), replicates: s3.replicates, reward: 0.06).total
         let expertHours = annotations * 20.0 / 3600   // an expert clicks and checks each object: about 20 s
-        out.v["expert_cost_ratio"] = expertHours * 25 / crowdCost
+        out.v[.expertCostRatio] = expertHours * 25 / crowdCost
         clock.lap("complexity and pay")
     }
 

@@ -95,8 +95,15 @@ public enum Paper {
     }
 
     /// What one set of experiments measured (one seed), before it becomes claims.
+    /// The figures the claims are stated on, one per measurement (a mistyped one does not compile).
+    enum Figure: CaseIterable {
+        case twPrecision, twRecall, beatingShare, filteredMinusExpertsF1, fpFirst, fpAt50, medianPeriod, medianRmse, fittsB
+        case rhoAnnotationsRmse, maxRmse, f3MinusF10, f3MinusF1, top20, tolerated, imagesRatio, recall30, recall150, rateRatio
+        case payRecallGain, payRateGain, rate110At6c, expertCostRatio
+    }
+
     struct Measures {
-        var v: [String: Double] = [:]
+        var v: [Figure: Double] = [:]
         var experiments: [Experiment] = []
         var groupF1: [(Int, Double)] = []
         var fig1c = Fig1c()
@@ -113,8 +120,8 @@ public enum Paper {
         for (k, seed) in seeds.enumerated() {
             all.append(try measure(seed: seed, scale: scale, keepExports: k == 0, progress: progress, timings: &timings, phases: &phases))
         }
-        var m: [String: Double] = [:]
-        for key in all[0].v.keys {
+        var m: [Figure: Double] = [:]
+        for key in Figure.allCases where all[0].v[key] != nil {
             let xs = all.compactMap { $0.v[key] }.filter(\.isFinite)
             m[key] = xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count)
         }
