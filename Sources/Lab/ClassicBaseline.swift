@@ -31,7 +31,7 @@ public enum ClassicBaseline {
     public static func sweep(_ phantoms: [Phantom], minAreas: [Int], radius: Double = 8) -> Sweep {
         let counts: [[DetectionScore]] = phantoms.parallelMap { p in
             let particles = ClassicSegmentation.particles(p.image)
-            let objects = p.truth.filter { !distractorKinds.contains($0.kind) }
+            let objects = p.truth.filter { !$0.kind.isDistractor }
             return minAreas.map { a in
                 let kept = ClassicSegmentation.filter(particles, area: a...Int.max)
                 let m = matchPoints(ax: kept.map(\.col), ay: kept.map(\.row), bx: objects.map(\.col), by: objects.map(\.row), radius: radius)

@@ -37,8 +37,8 @@ public struct LabRun: Sendable {
         // What workers see, in click coordinates (y from the bottom).
         let tasks: [ImageTask] = Array(0..<s.images).parallelMap { i in
             let p = phantoms[i], h = Double(p.image.height)
-            let objects = p.truth.filter { !distractorKinds.contains($0.kind) }
-            let distractors = p.truth.filter { distractorKinds.contains($0.kind) }
+            let objects = p.truth.filter { !$0.kind.isDistractor }
+            let distractors = p.truth.filter { $0.kind.isDistractor }
             let xs = objects.map(\.col), ys = objects.map { h - $0.row }
             let visibility = s.population.measure == .contrast ? Visibility.contrast(image: p.image, xs: xs, ys: ys) : objects.map(\.snr)
             return ImageTask(name: names[i], width: p.image.width, height: p.image.height, xs: xs, ys: ys, visibility: visibility,
@@ -60,7 +60,7 @@ public struct LabRun: Sendable {
         let t2 = Date()
         var truth = TruthSet(byImage: [:], imagesWithoutTruth: [], unusedTruthFiles: [])
         for (i, t) in tasks.enumerated() {
-            let snr = phantoms[i].truth.filter { !distractorKinds.contains($0.kind) }.map(\.snr)
+            let snr = phantoms[i].truth.filter { !$0.kind.isDistractor }.map(\.snr)
             truth.byImage[names[i]] = TruthPoints(xs: t.xs, ys: t.ys, snr: snr, source: names[i], distractorXs: t.distractorXs, distractorYs: t.distractorYs)
         }
         var options = AnalysisOptions()

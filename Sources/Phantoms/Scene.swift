@@ -5,11 +5,17 @@ import Randomness
 /// One true object of a phantom, in image coordinates (row counted from the top, as the real
 /// truth files). `kind` tells objects ("spot", "cell") from distractors ("pore").
 public struct TruthObject: Sendable, Equatable {
+    /// What an object is; the truth CSV's `kind` column holds the raw value.
+    public enum Kind: String, Sendable, CaseIterable {
+        case spot, cell, pore
+        /// Pores look like cells and draw clicks, but are not objects: never scored as ones.
+        public var isDistractor: Bool { self == .pore }
+    }
     public var col: Double
     public var row: Double
     public var snr: Double
-    public var kind: String
-    public init(col: Double, row: Double, snr: Double, kind: String) {
+    public var kind: Kind
+    public init(col: Double, row: Double, snr: Double, kind: Kind) {
         self.col = col; self.row = row; self.snr = snr; self.kind = kind
     }
 }
@@ -120,7 +126,7 @@ public func addGaussian(_ field: inout [Double], _ width: Int, _ height: Int, _ 
 /// The truth CSV the real data sets use: `col,row,snr` plus `kind` (row from the top).
 public func truthCSV(_ truth: [TruthObject]) -> String {
     var s = "col,row,snr,kind\n"
-    for t in truth { s += "\(fmtNum(t.col)),\(fmtNum(t.row)),\(String(format: "%.4f", t.snr)),\(t.kind)\n" }
+    for t in truth { s += "\(fmtNum(t.col)),\(fmtNum(t.row)),\(String(format: "%.4f", t.snr)),\(t.kind.rawValue)\n" }
     return s
 }
 

@@ -41,7 +41,7 @@ public struct SpotsScene: PhantomScene, Equatable {
             let col = Double(margin + rng.int(width - 2 * margin)), row = Double(margin + rng.int(height - 2 * margin))
             let s = snr.lowerBound + rng.uniform() * (snr.upperBound - snr.lowerBound)
             if pixels { addGaussian(&field, width, height, col, row, sigma, s * noise) }
-            truth.append(TruthObject(col: col, row: row, snr: s, kind: "spot"))
+            truth.append(TruthObject(col: col, row: row, snr: s, kind: .spot))
         }
         return Phantom(image: pixels ? camera.expose(field, width: width, height: height, rng: rng) : camera.blank(width: width, height: height), truth: truth)
     }

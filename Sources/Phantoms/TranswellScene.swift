@@ -52,7 +52,7 @@ public struct TranswellScene: PhantomScene, Equatable {
                     if c >= 2, r >= 2, c < Double(width - 2), r < Double(height - 2) {
                         let s = poreSNR.lowerBound + rng.uniform() * (poreSNR.upperBound - poreSNR.lowerBound)
                         if pixels { addGaussian(&field, width, height, c, r, poreSigma, s * noise) }
-                        truth.append(TruthObject(col: c, row: r, snr: s, kind: "pore"))
+                        truth.append(TruthObject(col: c, row: r, snr: s, kind: .pore))
                     }
                 }
                 col += poreSpacing
@@ -74,7 +74,7 @@ public struct TranswellScene: PhantomScene, Equatable {
                 addGaussian(&field, width, height, c, r, cellSigma, 0.7 * s * noise)
                 addGaussian(&field, width, height, tc, tr, cellSigma * 0.5, 0.3 * s * noise)
             }
-            truth.append(TruthObject(col: c, row: r, snr: s, kind: "cell"))
+            truth.append(TruthObject(col: c, row: r, snr: s, kind: .cell))
         }
         return Phantom(image: pixels ? camera.expose(field, width: width, height: height, rng: rng) : camera.blank(width: width, height: height), truth: truth)
     }

@@ -106,7 +106,7 @@ final class PhantomTests: XCTestCase {
 
     func testTranswellHasCellsAndDimmerPores() {
         let p = TranswellScene().render(seed: 2)
-        let cells = p.truth.filter { $0.kind == "cell" }, pores = p.truth.filter { $0.kind == "pore" }
+        let cells = p.truth.filter { $0.kind == .cell }, pores = p.truth.filter { $0.kind == .pore }
         XCTAssertGreaterThanOrEqual(cells.count, 20)
         XCTAssertGreaterThan(pores.count, 50)
         let bg = medianCount(p.image)
