@@ -326,14 +326,9 @@ public enum Analysis {
                 for p in mt.pairs { flags[p.0] = false }
             }
             // Clicks in the order they were made within the submission.
-            let order = idx.indices.sorted { im.timestamp[idx[$0]] != im.timestamp[idx[$1]] ? im.timestamp[idx[$0]] < im.timestamp[idx[$1]] : $0 < $1 }
-            t.fpFlags = order.map { flags[$0] }
-            for j in 1..<max(1, order.count) {
-                let a = idx[order[j]], b = idx[order[j - 1]]
-                guard im.timestamp[a] > im.timestamp[b] else { continue }
-                t.periods.append((im.timestamp[a] - im.timestamp[b]) / 1000)
-                t.steps.append(dist2(im.xs[a], im.ys[a], im.xs[b], im.ys[b]).squareRoot())
-            }
+            let timeline = ClickTimeline(im, clicks: idx)
+            t.fpFlags = timeline.order.map { flags[$0] }
+            t.periods = timeline.periods; t.steps = timeline.steps
             return t
         }
     }

@@ -152,18 +152,14 @@ public enum Calibrator {
             var byWorker: [Int: [Int]] = [:]
             for i in 0..<im.count { byWorker[Int(im.worker[i]), default: []].append(i) }
             for w in im.workers {
-                let idx = (byWorker[w] ?? []).sorted { im.timestamp[$0] != im.timestamp[$1] ? im.timestamp[$0] < im.timestamp[$1] : $0 < $1 }
+                let given = byWorker[w] ?? [], timeline = ClickTimeline(im, clicks: given)
+                let idx = timeline.order.map { given[$0] }
                 let m = matcher.match(ax: idx.map { im.xs[$0] }, ay: idx.map { im.ys[$0] })
                 var hits = [Bool](repeating: false, count: t.count)
                 var flags = [Bool](repeating: true, count: idx.count)
                 var sq = 0.0
                 for (a, b, d) in m.pairs { hits[b] = true; flags[a] = false; sq += d * d }
-                var periods: [Double] = [], steps: [Double] = []
-                for j in 1..<max(1, idx.count) where im.timestamp[idx[j]] > im.timestamp[idx[j - 1]] {
-                    periods.append((im.timestamp[idx[j]] - im.timestamp[idx[j - 1]]) / 1000)
-                    let dx = im.xs[idx[j]] - im.xs[idx[j - 1]], dy = im.ys[idx[j]] - im.ys[idx[j - 1]]
-                    steps.append((dx * dx + dy * dy).squareRoot())
-                }
+                let periods = timeline.periods, steps = timeline.steps
                 let falseIdx = idx.indices.filter { flags[$0] }.map { idx[$0] }
                 let c = completion[job.workerIDs[w] + "\u{1}" + im.image] ?? (0, 0)
                 rows.append(Row(worker: w, image: k, hits: hits, clicks: idx.count, tp: m.pairs.count, sq: sq, flags: flags,

@@ -49,7 +49,7 @@ public struct Marketplace: Sendable {
         let rng = SeededRandom(seed: SeededRandom.derive(seed, 0x5EED))
         let workers = pool.workers
         precondition(workers.count >= replicates, "the pool must hold at least as many workers as replicates")
-        let rate = p.arrivalsPerHour * pow(max(pay, 1e-6) / p.referencePay, p.arrivalElasticity) / 3600
+        let rate = p.arrivalsPerSecond(pay: pay)
         var remaining = [Int](repeating: replicates, count: images)
         var openCount = images
         var done = [Set<Int>](repeating: [], count: workers.count)

@@ -138,6 +138,9 @@ public struct Population: Sendable, Equatable {
     /// Clicks on objects a worker of `patience` spends on one image at `pay`, whatever it holds.
     public func clickBudget(pay: Double, patience: Double) -> Double { tolerance(pay: pay) * patience }
 
+    /// Workers coming to look at a HIT paying `pay` per image, per second (Poisson).
+    public func arrivalsPerSecond(pay: Double) -> Double { arrivalsPerHour * pow(max(pay, 1e-6) / referencePay, arrivalElasticity) / 3600 }
+
     /// How much smaller than its pixels the portal shows an image of this width (1: not scaled).
     public func displayScale(width: Int) -> Double { max(1, Double(width) / displayWidth) }
 

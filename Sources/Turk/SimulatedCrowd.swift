@@ -12,6 +12,9 @@ import Randomness
 /// is made at acceptance by the crowd model's annotator (so it survives a restart) and becomes
 /// visible at its submit time; submitted work is auto-approved after the HIT's delay.
 extension LocalMarketplace {
+    /// What can happen on the simulated marketplace; at equal times, in this order.
+    enum Event { case submitted, abandoned, autoApproved, arrival }
+
     /// Processes the events due by `now`, in time order, inside the caller's transaction: at most
     /// `limit` of them; returns whether none is left.
     @discardableResult
@@ -20,27 +23,27 @@ extension LocalMarketplace {
         var arrivalState = options.simulatedWorkers ? (next: try nextArrival(db, now: now), count: try db.metaInt("arrivals") ?? 0) : nil
         var finished = false
         for _ in 0..<limit {
-            var best: (time: Double, kind: Int, id: String)? = nil
-            func consider(_ t: Double?, _ kind: Int, _ id: String) {
+            var best: (time: Double, kind: Event, id: String)? = nil
+            func consider(_ t: Double?, _ kind: Event, _ id: String) {
                 guard let t, t <= now else { return }
                 if best == nil || t < best!.time { best = (t, kind, id) }
             }
             if let r = try Row.fetchOne(db, sql: "SELECT id, MIN(submit, deadline) AS t FROM assignments WHERE state = 'Accepted' AND submit IS NOT NULL ORDER BY t LIMIT 1") {
-                consider(r["t"], 0, r["id"])
+                consider(r["t"], .submitted, r["id"])
             }
             if let r = try Row.fetchOne(db, sql: "SELECT id, deadline FROM assignments WHERE state = 'Accepted' AND submit IS NULL ORDER BY deadline LIMIT 1") {
-                consider(r["deadline"], 1, r["id"])
+                consider(r["deadline"], .abandoned, r["id"])
             }
             if let r = try Row.fetchOne(db, sql: "SELECT id, auto_approve FROM assignments WHERE state = 'Submitted' ORDER BY auto_approve LIMIT 1") {
-                consider(r["auto_approve"], 2, r["id"])
+                consider(r["auto_approve"], .autoApproved, r["id"])
             }
-            if let a = arrivalState { consider(a.next, 3, "") }
+            if let a = arrivalState { consider(a.next, .arrival, "") }
             guard let e = best else { finished = true; break }
             switch e.kind {
-            case 0: try finishSimulated(db, assignment: e.id, at: e.time)
-            case 1: try abandon(db, assignment: e.id)
-            case 2: try approve(db, assignment: e.id, at: e.time, feedback: nil)
-            default:
+            case .submitted: try finishSimulated(db, assignment: e.id, at: e.time)
+            case .abandoned: try abandon(db, assignment: e.id)
+            case .autoApproved: try approve(db, assignment: e.id, at: e.time, feedback: nil)
+            case .arrival:
                 let k = arrivalState!.count
                 arrivalState!.count += 1
                 arrivalState!.next = e.time + (try arrivalGap(db, k: k + 1))
@@ -72,7 +75,7 @@ extension LocalMarketplace {
         let p = options.population
         let bestReward = try Int.fetchOne(db, sql: "SELECT reward_cents FROM hits WHERE disposed = 0 AND reviewing = 0 AND image IS NOT NULL ORDER BY reward_cents DESC, seq LIMIT 1") ?? 0
         let pay = bestReward > 0 ? Double(bestReward) / 100 : p.referencePay
-        let rate = p.arrivalsPerHour * pow(max(pay, 1e-6) / p.referencePay, p.arrivalElasticity) / 3600
+        let rate = p.arrivalsPerSecond(pay: pay)
         let rng = SeededRandom(seed: SeededRandom.derive(options.seed, 0xA77_0000_0000 &+ UInt64(k)))
         return rng.exponential(mean: 1 / rate)
     }
