@@ -366,7 +366,7 @@ public enum Calibrator {
             c.notes["pointing.rmse_median_px"] = "\(rmse.count) workers"
             c.notes["pointing.rmse_log_sd"] = "measured"
             c.standardErrors["pointing.rmse_median_px"] = p.rmseMedian * p.rmseLogSD / Double(rmse.count).squareRoot()
-            let allSteps = pilot.rows.flatMap(\.steps)
+            let allSteps = pilot.rows.flatMap { r in r.steps.map { $0 / pilot.scale[r.image] } }   // screen px, as the RMSE
             let amplitude = allSteps.isEmpty ? p.fittsC : median(allSteps)
             if let f = FittsLaw.fit(rmse: rmse, period: period, amplitude: amplitude), f.result.parameters.allSatisfy(\.isFinite) {
                 p.fittsA = f.result.parameters[0]; p.fittsB = max(0, f.result.parameters[1]); p.fittsC = f.result.parameters[2]

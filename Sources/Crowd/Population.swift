@@ -251,7 +251,7 @@ extension Population {
             Field(key: "rmse_log_sd", slot: .number(\.rmseLogSD), range: 0...3, doc: "log-normal spread of RMSE between workers"),
             Field(key: "fitts_a_s", slot: .number(\.fittsA), range: -60...60, doc: "Fitts a (s)"),
             Field(key: "fitts_b_s", slot: .number(\.fittsB), range: 0...60, doc: "Fitts b (s per bit)"),
-            Field(key: "fitts_c_px", slot: .number(\.fittsC), range: 0.1...10_000, doc: "Fitts c: movement amplitude (px)"),
+            Field(key: "fitts_c_px", slot: .number(\.fittsC), range: 0.1...10_000, doc: "Fitts c: movement amplitude (screen px)"),
             Field(key: "period_log_sd", slot: .number(\.periodLogSD), range: 0...3, doc: "log-normal spread of click periods about the law"),
             Field(key: "first_click_s", slot: .number(\.firstClickDelay), range: 0...600, doc: "delay before the first click of an image (s)"),
             Field(key: "activity_error_exponent", slot: .number(\.activityErrorExponent), range: -2...2, doc: "RMSE grows as activity^this: busy workers go faster"),

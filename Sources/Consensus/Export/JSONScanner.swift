@@ -47,7 +47,6 @@ struct JSONScanner {
         }
     }
 
-
     /// A finite number; the field's name is built only on error (this runs once per coordinate).
     mutating func parseFiniteFast(_ field: () -> String) throws -> Double {
         skipWS()
