@@ -6,9 +6,10 @@ import Foundation
 /// smFISH field, shown at 500 px, every 7 columns hold clicks at 5). A worker's pointing error and
 /// the blobs they can tell apart are then s times larger in image pixels.
 public enum DisplayScale {
-    /// Distinct columns and rows needed before a lattice is believed: random columns fall on a
-    /// lattice of scale s with chance 1/s, so 40 of them on one lattice by chance is below 1e-5 for
-    /// any scale of 1.4 or more.
+    /// Distinct columns and rows needed before a lattice is believed: a random column falls on a
+    /// lattice of scale s with chance 1/s, so 40 on one by chance has odds (1/s)^40, 1e-6 at s = 1.4
+    /// and 2 % at the smallest scale read (1.1); but the columns clicked on an unscaled image are
+    /// runs of neighbours, and any lattice of s ≥ 1.1 leaves a gap in every 11.
     public static let minimumDistinct = 40
 
     /// The scale the clicks show (1 when they fill every pixel; nil when too few to tell): the
