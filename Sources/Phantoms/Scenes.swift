@@ -31,29 +31,47 @@ public struct SceneSettings: Sendable, Equatable {
     public init() {}
 }
 
+/// A scene drawn through a camera at a set size: what `SceneSettings` set on every scene.
+protocol FramedScene {
+    var width: Int { get set }
+    var height: Int { get set }
+    var camera: Camera { get set }
+}
+
+extension SpotsScene: FramedScene {}
+extension TranswellScene: FramedScene {}
+extension FilamentScene: FramedScene {}
+extension TissueScene: FramedScene {}
+extension MouseScene: FramedScene {}
+
+extension FramedScene {
+    /// The scene with the settings' size and bit depth, where they are given.
+    func framed(_ s: SceneSettings) -> Self {
+        var scene = self
+        if let w = s.width { scene.width = w }
+        if let h = s.height { scene.height = h }
+        if let d = s.bitDepth { scene.camera.bitDepth = d }
+        return scene
+    }
+}
+
 extension SceneName {
     /// The still scene with the settings applied (nil for a movie).
     public func still(_ s: SceneSettings) -> (any PhantomScene)? {
         switch self {
         case .spots:
-            var scene = SpotsScene()
-            if let w = s.width { scene.width = w }
-            if let h = s.height { scene.height = h }
+            var scene = SpotsScene().framed(s)
             if let o = s.objects { scene.count = o }
             if let d = s.density { scene.density = d }
             if let g = s.sigma { scene.sigma = g }
             if let r = s.snr { scene.snr = r }
             if let b = s.background { scene.background = b }
-            if let d = s.bitDepth { scene.camera.bitDepth = d }
             return scene
         case .transwell:
-            var scene = TranswellScene()
-            if let w = s.width { scene.width = w }
-            if let h = s.height { scene.height = h }
+            var scene = TranswellScene().framed(s)
             if let o = s.objects { scene.cells = o }
             if let r = s.snr { scene.cellSNR = r }
             if let p = s.poreSpacing { scene.poreSpacing = p }
-            if let d = s.bitDepth { scene.camera.bitDepth = d }
             return scene
         case .filaments, .tissue, .mouse:
             return nil
@@ -64,26 +82,12 @@ extension SceneName {
     public func movie(_ s: SceneSettings) -> (any MovieScene)? {
         switch self {
         case .filaments:
-            var scene = FilamentScene()
-            if let w = s.width { scene.width = w }
-            if let h = s.height { scene.height = h }
+            var scene = FilamentScene().framed(s)
             if let r = s.snr { scene.snr = r }
-            if let d = s.bitDepth { scene.camera.bitDepth = d }
             return scene
-        case .tissue:
-            var scene = TissueScene()
-            if let w = s.width { scene.width = w }
-            if let h = s.height { scene.height = h }
-            if let d = s.bitDepth { scene.camera.bitDepth = d }
-            return scene
-        case .mouse:
-            var scene = MouseScene()
-            if let w = s.width { scene.width = w }
-            if let h = s.height { scene.height = h }
-            if let d = s.bitDepth { scene.camera.bitDepth = d }
-            return scene
-        case .spots, .transwell:
-            return nil
+        case .tissue: return TissueScene().framed(s)
+        case .mouse: return MouseScene().framed(s)
+        case .spots, .transwell: return nil
         }
     }
 

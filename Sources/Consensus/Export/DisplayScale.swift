@@ -41,15 +41,10 @@ public enum DisplayScale {
         return true
     }
 
+    /// Whether some screen pixel i records image pixel v: `round(s·i) = v` for an i near v/s.
     @inline(__always) static func recordable(_ v: Int, scale s: Double) -> Bool {
         let target = Double(v), i = (target / s).rounded()
         return ((i - 1) * s).rounded() == target || (i * s).rounded() == target || ((i + 1) * s).rounded() == target
-    }
-
-    /// The share of `values` that some screen pixel i records: `round(s·i) = v` for an i near v/s.
-    static func onLattice(_ values: Set<Int>, scale s: Double) -> Double {
-        let hit = values.filter { recordable($0, scale: s) }.count
-        return Double(hit) / Double(values.count)
     }
 
     /// A coordinate as the portal records it on an image shown at scale s: the nearest screen
