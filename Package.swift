@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "CrowdTests", dependencies: ["Crowd", "Consensus", "Phantoms", "Imaging"]),
         .testTarget(name: "CrowdlabCLITests", dependencies: ["crowdlab"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Consensus"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Crowd", "Consensus", "Phantoms", "Reports"]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Crowd", "Consensus", "Phantoms", "Reports", "Yams"]),
         .testTarget(name: "TurkTests", dependencies: ["Turk", "Lab", "Phantoms", "Imaging", "Consensus", "Crowd"]),
     ]
 )

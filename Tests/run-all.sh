@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: the Swift tests, then the tests that drive crowdlab from outside as other
 # programs would (the AWS SDK for Python against `crowdlab turk serve`, the annotation page in
-# headless Chromium), then the input readers under libFuzzer for a few seconds each
-# (Tests/Fuzz/run.sh). Installs the Python packages and Chromium when they are missing. Ends with
-# one line, `N passed, N failed`, over all of them; exits non-zero when anything failed.
+# headless Chromium, a sweep on a single-node Slurm started for the purpose), then the input
+# readers under libFuzzer for a few seconds each (Tests/Fuzz/run.sh). Installs the Python packages,
+# Chromium, Slurm and munge when they are missing. Ends with one line, `N passed, N failed`, over
+# all of them; exits non-zero when anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -16,6 +17,7 @@ swift test 2>&1 | tee "$logs/swift.txt" || status=1
 if swift build --product crowdlab; then
   python3 Tests/External/boto3_marketplace.py .build/debug/crowdlab 2>&1 | tee "$logs/boto3.txt" || status=1
   python3 Tests/External/browser_annotation_page.py .build/debug/crowdlab 2>&1 | tee "$logs/browser.txt" || status=1
+  Tests/External/slurm_sweep.sh .build/debug/crowdlab 2>&1 | tee "$logs/slurm.txt" || status=1
 else
   status=1
 fi
@@ -28,7 +30,7 @@ passed=$(grep -cE "^Test Case '.*' passed" "$logs/swift.txt" || true)
 failed=$(grep -cE "^Test Case '.*' failed" "$logs/swift.txt" || true)
 passed=$((passed + $(grep -E "^✔ Test .* passed" "$logs/swift.txt" | grep -vcE "^✔ Test run with" || true)))
 failed=$((failed + $(grep -E "^✘ Test .* failed" "$logs/swift.txt" | grep -vcE "^✘ Test run with" || true)))
-for log in "$logs/boto3.txt" "$logs/browser.txt"; do
+for log in "$logs/boto3.txt" "$logs/browser.txt" "$logs/slurm.txt"; do
   [ -f "$log" ] || continue
   n=$(grep -oE "^Ran [0-9]+ tests?" "$log" | grep -oE "[0-9]+" | tail -1); n=${n:-0}
   f=0; for k in $(grep -oE "(failures|errors)=[0-9]+" "$log" | grep -oE "[0-9]+"); do f=$((f + k)); done

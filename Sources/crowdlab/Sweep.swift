@@ -14,24 +14,36 @@ struct SweepCommand: ParsableCommand {
           summary.csv   mean and 95 % interval over seeds per grid point
           report.html   F1, recall, precision, cost and time against the first axis
 
-        --shard i/N runs only every N-th run starting at the i-th, and writes
-        runs-shard-i-of-N.csv: a Slurm job array (--shard $((SLURM_ARRAY_TASK_ID+1))/N) \
-        or a Kubernetes indexed Job spreads a large sweep over machines; then \
-        `crowdlab merge` joins the shards into runs.csv, summary.csv and report.html.
+        --shard i/N runs only every N-th run starting at the i-th, and writes \
+        runs-shard-i-of-N.csv; `crowdlab merge` joins the shards into runs.csv, \
+        summary.csv and report.html, byte-identical to the sweep run in one go.
+
+        On a cluster: --slurm writes OUT/slurm/sweep.sbatch (a job array of --tasks \
+        tasks, task i running shard i into OUT/shards) and OUT/slurm/merge.sbatch \
+        (after all tasks succeed), submits both with sbatch and prints the job ids; \
+        --slurm-dry-run only writes them. When tasks fail, `crowdlab sweep --resume \
+        OUT` re-submits those whose shard is missing, and a new merge. --emit k8s \
+        writes a Kubernetes Indexed Job and a merge Job instead (see docs/cluster.md).
 
         Example:
           crowdlab sweep Scenarios/spots-quickstart.yaml --vary job.replicates=3,5,10 \\
             --vary job.pay_usd=0.02,0.05 --seeds 3 --out Reports/sweep
+          crowdlab sweep Scenarios/spots-quickstart.yaml --vary job.replicates=3,5,10 \\
+            --seeds 20 --slurm --tasks 10 --sbatch-arg=--time=00:30:00 --out /shared/sweep
         """)
 
-    @Argument(help: "Scenario YAML file.") var scenario: String
+    @Argument(help: "Scenario YAML file.") var scenario: String?
     @Option(help: "An axis: key=v1,v2,... or key=start:stop:step (repeatable).") var vary: [String] = []
     @Option(help: "Seeds per grid point.") var seeds: Int = 3
     @Option(help: "Run only shard i of N (1-based), e.g. 2/8.") var shard: String?
     @Option(name: .customLong("set"), help: "Override a scenario key for every run: key=value (repeatable).") var overrides: [String] = []
-    @Option(help: "Output folder.") var out: String
+    @OptionGroup var cluster: ClusterOptions
+    @Option(help: "Output folder.") var out: String?
 
     func run() throws {
+        if let dir = cluster.resume { return try resume(dir) }
+        guard let scenario else { throw CLIError("sweep: give a scenario YAML file (or --resume DIR)") }
+        guard let out else { throw CLIError("sweep: give --out DIR") }
         guard !vary.isEmpty else { throw CLIError("--vary: give at least one axis, e.g. --vary job.replicates=3,5,10") }
         guard (1...1000).contains(seeds) else { throw CLIError("--seeds: must be 1…1000") }
         let axes = try vary.map(Sweep.Axis.init(parsing:))
@@ -39,13 +51,21 @@ struct SweepCommand: ParsableCommand {
         // Check every grid value parses before anything runs.
         for a in axes { for v in a.values { _ = try Scenario.load(path: scenario, overrides: overrides + ["\(a.key)=\(v)"]) } }
         let sweep = Sweep(scenarioPath: scenario, overrides: overrides, axes: axes, seeds: seeds)
+        if cluster.slurm || cluster.emit != nil {
+            return try layOut(scenario: scenario, runs: sweep.runs().count, title: "Sweep of \(base.name)", out: out)
+        }
+        try runHere(sweep, name: base.name, out: out)
+    }
+
+    /// Runs the sweep (or one shard of it) on this machine.
+    func runHere(_ sweep: Sweep, name: String, out: String) throws {
         var runs = sweep.runs()
         var shardName: String? = nil
         if let shard {
             let p = shard.split(separator: "/").map { Int($0) }
             guard p.count == 2, let i = p[0], let n = p[1], n >= 1, i >= 1, i <= n else { throw CLIError("--shard: expected i/N with 1 <= i <= N, found \"\(shard)\"") }
-            runs = runs.enumerated().filter { $0.offset % n == i - 1 }.map(\.element)
-            shardName = "runs-shard-\(i)-of-\(n).csv"
+            runs = SweepShards.select(runs, shard: i, of: n)
+            shardName = SweepShards.fileName(i, of: n)
         }
         let total = runs.count
         let progress = Progress(stages: 1)
@@ -59,11 +79,11 @@ struct SweepCommand: ParsableCommand {
             try stage.write(csv, "runs.csv")
             let table = try SweepSummary.summarise(csv: csv, file: "runs.csv")
             try stage.write(SweepSummary.csv(table), "summary.csv")
-            try stage.write(SweepSummary.html(table, title: "Sweep of \(base.name)"), "report.html")
+            try stage.write(SweepSummary.html(table, title: "Sweep of \(name)"), "report.html")
         }
         try stage.commit()
         progress.done()
-        print("\(total) run(s) of \(base.name) → \(out)/\(shardName ?? "runs.csv, summary.csv, report.html")")
+        print("\(total) run(s) of \(name) → \(out)/\(shardName ?? "runs.csv, summary.csv, report.html")")
     }
 }
 
@@ -72,21 +92,32 @@ struct Merge: ParsableCommand {
         abstract: "Join sweep shards into runs.csv, summary.csv and report.html.",
         discussion: "Example: crowdlab merge out/sweep/runs-shard-*.csv --out out/sweep")
 
-    @Argument(help: "Shard CSV files written by `crowdlab sweep --shard`.") var shards: [String]
+    @Argument(help: "Shard CSV files written by `crowdlab sweep --shard`, or folders holding them.") var shards: [String]
     @Option(help: "Output folder.") var out: String
     @Option(help: "Report title.") var title: String = "Sweep"
+    @Flag(name: .customLong("allow-partial"), help: "Merge the shards present when some are missing, and say which.") var allowPartial = false
 
     func run() throws {
-        guard !shards.isEmpty else { throw CLIError("merge: give the shard CSV files") }
+        guard !shards.isEmpty else { throw CLIError("merge: give the shard CSV files or their folder") }
+        let set = try SweepShards.gather(shards)
+        var title = self.title
+        if !set.missing.isEmpty {
+            let list = set.missing.map(String.init).joined(separator: ", ")
+            guard allowPartial else {
+                throw CLIError("merge: missing shard(s) \(list) of \(set.count) (\(SweepShards.fileName(set.missing[0], of: set.count))…): their tasks failed or have not run; re-run them (crowdlab sweep --resume DIR) or pass --allow-partial")
+            }
+            FileHandle.standardError.write(Data("merge: partial: shard(s) \(list) of \(set.count) missing; merging the other \(set.files.count)\n".utf8))
+            title += " (partial: shard(s) \(list) of \(set.count) missing)"
+        }
         var header: String? = nil
         var rows: [String] = []
         var seen = Set<String>()
-        for path in shards.sorted() {
+        for (_, path) in set.files.sorted(by: { $0.key < $1.key }) {
             let name = (path as NSString).lastPathComponent
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("\(name): cannot read") }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("\(path): cannot read") }
             let lines = text.split(separator: "\n").map(String.init)
-            guard let h = lines.first else { throw CLIError("\(name): empty file") }
-            if let header, header != h { throw CLIError("\(name): line 1: header differs from the first shard's (shards of different sweeps?)") }
+            guard let h = lines.first else { throw CLIError("\(path): empty file") }
+            if let header, header != h { throw CLIError("\(path): line 1: header differs from the first shard's (shards of different sweeps?)") }
             header = h
             for (n, l) in lines.enumerated().dropFirst() {
                 let key = l.split(separator: ",").prefix(2).joined(separator: ",")
@@ -106,6 +137,6 @@ struct Merge: ParsableCommand {
         try stage.write(SweepSummary.csv(table), "summary.csv")
         try stage.write(SweepSummary.html(table, title: title), "report.html")
         try stage.commit()
-        print("merged \(rows.count) run(s) from \(shards.count) shard(s) → \(out)/runs.csv, summary.csv, report.html")
+        print("merged \(rows.count) run(s) from \(set.files.count) shard(s) → \(out)/runs.csv, summary.csv, report.html")
     }
 }

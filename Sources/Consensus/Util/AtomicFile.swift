@@ -72,9 +72,17 @@ public final class OutputStage {
         let parent = (destination as NSString).deletingLastPathComponent
         let base = (destination as NSString).lastPathComponent
         let parentDir = parent.isEmpty ? "." : parent
-        staging = (parentDir as NSString).appendingPathComponent(".\(base).staging-\(getpid())")
+        // Host and process: tasks on several machines of a cluster may write into one shared folder.
+        staging = (parentDir as NSString).appendingPathComponent(".\(base).staging-\(Self.hostName())-\(getpid())")
         try? FileManager.default.removeItem(atPath: staging)
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "host" }
+        let name = String(cString: buffer).filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }
+        return name.isEmpty ? "host" : name
     }
 
     public func path(_ name: String) -> String { (staging as NSString).appendingPathComponent(name) }
