@@ -17,6 +17,11 @@ public enum Slurm {
         return id
     }
 
+    /// Fails with the one-line reason when `sbatch` cannot be run here (checked before anything is written).
+    public static func checkAvailable() throws {
+        _ = try run("sbatch", ["--version"])
+    }
+
     /// The ids of the jobs' tasks still queued or running (`squeue`), none once all have ended.
     public static func active(_ jobs: [String]) throws -> [String] {
         guard !jobs.isEmpty else { return [] }

@@ -36,6 +36,7 @@ extension SweepCommand {
             throw CLIError("\(record.shardsFolder): holds shards of an earlier sweep; continue it with --resume \(out) or choose another --out")
         }
         if cluster.emit == .k8s { return try emitKubernetes(record) }
+        if !cluster.dryRun { try Slurm.checkAvailable() }
         try writeScripts(record)
         if cluster.dryRun {
             print("wrote \(record.sweepScriptPath) (\(tasks) tasks, \(runs) runs) and \(record.mergeScriptPath); submit them with:")
@@ -53,6 +54,7 @@ extension SweepCommand {
         }
         let record = try ClusterSweep.load(out: dir)
         let missing = record.shards().missing
+        if !cluster.dryRun { try Slurm.checkAvailable() }
         if !cluster.dryRun, let last = record.submissions.last {
             let active = try Slurm.active([last.arrayJob, last.mergeJob])
             guard active.isEmpty else {

@@ -17,10 +17,11 @@ struct CLIRunner {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }!
     }
 
-    func run(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+    func run(_ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         p.currentDirectoryURL = URL(fileURLWithPath: Self.root)
         let o = Pipe(), e = Pipe()
         p.standardOutput = o; p.standardError = e

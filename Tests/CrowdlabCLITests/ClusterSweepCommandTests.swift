@@ -102,7 +102,13 @@ final class ClusterSweepCommandTests: XCTestCase {
             XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
             XCTAssertTrue(r.err.contains(says), "\(args): \(r.err)")
         }
-        let r = try cli.run(["sweep", "--resume", out])
+        // No Slurm on the PATH: one line, and nothing written.
+        var r = try cli.run(["sweep"] + grid + ["--slurm", "--out", out], environment: ["PATH": "/nonexistent"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+        XCTAssertTrue(r.err.contains("sbatch: not found on PATH"), r.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        r = try cli.run(["sweep", "--resume", out])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.err.contains("sweep.json"), r.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))

@@ -122,26 +122,34 @@ grid=(Scenarios/spots-quickstart.yaml --vary job.pay_usd=0.02,0.05 --vary job.re
 "$crowdlab" sweep "${grid[@]}" --out "$work/local" >/dev/null
 check "the sweep without Slurm" $?
 
-# 1. The whole sweep as an array of 4 tasks and a dependent merge.
-"$crowdlab" sweep "${grid[@]}" --slurm --tasks 4 --out "$work/slurm"
-submitted=$?
-array=$(job "$work/slurm" arrayJob); merge=$(job "$work/slurm" mergeJob)
-wait_jobs "$array,$merge"; finished=$?
-check "crowdlab sweep --slurm submits an array and a merge that finish" $((submitted + finished))
-echo "array job $array, merge job $merge:"
-accounting "$array"
-if cmp -s "$work/local/runs.csv" "$work/slurm/runs.csv" && cmp -s "$work/local/summary.csv" "$work/slurm/summary.csv"; then
-  echo identical; same=0
-else
-  echo differs; same=1
-fi
-check "the merged runs.csv and summary.csv are byte-identical to the sweep without Slurm" $same
+# 1. The whole sweep as arrays of 1, 4 and 7 tasks, each with a dependent merge.
+jobs=""; submitted=0
+for n in 1 4 7; do
+  "$crowdlab" sweep "${grid[@]}" --slurm --tasks $n --out "$work/slurm-$n" > "$root/submit.txt"
+  submitted=$((submitted + $?)); head -1 "$root/submit.txt"
+  jobs="$jobs,$(job "$work/slurm-$n" arrayJob),$(job "$work/slurm-$n" mergeJob)"
+done
+wait_jobs "${jobs#,}"; finished=$?
+check "crowdlab sweep --slurm submits arrays and merges that finish" $((submitted + finished))
+same=0
+for n in 1 4 7; do
+  array=$(job "$work/slurm-$n" arrayJob)
+  echo "$n task(s): array job $array, merge job $(job "$work/slurm-$n" mergeJob):"
+  accounting "$array"
+  if cmp -s "$work/local/runs.csv" "$work/slurm-$n/runs.csv" && cmp -s "$work/local/summary.csv" "$work/slurm-$n/summary.csv"; then
+    echo "$n task(s): identical"
+  else
+    echo "$n task(s): differs"; same=1
+  fi
+done
+check "the merged runs.csv and summary.csv are byte-identical to the sweep without Slurm with 1, 4 and 7 tasks" $same
 
 # 2. One task cancelled on purpose (the node drained so that no task starts before), then --resume.
 scontrol update nodename=localhost state=drain reason=crowdlab-test
 "$crowdlab" sweep "${grid[@]}" --slurm --tasks 4 --out "$work/resume" >/dev/null
 array=$(job "$work/resume" arrayJob); merge=$(job "$work/resume" mergeJob)
 scancel "${array}_2"
+echo "cancelled task ${array}_2: $(scontrol show job -o "${array}_2" 2>/dev/null | grep -oE "JobState=[A-Z_]+")"
 scontrol update nodename=localhost state=resume
 wait_jobs "$array,$merge"; ended=$?
 echo "array job $array with task 2 cancelled:"
