@@ -4,11 +4,17 @@ import Foundation
 import Phantoms
 import Reports
 
-/// Finds the cheapest job design (pay per image, workers per image, whether to drop the bottom
+/// Finds the cheapest job design (pay per image, a replicate policy, whether to drop the bottom
 /// third of workers) that meets recall and precision targets, by simulating each candidate on a
 /// pilot of images like the planned ones over several seeds. A design qualifies when its
 /// 10th-percentile precision and recall over the seeds meet the targets, so it should meet them in
 /// about 9 runs of 10; then budget and deadline are applied.
+///
+/// Policies: a fixed number of workers per image (`replicateOptions`), and adaptive ones
+/// (`adaptivePolicies`) that add workers only where the consensus is unsettled. An adaptive
+/// design's cost is what its simulated jobs asked for (mean over seeds; the budget is held to the
+/// 90th percentile, since the spend is not known in advance); its hours are those of the capped
+/// job, an upper bound.
 public struct Planner: Sendable {
     public var objectsPerImage: Int
     public var images: Int
@@ -21,6 +27,7 @@ public struct Planner: Sendable {
     public var pilotImages: Int = 12
     public var pays: [Double] = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10]
     public var replicateOptions: [Int] = [3, 5, 7, 10, 15]
+    public var adaptivePolicies: [AdaptiveReplicates] = [AdaptiveReplicates()]
     public var seed: UInt64 = 1
 
     public init(objectsPerImage: Int, images: Int, targetRecall: Double, targetPrecision: Double, budget: Double?, deadlineHours: Double?, population: Population) {
@@ -30,9 +37,17 @@ public struct Planner: Sendable {
 
     public struct Design: Sendable, Codable {
         public var payUsd: Double
+        /// `fixed:K` or `adaptive:START,CAP,THRESHOLD`, as `--policy` and scenarios take it.
+        public var policy: String
+        /// Workers per image: K, or an adaptive policy's cap.
         public var replicates: Int
+        /// Assignments per image the policy pays for (mean over seeds).
+        public var assignmentsPerImage: Double
         public var dropBottomThird: Bool
+        /// Expected cost of the planned job, fees included.
         public var costUsd: Double
+        /// The 90th percentile of the cost over seeds (equal to the cost for a fixed policy).
+        public var costP90Usd: Double
         public var feesUsd: Double
         public var hours: Double
         public var recallMean: Double, recallP10: Double, recallP90: Double
@@ -40,6 +55,13 @@ public struct Planner: Sendable {
         public var meetsTargets: Bool
         public var withinBudget: Bool
         public var withinDeadline: Bool
+
+        public var isAdaptive: Bool { policy.hasPrefix("adaptive") }
+        /// Workers per image in words: `10`, or `adaptive 3-15 (6.2 on average)`.
+        public var workersPerImage: String {
+            guard isAdaptive, let p = try? ReplicatePolicies.parse(policy) else { return "\(replicates)" }
+            return String(format: "adaptive %d-%d (%.1f on average)", p.start, p.cap, assignmentsPerImage)
+        }
     }
 
     public struct Plan: Sendable, Codable {
@@ -60,38 +82,62 @@ public struct Planner: Sendable {
 
     /// The scenario a design corresponds to (spots like the planned images).
     public func scenario(pay: Double, replicates: Int, seed: UInt64, images: Int) -> Scenario {
+        scenario(pay: pay, policy: FixedReplicates(workers: replicates), seed: seed, images: images)
+    }
+
+    public func scenario(pay: Double, policy: any ReplicatePolicy, seed: UInt64, images: Int) -> Scenario {
         var s = Scenario(name: "plan")
-        s.images = images; s.objects = objectsPerImage...objectsPerImage; s.replicates = replicates; s.pay = pay
+        s.images = images; s.objects = objectsPerImage...objectsPerImage; s.replicates = policy.cap; s.pay = pay
+        if let a = policy as? AdaptiveReplicates { s.policy = .adaptive; s.adaptive = a }
         // Each seed simulates a population drawn from the calibration's errors (none for built-in
         // populations), as `crowdlab predict` does.
         s.population = population.drawn(seed: seed); s.seed = seed; s.overlays = 0
         return s
     }
 
-    public func plan(progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Plan {
-        let n = min(images, pilotImages)
-        let candidates = pays.flatMap { p in replicateOptions.map { (p, $0) } }
-        let runs = candidates.flatMap { c in (0..<seeds).map { (c.0, c.1, seed + UInt64($0)) } }
+    /// One simulated pilot job: its consensus with every worker and without the bottom third, and
+    /// what it paid for per image.
+    struct PilotScores: Sendable {
+        var recall: Double, precision: Double, filteredRecall: Double, filteredPrecision: Double
+        var assignmentsPerImage: Double, costPerImage: Double, feesPerImage: Double
+    }
+
+    /// Every candidate simulated over the seeds, in candidate order then seed order.
+    func simulate(_ candidates: [(pay: Double, policy: any ReplicatePolicy)], pilot n: Int,
+                  progress: (@Sendable (Int, Int) -> Void)?) throws -> [PilotScores] {
+        let runs = candidates.flatMap { c in (0..<seeds).map { (c.pay, c.policy, seed + UInt64($0)) } }
         let counter = Sweep.Counter()
-        /// One simulated job's consensus, with every worker and without the bottom third.
-        struct Scores { var recall: Double, precision: Double, filteredRecall: Double, filteredPrecision: Double }
-        let results: [Result<Scores, Error>] = runs.parallelMap { r in
+        let results: [Result<PilotScores, Error>] = runs.parallelMap { r in
             defer { progress?(counter.increment(), runs.count) }
             return Result {
-                let o = try LabRun.run(scenario(pay: r.0, replicates: r.1, seed: r.2, images: n), keepPhantoms: false)
+                let o = try LabRun.run(scenario(pay: r.0, policy: r.1, seed: r.2, images: n), keepPhantoms: false)
                 let a = o.analysis
-                return Scores(recall: a.overall?.recall ?? 0, precision: a.overall?.precision ?? 0,
-                              filteredRecall: a.filtered.score?.recall ?? 0, filteredPrecision: a.filtered.score?.precision ?? 0)
+                return PilotScores(recall: a.overall?.recall ?? 0, precision: a.overall?.precision ?? 0,
+                                   filteredRecall: a.filtered.score?.recall ?? 0, filteredPrecision: a.filtered.score?.precision ?? 0,
+                                   assignmentsPerImage: Double(o.assignments) / Double(n),
+                                   costPerImage: o.cost.total / Double(n), feesPerImage: o.cost.fees / Double(n))
             }
         }
-        let values = try results.map { try $0.get() }
+        return try results.map { try $0.get() }
+    }
+
+    public func plan(progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Plan {
+        let n = min(images, pilotImages)
+        let policies: [any ReplicatePolicy] = replicateOptions.map { FixedReplicates(workers: $0) } + adaptivePolicies
+        let candidates = pays.flatMap { p in policies.map { (pay: p, policy: $0) } }
+        let values = try simulate(candidates, pilot: n, progress: progress)
         var designs: [Design] = []
         for (ci, c) in candidates.enumerated() {
-            let rs = values[(ci * seeds)..<((ci + 1) * seeds)]
-            let cost = TurkFees.jobCost(images: images, replicates: c.1, reward: c.0)
-            // Time: the marketplace alone run on the whole planned job, over the same seeds.
+            let rs = Array(values[(ci * seeds)..<((ci + 1) * seeds)])
+            let fixed = c.policy is FixedReplicates
+            let fixedCost = TurkFees.jobCost(images: images, replicates: c.policy.cap, reward: c.pay)
+            let costs = rs.map { $0.costPerImage * Double(images) }
+            let cost = fixed ? fixedCost.total : mean(costs)
+            let costP90 = fixed ? fixedCost.total : quantile(costs, 0.9)
+            let fees = fixed ? fixedCost.fees : mean(rs.map { $0.feesPerImage * Double(images) })
+            // Time: the marketplace alone run on the whole planned job (capped), over the same seeds.
             let hours = mean((0..<seeds).map { k in
-                CrowdSimulation(population: population, replicates: c.1, pay: c.0, seed: seed + UInt64(k))
+                CrowdSimulation(population: population, replicates: c.policy.cap, pay: c.pay, seed: seed + UInt64(k))
                     .expectedHours(images: images, objectsPerImage: Double(objectsPerImage))
             })
             for drop in [false, true] {
@@ -106,13 +152,21 @@ public struct Planner: Sendable {
                 let pi = Prediction.interval(pre, crowdSD: calibrated ? sd.precision : 0, level: 0.8, seed: seedOf &+ 7919)
                 let r10 = calibrated ? ri.low : quantile(rec, 0.1), p10 = calibrated ? pi.low : quantile(pre, 0.1)
                 let meets = r10 >= targetRecall && p10 >= targetPrecision
-                designs.append(Design(payUsd: c.0, replicates: c.1, dropBottomThird: drop, costUsd: cost.total, feesUsd: cost.fees, hours: hours,
+                designs.append(Design(payUsd: c.pay, policy: c.policy.description, replicates: c.policy.cap,
+                                      assignmentsPerImage: mean(rs.map(\.assignmentsPerImage)), dropBottomThird: drop,
+                                      costUsd: cost, costP90Usd: costP90, feesUsd: fees, hours: hours,
                                       recallMean: mean(rec), recallP10: r10, recallP90: calibrated ? ri.high : quantile(rec, 0.9),
                                       precisionMean: mean(pre), precisionP10: p10, precisionP90: calibrated ? pi.high : quantile(pre, 0.9),
-                                      meetsTargets: meets, withinBudget: budget.map { cost.total <= $0 } ?? true,
+                                      meetsTargets: meets, withinBudget: budget.map { costP90 <= $0 } ?? true,
                                       withinDeadline: deadlineHours.map { hours <= $0 } ?? true))
             }
         }
+        return choose(designs, pilot: n)
+    }
+
+    /// The recommendation (cheapest meeting every constraint), the two nearest answers when there
+    /// is none, and the cost / recall / time front.
+    func choose(_ designs: [Design], pilot n: Int) -> Plan {
         let ok = designs.filter { $0.meetsTargets && $0.withinBudget && $0.withinDeadline }
         let byCost: (Design, Design) -> Bool = { ($0.costUsd, $0.hours, $0.dropBottomThird ? 1 : 0) < ($1.costUsd, $1.hours, $1.dropBottomThird ? 1 : 0) }
         let best = ok.min(by: byCost)
@@ -140,7 +194,7 @@ public struct Planner: Sendable {
         # with recall >= \(p.targetRecall) and precision >= \(p.targetPrecision) in 9 runs of 10.
         # \(d.dropBottomThird ? "Read the figures without the bottom third of workers (filtered_* in metrics.json)." : "Use all workers.")
         name: planned
-        description: Recommended by crowdlab plan (\(String(format: "$%.3f", d.payUsd)) per image, \(d.replicates) workers per image\(d.dropBottomThird ? ", bottom third dropped" : "")).
+        description: Recommended by crowdlab plan (\(String(format: "$%.3f", d.payUsd)) per image, \(d.workersPerImage) workers per image\(d.dropBottomThird ? ", bottom third dropped" : "")).
         seed: 101
         scene:
           kind: spots
@@ -149,28 +203,33 @@ public struct Planner: Sendable {
         crowd:
           population: \(populationPath ?? "paper")
         job:
-          replicates: \(d.replicates)
-          pay_usd: \(formatNumber(d.payUsd))
+        \(jobPolicyYAML(d))  pay_usd: \(formatNumber(d.payUsd))
         report:
           overlays: 3
 
         """
     }
 
+    /// The scenario's `job` lines for a design's policy (each ends in a newline, indented).
+    static func jobPolicyYAML(_ d: Design) -> String {
+        guard d.isAdaptive, let a = (try? ReplicatePolicies.parse(d.policy)) as? AdaptiveReplicates else { return "  replicates: \(d.replicates)\n" }
+        return "  policy: adaptive\n  adaptive_start: \(a.start)\n  adaptive_cap: \(a.cap)\n  adaptive_threshold: \(formatNumber(a.threshold))\n"
+    }
+
     public static func html(_ p: Plan) -> String {
         var page = HTMLPage(title: "Job plan: \(p.images) images of \(p.objectsPerImage) objects")
         page.paragraph("Targets: recall ≥ \(p.targetRecall), precision ≥ \(p.targetPrecision)" + (p.budgetUsd.map { String(format: ", budget $%.2f", $0) } ?? "")
-                       + (p.deadlineHours.map { String(format: ", deadline %.1f h", $0) } ?? "") + ". Each design was simulated on \(p.pilotImages) pilot images with \(p.seeds) seeds; a design qualifies when its 10th-percentile recall and precision meet the targets. Costs include Mechanical Turk's fees (20 % of rewards, at least $0.01 per assignment, plus 20 % for HITs with 10 or more assignments).")
+                       + (p.deadlineHours.map { String(format: ", deadline %.1f h", $0) } ?? "") + ". Each design was simulated on \(p.pilotImages) pilot images with \(p.seeds) seeds; a design qualifies when its 10th-percentile recall and precision meet the targets. Costs include Mechanical Turk's fees (20 % of rewards, at least $0.01 per assignment, plus 20 % for HITs with 10 or more assignments). An adaptive policy starts each image with a few workers and adds one while its consensus is unsettled, up to its cap: its cost is what the simulated jobs asked for (the budget is held to its 90th percentile over seeds), its time that of the capped job.")
         if let d = p.recommended {
             page.heading("Recommendation")
             page.table(["pay per image", "workers per image", "drop bottom third", "cost", "time", "recall (10th-90th pct)", "precision (10th-90th pct)"],
-                       [[String(format: "$%.3f", d.payUsd), "\(d.replicates)", d.dropBottomThird ? "yes" : "no", String(format: "$%.2f (fees $%.2f)", d.costUsd, d.feesUsd),
+                       [[String(format: "$%.3f", d.payUsd), d.workersPerImage, d.dropBottomThird ? "yes" : "no", String(format: "$%.2f (fees $%.2f)", d.costUsd, d.feesUsd),
                          String(format: "%.1f h", d.hours), String(format: "%.3f (%.3f-%.3f)", d.recallMean, d.recallP10, d.recallP90),
                          String(format: "%.3f (%.3f-%.3f)", d.precisionMean, d.precisionP10, d.precisionP90)]])
         } else {
             page.raw("<p class=\"note\">No design meets the targets within the budget and deadline. The two nearest answers:</p>")
             let rows = [("cheapest meeting the targets", p.cheapestMeetingTargets), ("best within budget and deadline", p.bestWithinLimits)].compactMap { name, d in
-                d.map { d in [name, String(format: "$%.3f", d.payUsd), "\(d.replicates)", d.dropBottomThird ? "yes" : "no", String(format: "$%.2f", d.costUsd),
+                d.map { d in [name, String(format: "$%.3f", d.payUsd), d.workersPerImage, d.dropBottomThird ? "yes" : "no", String(format: "$%.2f", d.costUsd),
                               String(format: "%.1f h", d.hours), String(format: "%.3f", d.recallP10), String(format: "%.3f", d.precisionP10)] }
             }
             page.table(["design", "pay per image", "workers per image", "drop bottom third", "cost", "time", "recall p10", "precision p10"], rows)
@@ -180,10 +239,12 @@ public struct Planner: Sendable {
         // nothing to the choice and would crowd the cheap ones into a corner.
         let anchor = (p.recommended ?? p.cheapestMeetingTargets)?.costUsd ?? p.budgetUsd
         let maxCost = min(p.designs.map(\.costUsd).max() ?? 1, anchor.map { 3 * max($0, p.budgetUsd ?? 0) } ?? .infinity)
-        for (k, drop) in [false, true].enumerated() {
-            let ds = p.designs.filter { $0.dropBottomThird == drop && $0.costUsd <= maxCost }
-            plot.add(.init(name: drop ? "bottom third dropped" : "all workers", xs: ds.map(\.costUsd), ys: ds.map(\.recallMean),
-                           errors: ds.map { ($0.recallP90 - $0.recallP10) / 2 }, mark: .points, color: SVGPlot.palette[k]))
+        for (k, (adaptive, drop)) in [(false, false), (false, true), (true, false), (true, true)].enumerated() {
+            let ds = p.designs.filter { $0.isAdaptive == adaptive && $0.dropBottomThird == drop && $0.costUsd <= maxCost }
+            guard !ds.isEmpty else { continue }
+            let name = (adaptive ? "adaptive, " : "fixed, ") + (drop ? "bottom third dropped" : "all workers")
+            plot.add(.init(name: name, xs: ds.map(\.costUsd), ys: ds.map(\.recallMean),
+                           errors: ds.map { ($0.recallP90 - $0.recallP10) / 2 }, mark: .points, color: [SVGPlot.palette[0], SVGPlot.palette[1], SVGPlot.palette[4], "#e377c2"][k]))
         }
         // The front on this chart's two axes: designs no cheaper one beats on 10th-percentile
         // recall, drawn as a staircase (each step holds until a dearer design does better).
@@ -220,7 +281,7 @@ public struct Planner: Sendable {
         page.figure(tplot.render(), caption: "Higher pay brings workers faster and keeps them thorough." + (beyond > 0 ? String(format: " %d design%@ taking longer than %.1f h %@ off the chart (see the table).", beyond, beyond == 1 ? "" : "s", cap, beyond == 1 ? "is" : "are") : ""))
         page.heading("All designs")
         page.table(["pay", "workers", "drop", "cost", "hours", "recall", "recall p10", "precision", "precision p10", "meets targets", "within budget and deadline"], p.designs.map { d in
-            [String(format: "$%.3f", d.payUsd), "\(d.replicates)", d.dropBottomThird ? "yes" : "no", String(format: "$%.2f", d.costUsd), String(format: "%.1f", d.hours),
+            [String(format: "$%.3f", d.payUsd), d.workersPerImage, d.dropBottomThird ? "yes" : "no", String(format: "$%.2f", d.costUsd), String(format: "%.1f", d.hours),
              String(format: "%.3f", d.recallMean), String(format: "%.3f", d.recallP10), String(format: "%.3f", d.precisionMean), String(format: "%.3f", d.precisionP10),
              d.meetsTargets ? "yes" : "no", d.withinBudget && d.withinDeadline ? "yes" : "no"]
         })

@@ -8,7 +8,8 @@ struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The cheapest job design (pay, workers per image, filtering) that meets accuracy targets.",
         discussion: """
-        Simulates every design (pay 1-10 cents per image, 3-15 workers per image, with \
+        Simulates every design (pay 1-10 cents per image, 3-15 workers per image or an \
+        adaptive policy that adds workers only where the consensus is unsettled, with \
         and without dropping the bottom third of workers) on pilot images of the planned \
         complexity over several seeds, and recommends the cheapest one whose \
         10th-percentile recall and precision meet the targets within budget and \
@@ -31,6 +32,8 @@ struct Plan: ParsableCommand {
     @Option(parsing: .unconditional, help: "Deadline in hours.") var deadline: Double?
     @Option(help: "Population YAML (default: the built-in paper population).") var population: String?
     @Option(help: "Seeds per design.") var seeds: Int = 8
+    @Option(help: "An adaptive policy to price beside the fixed designs: START,CAP,THRESHOLD (repeatable; default 3,15,0.15; none: fixed designs only).")
+    var adaptive: [String] = []
     @Option(help: "Output folder.") var out: String = "Reports/plan"
     @Flag(help: "Print the plan as JSON instead of a summary.") var json = false
 
@@ -46,6 +49,7 @@ struct Plan: ParsableCommand {
         var planner = Planner(objectsPerImage: objectsPerImage, images: images, targetRecall: targetRecall, targetPrecision: targetPrecision,
                               budget: budget, deadlineHours: deadline, population: pop)
         planner.seeds = seeds
+        planner.adaptivePolicies = try adaptivePolicies()
         let progress = Progress(stages: 1)
         progress.stage("simulating designs")
         let plan = try planner.plan { done, total in progress.tick(done, total, "runs") }
@@ -62,20 +66,31 @@ struct Plan: ParsableCommand {
         progress.done()
         if json { print(String(decoding: data, as: UTF8.self)); return }
         if let d = plan.recommended {
-            print(String(format: "recommended: $%.3f per image, %d workers per image%@", d.payUsd, d.replicates, d.dropBottomThird ? ", drop the bottom third of workers" : ""))
+            print(String(format: "recommended: $%.3f per image, %@ workers per image%@", d.payUsd, d.workersPerImage, d.dropBottomThird ? ", drop the bottom third of workers" : ""))
             print(String(format: "  cost $%.2f (fees $%.2f), about %.1f h", d.costUsd, d.feesUsd, d.hours))
             print(String(format: "  recall %.3f (10th-90th percentile %.3f-%.3f), precision %.3f (%.3f-%.3f)", d.recallMean, d.recallP10, d.recallP90, d.precisionMean, d.precisionP10, d.precisionP90))
         } else {
             print("no design meets the targets within budget and deadline")
             func line(_ name: String, _ d: Planner.Design?) {
                 guard let d else { print("  \(name): none"); return }
-                print(String(format: "  %@: $%.3f per image, %d workers per image%@: cost $%.2f, about %.1f h, recall p10 %.3f, precision p10 %.3f",
-                             name, d.payUsd, d.replicates, d.dropBottomThird ? " (bottom third dropped)" : "", d.costUsd, d.hours, d.recallP10, d.precisionP10))
+                print(String(format: "  %@: $%.3f per image, %@ workers per image%@: cost $%.2f, about %.1f h, recall p10 %.3f, precision p10 %.3f",
+                             name, d.payUsd, d.workersPerImage, d.dropBottomThird ? " (bottom third dropped)" : "", d.costUsd, d.hours, d.recallP10, d.precisionP10))
             }
             line("cheapest meeting the targets", plan.cheapestMeetingTargets)
             line("best within budget and deadline", plan.bestWithinLimits)
         }
         print("wrote \(out)/plan.json, report.html\(plan.recommended == nil ? "" : ", planned.yaml")")
         if plan.recommended == nil { throw ExitCode(3) }
+    }
+
+    func adaptivePolicies() throws -> [AdaptiveReplicates] {
+        if adaptive.isEmpty { return [AdaptiveReplicates()] }
+        if adaptive == ["none"] { return [] }
+        return try adaptive.map { v in
+            guard let p = try ReplicatePolicies.parse("adaptive:" + v, option: "--adaptive") as? AdaptiveReplicates else {
+                throw CLIError("--adaptive: \"\(v)\": expected START,CAP,THRESHOLD")
+            }
+            return p
+        }
     }
 }

@@ -101,5 +101,11 @@ final class LabCommandTests: XCTestCase {
         let bad = try runner.run(["plan", "--objects-per-image", "40", "--images", "500", "--target-recall", "0.95", "--budget", "-5"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.err.contains("--budget: must be a positive amount in USD"), bad.err)
+        for policy in ["3,2,0.1", "3,15", "x"] {
+            let r = try runner.run(["plan", "--objects-per-image", "40", "--images", "500", "--target-recall", "0.9", "--adaptive", policy])
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertEqual(r.err.split(separator: "\n").count, 1, r.err)
+            XCTAssertTrue(r.err.hasPrefix("Error: --adaptive: "), r.err)
+        }
     }
 }

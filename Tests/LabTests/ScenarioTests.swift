@@ -117,11 +117,38 @@ final class ScenarioTests: XCTestCase {
         XCTAssertTrue(plan.designs.filter(\.meetsTargets).allSatisfy { $0.costUsd >= d.costUsd }, "the cheapest qualifying design")
         var met = 0
         for seed in 1001...1010 {
-            let o = try LabRun.run(p.scenario(pay: d.payUsd, replicates: d.replicates, seed: UInt64(seed), images: 6), keepPhantoms: false)
+            let o = try LabRun.run(p.scenario(pay: d.payUsd, policy: try ReplicatePolicies.parse(d.policy), seed: UInt64(seed), images: 6), keepPhantoms: false)
             let s = d.dropBottomThird ? o.analysis.filtered.score! : o.analysis.overall!
             if s.recall >= 0.8 && s.precision >= 0.95 { met += 1 }
         }
         XCTAssertGreaterThanOrEqual(met, 9, "met targets in \(met) of 10 runs")
+    }
+
+    func testPlannerPricesAnAdaptivePolicyByWhatItAsksFor() throws {
+        var p = Planner(objectsPerImage: 60, images: 100, targetRecall: 0.7, targetPrecision: 0.95, budget: nil, deadlineHours: nil, population: Population())
+        p.pays = [0.02]; p.replicateOptions = [3, 15]; p.seeds = 3; p.pilotImages = 6
+        let plan = try p.plan()
+        let adaptive = try XCTUnwrap(plan.designs.first { $0.isAdaptive && !$0.dropBottomThird })
+        XCTAssertEqual(adaptive.policy, "adaptive:3,15,0.15")
+        XCTAssertGreaterThan(adaptive.assignmentsPerImage, 3)
+        XCTAssertLessThan(adaptive.assignmentsPerImage, 15)
+        let low = TurkFees.jobCost(images: 100, replicates: 3, reward: 0.02).total, high = TurkFees.jobCost(images: 100, replicates: 15, reward: 0.02).total
+        XCTAssertGreaterThan(adaptive.costUsd, low)
+        XCTAssertLessThan(adaptive.costUsd, high)
+        XCTAssertGreaterThanOrEqual(adaptive.costP90Usd, adaptive.costUsd)
+        let fixed15 = try XCTUnwrap(plan.designs.first { $0.policy == "fixed:15" && !$0.dropBottomThird })
+        XCTAssertEqual(fixed15.costUsd, high, accuracy: 1e-9)
+        XCTAssertEqual(fixed15.costP90Usd, high, accuracy: 1e-9)
+        // An adaptive recommendation's scenario file carries the policy.
+        var chosen = plan
+        chosen.recommended = adaptive
+        let yaml = try XCTUnwrap(Planner.scenarioYAML(chosen, populationPath: nil))
+        let path = NSTemporaryDirectory() + "planned-\(UUID().uuidString).yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let s = try Scenario.load(path: path)
+        XCTAssertEqual(s.policy, .adaptive)
+        XCTAssertEqual(s.replicatePolicy.description, "adaptive:3,15,0.15")
+        XCTAssertEqual(s.pay, 0.02)
     }
 }
 
