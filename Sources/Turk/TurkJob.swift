@@ -20,6 +20,8 @@ public struct TurkJobManifest: Codable, Sendable {
         public var width: Int
         public var height: Int
         public var hitId: String?
+        /// Assignments the HIT holds now (an adaptive job adds to them).
+        public var assignments: Int? = nil
     }
 
     public var version = 1
@@ -41,6 +43,12 @@ public struct TurkJobManifest: Codable, Sendable {
     public var reviewed: [String: String] = [:]
     /// Bonuses already paid, by assignment id (dollars).
     public var bonuses: [String: String] = [:]
+    /// The replicate policy when adaptive (`adaptive:3,9,0.15`): HITs start with its START
+    /// assignments and `crowdlab job extend` adds more; nil for a fixed job.
+    public var policy: String? = nil
+
+    /// Assignments the job has asked for so far.
+    public var assignmentsAsked: Int { images.reduce(0) { $0 + ($1.assignments ?? replicates) } }
 
     public static func load(job: String) throws -> TurkJobManifest {
         let path = (job as NSString).appendingPathComponent("job.json")
@@ -73,11 +81,13 @@ public enum TurkJob {
             let digest = SHA256.hash(data: Array("\(absolute)|\(endpoint)|\(s.seed)|\(s.name)".utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
             let base = imageBaseURL ?? (endpoint + "/images")
             let rewardCents = Int((s.pay * 100).rounded())
+            let adaptive = s.policy == .adaptive
             manifest = TurkJobManifest(jobId: "\(s.name)-\(digest)", scenario: scenarioPath, overrides: overrides, backend: name, endpoint: endpoint,
                                        imageBaseURL: base.hasSuffix("/") ? String(base.dropLast()) : base, reward: Money.string(cents: rewardCents),
-                                       replicates: s.replicates, title: "Click the centre of every object in the image",
+                                       replicates: adaptive ? s.adaptive.start : s.replicates, title: "Click the centre of every object in the image",
                                        instructions: s.description.isEmpty ? "Click once on the centre of every bright object." : "Click once on the centre of every bright object. (\(s.description))",
                                        lifetimeSeconds: 7 * 86_400, assignmentSeconds: 3600, autoApprovalSeconds: 3 * 86_400, images: [])
+            if adaptive { manifest.policy = s.adaptive.description }
         }
         // The images and truth, rendered as `crowdlab run` renders them.
         let scene = s.scene
@@ -118,10 +128,66 @@ public enum TurkJob {
                 hitId = String(id)
             }
             manifest.images[k].hitId = hitId
+            manifest.images[k].assignments = manifest.replicates
             try manifest.save(job: job)
         }
         progress(manifest.images.count, manifest.images.count)
         return manifest
+    }
+
+    /// Mechanical Turk cannot extend a HIT created with fewer than 10 assignments to 10 or more, so
+    /// an adaptive job that starts below 10 stops at 9 whatever its policy's cap.
+    public static func assignmentCap(_ policy: any ReplicatePolicy) -> Int {
+        policy.start < 10 ? min(policy.cap, 9) : policy.cap
+    }
+
+    public struct Extension: Sendable {
+        /// Images given one more assignment in this round.
+        public var extended: [String] = []
+        public var settled = 0, capped = 0, waiting = 0
+        /// Images whose HIT expired before its slots were taken: left with the answers they have.
+        public var expired = 0
+        public var cap = 0
+    }
+
+    /// One round of an adaptive job: every image whose answers are all in is given one more
+    /// assignment (`CreateAdditionalAssignmentsForHIT`) while its consensus is unsettled, up to the
+    /// cap; the same decision `crowdlab replay` makes after each arrival. The HIT's own
+    /// MaxAssignments is what counts, and each request carries a UniqueRequestToken naming the
+    /// assignment it adds, so a round interrupted after a request and run again adds nothing twice.
+    public static func extend(_ m: inout TurkJobManifest, client: any TurkBackend, job: String) async throws -> Extension {
+        let manifestPath = (job as NSString).appendingPathComponent("job.json")
+        guard let text = m.policy else {
+            throw InputError(file: manifestPath, field: "policy", message: "a job of fixed replicates has nothing to extend (set job.policy: adaptive in the scenario)")
+        }
+        let policy = try ReplicatePolicies.parse(text, option: manifestPath)
+        var out = Extension(cap: assignmentCap(policy))
+        for (k, image) in m.images.enumerated() {
+            guard let hitId = image.hitId else { out.waiting += 1; continue }
+            let hit = try await client.send(GetHIT(hitId: hitId)).HIT
+            let asked = hit?.MaxAssignments ?? image.assignments ?? m.replicates
+            m.images[k].assignments = asked
+            let answers = try await client.allAssignments(hitId: hitId)
+            if answers.count < asked {
+                // Open slots of an expired HIT are never taken (UpdateExpirationForHIT reopens it).
+                let open = hit.map { $0.HITStatus == .Assignable || $0.NumberOfAssignmentsPending > 0 } ?? true
+                if open { out.waiting += 1 } else { out.expired += 1 }
+                continue
+            }
+            if asked >= out.cap { out.capped += 1; continue }
+            let records = answers.filter { $0.AssignmentStatus != .Rejected }.compactMap { a in
+                try? AnswerFormat.exportRecord(answer: a.Answer ?? "", image: image.name, width: image.width, height: image.height,
+                                               workerId: a.WorkerId, submitTime: a.SubmitTime ?? 0)
+            }
+            guard Replay.wantsAnother(records, policy: policy) else { out.settled += 1; continue }
+            _ = try await client.send(CreateAdditionalAssignmentsForHIT(hitId: hitId, number: 1,
+                                                                        uniqueRequestToken: "\(m.jobId)-\(image.name)-to-\(asked + 1)"))
+            m.images[k].assignments = asked + 1
+            try m.save(job: job)
+            out.extended.append(image.name)
+        }
+        try m.save(job: job)
+        return out
     }
 
     public struct ImageStatus: Sendable {
@@ -187,7 +253,7 @@ public enum TurkJob {
         try stage.write(AnalysisOutputs.workersCSV(analysis), "workers.csv")
         try stage.write(try AnalysisOutputs.metricsJSON(analysis), "metrics.json")
         try stage.write(AnalysisReport.html(analysis, exportName: "job \(m.jobId) (\(m.backend))", overlays: [],
-                                            preface: [("job", "\(m.images.count) HITs × \(m.replicates) assignments at $\(m.reward) on \(m.backend) (\(m.endpoint))"),
+                                            preface: [("job", "\(m.images.count) HITs, \(m.assignmentsAsked) assignments\(m.policy.map { " (\($0))" } ?? "") at $\(m.reward) on \(m.backend) (\(m.endpoint))"),
                                                       ("answers", "\(records.count) collected, \(unreadable.count) unreadable")]), "report.html")
         try stage.commit()
         return Collected(export: export, assignmentIds: ids, analysis: analysis, unreadable: unreadable)

@@ -20,10 +20,11 @@ struct JobCommand: AsyncParsableCommand {
           crowdlab job submit Scenarios/spots-quickstart.yaml --backend local \\
             --job out/job1
           crowdlab job status out/job1
+          crowdlab job extend out/job1    # adaptive jobs: repeat while it adds
           crowdlab job collect out/job1
           crowdlab job review out/job1
         """,
-        subcommands: [JobSubmit.self, JobStatus.self, JobCollect.self, JobReview.self])
+        subcommands: [JobSubmit.self, JobStatus.self, JobExtend.self, JobCollect.self, JobReview.self])
 }
 
 /// Where a job runs: the local marketplace (a `crowdlab turk serve`), Amazon's sandbox, or live.
@@ -80,6 +81,10 @@ struct JobSubmit: AsyncParsableCommand {
                                              imageBaseURL: imageBaseUrl, progress: { progress.tick($0, $1, "posting HITs") })
             progress.done()
             print("job \(m.jobId): \(m.images.count) HITs of \(m.replicates) assignments at $\(m.reward) on \(backend) (\(url)); folder \(job)")
+            if let policy = m.policy {
+                let cap = TurkJob.assignmentCap(try ReplicatePolicies.parse(policy))
+                print("adaptive (\(policy)): run `crowdlab job extend \(job)` as answers come in; it adds assignments to unsettled images, up to \(cap) per image")
+            }
         } catch { throw describe(error, "job submit") }
     }
 }
@@ -97,8 +102,30 @@ struct JobStatus: AsyncParsableCommand {
             for r in rows { print("\(r.image)\t\(r.hitId)\t\(r.status)\t\(r.available)\t\(r.pending)\t\(r.submitted)\t\(r.approved)\t\(r.rejected)") }
             let done = rows.reduce(0) { $0 + $1.submitted + $1.approved + $1.rejected }
             let balance = try await client.send(GetAccountBalance())
-            print("\(done) of \(m.images.count * m.replicates) assignments submitted; balance $\(balance.AvailableBalance ?? "?") (on hold $\(balance.OnHoldBalance ?? "0.00"))")
+            print("\(done) of \(m.assignmentsAsked) assignments submitted; balance $\(balance.AvailableBalance ?? "?") (on hold $\(balance.OnHoldBalance ?? "0.00"))")
         } catch { throw describe(error, "job status") }
+    }
+}
+
+struct JobExtend: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "extend", abstract: "Adaptive jobs: one more assignment for each image whose consensus is not yet settled.",
+        discussion: """
+        For a job whose scenario sets job.policy: adaptive. Each image whose answers are all in \
+        is given one more assignment (CreateAdditionalAssignmentsForHIT) while its consensus \
+        is unsettled, up to the policy's cap (at most 9: Mechanical Turk cannot extend a HIT \
+        created with fewer than 10 assignments past 9). Run it again as answers arrive until \
+        it adds nothing; safe to re-run after an interruption.
+        """)
+    @Argument(help: "Job folder.") var job: String
+
+    func run() async throws {
+        var m = try TurkJobManifest.load(job: job)
+        let (client, _) = try turkClient(backend: Backend(manifest: m.backend), endpoint: m.endpoint)
+        do {
+            let r = try await TurkJob.extend(&m, client: client, job: job)
+            print("added an assignment to \(r.extended.count) image(s); \(r.settled) settled, \(r.capped) at the cap of \(r.cap), \(r.waiting) waiting for answers\(r.expired > 0 ? ", \(r.expired) expired with open slots (UpdateExpirationForHIT reopens them)" : ""); \(m.assignmentsAsked) assignments asked in all")
+        } catch let e as InputError { throw e } catch { throw describe(error, "job extend") }
     }
 }
 

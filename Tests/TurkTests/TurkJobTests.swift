@@ -73,4 +73,86 @@ final class TurkJobTests: XCTestCase {
         XCTAssertEqual(balance.AvailableBalance, Money.string(cents: 1_000_000 - spent))
         XCTAssertEqual(balance.OnHoldBalance, "0.00")
     }
+
+    /// An adaptive job: HITs start with 3 assignments and `extend` adds one at a time to the images
+    /// still unsettled, up to the cap, never twice for the same step, with fees to the cent.
+    func testAdaptiveJobAddsAssignmentsWhereTheConsensusIsUnsettled() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crowdlab-adaptive-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let scenario = (dir as NSString).appendingPathComponent("adaptive.yaml")
+        try """
+        name: adaptive
+        seed: 4
+        scene:
+          kind: spots
+          images: 4
+          objects: 20-140
+          snr: 4-20
+        job:
+          pay_usd: 0.04
+          policy: adaptive
+          adaptive_start: 3
+          adaptive_cap: 15
+          adaptive_threshold: 0.1
+        """.write(toFile: scenario, atomically: true, encoding: .utf8)
+        var options = MarketplaceOptions()
+        options.clockSpeed = 0
+        options.seed = 9
+        let market = try LocalMarketplace(path: (dir as NSString).appendingPathComponent("market.sqlite"), options: options)
+        let job = (dir as NSString).appendingPathComponent("job")
+        var m = try await TurkJob.submit(scenarioPath: scenario, overrides: [], backend: "local", endpoint: "http://127.0.0.1", client: market,
+                                         job: job, imageBaseURL: nil)
+        XCTAssertEqual(m.policy, "adaptive:3,15,0.1")
+        for image in m.images { let hit = try await market.send(GetHIT(hitId: image.hitId!)).HIT; XCTAssertEqual(hit?.MaxAssignments, 3) }
+
+        // Nothing answered yet: every image waits.
+        var round = try await TurkJob.extend(&m, client: market, job: job)
+        XCTAssertEqual(round.waiting, 4)
+        XCTAssertTrue(round.extended.isEmpty)
+        var rounds = 0
+        repeat {
+            try market.advance(seconds: 24 * 3600)
+            round = try await TurkJob.extend(&m, client: market, job: job)
+            rounds += 1
+            XCTAssertEqual(round.cap, 9, "a HIT of 3 cannot be extended to 10 or more")
+        } while !round.extended.isEmpty && rounds < 10
+        XCTAssertEqual(round.settled + round.capped, 4, "every image ends settled or at the cap")
+        let asked = m.images.map { $0.assignments ?? 0 }
+        XCTAssertTrue(asked.allSatisfy { (3...9).contains($0) }, "\(asked)")
+        XCTAssertGreaterThan(asked.max()!, asked.min()!, "the dense, faint images get more workers than the sparse bright ones: \(asked)")
+        for image in m.images {
+            let hit = try await market.send(GetHIT(hitId: image.hitId!)).HIT
+            XCTAssertEqual(hit?.MaxAssignments, image.assignments, "the manifest agrees with the service")
+        }
+
+        // Interrupted after a request but before the manifest was saved, then run again: the
+        // service's count is what counts, and the same token adds nothing.
+        let k = try XCTUnwrap(m.images.indices.first { (m.images[$0].assignments ?? 0) > 3 })
+        let hitId = m.images[k].hitId!, before = m.images[k].assignments!
+        _ = try await market.send(CreateAdditionalAssignmentsForHIT(hitId: hitId, number: 1, uniqueRequestToken: "\(m.jobId)-\(m.images[k].name)-to-\(before)"))
+        let retried = try await market.send(GetHIT(hitId: hitId)).HIT?.MaxAssignments
+        XCTAssertEqual(retried, before, "a retried token adds nothing")
+        m.images[k].assignments = before - 1
+        try m.save(job: job)
+        var reloaded = try TurkJobManifest.load(job: job)
+        _ = try await TurkJob.extend(&reloaded, client: market, job: job)
+        XCTAssertEqual(reloaded.images[k].assignments, before)
+
+        // Collected and reviewed: what was paid is what was asked, to the cent (0.04 + 0.01 fee each).
+        let collected = try await TurkJob.collect(reloaded, client: market, job: job)
+        XCTAssertEqual(collected.export.records.count, reloaded.assignmentsAsked)
+        let review = try await TurkJob.review(&reloaded, collected: collected, client: market, policy: .init(bonusCents: 0), job: job)
+        XCTAssertEqual(review.approved + review.rejected + review.alreadyReviewed, reloaded.assignmentsAsked, "some were approved automatically after 3 days")
+        var approved = 0
+        for image in reloaded.images { approved += try await market.allAssignments(hitId: image.hitId!).filter { $0.AssignmentStatus == .Approved }.count }
+        XCTAssertGreaterThan(approved, 0)
+        let balance = try await market.send(GetAccountBalance())
+        XCTAssertEqual(balance.AvailableBalance, Money.string(cents: 1_000_000 - approved * 5))
+
+        // A fixed job has nothing to extend: one line naming the manifest's field.
+        reloaded.policy = nil
+        do { _ = try await TurkJob.extend(&reloaded, client: market, job: job); XCTFail("a fixed job was extended") } catch {
+            XCTAssertTrue("\(error)".contains("job.json: field policy"), "\(error)")
+        }
+    }
 }

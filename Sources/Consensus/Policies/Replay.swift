@@ -15,6 +15,17 @@ public enum Replay {
         public var assignments: Int { workersPerImage.values.reduce(0, +) }
     }
 
+    /// Whether one image's submissions so far call for another worker under `policy` (the decision
+    /// a replay makes after each arrival, and a Mechanical Turk job before adding an assignment).
+    public static func wantsAnother(_ submissions: [ExportRecord], policy: any ReplicatePolicy,
+                                    method: AgreementConsensus = AgreementConsensus()) -> Bool {
+        let n = submissions.count
+        guard n < policy.cap else { return false }
+        guard n >= policy.start else { return true }
+        guard let c = method.consensus(ClickJob(export: QuantiusExport(records: submissions))).first else { return false }
+        return policy.wantsAnother(c, workers: n)
+    }
+
     public static func run(_ export: QuantiusExport, policy: any ReplicatePolicy, seed: UInt64,
                            method: AgreementConsensus = AgreementConsensus()) -> Result {
         let crosshairs = export.records.indices.filter { export.records[$0].annotationType == .crosshairs }
@@ -25,9 +36,7 @@ public enum Replay {
             let rng = SeededRandom(seed: SeededRandom.derive(seed, UInt64(k)))
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(i + 1)) }
             var n = min(policy.start, order.count)
-            while n < order.count {
-                let sub = QuantiusExport(records: order.prefix(n).map { export.records[$0] })
-                guard let c = method.consensus(ClickJob(export: sub)).first, policy.wantsAnother(c, workers: n) else { break }
+            while n < order.count && wantsAnother(order.prefix(n).map { export.records[$0] }, policy: policy, method: method) {
                 n += 1
             }
             return Array(order.prefix(n))
