@@ -6,7 +6,9 @@ with the page from `crowdlab turk question`, waits for the simulated workers, re
 approves and rejects, pays a bonus (twice, with one token), checks the balance to the cent, checks
 the errors for an unknown HIT, a bad signature, an unknown key and a stale request time, then kills
 the server with SIGKILL in the middle of a stream of CreateHIT calls and checks after a restart that
-everything acknowledged is there, nothing is duplicated and the clock resumed.
+everything acknowledged is there, nothing is duplicated and the clock resumed. Then an adaptive job
+(`crowdlab job submit` and `crowdlab job extend`): the added assignments as the service shows them,
+a SIGKILL of the server mid-job, nothing added or posted twice after the restart, fees to the cent.
 
 Usage: python3 Tests/External/boto3_marketplace.py [path/to/crowdlab]
 """
@@ -42,9 +44,9 @@ DB = os.path.join(WORK, "market.sqlite")
 class Server:
     """`crowdlab turk serve` as a child process; the port it prints is read back."""
 
-    def __init__(self, port=0):
+    def __init__(self, port=0, db=DB):
         self.proc = subprocess.Popen(
-            [CROWDLAB, "turk", "serve", "--port", str(port), "--db", DB, "--access-key", AK, "--secret-key", SK,
+            [CROWDLAB, "turk", "serve", "--port", str(port), "--db", db, "--access-key", AK, "--secret-key", SK,
              "--clock-speed", "3600", "--seed", "11"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
@@ -256,6 +258,74 @@ class MarketplaceThroughBoto3(unittest.TestCase):
             new = mturk.create_hit(MaxAssignments=1, LifetimeInSeconds=3600, AssignmentDurationInSeconds=600, Reward="0.01",
                                    Title="after restart", Description="d", Question=question)["HIT"]
             self.assertGreaterEqual(new["CreationTime"], last_clock, "the clock resumed, not restarted")
+        finally:
+            server.stop()
+
+    def test_an_adaptive_job_extended_through_a_sigkill(self):
+        """`crowdlab job extend` adds assignments the service shows as MaxAssignments; after the
+        server is killed with SIGKILL and restarted nothing is added twice; fees to the cent."""
+        db = os.path.join(WORK, "adaptive.sqlite")
+        job = os.path.join(WORK, "adaptive-job")
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK)
+        server = Server(db=db)
+
+        def crowdlab(*args):
+            r = subprocess.run([CROWDLAB, *args], env=env, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return r.stdout
+
+        def extend_until_done(deadline):
+            out = ""
+            while time.time() < deadline:
+                out = crowdlab("job", "extend", job)
+                m = re.search(r"added an assignment to (\d+) image\(s\); (\d+) settled, (\d+) at the cap of 9, (\d+) waiting", out)
+                self.assertIsNotNone(m, out)
+                if int(m.group(1)) == 0 and int(m.group(4)) == 0:
+                    return out
+                time.sleep(1.5)
+            self.fail("the job did not settle: " + out)
+
+        def asked():
+            with open(os.path.join(job, "job.json")) as f:
+                return {i["hitId"]: i["assignments"] for i in json.load(f)["images"]}
+
+        try:
+            crowdlab("job", "submit", os.path.join(os.getcwd(), "Scenarios", "spots-quickstart.yaml"), "--set", "job.policy=adaptive",
+                     "--set", "scene.images=3", "--backend", "local", "--endpoint", server.endpoint, "--job", job)
+            mturk = server.client()
+            hits = mturk.list_hits()["HITs"]
+            self.assertEqual(sorted(h["MaxAssignments"] for h in hits), [3, 3, 3])
+            # One round after the first answers are in, then the server killed mid-job.
+            deadline = time.time() + 120
+            while time.time() < deadline and not any(n > 3 for n in asked().values()):
+                time.sleep(1.5)
+                crowdlab("job", "extend", job)
+            before = asked()
+            self.assertTrue(any(n == 4 for n in before.values()), before)
+            for h in server.client().list_hits()["HITs"]:
+                self.assertEqual(h["MaxAssignments"], before[h["HITId"]], "the service shows the added assignment")
+            port = server.port
+            server.kill9()
+            server = Server(port=port, db=db)   # restarted where the job's manifest points
+            mturk = server.client()
+            after_restart = {h["HITId"]: h["MaxAssignments"] for h in mturk.list_hits()["HITs"]}
+            self.assertEqual(after_restart, before, "every acknowledged extension survived the kill, none doubled")
+            extend_until_done(time.time() + 180)
+            final = asked()
+            listed = {h["HITId"]: h["MaxAssignments"] for h in mturk.list_hits()["HITs"]}
+            self.assertEqual(listed, final)
+            self.assertEqual(len(listed), 3, "no HIT posted twice")
+            self.assertTrue(all(3 <= n <= 9 for n in final.values()), final)
+            crowdlab("job", "review", job, "--bonus", "0.00")
+            approved = 0
+            for hit_id, n in final.items():
+                statuses = [a["AssignmentStatus"] for a in mturk.list_assignments_for_hit(HITId=hit_id, MaxResults=100)["Assignments"]]
+                self.assertEqual(len(statuses), n, "every asked assignment was done, once")
+                approved += statuses.count("Approved")
+            # $0.02 reward + $0.01 fee (20 %, at least a cent) per approved assignment; a rejection costs nothing.
+            balance = mturk.get_account_balance()
+            self.assertEqual(balance["AvailableBalance"], "%.2f" % (10000 - 0.03 * approved))
+            self.assertEqual(balance["OnHoldBalance"], "0.00")
         finally:
             server.stop()
 
