@@ -64,7 +64,7 @@ public struct LabRun: Sendable {
             truth.byImage[names[i]] = TruthPoints(xs: t.xs, ys: t.ys, snr: snr, source: names[i], distractorXs: t.distractorXs, distractorYs: t.distractorYs)
         }
         var options = AnalysisOptions()
-        options.method = try PointMethods.make(s.method, radius: s.subtractiveRadius)
+        options.method = try s.pointMethod()
         options.matchRadius = s.matchRadius
         let analysis = Analysis.run(export: sim.export, truth: truth, options: options)
         var o = Outcome(scenario: s, phantoms: keepPhantoms ? phantoms : [], imageNames: names, simulation: sim, analysis: analysis, truth: truth,

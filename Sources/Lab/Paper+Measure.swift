@@ -167,7 +167,7 @@ extension Paper {
         for r in o.simulation.export.records { byImage[r.imageFilename, default: []].append(r) }
         let names = byImage.keys.sorted()
         let most = byImage.values.map(\.count).max() ?? 0
-        let method = try PointMethods.make(o.scenario.method, radius: o.scenario.subtractiveRadius)
+        let method = try o.scenario.pointMethod()
         let radius = o.scenario.matchRadius, truth = o.truth
         let groups = byImage
         return sizes.map { k in

@@ -41,6 +41,11 @@ public struct Scenario: Sendable {
     // analysis
     public var method = PointMethods.defaultName
     public var subtractiveRadius: String? = nil
+
+    /// The analysis's consensus method as the scenario configures it (the radius is `subtractive`'s alone).
+    public func pointMethod() throws -> any PointConsensusMethod {
+        try PointMethods.make(method, radius: subtractiveRadius)
+    }
     public var matchRadius = 8.0
     public var overlays = 3
 

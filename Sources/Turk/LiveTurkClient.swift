@@ -31,6 +31,8 @@ public final class LiveTurkClient: TurkBackend, Sendable {
 
     /// Whether this endpoint is Amazon's (which hosts no images) rather than a local marketplace.
     public var isAmazon: Bool { host.hasSuffix("amazonaws.com") }
+    /// A local marketplace behind this client hosts images; Amazon's service does not.
+    public var hostsImages: Bool { !isAmazon }
 
     public func send<Op: TurkOperation>(_ operation: Op) async throws -> Op.Response {
         let body = Array(try JSONEncoder().encode(operation))

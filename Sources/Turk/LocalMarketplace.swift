@@ -125,6 +125,9 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
         return try JSONDecoder().decode(Op.Response.self, from: Data(out))
     }
 
+    /// The marketplace serves the images it stores (`GET /images/NAME`).
+    public var hostsImages: Bool { true }
+
     public func putImage(name: String, png: Data, truthCSV: String?) async throws -> String {
         try storeImage(name: name, png: png, truthCSV: truthCSV)
         return "/images/\(name)"

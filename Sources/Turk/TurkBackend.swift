@@ -9,6 +9,8 @@ public protocol TurkBackend: Sendable {
     func send<Op: TurkOperation>(_ operation: Op) async throws -> Op.Response
     /// Stores a PNG (and optionally its truth, `col,row[,snr]`) where workers can load it; returns its URL.
     func putImage(name: String, png: Data, truthCSV: String?) async throws -> String
+    /// Whether `putImage` works here: Amazon's service hosts no images, a local marketplace does.
+    var hostsImages: Bool { get }
 }
 
 /// Image names the marketplace accepts: a plain file name, no paths.
@@ -108,6 +110,18 @@ extension AnswerFormat {
 
 extension TurkBackend {
     /// Every assignment of a HIT (in the statuses given, or all), page by page.
+    /// The HIT whose RequesterAnnotation is `annotation` (how a job finds the HIT a retried
+    /// CreateHIT made before an interruption), reading ListHITs page by page.
+    public func hit(requesterAnnotation annotation: String, pageSize: Int = 100) async throws -> HIT? {
+        var token: String? = nil
+        repeat {
+            let page = try await send(ListHITs(nextToken: token, maxResults: pageSize))
+            if let hit = page.HITs?.first(where: { $0.RequesterAnnotation == annotation }) { return hit }
+            token = page.NextToken
+        } while token != nil
+        return nil
+    }
+
     public func allAssignments(hitId: String, statuses: [AssignmentStatus]? = nil, pageSize: Int = 100) async throws -> [HITAssignment] {
         var out: [HITAssignment] = []
         var token: String? = nil

@@ -104,10 +104,9 @@ public enum TurkJob {
             }
             try manifest.save(job: job)
         }
-        let hostsImages = !(client is LiveTurkClient) || !((client as? LiveTurkClient)?.isAmazon ?? false)
         for (k, image) in manifest.images.enumerated() where image.hitId == nil {
             progress(k, manifest.images.count)
-            if hostsImages {
+            if client.hostsImages {
                 let png = try Data(contentsOf: URL(fileURLWithPath: (imagesDir as NSString).appendingPathComponent(image.name)))
                 let truth = try String(contentsOfFile: (truthDir as NSString).appendingPathComponent((image.name as NSString).deletingPathExtension + ".csv"), encoding: .utf8)
                 _ = try await client.putImage(name: image.name, png: png, truthCSV: truth)
@@ -123,9 +122,9 @@ public enum TurkJob {
                                                         autoApprovalDelayInSeconds: manifest.autoApprovalSeconds, keywords: "image, annotation, science"))
                 hitId = r.HIT?.HITId ?? ""
             } catch let e as TurkError where e.turkErrorCode == "AWS.MechanicalTurk.HitAlreadyExists" {
-                // Posted before an interruption: the service names the HIT the token made.
-                guard let id = e.message.split(separator: " ").first(where: { $0.count == 30 && $0.allSatisfy { $0.isUppercase || $0.isNumber } }) else { throw e }
-                hitId = String(id)
+                // Posted before an interruption: the HIT carries the token as its annotation.
+                guard let hit = try await client.hit(requesterAnnotation: token) else { throw e }
+                hitId = hit.HITId
             }
             manifest.images[k].hitId = hitId
             manifest.images[k].assignments = manifest.replicates
@@ -245,7 +244,7 @@ public enum TurkJob {
         let s = try Scenario.load(path: m.scenario, overrides: m.overrides)
         let truth = try TruthSet.load(path: (job as NSString).appendingPathComponent("truth"), export: export)
         var options = AnalysisOptions()
-        options.method = try PointMethods.make(s.method, radius: s.subtractiveRadius)
+        options.method = try s.pointMethod()
         options.matchRadius = s.matchRadius
         let analysis = Analysis.run(export: export, truth: truth, options: options)
         let stage = try OutputStage(destination: (job as NSString).appendingPathComponent("analysis"))

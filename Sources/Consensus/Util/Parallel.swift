@@ -3,7 +3,21 @@ import Foundation
 /// How many threads parallel work may use: 0 means all cores. Benchmarks set 1 to measure one core;
 /// results never depend on it.
 public enum Parallelism {
-    nonisolated(unsafe) public static var maxThreads = 0
+    private static let setting = LockedInt()
+    public static var maxThreads: Int {
+        get { setting.value }
+        set { setting.value = newValue }
+    }
+}
+
+/// An integer read and written from any thread under a lock.
+private final class LockedInt: @unchecked Sendable {  // `stored` only under `lock`
+    private let lock = NSLock()
+    private var stored = 0
+    var value: Int {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; lock.unlock() }
+    }
 }
 
 extension Array where Element: Sendable {
