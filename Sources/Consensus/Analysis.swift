@@ -45,7 +45,8 @@ public struct ImageRow: Sendable, Codable {
     public var consensusObjects: Int
     public var truthObjects: Int?
     public var score: DetectionScore?
-    public var parameters: [String: Double]
+    /// What the method derived for the image (its radii, the vote it took).
+    public var parameters: MethodDiagnostics
     /// Consensus objects expected to be false: the sum of one less their confidence.
     public var expectedFalseObjects: Double? = nil
 }
@@ -184,7 +185,7 @@ public enum Analysis {
         for (k, im) in job.images.enumerated() {
             var row = ImageRow(image: im.image, workers: im.workers.count, emptySubmissions: empties[im.image] ?? 0,
                                clicks: im.count, consensusObjects: consensus[k].points.count, truthObjects: nil,
-                               score: nil, parameters: consensus[k].parameters,
+                               score: nil, parameters: consensus[k].diagnostics,
                                expectedFalseObjects: consensus[k].points.reduce(0) { $0 + (1 - ($1.confidence ?? 1)) })
             if let t = truth?.byImage[im.image] {
                 let (s, d) = scoreAgainstTruth(consensus[k].points, t, radius: r)

@@ -37,6 +37,8 @@ public struct Scenario: Sendable {
     public enum PolicyKind: String, Sendable, CaseIterable { case fixed, adaptive }
     public var policy: PolicyKind = .fixed
     public var adaptive = AdaptiveReplicates()
+    /// What workers draw: clicks (`crosshairs`), the one tool a scenario's spot scenes take.
+    public var tool = AnnotationType.crosshairs
     public var replicatePolicy: any ReplicatePolicy { policy == .fixed ? FixedReplicates(workers: replicates) : adaptive }
     // analysis
     public var method = PointMethods.defaultName
@@ -113,7 +115,7 @@ public struct Scenario: Sendable {
         if let v = try y.int("job.replicates", in: 1...1000) { s.replicates = v }
         if let v = try y.double("job.pay_usd", in: 0.001...100) { s.pay = v }
         // Scenarios simulate clicks only: the key is read so that any other tool is refused, not run as clicks.
-        _ = try y.string("job.tool", oneOf: ["crosshairs"])
+        if let v = try y.string("job.tool", oneOf: [AnnotationType.crosshairs.rawValue]) { s.tool = AnnotationType(rawValue: v)! }
         if let v = try y.string("job.policy", oneOf: PolicyKind.allCases.map(\.rawValue)) { s.policy = PolicyKind(rawValue: v)! }
         if let v = try y.int("job.adaptive_start", in: 1...1000) { s.adaptive.start = v }
         if let v = try y.int("job.adaptive_cap", in: 1...1000) { s.adaptive.cap = v }

@@ -36,7 +36,7 @@ extension LocalMarketplace {
         op(ListAssignmentsForHIT.self) { m, r, db, now in
             _ = try m.hitView(db, id: r.HITId, now: now)
             let statuses = Set((r.AssignmentStatuses ?? AssignmentStatus.allCases).map(\.rawValue))
-            let ids = try String.fetchAll(db, sql: "SELECT id FROM assignments WHERE hit_id = ? AND state != 'Accepted' ORDER BY seq", arguments: [r.HITId])
+            let ids = try String.fetchAll(db, sql: "SELECT id FROM assignments WHERE hit_id = ? AND state != \(AssignmentState.accepted.sql) ORDER BY seq", arguments: [r.HITId])
             let all = try ids.map { try m.assignmentView(db, id: $0) }.filter { statuses.contains($0.AssignmentStatus.rawValue) }
             let (page, next) = try page(all, token: r.NextToken, max: r.MaxResults)
             return .init(NextToken: next, NumResults: page.count, Assignments: page)
@@ -61,14 +61,14 @@ extension LocalMarketplace {
                 throw TurkError.request("This operation can be called with a status of: Submitted (assignment \(a.AssignmentId) is \(a.AssignmentStatus.rawValue))",
                                         code: "AWS.MechanicalTurk.InvalidAssignmentState")
             }
-            try db.execute(sql: "UPDATE assignments SET state = 'Rejected', rejection = ?, feedback = ? WHERE id = ?",
+            try db.execute(sql: "UPDATE assignments SET state = \(AssignmentState.rejected.sql), rejection = ?, feedback = ? WHERE id = ?",
                            arguments: [m.now(), r.RequesterFeedback, r.AssignmentId])
             return Empty()
         },
     ]
 
     func assignmentView(_ db: Database, id: String) throws -> HITAssignment {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM assignments WHERE id = ? AND state != 'Accepted'", arguments: [id]),
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM assignments WHERE id = ? AND state != \(AssignmentState.accepted.sql)", arguments: [id]),
               let status = AssignmentStatus(rawValue: row["state"]) else {
             throw TurkError.request("Assignment \(id) does not exist. (\(Int(now() * 1000)))", code: "AWS.MechanicalTurk.AssignmentDoesNotExist")
         }

@@ -58,7 +58,7 @@ extension LocalMarketplace {
         },
         op(DeleteHIT.self) { m, r, db, now in
             let hit = try m.hitView(db, id: r.HITId, now: now)
-            let unreviewed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM assignments WHERE hit_id = ? AND state = 'Submitted'", arguments: [r.HITId]) ?? 0
+            let unreviewed = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM assignments WHERE hit_id = ? AND state = \(AssignmentState.submitted.sql)", arguments: [r.HITId]) ?? 0
             guard hit.HITStatus == .Reviewable || hit.HITStatus == .Reviewing || (hit.HITStatus == .Assignable && hit.Expiration <= now), unreviewed == 0 else {
                 throw TurkError.request("This HIT is currently in the state '\(hit.HITStatus.rawValue)'. This operation can be called with a status of: Reviewing, Reviewable, with all submitted assignments approved or rejected.",
                                         code: "AWS.MechanicalTurk.InvalidHITState")
@@ -173,8 +173,8 @@ extension LocalMarketplace {
         let row = try hitRow(db, id)
         var hit = try JSONDecoder().decode(HIT.self, from: row["json"] as Data)
         let counts = try Row.fetchOne(db, sql: """
-            SELECT SUM(state = 'Accepted') AS pending, SUM(state = 'Submitted') AS submitted,
-                   SUM(state IN ('Approved', 'Rejected')) AS completed, COUNT(*) AS taken
+            SELECT SUM(state = \(AssignmentState.accepted.sql)) AS pending, SUM(state = \(AssignmentState.submitted.sql)) AS submitted,
+                   SUM(state IN (\(AssignmentState.approved.sql), \(AssignmentState.rejected.sql))) AS completed, COUNT(*) AS taken
             FROM assignments WHERE hit_id = ?
             """, arguments: [id])
         let pending: Int = counts?["pending"] ?? 0, completed: Int = counts?["completed"] ?? 0, taken: Int = counts?["taken"] ?? 0

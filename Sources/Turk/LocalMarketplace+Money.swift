@@ -56,7 +56,7 @@ extension LocalMarketplace {
             SELECT SUM(MAX(0, max_assignments - taken) * cost_cents) FROM hits WHERE disposed = 0 AND expiration > ?
             """, arguments: [now]) ?? 0
         let open = try Int.fetchOne(db, sql: """
-            SELECT SUM(h.cost_cents) FROM assignments a JOIN hits h ON h.id = a.hit_id WHERE a.state IN ('Accepted', 'Submitted')
+            SELECT SUM(h.cost_cents) FROM assignments a JOIN hits h ON h.id = a.hit_id WHERE a.state IN (\(AssignmentState.accepted.sql), \(AssignmentState.submitted.sql))
             """) ?? 0
         return slots + open
     }
@@ -72,7 +72,7 @@ extension LocalMarketplace {
     /// Approves and pays: the reward and Mechanical Turk's fee leave the balance now.
     func approve(_ db: Database, assignment id: String, at time: Double, feedback: String?) throws {
         guard let cost = try Int.fetchOne(db, sql: "SELECT h.cost_cents FROM assignments a JOIN hits h ON h.id = a.hit_id WHERE a.id = ?", arguments: [id]) else { return }
-        try db.execute(sql: "UPDATE assignments SET state = 'Approved', approval = ?, rejection = NULL, feedback = COALESCE(?, feedback) WHERE id = ?",
+        try db.execute(sql: "UPDATE assignments SET state = \(AssignmentState.approved.sql), approval = ?, rejection = NULL, feedback = COALESCE(?, feedback) WHERE id = ?",
                        arguments: [time, feedback, id])
         try db.setMeta("balance_cents", String((try db.metaInt("balance_cents") ?? 0) - cost))
     }

@@ -245,14 +245,14 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
             let now = self.now()
             let hit = try self.hitView(db, id: hitId, now: now)
             guard hit.HITStatus == .Assignable else { throw TurkError.request("HIT \(hitId) is not available (\(hit.HITStatus.rawValue))") }
-            if let existing = try String.fetchOne(db, sql: "SELECT id FROM assignments WHERE hit_id = ? AND worker_id = ? AND state = 'Accepted'", arguments: [hitId, workerId]) {
+            if let existing = try String.fetchOne(db, sql: "SELECT id FROM assignments WHERE hit_id = ? AND worker_id = ? AND state = \(AssignmentState.accepted.sql)", arguments: [hitId, workerId]) {
                 return existing
             }
             guard try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM assignments WHERE hit_id = ? AND worker_id = ?", arguments: [hitId, workerId]) == 0 else {
                 throw TurkError.request("Worker \(workerId) has already done HIT \(hitId)")
             }
             let id = try self.newID(db, "assignment")
-            try db.execute(sql: "INSERT INTO assignments (id, hit_id, worker_id, state, accept, deadline) VALUES (?, ?, ?, 'Accepted', ?, ?)",
+            try db.execute(sql: "INSERT INTO assignments (id, hit_id, worker_id, state, accept, deadline) VALUES (?, ?, ?, \(AssignmentState.accepted.sql), ?, ?)",
                            arguments: [id, hitId, workerId, now, now + Double(hit.AssignmentDurationInSeconds)])
             try db.execute(sql: "UPDATE hits SET taken = taken + 1 WHERE id = ?", arguments: [hitId])
             try db.setMeta("clock", String(now))
@@ -265,13 +265,13 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
         try store.db.write { db in
             let now = self.now()
             guard let row = try Row.fetchOne(db, sql: "SELECT a.state, a.deadline, h.json FROM assignments a JOIN hits h ON h.id = a.hit_id WHERE a.id = ?", arguments: [assignmentId]),
-                  (row["state"] as String) == "Accepted" else {
+                  AssignmentState(rawValue: row["state"]) == .accepted else {
                 throw TurkError.request("Assignment \(assignmentId) is not open for submission")
             }
             guard now <= (row["deadline"] as Double) else { throw TurkError.request("Assignment \(assignmentId) has passed its deadline") }
             let hit = try JSONDecoder().decode(HIT.self, from: row["json"] as Data)
             let answer = AnswerFormat.questionFormAnswers(fields.filter { $0.0 != "assignmentId" })
-            try db.execute(sql: "UPDATE assignments SET state = 'Submitted', submit = ?, auto_approve = ?, answer = ? WHERE id = ?",
+            try db.execute(sql: "UPDATE assignments SET state = \(AssignmentState.submitted.sql), submit = ?, auto_approve = ?, answer = ? WHERE id = ?",
                            arguments: [now, now + Double(hit.AutoApprovalDelayInSeconds), answer, assignmentId])
             try db.setMeta("clock", String(now))
         }

@@ -69,3 +69,15 @@ extension Database {
     func metaDouble(_ key: String) throws -> Double? { try meta(key).flatMap(Double.init) }
     func metaInt(_ key: String) throws -> Int? { try meta(key).flatMap { Int($0) } }
 }
+
+/// An assignment's state as the store keeps it: the service's three statuses, and `accepted` for
+/// work a worker has taken and not yet submitted (the service shows it only as a HIT's pending
+/// count, never as an assignment). SQL names it through `sql`, so no state is spelled twice.
+enum AssignmentState: String, CaseIterable {
+    case accepted = "Accepted", submitted = "Submitted", approved = "Approved", rejected = "Rejected"
+
+    /// The state as an SQL literal.
+    var sql: String { "'\(rawValue)'" }
+    /// The status the service reports, none while the work is under way.
+    var status: AssignmentStatus? { AssignmentStatus(rawValue: rawValue) }
+}

@@ -28,13 +28,13 @@ extension LocalMarketplace {
                 guard let t, t <= now else { return }
                 if best == nil || t < best!.time { best = (t, kind, id) }
             }
-            if let r = try Row.fetchOne(db, sql: "SELECT id, MIN(submit, deadline) AS t FROM assignments WHERE state = 'Accepted' AND submit IS NOT NULL ORDER BY t LIMIT 1") {
+            if let r = try Row.fetchOne(db, sql: "SELECT id, MIN(submit, deadline) AS t FROM assignments WHERE state = \(AssignmentState.accepted.sql) AND submit IS NOT NULL ORDER BY t LIMIT 1") {
                 consider(r["t"], .submitted, r["id"])
             }
-            if let r = try Row.fetchOne(db, sql: "SELECT id, deadline FROM assignments WHERE state = 'Accepted' AND submit IS NULL ORDER BY deadline LIMIT 1") {
+            if let r = try Row.fetchOne(db, sql: "SELECT id, deadline FROM assignments WHERE state = \(AssignmentState.accepted.sql) AND submit IS NULL ORDER BY deadline LIMIT 1") {
                 consider(r["deadline"], .abandoned, r["id"])
             }
-            if let r = try Row.fetchOne(db, sql: "SELECT id, auto_approve FROM assignments WHERE state = 'Submitted' ORDER BY auto_approve LIMIT 1") {
+            if let r = try Row.fetchOne(db, sql: "SELECT id, auto_approve FROM assignments WHERE state = \(AssignmentState.submitted.sql) ORDER BY auto_approve LIMIT 1") {
                 consider(r["auto_approve"], .autoApproved, r["id"])
             }
             if let a = arrivalState { consider(a.next, .arrival, "") }
@@ -90,7 +90,7 @@ extension LocalMarketplace {
         let w = lo
         let worker = pool.workers[w]
         // A worker still busy with a HIT, or blocked, does not start another run.
-        if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM assignments WHERE worker_id = ? AND state = 'Accepted'", arguments: [worker.id]) ?? 0 > 0 { return }
+        if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM assignments WHERE worker_id = ? AND state = \(AssignmentState.accepted.sql)", arguments: [worker.id]) ?? 0 > 0 { return }
         guard let (hit, task) = try bestHIT(db, for: worker.id, at: t) else { return }
         let pay = Double(hit.rewardCents) / 100
         let effort = options.population.effort(objects: Double(task.objectCount), pay: pay)
@@ -130,11 +130,11 @@ extension LocalMarketplace {
             var locale: String? = nil
             switch q.QualificationTypeId {
             case "000000000000000000L0":
-                let r = try Row.fetchOne(db, sql: "SELECT SUM(state = 'Approved') AS a, SUM(state = 'Rejected') AS r FROM assignments WHERE worker_id = ?", arguments: [workerId])
+                let r = try Row.fetchOne(db, sql: "SELECT SUM(state = \(AssignmentState.approved.sql)) AS a, SUM(state = \(AssignmentState.rejected.sql)) AS r FROM assignments WHERE worker_id = ?", arguments: [workerId])
                 let a: Int = r?["a"] ?? 0, rj: Int = r?["r"] ?? 0
                 value = a + rj == 0 ? 100 : (100 * a) / (a + rj)
             case "00000000000000000040":
-                value = 1000 + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM assignments WHERE worker_id = ? AND state = 'Approved'", arguments: [workerId]) ?? 0)
+                value = 1000 + (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM assignments WHERE worker_id = ? AND state = \(AssignmentState.approved.sql)", arguments: [workerId]) ?? 0)
             case "00000000000000000071":
                 locale = "US"
             default:
@@ -175,7 +175,7 @@ extension LocalMarketplace {
         annotator.annotate(task, worker: worker, budget: budget, annotationIndex: &index, rng: rng, into: &clicks)
         let submit = t + (clicks.last?.timestamp ?? options.population.firstClickDelay * 1000) / 1000 + 2
         let answer = AnswerFormat.questionFormAnswers([(AnswerFormat.field, ExportWriter.rawDataJSON([clicks]))])
-        try db.execute(sql: "INSERT INTO assignments (id, hit_id, worker_id, state, accept, submit, deadline, answer) VALUES (?, ?, ?, 'Accepted', ?, ?, ?, ?)",
+        try db.execute(sql: "INSERT INTO assignments (id, hit_id, worker_id, state, accept, submit, deadline, answer) VALUES (?, ?, ?, \(AssignmentState.accepted.sql), ?, ?, ?, ?)",
                        arguments: [id, hit.id, worker.id, t, submit, t + Double(hit.duration), answer])
         try db.execute(sql: "UPDATE hits SET taken = taken + 1 WHERE id = ?", arguments: [hit.id])
         try db.execute(sql: "INSERT INTO sim_workers (worker_id, annotations) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET annotations = excluded.annotations",
@@ -192,7 +192,7 @@ extension LocalMarketplace {
             try abandon(db, assignment: id)
         } else {
             let hit = try JSONDecoder().decode(HIT.self, from: row["json"] as Data)
-            try db.execute(sql: "UPDATE assignments SET state = 'Submitted', auto_approve = ? WHERE id = ?",
+            try db.execute(sql: "UPDATE assignments SET state = \(AssignmentState.submitted.sql), auto_approve = ? WHERE id = ?",
                            arguments: [submit + Double(hit.AutoApprovalDelayInSeconds), id])
         }
         let remaining = (try Int.fetchOne(db, sql: "SELECT remaining FROM sim_workers WHERE worker_id = ?", arguments: [workerId]) ?? 0) - 1

@@ -111,7 +111,7 @@ public enum TurkJob {
                 let truth = try String(contentsOfFile: (truthDir as NSString).appendingPathComponent((image.name as NSString).deletingPathExtension + ".csv"), encoding: .utf8)
                 _ = try await client.putImage(name: image.name, png: png, truthCSV: truth)
             }
-            let question = HTMLQuestion.make(imageURL: "\(manifest.imageBaseURL)/\(image.name)", tool: .crosshairs, instructions: manifest.instructions)
+            let question = HTMLQuestion.make(imageURL: "\(manifest.imageBaseURL)/\(image.name)", tool: HTMLQuestion.Tool(rawValue: s.tool.rawValue) ?? .crosshairs, instructions: manifest.instructions)
             let token = "\(manifest.jobId)-\(image.name)"
             let hitId: String
             do {

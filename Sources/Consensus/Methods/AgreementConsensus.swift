@@ -44,7 +44,7 @@ public struct AgreementConsensus: PointConsensusMethod {
     public init() {}
 
     public func keepingScale(of consensus: [ImageConsensus]) -> any PointConsensusMethod {
-        guard let sigma = consensus.first?.parameters["sigma_px"] else { return self }
+        guard let sigma = consensus.first?.diagnostics.sigmaPx else { return self }
         var fixed = self
         fixed.fixedSigma = sigma
         return fixed
@@ -113,10 +113,16 @@ public struct AgreementConsensus: PointConsensusMethod {
                 points.append(ConsensusPoint(x: ctr.0, y: ctr.1, support: ws.count, weightedSupport: w, members: members))
             }
             return ImageConsensus(image: im.image, points: points, candidateSupports: supports,
-                                  parameters: ["sigma_px": sigma, "radius_px": r, "merge_radius_px": rm,
-                                               "min_weighted_support": thresholds[k],
-                                               "workers": Double(im.workers.count)])
+                                  diagnostics: diagnostics(sigma: sigma, radius: r, mergeRadius: rm,
+                                                           threshold: thresholds[k], workers: im.workers.count))
         }
+    }
+
+    func diagnostics(sigma: Double, radius: Double, mergeRadius: Double, threshold: Double, workers: Int) -> MethodDiagnostics {
+        var d = MethodDiagnostics()
+        d.sigmaPx = sigma; d.radiusPx = radius; d.mergeRadiusPx = mergeRadius
+        d.minWeightedSupport = threshold; d.workers = Double(workers)
+        return d
     }
 
     /// Pooled click spread σ from a pilot clustering (see step 1), floored at `minimumSigma`.

@@ -26,7 +26,7 @@ public struct DensityConsensus: PointConsensusMethod {
                 return ConsensusPoint(x: c.0, y: c.1, support: s, weightedSupport: Double(s), members: m)
             }
             return ImageConsensus(image: im.image, points: points, candidateSupports: groups.values.map { distinctWorkers(im, $0).count }.sorted(),
-                                  parameters: ["eps_px": eps, "min_pts": Double(minPts), "sigma_px": sigma])
+                                  diagnostics: { var d = MethodDiagnostics(); d.epsPx = eps; d.minPts = Double(minPts); d.sigmaPx = sigma; return d }())
         }
     }
 }

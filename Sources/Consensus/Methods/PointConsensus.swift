@@ -96,7 +96,37 @@ public struct ImageConsensus: Sendable {
     public var points: [ConsensusPoint]
     /// Clusters considered before the support rule (kept or not), for the support histogram.
     public var candidateSupports: [Int]
-    public var parameters: [String: Double]
+    public var diagnostics: MethodDiagnostics
+}
+
+/// What a method measured or derived for one image, as `metrics.json` reports it per image under
+/// `parameters`; each method fills the fields it has.
+public struct MethodDiagnostics: Sendable, Equatable, Codable {
+    /// Click spread measured from the data (agreement, dbscan).
+    public var sigmaPx: Double? = nil
+    /// Cluster radius (agreement: 3σ; subtractive: the influence radius).
+    public var radiusPx: Double? = nil
+    /// Radius within which fragments join a larger cluster (agreement).
+    public var mergeRadiusPx: Double? = nil
+    /// Weighted votes an object needed (agreement).
+    public var minWeightedSupport: Double? = nil
+    /// Workers who saw the image (agreement).
+    public var workers: Double? = nil
+    /// Neighbourhood radius and core size (dbscan).
+    public var epsPx: Double? = nil
+    public var minPts: Double? = nil
+    /// Subtractive clustering's squash factor and accept / reject ratios.
+    public var squash: Double? = nil
+    public var accept: Double? = nil
+    public var reject: Double? = nil
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case sigmaPx = "sigma_px", radiusPx = "radius_px", mergeRadiusPx = "merge_radius_px"
+        case minWeightedSupport = "min_weighted_support", workers, epsPx = "eps_px", minPts = "min_pts"
+        case squash, accept, reject
+    }
 }
 
 /// The one interface every point-consensus method implements (one method per file).

@@ -55,7 +55,7 @@ public struct SubtractiveClustering: PointConsensusMethod {
                 return ConsensusPoint(x: c.0, y: c.1, support: s, weightedSupport: Double(s), members: members[k])
             }
             return ImageConsensus(image: im.image, points: points, candidateSupports: points.map(\.support),
-                                  parameters: ["radius_px": ra, "squash": squashFactor, "accept": acceptRatio, "reject": rejectRatio])
+                                  diagnostics: { var d = MethodDiagnostics(); d.radiusPx = ra; d.squash = squashFactor; d.accept = acceptRatio; d.reject = rejectRatio; return d }())
         }
     }
 

@@ -26,7 +26,7 @@ public struct Settledness: Sendable, Equatable {
 
     public init(_ c: ImageConsensus) {
         accepted = c.points.count
-        let needed = c.parameters["min_weighted_support"] ?? 2
+        let needed = c.diagnostics.minWeightedSupport ?? 2
         let bare = needed.rounded(.up)
         undecided = c.candidateSupports.filter { $0 >= 2 && (Double($0) == bare || Double($0) == bare - 1) }.count
     }
