@@ -69,7 +69,8 @@ public struct LabRun: Sendable {
         let analysis = Analysis.run(export: sim.export, truth: truth, options: options)
         var o = Outcome(scenario: s, phantoms: keepPhantoms ? phantoms : [], imageNames: names, simulation: sim, analysis: analysis, truth: truth,
                         cost: s.policy == .fixed ? TurkFees.jobCost(images: s.images, replicates: s.replicates, reward: s.pay)
-                            : usedPerImage.values.reduce((0.0, 0.0, 0.0)) { acc, used in
+                            // Summed in image order: a dictionary's order changes from run to run.
+                            : names.map { usedPerImage[$0] ?? 0 }.reduce((0.0, 0.0, 0.0)) { acc, used in
                                 let c = TurkFees.jobCost(images: 1, replicates: used, reward: s.pay)
                                 return (acc.0 + c.rewards, acc.1 + c.fees, acc.2 + c.total)
                             })
@@ -88,9 +89,7 @@ public struct LabRun: Sendable {
             try stage.write(PNG.encode(p.image), "images/" + o.imageNames[i])
             try stage.write(truthCSV(p.truth), "truth/\(stem).csv")
         }
-        try stage.write(AnalysisOutputs.consensusCSV(o.analysis), "consensus.csv")
-        try stage.write(AnalysisOutputs.workersCSV(o.analysis), "workers.csv")
-        try stage.write(try metricsJSON(o), "metrics.json")
+        try AnalysisOutputs.write(o.analysis, metrics: metrics(o), into: stage)
         var overlays: [(image: String, file: String)] = []
         let job = o.analysis.job
         for (k, im) in job.images.enumerated().prefix(o.scenario.overlays) {
@@ -130,7 +129,13 @@ public struct LabRun: Sendable {
         var filteredPrecision: Double?, filteredRecall: Double?
     }
 
-    public static func metricsJSON(_ o: Outcome) throws -> Data {
+    /// metrics.json of a run: `{"analysis": …, "job": …}`.
+    struct RunMetrics: Encodable {
+        var analysis: AnalysisOutputs.Metrics
+        var job: JobMetrics
+    }
+
+    static func metrics(_ o: Outcome) -> RunMetrics {
         let a = o.analysis, sim = o.simulation
         let job = JobMetrics(scenario: o.scenario.name, seed: o.scenario.seed, images: o.scenario.images, replicates: o.scenario.replicates,
                              payUsd: o.scenario.pay, policy: o.scenario.replicatePolicy.description, assignments: o.assignments, costUsd: o.cost.total, rewardsUsd: o.cost.rewards, feesUsd: o.cost.fees,
@@ -138,17 +143,8 @@ public struct LabRun: Sendable {
                              workers: sim.imagesPerWorker.count, declinedArrivals: sim.declinedArrivals,
                              precision: a.overall?.precision, recall: a.overall?.recall, f1: a.overall?.f1,
                              filteredPrecision: a.filtered.score?.precision, filteredRecall: a.filtered.score?.recall)
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        enc.keyEncodingStrategy = .convertToSnakeCase
-        let jobData = try enc.encode(job)
-        let analysisData = try AnalysisOutputs.metricsJSON(a)
-        // {"job": …, "analysis": …}
-        var out = Data("{\n\"analysis\": ".utf8)
-        out.append(analysisData)
-        out.append(Data(",\n\"job\": ".utf8))
-        out.append(jobData)
-        out.append(Data("\n}\n".utf8))
-        return out
+        return RunMetrics(analysis: AnalysisOutputs.metrics(a), job: job)
     }
+
+    public static func metricsJSON(_ o: Outcome) throws -> Data { try AnalysisOutputs.encode(metrics(o)) }
 }

@@ -35,7 +35,9 @@ public enum AnalysisOutputs {
         return s
     }
 
-    struct Metrics: Encodable {
+    /// metrics.json of an analysis: the crowd, the scores, the fits, and for outlines and traces a
+    /// `shapes` section.
+    public struct Metrics: Encodable {
         struct ExportSummary: Encodable {
             var records: Int, emptyRecords: Int, clicks: Int, images: Int, workers: Int, skippedShapeRecords: Int
         }
@@ -49,21 +51,39 @@ public enum AnalysisOutputs {
         var fitts: FittsSummary?
         var filteredBottomThird: FilteredRun
         var notes: [String]
+        var shapes: ShapeOutputs.Metrics?
     }
 
-    public static func metricsJSON(_ r: AnalysisResult) throws -> Data {
+    public static func metrics(_ r: AnalysisResult, shapes: ShapeAnalysisResult? = nil, baselines: ClassicBaselines = ClassicBaselines()) -> Metrics {
         let d = r.tpDistances
-        let m = Metrics(method: r.method, matchRadiusPx: r.matchRadius,
-                        export: .init(records: r.crowd.records, emptyRecords: r.crowd.emptyRecords, clicks: r.crowd.clicks,
-                                      images: r.crowd.images, workers: r.crowd.workers, skippedShapeRecords: r.skippedShapeRecords),
-                        overall: r.overall,
-                        spatialRmsePx: d.isEmpty ? nil : (d.reduce(0) { $0 + $1 * $1 } / Double(d.count)).squareRoot(),
-                        images: r.images, crowd: r.crowd, fitts: r.fitts, filteredBottomThird: r.filtered, notes: r.truthNotes)
+        return Metrics(method: r.method, matchRadiusPx: r.matchRadius,
+                       export: .init(records: r.crowd.records, emptyRecords: r.crowd.emptyRecords, clicks: r.crowd.clicks,
+                                     images: r.crowd.images, workers: r.crowd.workers, skippedShapeRecords: r.skippedShapeRecords),
+                       overall: r.overall,
+                       spatialRmsePx: d.isEmpty ? nil : (d.reduce(0) { $0 + $1 * $1 } / Double(d.count)).squareRoot(),
+                       images: r.images, crowd: r.crowd, fitts: r.fitts, filteredBottomThird: r.filtered, notes: r.truthNotes,
+                       shapes: shapes.map { ShapeOutputs.metrics($0, baselines: baselines) })
+    }
+
+    public static func metricsJSON(_ r: AnalysisResult) throws -> Data { try encode(metrics(r)) }
+
+    /// The one JSON encoding of crowdlab's metrics files: sorted snake_case keys, pretty printed,
+    /// non-finite numbers as strings.
+    public static func encode(_ value: some Encodable) throws -> Data {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         enc.keyEncodingStrategy = .convertToSnakeCase
         enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try enc.encode(m)
+        return try enc.encode(value)
+    }
+
+    /// The files every analysis folder holds, written the one way for `analyze`, `run` and Turk
+    /// jobs: consensus.csv, workers.csv and metrics.json (`metrics`: the analysis's `Metrics`, or a
+    /// document holding it). The caller adds the report and pictures, then commits the stage.
+    public static func write(_ r: AnalysisResult, metrics: some Encodable, into stage: OutputStage) throws {
+        try stage.write(consensusCSV(r), "consensus.csv")
+        try stage.write(workersCSV(r), "workers.csv")
+        try stage.write(encode(metrics), "metrics.json")
     }
 
     /// An overlay of one image: every click (small grey-blue crosses), consensus objects (red

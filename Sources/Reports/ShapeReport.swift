@@ -22,7 +22,8 @@ public enum ShapeOutputs {
         return try enc.encode(r.consensus.shapes)
     }
 
-    struct Metrics: Encodable {
+    /// The `shapes` section of metrics.json.
+    public struct Metrics: Encodable {
         var shapeRecords: Int, shapes: Int, degenerateShapes: Int, consensusShapes: Int, unsupportedShapes: Int, errantShapes: Int
         var precision: Double?, recall: Double?, f1: Double?, tp: Int?, fp: Int?, fn: Int?
         var medianAreaError: Double?
@@ -52,7 +53,7 @@ public enum ShapeOutputs {
     }
 
     /// The `shapes` section of metrics.json.
-    public static func metricsJSON(_ r: ShapeAnalysisResult, baselines b: ClassicBaselines = ClassicBaselines()) throws -> Data {
+    public static func metrics(_ r: ShapeAnalysisResult, baselines b: ClassicBaselines = ClassicBaselines()) -> Metrics {
         let s = r.score
         let truthKS = r.truthLengths.isEmpty ? nil : ksStatistic(r.consensusLengths, r.truthLengths)
         let workerKS = r.truthLengths.isEmpty || r.workerLengths.isEmpty ? nil : ksStatistic(r.workerLengths, r.truthLengths)
@@ -68,11 +69,7 @@ public enum ShapeOutputs {
                         velocities: r.velocities.map { .init(track: $0.track, speed: $0.speed, truth: $0.truth, relativeError: abs($0.speed - $0.truth) / $0.truth) },
                         medianVelocityError: r.velocities.isEmpty ? nil : median(r.velocities.map { abs($0.speed - $0.truth) / $0.truth }),
                         keypoints: r.keypoints, classicMedianAreaError: classicAreaError(r, b))
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        enc.keyEncodingStrategy = .convertToSnakeCase
-        enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return try enc.encode(m)
+        return m
     }
 
     /// Consensus outlines (red) and traces (orange), and every worker's shape (thin blue), on the image.

@@ -248,9 +248,7 @@ public enum TurkJob {
         options.matchRadius = s.matchRadius
         let analysis = Analysis.run(export: export, truth: truth, options: options)
         let stage = try OutputStage(destination: (job as NSString).appendingPathComponent("analysis"))
-        try stage.write(AnalysisOutputs.consensusCSV(analysis), "consensus.csv")
-        try stage.write(AnalysisOutputs.workersCSV(analysis), "workers.csv")
-        try stage.write(try AnalysisOutputs.metricsJSON(analysis), "metrics.json")
+        try AnalysisOutputs.write(analysis, metrics: AnalysisOutputs.metrics(analysis), into: stage)
         try stage.write(AnalysisReport.html(analysis, exportName: "job \(m.jobId) (\(m.backend))", overlays: [],
                                             preface: [("job", "\(m.images.count) HITs, \(m.assignmentsAsked) assignments\(m.policy.map { " (\($0))" } ?? "") at $\(m.reward) on \(m.backend) (\(m.endpoint))"),
                                                       ("answers", "\(records.count) collected, \(unreadable.count) unreadable")]), "report.html")

@@ -122,18 +122,10 @@ struct Analyze: ParsableCommand {
     func writeOutputs(data: QuantiusExport, result: AnalysisResult, truth truthSet: TruthSet?, shapes: ShapeAnalysisResult?,
                       matchRadius: Double) throws -> (result: AnalysisResult, baselines: ClassicBaselines, overlays: Int) {
         let stage = try OutputStage(destination: out)
-        try stage.write(AnalysisOutputs.consensusCSV(result), "consensus.csv")
-        try stage.write(AnalysisOutputs.workersCSV(result), "workers.csv")
-        var metrics = try AnalysisOutputs.metricsJSON(result)
         let (baselines, shapePictures) = try classicBaselines(shapes)
-        if let shapes {
-            try stage.write(ShapeOutputs.consensusShapesJSON(shapes), "consensus_shapes.json")
-            // metrics.json gains a "shapes" section: lengths, areas, tracks, scores.
-            var object = try JSONSerialization.jsonObject(with: metrics) as? [String: Any] ?? [:]
-            object["shapes"] = try JSONSerialization.jsonObject(with: ShapeOutputs.metricsJSON(shapes, baselines: baselines))
-            metrics = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-        }
-        try stage.write(metrics, "metrics.json")
+        // metrics.json gains a "shapes" section for outlines and traces: lengths, areas, tracks, scores.
+        try AnalysisOutputs.write(result, metrics: AnalysisOutputs.metrics(result, shapes: shapes, baselines: baselines), into: stage)
+        if let shapes { try stage.write(ShapeOutputs.consensusShapesJSON(shapes), "consensus_shapes.json") }
         var shapeOverlays: [(image: String, file: String)] = []
         if let shapes {
             let byImage = Dictionary(grouping: shapes.consensus.shapes, by: \.image)
