@@ -6,6 +6,7 @@ import Foundation
 /// form. Mechanical Turk opens it with `assignmentId`, `hitId`, `workerId` and `turkSubmitTo` in
 /// the query; in preview (`ASSIGNMENT_ID_NOT_AVAILABLE`) the submit button stays disabled.
 public enum HTMLQuestion {
+    /// What a worker draws: clicks, lines or outlines.
     public enum Tool: String, CaseIterable, Sendable { case crosshairs, polyline, polygon }
 
     /// The HTMLQuestion XML for `CreateHIT`'s `Question`.
@@ -39,6 +40,7 @@ public enum HTMLQuestion {
         return String(array.dropFirst().dropLast()).replacingOccurrences(of: "</", with: "<\\/").replacingOccurrences(of: "]]>", with: "]]\\u003e")
     }
 
+    /// The annotation page alone (HTML), as a person doing the HIT sees it.
     public static func page(imageURL: String, tool: Tool, instructions: String, exampleURL: String?) -> String {
         let example = exampleURL.map { #"<figure><img id="example" src="\#(html($0))" alt="example of a finished annotation"><figcaption>Example of a finished annotation</figcaption></figure>"# } ?? ""
         let how: String

@@ -6,6 +6,7 @@ import NIOCore
 /// retries with exponential backoff and jitter on throttling and service faults, the service's
 /// errors as `TurkError`.
 public final class LiveTurkClient: TurkBackend, Sendable {
+    /// Amazon's sandbox endpoint (free, fake money) and the live one.
     public static let sandbox = "https://mturk-requester-sandbox.us-east-1.amazonaws.com"
     public static let production = "https://mturk-requester.us-east-1.amazonaws.com"
 
@@ -16,6 +17,7 @@ public final class LiveTurkClient: TurkBackend, Sendable {
     let host: String
     let scheme: String
 
+    /// A client of `endpoint`, signing with `credentials`; throttling and faults are retried up to `maxRetries` times.
     public init(endpoint: String, credentials: AWSCredentials, region: String = "us-east-1", maxRetries: Int = 5) throws {
         guard let url = URL(string: endpoint), let h = url.host, let s = url.scheme, s == "http" || s == "https" else {
             throw TurkError(type: "InvalidEndpoint", message: "endpoint \"\(endpoint)\" is not an http(s) URL")
@@ -34,6 +36,7 @@ public final class LiveTurkClient: TurkBackend, Sendable {
     /// A local marketplace behind this client hosts images; Amazon's service does not.
     public var hostsImages: Bool { !isAmazon }
 
+    /// Sends one signed request and decodes the answer, or throws the service's error.
     public func send<Op: TurkOperation>(_ operation: Op) async throws -> Op.Response {
         let body = Array(try JSONEncoder().encode(operation))
         let out = try await signedRequest(method: "POST", path: "/", body: body, contentType: "application/x-amz-json-1.1",
@@ -47,6 +50,7 @@ public final class LiveTurkClient: TurkBackend, Sendable {
                                 target: TurkServer.targetPrefix + operation)
     }
 
+    /// Uploads an image to a local marketplace; Amazon hosts none (an error naming `--image-base-url`).
     public func putImage(name: String, png: Data, truthCSV: String?) async throws -> String {
         guard !isAmazon else {
             throw TurkError(type: "ImagesNotHosted", message: "Mechanical Turk does not host images: serve them yourself (any HTTPS host) and give their base URL")

@@ -12,6 +12,7 @@ public struct MarketplaceOptions: Sendable {
     public var credentials: [String: String] = ["AKIDCROWDLAB": "crowdlab-local-secret"]
     /// Marketplace seconds per wall-clock second (3600: an hour a second).
     public var clockSpeed: Double = 1
+    /// The simulated workers' population and the seed of everything they do.
     public var population = Population()
     public var seed: UInt64 = 1
     /// Simulated workers in the pool.
@@ -46,6 +47,7 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
     /// Image tasks by image name, built from the stored PNG and truth on first use.
     private var tasks: [String: ImageTask?] = [:]
 
+    /// Opens (or creates) the marketplace stored at `path`; its clock resumes where it stopped.
     public init(path: String, options: MarketplaceOptions = MarketplaceOptions()) throws {
         self.options = options
         store = try MarketStore(path: path)
@@ -117,6 +119,7 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
         }
     }
 
+    /// One operation, in process, exactly as the server would answer it.
     public func send<Op: TurkOperation>(_ operation: Op) async throws -> Op.Response {
         // In process there is no server ticking the clock: catch up before each call.
         if options.clockSpeed > 0 { try tick() }
@@ -181,6 +184,7 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
 
     // MARK: images
 
+    /// Keeps a PNG (and its truth) for workers to load from `/images/NAME`.
     public func storeImage(name: String, png: Data, truthCSV: String?) throws {
         guard isValidImageName(name) else { throw TurkError.request("Image name \"\(name)\" must be letters, digits, '.', '_' or '-'") }
         do { _ = try PNG.decode(png, name: name) } catch { throw TurkError.request("\(name): \(error)") }
@@ -194,6 +198,7 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
         lock.lock(); tasks[name] = nil; lock.unlock()
     }
 
+    /// Keeps the truth of a stored image (`col,row[,snr]`), which simulated workers annotate.
     public func storeTruth(name: String, truthCSV: String) throws {
         let base = String(name.dropLast(".truth.csv".count))
         do { _ = try parseTruthCSV(text: truthCSV, name: name, height: 1) } catch { throw TurkError.request("\(error)") }
@@ -205,10 +210,12 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
         lock.lock(); tasks[base] = nil; lock.unlock()
     }
 
+    /// A stored image, or nil.
     public func image(name: String) throws -> Data? {
         try store.db.read { db in try Data.fetchOne(db, sql: "SELECT png FROM images WHERE name = ?", arguments: [name]) }
     }
 
+    /// A stored image's truth, or nil.
     public func truth(name: String) throws -> String? {
         try store.db.read { db in try String.fetchOne(db, sql: "SELECT truth FROM images WHERE name = ?", arguments: [name]) }
     }

@@ -5,15 +5,20 @@ import Foundation
 // `data/mturk/2017-01-17/service-2.json`). Timestamps travel as seconds since 1970, as in every
 // AWS JSON-protocol service; money as a decimal string in dollars ("0.05").
 
+/// A HIT's state: open for work, full, done and waiting for review, under review, or deleted.
 public enum HITStatus: String, Codable, Sendable { case Assignable, Unassignable, Reviewable, Reviewing, Disposed }
+/// The requester's own review mark on a HIT.
 public enum HITReviewStatus: String, Codable, Sendable { case NotReviewed, MarkedForReview, ReviewedAppropriate, ReviewedInappropriate }
+/// A submitted assignment's state; work under way is not an assignment until submitted.
 public enum AssignmentStatus: String, Codable, Sendable, CaseIterable { case Submitted, Approved, Rejected }
 
+/// A country (ISO 3166) and optional subdivision, for locale qualifications.
 public struct TurkLocale: Codable, Sendable, Equatable {
     public var Country: String
     public var Subdivision: String?
 }
 
+/// What a worker must hold to see or accept a HIT.
 public struct QualificationRequirement: Codable, Sendable, Equatable {
     public var QualificationTypeId: String
     /// LessThan, LessThanOrEqualTo, GreaterThan, GreaterThanOrEqualTo, EqualTo, NotEqualTo, Exists, DoesNotExist, In, NotIn
@@ -27,6 +32,7 @@ public struct QualificationRequirement: Codable, Sendable, Equatable {
     }
 }
 
+/// A HIT as the service describes it: its question, reward, limits and counts of assignments.
 public struct HIT: Codable, Sendable, Equatable {
     public var HITId: String
     public var HITTypeId: String
@@ -51,6 +57,7 @@ public struct HIT: Codable, Sendable, Equatable {
     public var NumberOfAssignmentsCompleted: Int
 }
 
+/// One worker's assignment of a HIT, with the answer once submitted.
 public struct HITAssignment: Codable, Sendable, Equatable {
     public var AssignmentId: String
     public var WorkerId: String
@@ -66,6 +73,7 @@ public struct HITAssignment: Codable, Sendable, Equatable {
     public var RequesterFeedback: String?
 }
 
+/// A bonus paid to a worker for an assignment.
 public struct BonusPayment: Codable, Sendable, Equatable {
     public var WorkerId: String
     public var BonusAmount: String
@@ -74,6 +82,7 @@ public struct BonusPayment: Codable, Sendable, Equatable {
     public var GrantTime: Double
 }
 
+/// A qualification requesters define and grant (here: scores from earlier jobs).
 public struct QualificationType: Codable, Sendable, Equatable {
     public var QualificationTypeId: String
     public var CreationTime: Double
@@ -90,11 +99,13 @@ public struct QualificationType: Codable, Sendable, Equatable {
     public var AutoGrantedValue: Int?
 }
 
+/// A worker barred from the requester's HITs, with the reason.
 public struct WorkerBlock: Codable, Sendable, Equatable {
     public var WorkerId: String
     public var Reason: String?
 }
 
+/// A worker an e-mail could not reach, and why.
 public struct NotifyWorkersFailureStatus: Codable, Sendable, Equatable {
     public var NotifyWorkersFailureCode: String?
     public var NotifyWorkersFailureMessage: String?
@@ -112,12 +123,14 @@ public protocol TurkOperation: Codable, Sendable {
 /// Operations that answer with an empty object.
 public struct Empty: Codable, Sendable, Equatable { public init() {} }
 
+/// The requester's available balance and what is held for open work.
 public struct GetAccountBalance: TurkOperation {
     public static let name = "GetAccountBalance"
     public init() {}
     public struct Response: Codable, Sendable { public var AvailableBalance: String?; public var OnHoldBalance: String? }
 }
 
+/// Registers the properties HITs can share (reward, title, durations, qualifications).
 public struct CreateHITType: TurkOperation {
     public static let name = "CreateHITType"
     public var AutoApprovalDelayInSeconds: Int?
@@ -135,6 +148,7 @@ public struct CreateHITType: TurkOperation {
     public struct Response: Codable, Sendable { public var HITTypeId: String? }
 }
 
+/// Posts a HIT with its question; a UniqueRequestToken makes a retry safe.
 public struct CreateHIT: TurkOperation {
     public static let name = "CreateHIT"
     public var MaxAssignments: Int?
@@ -160,6 +174,7 @@ public struct CreateHIT: TurkOperation {
     public struct Response: Codable, Sendable { public var HIT: HIT? }
 }
 
+/// Posts a HIT of an existing HIT type.
 public struct CreateHITWithHITType: TurkOperation {
     public static let name = "CreateHITWithHITType"
     public var HITTypeId: String
@@ -176,6 +191,7 @@ public struct CreateHITWithHITType: TurkOperation {
     public typealias Response = CreateHIT.Response
 }
 
+/// One HIT by id.
 public struct GetHIT: TurkOperation {
     public static let name = "GetHIT"
     public var HITId: String
@@ -183,6 +199,7 @@ public struct GetHIT: TurkOperation {
     public typealias Response = CreateHIT.Response
 }
 
+/// The requester's HITs, a page at a time.
 public struct ListHITs: TurkOperation {
     public static let name = "ListHITs"
     public var NextToken: String?
@@ -191,6 +208,7 @@ public struct ListHITs: TurkOperation {
     public struct Response: Codable, Sendable { public var NextToken: String?; public var NumResults: Int?; public var HITs: [HIT]? }
 }
 
+/// HITs whose assignments are all submitted (or that expired), a page at a time.
 public struct ListReviewableHITs: TurkOperation {
     public static let name = "ListReviewableHITs"
     public var HITTypeId: String?
@@ -203,6 +221,7 @@ public struct ListReviewableHITs: TurkOperation {
     public typealias Response = ListHITs.Response
 }
 
+/// Marks a HIT as under review, or back.
 public struct UpdateHITReviewStatus: TurkOperation {
     public static let name = "UpdateHITReviewStatus"
     public var HITId: String
@@ -211,6 +230,7 @@ public struct UpdateHITReviewStatus: TurkOperation {
     public typealias Response = Empty
 }
 
+/// Moves a HIT's expiration (to the past to stop it, to the future to reopen it).
 public struct UpdateExpirationForHIT: TurkOperation {
     public static let name = "UpdateExpirationForHIT"
     public var HITId: String
@@ -219,6 +239,7 @@ public struct UpdateExpirationForHIT: TurkOperation {
     public typealias Response = Empty
 }
 
+/// Deletes a HIT that is done or expired and reviewed.
 public struct DeleteHIT: TurkOperation {
     public static let name = "DeleteHIT"
     public var HITId: String
@@ -226,6 +247,7 @@ public struct DeleteHIT: TurkOperation {
     public typealias Response = Empty
 }
 
+/// Adds assignments to a HIT (not past 9 for a HIT created with fewer than 10); a UniqueRequestToken makes a retry add nothing.
 public struct CreateAdditionalAssignmentsForHIT: TurkOperation {
     public static let name = "CreateAdditionalAssignmentsForHIT"
     public var HITId: String
@@ -237,6 +259,7 @@ public struct CreateAdditionalAssignmentsForHIT: TurkOperation {
     public typealias Response = Empty
 }
 
+/// A HIT's submitted assignments, filtered by status, a page at a time.
 public struct ListAssignmentsForHIT: TurkOperation {
     public static let name = "ListAssignmentsForHIT"
     public var HITId: String
@@ -249,6 +272,7 @@ public struct ListAssignmentsForHIT: TurkOperation {
     public struct Response: Codable, Sendable { public var NextToken: String?; public var NumResults: Int?; public var Assignments: [HITAssignment]? }
 }
 
+/// One assignment and its HIT.
 public struct GetAssignment: TurkOperation {
     public static let name = "GetAssignment"
     public var AssignmentId: String
@@ -256,6 +280,7 @@ public struct GetAssignment: TurkOperation {
     public struct Response: Codable, Sendable { public var Assignment: HITAssignment?; public var HIT: HIT? }
 }
 
+/// Approves a submitted assignment (or overrides a rejection): the worker is paid.
 public struct ApproveAssignment: TurkOperation {
     public static let name = "ApproveAssignment"
     public var AssignmentId: String
@@ -267,6 +292,7 @@ public struct ApproveAssignment: TurkOperation {
     public typealias Response = Empty
 }
 
+/// Rejects a submitted assignment with feedback: the worker is not paid.
 public struct RejectAssignment: TurkOperation {
     public static let name = "RejectAssignment"
     public var AssignmentId: String
@@ -275,6 +301,7 @@ public struct RejectAssignment: TurkOperation {
     public typealias Response = Empty
 }
 
+/// Pays a worker a bonus for an assignment; a UniqueRequestToken makes a retry pay nothing.
 public struct SendBonus: TurkOperation {
     public static let name = "SendBonus"
     public var WorkerId: String
@@ -288,6 +315,7 @@ public struct SendBonus: TurkOperation {
     public typealias Response = Empty
 }
 
+/// Bonuses paid for a HIT or an assignment.
 public struct ListBonusPayments: TurkOperation {
     public static let name = "ListBonusPayments"
     public var HITId: String?
@@ -300,6 +328,7 @@ public struct ListBonusPayments: TurkOperation {
     public struct Response: Codable, Sendable { public var NumResults: Int?; public var NextToken: String?; public var BonusPayments: [BonusPayment]? }
 }
 
+/// Defines a qualification type.
 public struct CreateQualificationType: TurkOperation {
     public static let name = "CreateQualificationType"
     public var Name: String
@@ -318,6 +347,7 @@ public struct CreateQualificationType: TurkOperation {
     public struct Response: Codable, Sendable { public var QualificationType: QualificationType? }
 }
 
+/// One qualification type by id.
 public struct GetQualificationType: TurkOperation {
     public static let name = "GetQualificationType"
     public var QualificationTypeId: String
@@ -325,6 +355,7 @@ public struct GetQualificationType: TurkOperation {
     public typealias Response = CreateQualificationType.Response
 }
 
+/// Grants a worker a qualification with an integer value.
 public struct AssociateQualificationWithWorker: TurkOperation {
     public static let name = "AssociateQualificationWithWorker"
     public var QualificationTypeId: String
@@ -337,6 +368,7 @@ public struct AssociateQualificationWithWorker: TurkOperation {
     public typealias Response = Empty
 }
 
+/// Bars a worker from the requester's HITs.
 public struct CreateWorkerBlock: TurkOperation {
     public static let name = "CreateWorkerBlock"
     public var WorkerId: String
@@ -345,6 +377,7 @@ public struct CreateWorkerBlock: TurkOperation {
     public typealias Response = Empty
 }
 
+/// The workers barred, a page at a time.
 public struct ListWorkerBlocks: TurkOperation {
     public static let name = "ListWorkerBlocks"
     public var NextToken: String?
@@ -353,6 +386,7 @@ public struct ListWorkerBlocks: TurkOperation {
     public struct Response: Codable, Sendable { public var NextToken: String?; public var NumResults: Int?; public var WorkerBlocks: [WorkerBlock]? }
 }
 
+/// Lifts a worker's block.
 public struct DeleteWorkerBlock: TurkOperation {
     public static let name = "DeleteWorkerBlock"
     public var WorkerId: String
@@ -361,6 +395,7 @@ public struct DeleteWorkerBlock: TurkOperation {
     public typealias Response = Empty
 }
 
+/// Sends workers an e-mail.
 public struct NotifyWorkers: TurkOperation {
     public static let name = "NotifyWorkers"
     public var Subject: String

@@ -95,6 +95,7 @@ public struct SignatureV4: Sendable {
                 canonicalHeaders, signedHeaders.joined(separator: ";"), payloadHash].joined(separator: "\n")
     }
 
+    /// The lower-case hex SHA-256 of the bytes (SigV4's payload hash).
     public static func hexSHA256<D: DataProtocol>(_ data: D) -> String { hex(SHA256.hash(data: data)) }
 
     static func hex<S: Sequence>(_ bytes: S) -> String where S.Element == UInt8 {

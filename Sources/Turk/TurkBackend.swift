@@ -52,6 +52,7 @@ public enum AnswerFormat {
         return out
     }
 
+    /// Text safe inside XML (the five entities; non-ASCII as character references).
     public static func xmlEscape(_ s: String) -> String {
         var out = ""
         for u in s.unicodeScalars {
@@ -67,6 +68,7 @@ public enum AnswerFormat {
         return out
     }
 
+    /// The text an XML string holds, entities and character references resolved.
     public static func xmlUnescape(_ s: String) -> String {
         guard s.contains("&") else { return s }
         var out = ""

@@ -15,6 +15,7 @@ import Lab
 /// creates work carries a UniqueRequestToken derived from the job, so an interrupted step can be
 /// run again without posting or paying anything twice.
 public struct TurkJobManifest: Codable, Sendable {
+    /// One image of the job and the HIT that shows it.
     public struct Image: Codable, Sendable {
         public var name: String
         public var width: Int
@@ -50,6 +51,7 @@ public struct TurkJobManifest: Codable, Sendable {
     /// Assignments the job has asked for so far.
     public var assignmentsAsked: Int { images.reduce(0) { $0 + ($1.assignments ?? replicates) } }
 
+    /// The manifest in `JOB/job.json`; a missing or foreign file is a one-line error naming it.
     public static func load(job: String) throws -> TurkJobManifest {
         let path = (job as NSString).appendingPathComponent("job.json")
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -60,6 +62,7 @@ public struct TurkJobManifest: Codable, Sendable {
         }
     }
 
+    /// Writes `JOB/job.json` atomically (after every step, so an interruption loses nothing).
     public func save(job: String) throws {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -67,6 +70,7 @@ public struct TurkJobManifest: Codable, Sendable {
     }
 }
 
+/// The steps of a Mechanical Turk job: submit, status, extend (adaptive), collect, review.
 public enum TurkJob {
     /// Creates (or resumes) a job: renders the scenario's images into `job/images` with their
     /// truth, uploads them when the backend hosts images, and posts one HIT per image.
@@ -140,6 +144,7 @@ public enum TurkJob {
         policy.start < 10 ? min(policy.cap, 9) : policy.cap
     }
 
+    /// What one `extend` round did, image by image.
     public struct Extension: Sendable {
         /// Images given one more assignment in this round.
         public var extended: [String] = []
@@ -189,11 +194,13 @@ public enum TurkJob {
         return out
     }
 
+    /// One image's HIT as the service reports it.
     public struct ImageStatus: Sendable {
         public var image: String, hitId: String, status: String
         public var available: Int, pending: Int, submitted: Int, approved: Int, rejected: Int
     }
 
+    /// Each image's HIT: its state and how many assignments are open, under way and submitted.
     public static func status(_ m: TurkJobManifest, client: any TurkBackend) async throws -> [ImageStatus] {
         var out: [ImageStatus] = []
         for image in m.images {
@@ -212,6 +219,7 @@ public enum TurkJob {
         return out
     }
 
+    /// The answers collected so far, as an export and its analysis.
     public struct Collected: Sendable {
         public var export: QuantiusExport
         /// Assignment id of each export record, in record order.
@@ -256,6 +264,7 @@ public enum TurkJob {
         return Collected(export: export, assignmentIds: ids, analysis: analysis, unreadable: unreadable)
     }
 
+    /// How `review` decides: agreement with the consensus, and who earns a bonus.
     public struct ReviewPolicy: Sendable {
         /// Reject a worker's assignments when under this share of their clicks agree with the consensus.
         public var minimumPrecision = 0.5
@@ -267,6 +276,7 @@ public enum TurkJob {
         public init(bonusCents: Int) { self.bonusCents = bonusCents }
     }
 
+    /// What one review did (decisions and bonuses made now; those made before are counted apart).
     public struct ReviewOutcome: Sendable {
         public var approved = 0, rejected = 0, bonuses = 0, alreadyReviewed = 0
         public var bonusCents = 0

@@ -10,10 +10,12 @@ import NIOCore
 /// hosting (`PUT`/`GET /images/NAME`) and a work page where a person can do a HIT as a worker would
 /// (`GET /work/HITID?workerId=W`, posting back to `/mturk/externalSubmit` as the real page does).
 public struct TurkServer: Sendable {
+    /// What `X-Amz-Target` starts with: the service and API version.
     public static let targetPrefix = "MTurkRequesterServiceV20170117."
     public let market: LocalMarketplace
     let signer = SignatureV4()
 
+    /// The HTTP front of a marketplace (Hummingbird): the requester API, images, the work page.
     public init(market: LocalMarketplace) { self.market = market }
 
     /// Runs until cancelled. `onRunning` gets the bound port (useful with port 0).
@@ -154,6 +156,7 @@ public struct TurkServer: Sendable {
 
 /// `application/x-www-form-urlencoded`, as browsers post forms.
 public enum FormEncoding {
+    /// `application/x-www-form-urlencoded` pairs, as the work page posts them.
     public static func decode(_ body: String) -> [(String, String)] {
         body.split(separator: "&").map { part in
             let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
