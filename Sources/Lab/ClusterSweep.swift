@@ -190,19 +190,6 @@ public struct ClusterSweep: Codable, Sendable, Equatable {
         return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    /// A YAML double-quoted scalar.
-    static func yamlString(_ s: String) -> String {
-        var out = "\""
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if ch.value < 0x20 { out += String(format: "\\x%02X", ch.value) } else { out.unicodeScalars.append(ch) }
-            }
-        }
-        return out + "\""
-    }
+    /// A YAML double-quoted scalar: a JSON string literal is one (YAML 1.2 reads JSON).
+    static func yamlString(_ s: String) -> String { jsonString(s) }
 }

@@ -7,11 +7,21 @@ import Lab
 /// A scenario run as a Mechanical Turk job on the in-process marketplace: posted, collected,
 /// reviewed, and resumed after an interruption without double posting or double payment.
 final class TurkJobTests: XCTestCase {
-    func testSubmitCollectReviewAndResume() async throws {
+    /// A scenario file, a frozen-clock marketplace and a job folder in a fresh temporary folder.
+    func setUpJob(_ yaml: String, marketSeed: UInt64) throws -> (scenario: String, market: LocalMarketplace, job: String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crowdlab-job-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let scenario = (dir as NSString).appendingPathComponent("tiny.yaml")
-        try """
+        let scenario = (dir as NSString).appendingPathComponent("scenario.yaml")
+        try yaml.write(toFile: scenario, atomically: true, encoding: .utf8)
+        var options = MarketplaceOptions()
+        options.clockSpeed = 0
+        options.seed = marketSeed
+        let market = try LocalMarketplace(path: (dir as NSString).appendingPathComponent("market.sqlite"), options: options)
+        return (scenario, market, (dir as NSString).appendingPathComponent("job"))
+    }
+
+    func testSubmitCollectReviewAndResume() async throws {
+        let (scenario, market, job) = try setUpJob("""
         name: tiny
         seed: 3
         scene:
@@ -22,12 +32,7 @@ final class TurkJobTests: XCTestCase {
         job:
           replicates: 3
           pay_usd: 0.04
-        """.write(toFile: scenario, atomically: true, encoding: .utf8)
-        var options = MarketplaceOptions()
-        options.clockSpeed = 0
-        options.seed = 5
-        let market = try LocalMarketplace(path: (dir as NSString).appendingPathComponent("market.sqlite"), options: options)
-        let job = (dir as NSString).appendingPathComponent("job")
+        """, marketSeed: 5)
 
         var m = try await TurkJob.submit(scenarioPath: scenario, overrides: [], backend: "local", endpoint: "http://127.0.0.1", client: market,
                                          job: job, imageBaseURL: nil)
@@ -77,10 +82,7 @@ final class TurkJobTests: XCTestCase {
     /// An adaptive job: HITs start with 3 assignments and `extend` adds one at a time to the images
     /// still unsettled, up to the cap, never twice for the same step, with fees to the cent.
     func testAdaptiveJobAddsAssignmentsWhereTheConsensusIsUnsettled() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crowdlab-adaptive-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let scenario = (dir as NSString).appendingPathComponent("adaptive.yaml")
-        try """
+        let (scenario, market, job) = try setUpJob("""
         name: adaptive
         seed: 4
         scene:
@@ -94,12 +96,7 @@ final class TurkJobTests: XCTestCase {
           adaptive_start: 3
           adaptive_cap: 15
           adaptive_threshold: 0.1
-        """.write(toFile: scenario, atomically: true, encoding: .utf8)
-        var options = MarketplaceOptions()
-        options.clockSpeed = 0
-        options.seed = 9
-        let market = try LocalMarketplace(path: (dir as NSString).appendingPathComponent("market.sqlite"), options: options)
-        let job = (dir as NSString).appendingPathComponent("job")
+        """, marketSeed: 9)
         var m = try await TurkJob.submit(scenarioPath: scenario, overrides: [], backend: "local", endpoint: "http://127.0.0.1", client: market,
                                          job: job, imageBaseURL: nil)
         XCTAssertEqual(m.policy, "adaptive:3,15,0.1")
