@@ -54,7 +54,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "RandomnessTests", dependencies: ["Randomness"]),
-        .testTarget(name: "ConsensusTests", dependencies: ["Consensus"]),
+        .testTarget(name: "ConsensusTests", dependencies: ["Consensus", "Randomness"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
         .testTarget(name: "PhantomsTests", dependencies: ["Phantoms", "Imaging"]),
         .testTarget(name: "CrowdTests", dependencies: ["Crowd", "Consensus", "Phantoms", "Imaging"]),

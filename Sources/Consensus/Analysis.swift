@@ -175,6 +175,28 @@ public enum Analysis {
                               truthNotes: truthNotes(truth), matchRadius: r, tpDistances: scored.distances, timings: timings)
     }
 
+    /// The same analysis with a later stage's consensus (a verify stage's answer): objects, scores
+    /// against the truth and expected false objects recomputed; the crowd's figures stay the first
+    /// stage's.
+    public static func rescored(_ r: AnalysisResult, consensus: [ImageConsensus], truth: TruthSet?) -> AnalysisResult {
+        var out = r
+        out.consensus = consensus
+        out.overall = truth == nil ? nil : DetectionScore()
+        out.tpDistances = []
+        for k in out.images.indices {
+            let points = consensus[k].points
+            out.images[k].consensusObjects = points.count
+            out.images[k].expectedFalseObjects = points.reduce(0) { $0 + (1 - ($1.confidence ?? 1)) }
+            if let t = truth?.byImage[out.images[k].image] {
+                let (score, d) = scoreAgainstTruth(points, t, radius: r.matchRadius)
+                out.images[k].score = score
+                out.overall = out.overall! + score
+                out.tpDistances += d
+            }
+        }
+        return out
+    }
+
     /// Per image: the consensus against the truth, and the counts a report shows.
     static func scoreImages(export: QuantiusExport, job: ClickJob, consensus: [ImageConsensus], truth: TruthSet?,
                             radius r: Double) -> (rows: [ImageRow], overall: DetectionScore?, distances: [Double]) {

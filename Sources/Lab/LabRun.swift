@@ -19,8 +19,18 @@ public struct LabRun: Sendable {
         public var cost: (rewards: Double, fees: Double, total: Double)
         /// Assignments paid for (images × replicates, or what an adaptive policy asked).
         public var assignments = 0
+        /// A verify stage's figures, when the scenario has one.
+        public var verify: VerifyFigures?
         /// Wall time of each phase: rendering the phantoms, simulating the crowd, consensus and scoring.
         public var seconds: (phantoms: Double, simulation: Double, analysis: Double) = (0, 0, 0)
+    }
+
+    /// What a verify stage asked and decided.
+    public struct VerifyFigures: Sendable, Encodable {
+        public var questions: Int, hits: Int, assignments: Int
+        /// First-stage objects the verifiers turned down, and near misses they confirmed.
+        public var removed: Int, added: Int
+        public var costUsd: Double, feesUsd: Double
     }
 
     public static func run(_ s: Scenario, keepPhantoms: Bool = true) throws -> Outcome {
@@ -66,17 +76,42 @@ public struct LabRun: Sendable {
         var options = AnalysisOptions()
         options.method = try s.pointMethod()
         options.matchRadius = s.matchRadius
-        let analysis = Analysis.run(export: sim.export, truth: truth, options: options)
+        var analysis = Analysis.run(export: sim.export, truth: truth, options: options)
+        var verify: VerifyFigures? = nil
+        if s.policy == .verify { (analysis, verify) = verified(analysis, s, tasks: Dictionary(uniqueKeysWithValues: zip(names, tasks)), truth: truth) }
         var o = Outcome(scenario: s, phantoms: keepPhantoms ? phantoms : [], imageNames: names, simulation: sim, analysis: analysis, truth: truth,
-                        cost: s.policy == .fixed ? TurkFees.jobCost(images: s.images, replicates: s.replicates, reward: s.pay)
+                        cost: s.policy != .adaptive ? TurkFees.jobCost(images: s.images, replicates: s.replicates, reward: s.pay)
                             // Summed in image order: a dictionary's order changes from run to run.
                             : names.map { usedPerImage[$0] ?? 0 }.reduce((0.0, 0.0, 0.0)) { acc, used in
                                 let c = TurkFees.jobCost(images: 1, replicates: used, reward: s.pay)
                                 return (acc.0 + c.rewards, acc.1 + c.fees, acc.2 + c.total)
                             })
         o.assignments = usedPerImage.values.reduce(0, +)
+        if let v = verify {
+            o.verify = v
+            o.assignments += v.assignments
+            o.cost = (o.cost.rewards + v.costUsd - v.feesUsd, o.cost.fees + v.feesUsd, o.cost.total + v.costUsd)
+        }
         o.seconds = (t1.timeIntervalSince(t0), t2.timeIntervalSince(t1), Date().timeIntervalSince(t2))
         return o
+    }
+
+    /// The verify stage on a first-stage analysis: its undecided objects asked of simulated
+    /// verifiers, decided by their answers, and the analysis re-scored with the result.
+    static func verified(_ a: AnalysisResult, _ s: Scenario, tasks: [String: ImageTask], truth: TruthSet) -> (AnalysisResult, VerifyFigures) {
+        let stage = s.verify
+        let questions = stage.questions(a.consensus)
+        let verifiers = VerifierCrowd(population: s.population, seed: SeededRandom.derive(s.seed, 0x5E_71F1), radius: s.matchRadius)
+        let answers = verifiers.answer(questions, tasks: tasks, stage: stage)
+        let posteriors = stage.posteriors(answers)
+        let final = stage.apply(a.consensus, questions: questions, posteriors: posteriors)
+        let hits = stage.hits(questions: questions.count)
+        let cost = TurkFees.jobCost(images: hits, replicates: stage.workersPerQuestion, reward: s.verifyPay ?? s.pay)
+        let removed = zip(questions, posteriors).filter { $0.0.acceptedFirst && $0.1 < 0.5 }.count
+        let added = zip(questions, posteriors).filter { !$0.0.acceptedFirst && $0.1 >= 0.5 }.count
+        let figures = VerifyFigures(questions: questions.count, hits: hits, assignments: stage.assignments(questions: questions.count),
+                                    removed: removed, added: added, costUsd: cost.total, feesUsd: cost.fees)
+        return (Analysis.rescored(a, consensus: final, truth: truth), figures)
     }
 
     /// Writes the run's files into `out`, all-or-nothing: report.html, metrics.json, the export,
@@ -111,7 +146,9 @@ public struct LabRun: Sendable {
         if !s.description.isEmpty { rows.append(("what it shows", s.description)) }
         rows.append(("scene", "\(s.images) \(s.sceneKind.rawValue) image(s), seed \(s.seed)"))
         rows.append(("crowd", "population \(s.populationSource); \(sim.imagesPerWorker.count) workers took part"))
-        if s.policy == .adaptive {
+        if let v = o.verify {
+            rows.append(("job", String(format: "%d workers per image at $%.3f per image, then a verify stage: %d undecided objects asked of %d new workers each on crops (%d HITs of %d at $%.3f): %d first-stage objects turned down, %d near misses confirmed", s.replicates, s.pay, v.questions, s.verify.workersPerQuestion, v.hits, s.verify.questionsPerHIT, s.verifyPay ?? s.pay, v.removed, v.added)))
+        } else if s.policy == .adaptive {
             rows.append(("job", String(format: "%@: %.1f workers per image on average (%d assignments) at $%.3f per image; hours are those of the job capped at %d", s.adaptive.description, Double(o.assignments) / Double(max(1, s.images)), o.assignments, s.pay, s.adaptive.cap)))
         } else {
             rows.append(("job", String(format: "%d workers per image at $%.3f per image", s.replicates, s.pay)))
@@ -127,6 +164,7 @@ public struct LabRun: Sendable {
         var hours: Double, annotations: Int, annotationsPerHour: Double, annotationsPerHourRunning: Double, workers: Int, declinedArrivals: Int
         var precision: Double?, recall: Double?, f1: Double?
         var filteredPrecision: Double?, filteredRecall: Double?
+        var verify: VerifyFigures?
     }
 
     /// metrics.json of a run: `{"analysis": …, "job": …}`.
@@ -138,11 +176,11 @@ public struct LabRun: Sendable {
     static func metrics(_ o: Outcome) -> RunMetrics {
         let a = o.analysis, sim = o.simulation
         let job = JobMetrics(scenario: o.scenario.name, seed: o.scenario.seed, images: o.scenario.images, replicates: o.scenario.replicates,
-                             payUsd: o.scenario.pay, policy: o.scenario.replicatePolicy.description, assignments: o.assignments, costUsd: o.cost.total, rewardsUsd: o.cost.rewards, feesUsd: o.cost.fees,
+                             payUsd: o.scenario.pay, policy: o.scenario.policyDescription, assignments: o.assignments, costUsd: o.cost.total, rewardsUsd: o.cost.rewards, feesUsd: o.cost.fees,
                              hours: sim.hours, annotations: sim.clicks, annotationsPerHour: sim.annotationsPerHour, annotationsPerHourRunning: sim.steadyAnnotationsPerHour,
                              workers: sim.imagesPerWorker.count, declinedArrivals: sim.declinedArrivals,
                              precision: a.overall?.precision, recall: a.overall?.recall, f1: a.overall?.f1,
-                             filteredPrecision: a.filtered.score?.precision, filteredRecall: a.filtered.score?.recall)
+                             filteredPrecision: a.filtered.score?.precision, filteredRecall: a.filtered.score?.recall, verify: o.verify)
         return RunMetrics(analysis: AnalysisOutputs.metrics(a), job: job)
     }
 

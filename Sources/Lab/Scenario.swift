@@ -34,19 +34,35 @@ public struct Scenario: Sendable {
     public var pay = 0.02
     /// How many workers each image gets: `replicates` (fixed), or adaptively (`adaptive`'s start,
     /// cap and threshold; see docs/replicates.md).
-    public enum PolicyKind: String, Sendable, CaseIterable { case fixed, adaptive }
+    /// `verify`: `replicates` workers per image, then the undecided objects as yes/no questions
+    /// to new workers (`VerifyStage`), paid `verifyPay` per HIT of `verify.questionsPerHIT`.
+    public enum PolicyKind: String, Sendable, CaseIterable { case fixed, adaptive, verify }
     public var policy: PolicyKind = .fixed
     public var adaptive = AdaptiveReplicates()
+    public var verify = VerifyStage()
+    /// Reward per verify HIT (default: the first stage's pay per image).
+    public var verifyPay: Double?
     /// What workers draw: clicks (`crosshairs`), the one tool a scenario's spot scenes take.
     public var tool = AnnotationType.crosshairs
-    public var replicatePolicy: any ReplicatePolicy { policy == .fixed ? FixedReplicates(workers: replicates) : adaptive }
+    /// The job's policy as metrics.json names it: `fixed:10`, `adaptive:3,15,0.15`, `verify:10,3,10`
+    /// (first-stage workers, verifiers per question, questions per HIT).
+    public var policyDescription: String {
+        policy == .verify ? "verify:\(replicates),\(verify.workersPerQuestion),\(verify.questionsPerHIT)" : replicatePolicy.description
+    }
+    /// Who annotates each image in the first (or only) stage.
+    public var replicatePolicy: any ReplicatePolicy { policy == .adaptive ? adaptive : FixedReplicates(workers: replicates) }
     // analysis
     public var method = PointMethods.defaultName
     public var subtractiveRadius: String? = nil
 
     /// The analysis's consensus method as the scenario configures it (the radius is `subtractive`'s alone).
+    /// A verify stage asks about the agreement method's near misses.
     public func pointMethod() throws -> any PointConsensusMethod {
-        try PointMethods.make(method, radius: subtractiveRadius)
+        if policy == .verify, var agreement = try PointMethods.make(method, radius: subtractiveRadius) as? AgreementConsensus {
+            agreement.reportNearMisses = true
+            return agreement
+        }
+        return try PointMethods.make(method, radius: subtractiveRadius)
     }
     public var matchRadius = 8.0
     public var overlays = 3
@@ -61,6 +77,7 @@ public struct Scenario: Sendable {
         "crowd.population",
         "job.replicates", "job.pay_usd", "job.tool",
         "job.policy", "job.adaptive_start", "job.adaptive_cap", "job.adaptive_threshold",
+        "job.verify_workers", "job.verify_questions_per_hit", "job.verify_pay_usd",
         "analysis.method", "analysis.radius", "analysis.match_radius_px",
         "report.overlays",
     ]
@@ -120,8 +137,14 @@ public struct Scenario: Sendable {
         if let v = try y.int("job.adaptive_start", in: 1...1000) { s.adaptive.start = v }
         if let v = try y.int("job.adaptive_cap", in: 1...1000) { s.adaptive.cap = v }
         if let v = try y.double("job.adaptive_threshold", in: 0...100) { s.adaptive.threshold = v }
+        if let v = try y.int("job.verify_workers", in: 1...50) { s.verify.workersPerQuestion = v }
+        if let v = try y.int("job.verify_questions_per_hit", in: 1...200) { s.verify.questionsPerHIT = v }
+        if let v = try y.double("job.verify_pay_usd", in: 0.001...100) { s.verifyPay = v }
         if s.adaptive.cap < s.adaptive.start { throw y.error(y.has("job.adaptive_cap") ? "job.adaptive_cap" : "job.adaptive_start", "the cap must be at least the start (\(s.adaptive.start))") }
         if let v = try y.string("analysis.method", oneOf: PointMethods.names) { s.method = v }
+        if s.policy == .verify && s.method != PointMethods.Name.agreement.rawValue {
+            throw y.error(y.has("analysis.method") ? "analysis.method" : "job.policy", "job.policy verify asks about the agreement method's undecided objects: use analysis.method agreement")
+        }
         s.subtractiveRadius = try y.string("analysis.radius")
         if let v = try y.double("analysis.match_radius_px", in: 0.5...1000) { s.matchRadius = v }
         if let v = try y.int("report.overlays", in: 0...1000) { s.overlays = v }

@@ -77,6 +77,9 @@ public enum TurkJob {
     public static func submit(scenarioPath: String, overrides: [String], backend name: String, endpoint: String,
                               client: any TurkBackend, job: String, imageBaseURL: String?, progress: (Int, Int) -> Void = { _, _ in }) async throws -> TurkJobManifest {
         let s = try Scenario.load(path: scenarioPath, overrides: overrides)
+        guard s.policy != .verify else {
+            throw InputError(file: scenarioPath, field: "job.policy", message: "verify runs in simulation (crowdlab run, sweep, plan); posting verify HITs to Mechanical Turk is not supported yet")
+        }
         var manifest: TurkJobManifest
         if let existing = try? TurkJobManifest.load(job: job) {
             manifest = existing   // resume: same ids, same tokens

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import Consensus
+import Randomness
 
 /// Replicate policies on a real export played back.
 final class ReplayTests: XCTestCase {
@@ -56,5 +57,42 @@ final class ReplayTests: XCTestCase {
         }
         XCTAssertLessThan(adaptiveCost, 3 * 12, "fewer assignments than fixed:12")
         XCTAssertGreaterThan(adaptiveF1, max(fixedF1[10]!, fixedF1[12]!), "adaptive F1 \(adaptiveF1) at \(adaptiveCost) assignments; fixed \(fixedF1)")
+    }
+}
+
+/// The verify stage's aggregation: verifiers' coins fitted by EM decide the questions.
+final class VerifyStageTests: XCTestCase {
+    func testTheVerifiersCoinsOutweighACarelessMajority() {
+        // 200 points, half objects. Two careful verifiers (right 95 % of the time) and three who
+        // say yes to nearly everything: a plain majority says yes to every point.
+        let rng = SeededRandom(seed: 12)
+        let truth = (0..<200).map { $0 % 2 == 0 }
+        let answers: [[VerifyStage.Answer]] = truth.map { isObject in
+            var list: [VerifyStage.Answer] = []
+            for w in ["careful-1", "careful-2"] { list.append(.init(worker: w, yes: (rng.uniform() < 0.95) == isObject)) }
+            for w in ["yes-1", "yes-2", "yes-3"] { list.append(.init(worker: w, yes: rng.uniform() < (isObject ? 0.97 : 0.85))) }
+            return list
+        }
+        let majority = answers.map { $0.filter(\.yes).count >= 3 }
+        let q = VerifyStage().posteriors(answers)
+        let em = q.map { $0 >= 0.5 }
+        let right = zip(em, truth).filter { $0 == $1 }.count, majorityRight = zip(majority, truth).filter { $0 == $1 }.count
+        XCTAssertLessThan(majorityRight, 140, "the majority is fooled")
+        XCTAssertGreaterThan(right, 185, "the coins find who to believe: \(right) of 200")
+    }
+
+    func testQuestionsAreTheBareObjectsAndNearMissesAndApplyDecidesThem() {
+        func point(_ x: Double, _ w: Double) -> ConsensusPoint { ConsensusPoint(x: x, y: 0, support: Int(w), weightedSupport: w, members: []) }
+        var d = MethodDiagnostics(); d.minWeightedSupport = 4
+        var c = ImageConsensus(image: "a.png", points: [point(1, 9), point(2, 4.2)], candidateSupports: [9, 4, 3], diagnostics: d)
+        c.nearMisses = [point(3, 3.1)]
+        let stage = VerifyStage()
+        let qs = stage.questions([c])
+        XCTAssertEqual(qs.map(\.x), [2, 3], "the sure object is not asked about")
+        XCTAssertEqual(qs.map(\.acceptedFirst), [true, false])
+        let out = stage.apply([c], questions: qs, posteriors: [0.1, 0.9])
+        XCTAssertEqual(out[0].points.map(\.x), [1, 3], "the bare object turned down, the near miss confirmed")
+        XCTAssertEqual(out[0].points[1].confidence, 0.9)
+        XCTAssertEqual(stage.assignments(questions: 21), 9, "3 HITs of 10 questions, 3 verifiers each")
     }
 }

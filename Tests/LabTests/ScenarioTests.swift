@@ -47,6 +47,8 @@ final class ScenarioTests: XCTestCase {
         check(small.replacingOccurrences(of: "objects: 40", with: "objects: 90-10"), "field scene.objects: expected N or MIN-MAX")
         check(small, "--set: field job.workers: unknown key", overrides: ["job.workers=3"])
         check(small, "--set: field job.replicates: expected a whole number", overrides: ["job.replicates=lots"])
+        check(small, "field analysis.method: job.policy verify asks about the agreement method's undecided objects", overrides: ["job.policy=verify", "analysis.method=dbscan"])
+        check(small, "field job.verify_workers: 0 is outside", overrides: ["job.policy=verify", "job.verify_workers=0"])
     }
 
     func testShippedScenariosParse() throws {
@@ -122,6 +124,40 @@ final class ScenarioTests: XCTestCase {
             if s.recall >= 0.8 && s.precision >= 0.95 { met += 1 }
         }
         XCTAssertGreaterThanOrEqual(met, 9, "met targets in \(met) of 10 runs")
+    }
+
+    /// A verify stage on the same first-stage crowd as the fixed job: it asks about the undecided
+    /// objects only, pays for those HITs, and finds objects the first stage left one vote short.
+    func testAVerifyStageAsksAboutUndecidedObjectsAndPaysForThem() throws {
+        let text = """
+        name: verify
+        seed: 8
+        scene:
+          kind: spots
+          images: 6
+          objects: 60-140
+          snr: 5-20
+        job:
+          replicates: 5
+          pay_usd: 0.02
+        """
+        let fixed = try LabRun.run(try Scenario.load(path: write(text)), keepPhantoms: false)
+        let verifying = try Scenario.load(path: write(text), overrides: ["job.policy=verify"])
+        let v = try LabRun.run(verifying, keepPhantoms: false)
+        let figures = try XCTUnwrap(v.verify)
+        XCTAssertGreaterThan(figures.questions, 0)
+        XCTAssertLessThan(figures.questions, fixed.analysis.consensus.reduce(0) { $0 + $1.candidateSupports.count }, "only the undecided are asked")
+        XCTAssertEqual(v.assignments, 6 * 5 + figures.assignments)
+        XCTAssertEqual(figures.assignments, figures.hits * 3)
+        XCTAssertEqual(v.cost.total, fixed.cost.total + figures.costUsd, accuracy: 1e-9)
+        let before = try XCTUnwrap(fixed.analysis.overall), after = try XCTUnwrap(v.analysis.overall)
+        XCTAssertGreaterThan(after.recall, before.recall + 0.03, "near misses confirmed: \(before.recall) -> \(after.recall)")
+        XCTAssertGreaterThanOrEqual(after.precision, before.precision - 0.01)
+        XCTAssertGreaterThan(figures.added, 0)
+        XCTAssertEqual(v.scenario.policyDescription, "verify:5,3,10")
+        // The same seed gives the same bytes.
+        let again = try LabRun.run(verifying, keepPhantoms: false)
+        XCTAssertEqual(try LabRun.metricsJSON(again), try LabRun.metricsJSON(v))
     }
 
     func testPlannerPricesAnAdaptivePolicyByWhatItAsksFor() throws {

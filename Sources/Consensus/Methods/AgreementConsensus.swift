@@ -40,6 +40,8 @@ public struct AgreementConsensus: PointConsensusMethod {
     public var sigmaSampleImages = 32
     /// Use this click spread instead of measuring it (the filtered re-run keeps the full crowd's σ).
     public var fixedSigma: Double?
+    /// Also return the candidates one weighted vote short of acceptance (`ImageConsensus.nearMisses`).
+    public var reportNearMisses = false
 
     public init() {}
 
@@ -101,20 +103,25 @@ public struct AgreementConsensus: PointConsensusMethod {
         let finalWeight = weight, finalAccepted = accepted
         return Array(job.images.indices).parallelMap { k in
             let im = job.images[k]
-            var points: [ConsensusPoint] = []
+            var points: [ConsensusPoint] = [], nearMisses: [ConsensusPoint] = []
             var supports: [Int] = []
             for (c, members) in clustered[k].enumerated() {
                 let ws = clusterWorkers[k][c]
                 supports.append(ws.count)
-                guard finalAccepted[k][c] else { continue }
-                let ctr = centre(im, members)
+                let accepted = finalAccepted[k][c]
+                guard accepted || (reportNearMisses && ws.count >= 2) else { continue }
                 var w = 0.0
                 for x in ws { w += finalWeight[x] }
-                points.append(ConsensusPoint(x: ctr.0, y: ctr.1, support: ws.count, weightedSupport: w, members: members))
+                if !accepted && w < thresholds[k] - 1 - 1e-9 { continue }
+                let ctr = centre(im, members)
+                let point = ConsensusPoint(x: ctr.0, y: ctr.1, support: ws.count, weightedSupport: w, members: members)
+                if accepted { points.append(point) } else { nearMisses.append(point) }
             }
-            return ImageConsensus(image: im.image, points: points, candidateSupports: supports,
+            var result = ImageConsensus(image: im.image, points: points, candidateSupports: supports,
                                   diagnostics: diagnostics(sigma: sigma, radius: r, mergeRadius: rm,
                                                            threshold: thresholds[k], workers: im.workers.count))
+            result.nearMisses = nearMisses
+            return result
         }
     }
 

@@ -97,6 +97,9 @@ public struct ImageConsensus: Sendable {
     /// Clusters considered before the support rule (kept or not), for the support histogram.
     public var candidateSupports: [Int]
     public var diagnostics: MethodDiagnostics
+    /// Candidates one vote short of acceptance that two or more workers share, when the method
+    /// was asked for them (`AgreementConsensus.reportNearMisses`): what a verify stage asks about.
+    public var nearMisses: [ConsensusPoint] = []
 }
 
 /// What a method measured or derived for one image, as `metrics.json` reports it per image under
