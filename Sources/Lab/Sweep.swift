@@ -149,20 +149,26 @@ public enum SweepSummary {
         return s
     }
 
-    /// The report: F1, recall, precision and cost against the first varied key, one series per
-    /// value of the second, with 95 % intervals over seeds.
+    /// The report: F1, recall, precision and cost against the first numeric varied key, one
+    /// series per value of another key, with 95 % intervals over seeds; and F1 against cost, the
+    /// comparison at equal cost (one line per value of the other key, or of a key such as
+    /// `job.policy` that is not a number).
     public static func html(_ t: Table, title: String) -> String {
         var page = HTMLPage(title: title)
         page.paragraph("\(t.rows.count) design(s), \(t.rows.first?.seeds ?? 0) seed(s) each. Error bars: 95 % intervals of the mean over seeds, cut at what is possible (shares 0 to 1, costs and hours from 0).")
-        if let first = t.keys.first {
-            let groups = Dictionary(grouping: t.rows, by: { t.keys.count > 1 ? $0.values[1] : "" })
+        let numeric = t.keys.indices.filter { i in t.rows.allSatisfy { Double($0.values[i]) != nil } }
+        let xAxis = numeric.first
+        let groupAxis = t.keys.indices.first { $0 != xAxis }
+        let groups = Dictionary(grouping: t.rows, by: { r in groupAxis.map { r.values[$0] } ?? "" })
+        let seriesName: (String, String) -> String = { g, label in groupAxis.map { "\(t.keys[$0]) = \(g)" } ?? label }
+        if let x = xAxis {
+            let first = t.keys[x]
             for (metric, label) in [("f1", "F1"), ("recall", "recall"), ("precision", "precision"), ("cost_usd", "cost (USD)"), ("hours", "hours to collect")] {
                 guard let c = Sweep.metricColumns.firstIndex(of: metric) else { continue }
                 var plot = SVGPlot(title: "\(label) against \(first)", xLabel: first, yLabel: label)
                 for (k, g) in groups.keys.sorted().enumerated() {
-                    let rows = groups[g]!.filter { Double($0.values[0]) != nil }.sorted { Double($0.values[0])! < Double($1.values[0])! }
-                    guard !rows.isEmpty else { continue }
-                    plot.add(.init(name: t.keys.count > 1 ? "\(t.keys[1]) = \(g)" : label, xs: rows.map { Double($0.values[0])! },
+                    let rows = groups[g]!.sorted { Double($0.values[x])! < Double($1.values[x])! }
+                    plot.add(.init(name: seriesName(g, label), xs: rows.map { Double($0.values[x])! },
                                    ys: rows.map { $0.mean[c] }, errors: rows.map { $0.half[c] }, mark: .line, color: SVGPlot.palette[k % SVGPlot.palette.count]))
                 }
                 // Shares live in 0…1 and costs and hours are never negative: the axes say so, and
@@ -171,8 +177,20 @@ public enum SweepSummary {
                     let top = plot.series.flatMap { se in zip(se.ys, se.errors ?? []).map { $0 + $1 } }.filter(\.isFinite).max() ?? 1
                     plot.yRange = 0...max(top, 1e-9)
                 }
-                if !plot.series.isEmpty { page.figure(plot.render(), caption: "\(label) by \(first); one line per \(t.keys.count > 1 ? t.keys[1] : "sweep").") }
+                if !plot.series.isEmpty { page.figure(plot.render(), caption: "\(label) by \(first); one line per \(groupAxis.map { t.keys[$0] } ?? "sweep").") }
             }
+        }
+        if let f = Sweep.metricColumns.firstIndex(of: "f1"), let c = Sweep.metricColumns.firstIndex(of: "cost_usd"), t.rows.count > 1 {
+            var plot = SVGPlot(title: "F1 against cost", xLabel: "cost (USD)", yLabel: "F1")
+            for (k, g) in groups.keys.sorted().enumerated() {
+                let rows = groups[g]!.sorted { $0.mean[c] < $1.mean[c] }
+                plot.add(.init(name: seriesName(g, "F1"), xs: rows.map { $0.mean[c] }, ys: rows.map { $0.mean[f] },
+                               errors: rows.map { $0.half[f] }, mark: .points, color: SVGPlot.palette[k % SVGPlot.palette.count]))
+            }
+            plot.yRange = 0...1
+            plot.legendAtBottom = true
+            plot.xRange = 0...max(1e-9, 1.05 * (t.rows.map { $0.mean[c] }.filter(\.isFinite).max() ?? 1))
+            page.figure(plot.render(), caption: "Every design's mean F1 (bars: 95 % intervals) against its mean cost: at equal cost, the higher point buys more for the money.")
         }
         page.table(["point"] + t.keys + ["seeds", "precision", "recall", "F1", "cost (USD)", "hours"], t.rows.map { r in
             [String(r.point)] + r.values + [String(r.seeds)] + [0, 1, 2, 5, 6].map { String(format: "%.3f ± %.3f", r.mean[$0], r.half[$0]) }
