@@ -42,6 +42,10 @@ public struct Scenario: Sendable {
     public var verify = VerifyStage()
     /// Reward per verify HIT (default: the first stage's pay per image).
     public var verifyPay: Double?
+    /// On Mechanical Turk: post HITs only to workers whose score recorded by an earlier job's
+    /// review (`crowdlab job review --record-scores`, 0-100) is at least this. A simulated run
+    /// draws a fresh crowd and does not use it.
+    public var requireScore: Int?
     /// What workers draw: clicks (`crosshairs`), the one tool a scenario's spot scenes take.
     public var tool = AnnotationType.crosshairs
     /// The job's policy as metrics.json names it: `fixed:10`, `adaptive:3,15,0.15`, `verify:10,3,10`
@@ -77,7 +81,7 @@ public struct Scenario: Sendable {
         "crowd.population",
         "job.replicates", "job.pay_usd", "job.tool",
         "job.policy", "job.adaptive_start", "job.adaptive_cap", "job.adaptive_threshold",
-        "job.verify_workers", "job.verify_questions_per_hit", "job.verify_pay_usd",
+        "job.verify_workers", "job.verify_questions_per_hit", "job.verify_pay_usd", "job.require_score",
         "analysis.method", "analysis.radius", "analysis.match_radius_px",
         "report.overlays",
     ]
@@ -140,6 +144,7 @@ public struct Scenario: Sendable {
         if let v = try y.int("job.verify_workers", in: 1...50) { s.verify.workersPerQuestion = v }
         if let v = try y.int("job.verify_questions_per_hit", in: 1...200) { s.verify.questionsPerHIT = v }
         if let v = try y.double("job.verify_pay_usd", in: 0.001...100) { s.verifyPay = v }
+        if let v = try y.int("job.require_score", in: 0...100) { s.requireScore = v }
         if s.adaptive.cap < s.adaptive.start { throw y.error(y.has("job.adaptive_cap") ? "job.adaptive_cap" : "job.adaptive_start", "the cap must be at least the start (\(s.adaptive.start))") }
         if let v = try y.string("analysis.method", oneOf: PointMethods.names) { s.method = v }
         if s.policy == .verify && s.method != PointMethods.Name.agreement.rawValue {

@@ -29,6 +29,16 @@ extension LocalMarketplace {
             return .init(QualificationType: q)
         },
         op(GetQualificationType.self) { m, r, db, _ in .init(QualificationType: try m.qualificationType(db, r.QualificationTypeId)) },
+        op(ListQualificationTypes.self) { _, r, db, _ in
+            let all = try Data.fetchAll(db, sql: "SELECT json FROM qual_types ORDER BY rowid").compactMap { try? JSONDecoder().decode(QualificationType.self, from: $0) }
+                .filter { q in
+                    guard let query = r.Query?.lowercased(), !query.isEmpty else { return true }
+                    return q.Name.lowercased().contains(query) || q.Description.lowercased().contains(query)
+                }
+                .filter { !r.MustBeRequestable || ($0.IsRequestable ?? false) }
+            let (page, next) = try page(all, token: r.NextToken, max: r.MaxResults)
+            return .init(NumResults: page.count, NextToken: next, QualificationTypes: page)
+        },
         op(AssociateQualificationWithWorker.self) { m, r, db, _ in
             _ = try m.qualificationType(db, r.QualificationTypeId)
             try db.execute(sql: "INSERT INTO qual_scores (type_id, worker_id, value) VALUES (?, ?, ?) ON CONFLICT(type_id, worker_id) DO UPDATE SET value = excluded.value",

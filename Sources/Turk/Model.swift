@@ -355,6 +355,23 @@ public struct GetQualificationType: TurkOperation {
     public typealias Response = CreateQualificationType.Response
 }
 
+/// Qualification types whose name or description holds `Query`; the caller's own when
+/// `MustBeOwnedByCaller` (how a job finds the score type an earlier job made).
+public struct ListQualificationTypes: TurkOperation {
+    public static let name = "ListQualificationTypes"
+    public var Query: String?
+    public var MustBeRequestable: Bool
+    public var MustBeOwnedByCaller: Bool?
+    public var NextToken: String?
+    public var MaxResults: Int?
+    public init(query: String? = nil, mustBeRequestable: Bool = false, mustBeOwnedByCaller: Bool? = true, nextToken: String? = nil, maxResults: Int? = nil) {
+        Query = query; MustBeRequestable = mustBeRequestable; MustBeOwnedByCaller = mustBeOwnedByCaller; NextToken = nextToken; MaxResults = maxResults
+    }
+    public struct Response: Codable, Sendable {
+        public var NumResults: Int?; public var NextToken: String?; public var QualificationTypes: [QualificationType]?
+    }
+}
+
 /// Grants a worker a qualification with an integer value.
 public struct AssociateQualificationWithWorker: TurkOperation {
     public static let name = "AssociateQualificationWithWorker"

@@ -47,6 +47,16 @@ public struct TurkJobManifest: Codable, Sendable {
     /// The replicate policy when adaptive (`adaptive:3,9,0.15`): HITs start with its START
     /// assignments and `crowdlab job extend` adds more; nil for a fixed job.
     public var policy: String? = nil
+    /// The qualification type holding workers' scores, once `review --record-scores` made or found it.
+    public var scoreQualificationId: String? = nil
+    /// The score HITs require (`job.require_score`), and of which qualification type.
+    public var requiredScore: Int? = nil
+
+    /// The HITs' requirement on an earlier job's score, if the scenario asks for one.
+    public var scoreRequirement: [QualificationRequirement]? {
+        guard let id = scoreQualificationId, let score = requiredScore else { return nil }
+        return [QualificationRequirement(QualificationTypeId: id, Comparator: "GreaterThanOrEqualTo", IntegerValues: [score])]
+    }
 
     /// Assignments the job has asked for so far.
     public var assignmentsAsked: Int { images.reduce(0) { $0 + ($1.assignments ?? replicates) } }
@@ -95,6 +105,13 @@ public enum TurkJob {
                                        instructions: s.description.isEmpty ? "Click once on the centre of every bright object." : "Click once on the centre of every bright object. (\(s.description))",
                                        lifetimeSeconds: 7 * 86_400, assignmentSeconds: 3600, autoApprovalSeconds: 3 * 86_400, images: [])
             if adaptive { manifest.policy = s.adaptive.description }
+            if let score = s.requireScore {
+                guard let type = try await scoreQualification(client) else {
+                    throw InputError(file: scenarioPath, field: "job.require_score", message: "no worker scores on this marketplace yet: run `crowdlab job review --record-scores` on an earlier job first")
+                }
+                manifest.scoreQualificationId = type
+                manifest.requiredScore = score
+            }
         }
         // The images and truth, rendered as `crowdlab run` renders them.
         let scene = s.scene
@@ -126,7 +143,8 @@ public enum TurkJob {
                                                         assignmentDurationInSeconds: manifest.assignmentSeconds, reward: manifest.reward,
                                                         title: manifest.title, description: "Image annotation for \(s.name): \(image.name)",
                                                         question: question, requesterAnnotation: token, uniqueRequestToken: token,
-                                                        autoApprovalDelayInSeconds: manifest.autoApprovalSeconds, keywords: "image, annotation, science"))
+                                                        autoApprovalDelayInSeconds: manifest.autoApprovalSeconds, keywords: "image, annotation, science",
+                                                        qualificationRequirements: manifest.scoreRequirement))
                 hitId = r.HIT?.HITId ?? ""
             } catch let e as TurkError where e.turkErrorCode == "AWS.MechanicalTurk.HitAlreadyExists" {
                 // Posted before an interruption: the HIT carries the token as its annotation.
@@ -198,6 +216,41 @@ public enum TurkJob {
     }
 
     /// One image's HIT as the service reports it.
+    /// The name of the qualification type that carries workers' scores from job to job.
+    public static let scoreQualificationName = "crowdlab worker score"
+
+    /// The requester's score qualification type, if an earlier review made it.
+    public static func scoreQualification(_ client: any TurkBackend) async throws -> String? {
+        let found = try await client.send(ListQualificationTypes(query: scoreQualificationName, mustBeOwnedByCaller: true, maxResults: 100))
+        return found.QualificationTypes?.first { $0.Name == scoreQualificationName }?.QualificationTypeId
+    }
+
+    /// A worker's score on the job as a qualification value: the Quanti.us score (1 is perfect,
+    /// below 0 worse than clicking nothing) as a percentage, clamped to 0-100.
+    public static func qualificationValue(score: Double) -> Int { Int((min(1, max(0, score)) * 100).rounded()) }
+
+    /// Records every worker's score on this job in the score qualification type (made once per
+    /// requester account, found by name afterwards), so a later job can require it
+    /// (`job.require_score`). A worker who did several jobs keeps the latest score. Idempotent.
+    public static func recordScores(_ m: inout TurkJobManifest, collected: Collected, client: any TurkBackend, job: String) async throws -> (type: String, workers: Int) {
+        var type = try await scoreQualification(client)
+        if type == nil {
+            let created = try await client.send(CreateQualificationType(name: scoreQualificationName,
+                description: "The worker's accuracy on an earlier crowdlab job (0-100: clicks that agree with the consensus, missed objects weighing 0.2)"))
+            type = created.QualificationType?.QualificationTypeId
+        }
+        guard let id = type else { throw TurkError.request("CreateQualificationType returned no id") }
+        var recorded = 0
+        for w in collected.analysis.workers where w.annotations > 0 || w.images > 0 {
+            _ = try await client.send(AssociateQualificationWithWorker(qualificationTypeId: id, workerId: w.worker,
+                                                                       integerValue: qualificationValue(score: w.score)))
+            recorded += 1
+        }
+        m.scoreQualificationId = m.scoreQualificationId ?? id
+        try m.save(job: job)
+        return (id, recorded)
+    }
+
     public struct ImageStatus: Sendable {
         public var image: String, hitId: String, status: String
         public var available: Int, pending: Int, submitted: Int, approved: Int, rejected: Int

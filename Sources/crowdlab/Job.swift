@@ -151,6 +151,10 @@ struct JobReview: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "review", abstract: "Approve or reject by the worker score and pay bonuses to the best workers.",
         discussion: """
+        With --record-scores each worker's score (the Quanti.us score as 0-100) is kept in \
+        the requester's "crowdlab worker score" qualification: a later scenario with \
+        job.require_score: N posts its HITs only to workers who scored N or more.
+
         A worker's assignments are rejected when fewer than --min-precision of their clicks \
         agree with the consensus (judged once they made --min-annotations clicks), or when \
         empty; all others are approved. The top --bonus-share of workers by score get \
@@ -161,6 +165,8 @@ struct JobReview: AsyncParsableCommand {
     @Option(help: "Clicks before a worker is judged.") var minAnnotations: Int = 5
     @Option(help: "Bonus per approved assignment for the best workers, USD (default: half the reward).") var bonus: String?
     @Option(help: "Share of workers (by score) who get the bonus.") var bonusShare: Double = 0.2
+    @Flag(help: "Record each worker's score (0-100) in the requester's \"crowdlab worker score\" qualification, which a later scenario's job.require_score requires.")
+    var recordScores = false
 
     func run() async throws {
         var m = try TurkJobManifest.load(job: job)
@@ -182,6 +188,10 @@ struct JobReview: AsyncParsableCommand {
             let c = try await TurkJob.collect(m, client: client, job: job)
             let r = try await TurkJob.review(&m, collected: c, client: client, policy: policy, job: job)
             print("approved \(r.approved), rejected \(r.rejected), already reviewed \(r.alreadyReviewed); \(r.bonuses) bonus(es) paid, $\(Money.string(cents: r.bonusCents))")
+            if recordScores {
+                let recorded = try await TurkJob.recordScores(&m, collected: c, client: client, job: job)
+                print("recorded \(recorded.workers) workers' scores in qualification \(recorded.type) (\(TurkJob.scoreQualificationName)); a scenario's job.require_score posts to those at or above it")
+            }
         } catch { throw describe(error, "job review") }
     }
 }

@@ -152,4 +152,56 @@ final class TurkJobTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("job.json: field policy"), "\(error)")
         }
     }
+
+    /// Pools from history: one job's review records each worker's score, and the next job's HITs
+    /// go only to those who scored well; the simulated workers keep their identity across jobs.
+    func testScoresRecordedByOneJobPoolTheNext() async throws {
+        let first = """
+        name: first
+        seed: 6
+        scene:
+          kind: spots
+          images: 6
+          objects: 40-80
+          snr: 6-20
+        job:
+          replicates: 6
+          pay_usd: 0.04
+        """
+        let (scenario, market, job) = try setUpJob(first, marketSeed: 21)
+        // Nothing recorded yet: a job that requires a score is refused in one line.
+        let pooledText = first.replacingOccurrences(of: "name: first", with: "name: second").replacingOccurrences(of: "seed: 6", with: "seed: 7")
+            + "\n  require_score: 60\n"
+        let pooled = (scenario as NSString).deletingLastPathComponent + "/second.yaml"
+        try pooledText.write(toFile: pooled, atomically: true, encoding: .utf8)
+        let secondJob = (job as NSString).deletingLastPathComponent + "/second-job"
+        do {
+            _ = try await TurkJob.submit(scenarioPath: pooled, overrides: [], backend: "local", endpoint: "http://127.0.0.1", client: market, job: secondJob, imageBaseURL: nil)
+            XCTFail("submitted without scores")
+        } catch { XCTAssertTrue("\(error)".contains("field job.require_score: no worker scores"), "\(error)") }
+        try? FileManager.default.removeItem(atPath: secondJob)
+
+        var m = try await TurkJob.submit(scenarioPath: scenario, overrides: [], backend: "local", endpoint: "http://127.0.0.1", client: market, job: job, imageBaseURL: nil)
+        try market.advance(seconds: 24 * 3600)
+        let collected = try await TurkJob.collect(m, client: market, job: job)
+        let recorded = try await TurkJob.recordScores(&m, collected: collected, client: market, job: job)
+        XCTAssertEqual(recorded.workers, collected.analysis.workers.count)
+        let again = try await TurkJob.recordScores(&m, collected: collected, client: market, job: job)
+        XCTAssertEqual(again.type, recorded.type, "the same qualification type, found by name")
+        let firstScores = Dictionary(uniqueKeysWithValues: collected.analysis.workers.map { ($0.worker, TurkJob.qualificationValue(score: $0.score)) })
+
+        let second = try await TurkJob.submit(scenarioPath: pooled, overrides: [], backend: "local", endpoint: "http://127.0.0.1", client: market, job: secondJob, imageBaseURL: nil)
+        let hit = try await market.send(GetHIT(hitId: second.images[0].hitId!)).HIT
+        XCTAssertEqual(hit?.QualificationRequirements?.first?.QualificationTypeId, recorded.type)
+        XCTAssertEqual(hit?.QualificationRequirements?.first?.IntegerValues, [60])
+        try market.advance(seconds: 24 * 3600)
+        let pooledAnswers = try await TurkJob.collect(second, client: market, job: secondJob)
+        XCTAssertGreaterThan(pooledAnswers.export.records.count, 0)
+        for w in pooledAnswers.analysis.workers {
+            XCTAssertGreaterThanOrEqual(firstScores[w.worker] ?? -1, 60, "\(w.worker) scored under 60 on the first job")
+        }
+        func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(max(1, xs.count)) }
+        let before = mean(collected.analysis.workers.map(\.score)), after = mean(pooledAnswers.analysis.workers.map(\.score))
+        XCTAssertGreaterThan(after, before, "the pooled crowd scores better: \(before) -> \(after)")
+    }
 }
