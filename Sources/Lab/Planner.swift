@@ -28,6 +28,9 @@ public struct Planner: Sendable {
     public var pays: [Double] = [0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.10]
     public var replicateOptions: [Int] = [3, 5, 7, 10, 15]
     public var adaptivePolicies: [AdaptiveReplicates] = [AdaptiveReplicates()]
+    /// Verify stages to price after each fixed design (none by default: in simulation a verify
+    /// stage costs more than the first-stage workers that buy the same F1; docs/replicates.md).
+    public var verifyStages: [VerifyStage] = []
     public var seed: UInt64 = 1
 
     public init(objectsPerImage: Int, images: Int, targetRecall: Double, targetPrecision: Double, budget: Double?, deadlineHours: Double?, population: Population) {
@@ -57,8 +60,9 @@ public struct Planner: Sendable {
         public var withinDeadline: Bool
 
         public var isAdaptive: Bool { policy.hasPrefix("adaptive") }
-        /// Workers per image in words: `10`, or `adaptive 3-15 (6.2 on average)`.
+        /// Workers per image in words: `10`, `adaptive 3-15 (6.2 on average)`, or `5 + verify (7.1 assignments per image)`.
         public var workersPerImage: String {
+            if VerifiedDesign(parsing: policy) != nil { return String(format: "%d + verify (%.1f assignments per image)", replicates, assignmentsPerImage) }
             guard isAdaptive, let p = try? ReplicatePolicies.parse(policy) else { return "\(replicates)" }
             return String(format: "adaptive %d-%d (%.1f on average)", p.start, p.cap, assignmentsPerImage)
         }
@@ -89,6 +93,7 @@ public struct Planner: Sendable {
         var s = Scenario(name: "plan")
         s.images = images; s.objects = objectsPerImage...objectsPerImage; s.replicates = policy.cap; s.pay = pay
         if let a = policy as? AdaptiveReplicates { s.policy = .adaptive; s.adaptive = a }
+        if let v = policy as? VerifiedDesign { s.policy = .verify; s.verify = v.stage }
         // Each seed simulates a population drawn from the calibration's errors (none for built-in
         // populations), as `crowdlab predict` does.
         s.population = population.drawn(seed: seed); s.seed = seed; s.overlays = 0
@@ -123,7 +128,8 @@ public struct Planner: Sendable {
 
     public func plan(progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Plan {
         let n = min(images, pilotImages)
-        let policies: [any ReplicatePolicy] = replicateOptions.map { FixedReplicates(workers: $0) } + adaptivePolicies
+        let verified: [any ReplicatePolicy] = verifyStages.flatMap { v in replicateOptions.map { VerifiedDesign(workers: $0, stage: v) } }
+        let policies: [any ReplicatePolicy] = replicateOptions.map { FixedReplicates(workers: $0) } + adaptivePolicies + verified
         let candidates = pays.flatMap { p in policies.map { (pay: p, policy: $0) } }
         let values = try simulate(candidates, pilot: n, progress: progress)
         var designs: [Design] = []
@@ -212,6 +218,9 @@ public struct Planner: Sendable {
 
     /// The scenario's `job` lines for a design's policy (each ends in a newline, indented).
     static func jobPolicyYAML(_ d: Design) -> String {
+        if let v = VerifiedDesign(parsing: d.policy) {
+            return "  replicates: \(v.workers)\n  policy: verify\n  verify_workers: \(v.stage.workersPerQuestion)\n  verify_questions_per_hit: \(v.stage.questionsPerHIT)\n"
+        }
         guard d.isAdaptive, let a = (try? ReplicatePolicies.parse(d.policy)) as? AdaptiveReplicates else { return "  replicates: \(d.replicates)\n" }
         return "  policy: adaptive\n  adaptive_start: \(a.start)\n  adaptive_cap: \(a.cap)\n  adaptive_threshold: \(formatNumber(a.threshold))\n"
     }
@@ -287,4 +296,22 @@ public struct Planner: Sendable {
         })
         return page.render()
     }
+}
+
+/// A fixed first stage followed by a verify stage, as the planner prices it (`verify:K,W,Q`:
+/// K workers per image, W verifiers per question, Q questions per HIT).
+public struct VerifiedDesign: ReplicatePolicy, Equatable {
+    public var workers: Int
+    public var stage: VerifyStage
+    public init(workers: Int, stage: VerifyStage) { self.workers = workers; self.stage = stage }
+    public init?(parsing s: String) {
+        guard s.hasPrefix("verify:") else { return nil }
+        let f = s.dropFirst("verify:".count).split(separator: ",").compactMap { Int($0) }
+        guard f.count == 3 else { return nil }
+        workers = f[0]; stage = VerifyStage(); stage.workersPerQuestion = f[1]; stage.questionsPerHIT = f[2]
+    }
+    public var description: String { "verify:\(workers),\(stage.workersPerQuestion),\(stage.questionsPerHIT)" }
+    public var start: Int { workers }
+    public var cap: Int { workers }
+    public func wantsAnother(_ consensus: ImageConsensus, workers: Int) -> Bool { false }
 }

@@ -34,6 +34,8 @@ struct Plan: ParsableCommand {
     @Option(help: "Seeds per design.") var seeds: Int = 8
     @Option(help: "An adaptive policy to price beside the fixed designs: START,CAP,THRESHOLD (repeatable; default 3,15,0.15; none: fixed designs only).")
     var adaptive: [String] = []
+    @Flag(help: "Also price each fixed design followed by a verify stage (3 verifiers per question, 10 questions a HIT).")
+    var verify = false
     @Option(help: "Output folder.") var out: String = "Reports/plan"
     @Flag(help: "Print the plan as JSON instead of a summary.") var json = false
 
@@ -50,6 +52,7 @@ struct Plan: ParsableCommand {
                               budget: budget, deadlineHours: deadline, population: pop)
         planner.seeds = seeds
         planner.adaptivePolicies = try adaptivePolicies()
+        if verify { planner.verifyStages = [VerifyStage()] }
         let progress = Progress(stages: 1)
         progress.stage("simulating designs")
         let plan = try planner.plan { done, total in progress.tick(done, total, "runs") }

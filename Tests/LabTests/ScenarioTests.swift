@@ -160,6 +160,24 @@ final class ScenarioTests: XCTestCase {
         XCTAssertEqual(try LabRun.metricsJSON(again), try LabRun.metricsJSON(v))
     }
 
+    func testPlannerPricesAVerifyStageAfterAFixedDesign() throws {
+        var p = Planner(objectsPerImage: 80, images: 50, targetRecall: 0.5, targetPrecision: 0.95, budget: nil, deadlineHours: nil, population: Population())
+        p.pays = [0.02]; p.replicateOptions = [5]; p.seeds = 2; p.pilotImages = 4; p.adaptivePolicies = []
+        p.verifyStages = [VerifyStage()]
+        let plan = try p.plan()
+        let fixed = try XCTUnwrap(plan.designs.first { $0.policy == "fixed:5" && !$0.dropBottomThird })
+        let verify = try XCTUnwrap(plan.designs.first { $0.policy == "verify:5,3,10" && !$0.dropBottomThird })
+        XCTAssertGreaterThan(verify.costUsd, fixed.costUsd, "the verify HITs are paid for")
+        XCTAssertGreaterThan(verify.assignmentsPerImage, 5)
+        XCTAssertGreaterThan(verify.recallMean, fixed.recallMean)
+        var chosen = plan
+        chosen.recommended = verify
+        let path = NSTemporaryDirectory() + "planned-\(UUID().uuidString).yaml"
+        try XCTUnwrap(Planner.scenarioYAML(chosen, populationPath: nil)).write(toFile: path, atomically: true, encoding: .utf8)
+        let s = try Scenario.load(path: path)
+        XCTAssertEqual(s.policyDescription, "verify:5,3,10")
+    }
+
     func testPlannerPricesAnAdaptivePolicyByWhatItAsksFor() throws {
         var p = Planner(objectsPerImage: 60, images: 100, targetRecall: 0.7, targetPrecision: 0.95, budget: nil, deadlineHours: nil, population: Population())
         p.pays = [0.02]; p.replicateOptions = [3, 15]; p.seeds = 3; p.pilotImages = 6
