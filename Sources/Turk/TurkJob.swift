@@ -215,7 +215,6 @@ public enum TurkJob {
         return out
     }
 
-    /// One image's HIT as the service reports it.
     /// The name of the qualification type that carries workers' scores from job to job.
     public static let scoreQualificationName = "crowdlab worker score"
 
@@ -251,6 +250,7 @@ public enum TurkJob {
         return (id, recorded)
     }
 
+    /// One image's HIT as the service reports it.
     public struct ImageStatus: Sendable {
         public var image: String, hitId: String, status: String
         public var available: Int, pending: Int, submitted: Int, approved: Int, rejected: Int
