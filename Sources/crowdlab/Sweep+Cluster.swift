@@ -56,9 +56,10 @@ extension SweepCommand {
         let missing = record.shards().missing
         if !cluster.dryRun { try Slurm.checkAvailable() }
         if !cluster.dryRun, let last = record.submissions.last {
-            let active = try Slurm.active([last.arrayJob, last.mergeJob])
+            let active = try Slurm.active([last.arrayJob, last.mergeJob].filter { !$0.isEmpty })
             guard active.isEmpty else {
-                throw CLIError("--resume: jobs \(last.arrayJob) and \(last.mergeJob) still have \(active.count) task(s) queued or running (squeue -j \(last.arrayJob),\(last.mergeJob)); wait for them or scancel them")
+                let jobs = [last.arrayJob, last.mergeJob].filter { !$0.isEmpty }.joined(separator: ",")
+                throw CLIError("--resume: jobs \(jobs) still have \(active.count) task(s) queued or running (squeue -j \(jobs)); wait for them or scancel them")
             }
         }
         try writeScripts(record)
