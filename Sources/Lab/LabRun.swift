@@ -154,6 +154,9 @@ public struct LabRun: Sendable {
             rows.append(("job", String(format: "%d workers per image at $%.3f per image", s.replicates, s.pay)))
         }
         rows.append(("cost", String(format: "$%.2f = $%.2f rewards + $%.2f Mechanical Turk fees", o.cost.total, o.cost.rewards, o.cost.fees)))
+        if let score = s.requireScore {
+            rows.append(("pool", "job.require_score \(score) applies to jobs posted with crowdlab job submit; this simulation draws a fresh crowd"))
+        }
         rows.append(("time", String(format: "%.2f h to collect %d annotations (%.0f per hour); %d arrivals declined", sim.hours, sim.clicks, sim.annotationsPerHour, sim.declinedArrivals)))
         return rows
     }
