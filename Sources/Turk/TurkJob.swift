@@ -172,6 +172,8 @@ public enum TurkJob {
         public var settled = 0, capped = 0, waiting = 0
         /// Images whose HIT expired before its slots were taken: left with the answers they have.
         public var expired = 0
+        /// Answers that could not be read, left out of the decision (`collect` names them).
+        public var unreadable = 0
         public var cap = 0
     }
 
@@ -192,19 +194,17 @@ public enum TurkJob {
             let hit = try await client.send(GetHIT(hitId: hitId)).HIT
             let asked = hit?.MaxAssignments ?? image.assignments ?? m.replicates
             m.images[k].assignments = asked
-            let answers = try await client.allAssignments(hitId: hitId)
-            if answers.count < asked {
+            let submitted = try await client.allAssignments(hitId: hitId)
+            if submitted.count < asked {
                 // Open slots of an expired HIT are never taken (UpdateExpirationForHIT reopens it).
                 let open = hit.map { $0.HITStatus == .Assignable || $0.NumberOfAssignmentsPending > 0 } ?? true
                 if open { out.waiting += 1 } else { out.expired += 1 }
                 continue
             }
             if asked >= out.cap { out.capped += 1; continue }
-            let records = answers.filter { $0.AssignmentStatus != .Rejected }.compactMap { a in
-                try? AnswerFormat.exportRecord(answer: a.Answer ?? "", image: image.name, width: image.width, height: image.height,
-                                               workerId: a.WorkerId, submitTime: a.SubmitTime ?? 0)
-            }
-            guard Replay.wantsAnother(records, policy: policy) else { out.settled += 1; continue }
+            let read = answers(submitted.filter { $0.AssignmentStatus != .Rejected }, image: image)
+            out.unreadable += read.unreadable.count
+            guard Replay.wantsAnother(read.records, policy: policy) else { out.settled += 1; continue }
             _ = try await client.send(CreateAdditionalAssignmentsForHIT(hitId: hitId, number: 1,
                                                                         uniqueRequestToken: "\(m.jobId)-\(image.name)-to-\(asked + 1)"))
             m.images[k].assignments = asked + 1
@@ -285,6 +285,22 @@ public enum TurkJob {
         public var unreadable: [String]
     }
 
+    /// A HIT's assignments as export records (in order, with their assignment ids), and a line for
+    /// each answer that cannot be read.
+    static func answers(_ assignments: [HITAssignment], image: TurkJobManifest.Image) -> (records: [ExportRecord], assignmentIds: [String], unreadable: [String]) {
+        var out: (records: [ExportRecord], assignmentIds: [String], unreadable: [String]) = ([], [], [])
+        for a in assignments {
+            do {
+                out.records.append(try AnswerFormat.exportRecord(answer: a.Answer ?? "", image: image.name, width: image.width, height: image.height,
+                                                                 workerId: a.WorkerId, submitTime: a.SubmitTime ?? 0))
+                out.assignmentIds.append(a.AssignmentId)
+            } catch {
+                out.unreadable.append("\(a.AssignmentId) (worker \(a.WorkerId), \(image.name)): \(error)")
+            }
+        }
+        return out
+    }
+
     /// Every submitted answer as a Quanti.us export (`job/export.json`), analysed with the
     /// scenario's method against the truth; outputs as `crowdlab analyze` writes them, in `job/analysis`.
     public static func collect(_ m: TurkJobManifest, client: any TurkBackend, job: String) async throws -> Collected {
@@ -293,15 +309,8 @@ public enum TurkJob {
         var unreadable: [String] = []
         for image in m.images {
             guard let hitId = image.hitId else { continue }
-            for a in try await client.allAssignments(hitId: hitId) {
-                do {
-                    let r = try AnswerFormat.exportRecord(answer: a.Answer ?? "", image: image.name, width: image.width, height: image.height,
-                                                          workerId: a.WorkerId, submitTime: a.SubmitTime ?? 0)
-                    records.append(r); ids.append(a.AssignmentId)
-                } catch {
-                    unreadable.append("\(a.AssignmentId) (worker \(a.WorkerId), \(image.name)): \(error)")
-                }
-            }
+            let read = answers(try await client.allAssignments(hitId: hitId), image: image)
+            records += read.records; ids += read.assignmentIds; unreadable += read.unreadable
         }
         let export = QuantiusExport(records: records)
         try ExportWriter.write(export, to: (job as NSString).appendingPathComponent("export.json"))

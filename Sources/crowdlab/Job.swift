@@ -124,7 +124,7 @@ struct JobExtend: AsyncParsableCommand {
         let (client, _) = try turkClient(backend: Backend(manifest: m.backend), endpoint: m.endpoint)
         do {
             let r = try await TurkJob.extend(&m, client: client, job: job)
-            print("added an assignment to \(r.extended.count) image(s); \(r.settled) settled, \(r.capped) at the cap of \(r.cap), \(r.waiting) waiting for answers\(r.expired > 0 ? ", \(r.expired) expired with open slots (UpdateExpirationForHIT reopens them)" : ""); \(m.assignmentsAsked) assignments asked in all")
+            print("added an assignment to \(r.extended.count) image(s); \(r.settled) settled, \(r.capped) at the cap of \(r.cap), \(r.waiting) waiting for answers\(r.expired > 0 ? ", \(r.expired) expired with open slots (UpdateExpirationForHIT reopens them)" : "")\(r.unreadable > 0 ? ", \(r.unreadable) unreadable answer(s) left out (crowdlab job collect names them)" : ""); \(m.assignmentsAsked) assignments asked in all")
         } catch let e as InputError { throw e } catch { throw describe(error, "job extend") }
     }
 }

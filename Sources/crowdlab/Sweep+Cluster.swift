@@ -127,10 +127,7 @@ extension SweepCommand {
         print("  kubectl apply -f \(ClusterSweep.quote(mergePath))")
     }
 
-    static func absolute(_ path: String) -> String {
-        let p = path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
-        return (p as NSString).standardizingPath
-    }
+    static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 
     /// This binary's real path, which the cluster's tasks run.
     static func executablePath() throws -> String {
