@@ -33,22 +33,27 @@ public struct VerifierCrowd: Sendable {
             let workers = order.prefix(stage.workersPerQuestion).map { pool[$0] }
             let range = (h * stage.questionsPerHIT)..<min(questions.count, (h + 1) * stage.questionsPerHIT)
             return range.map { k in
-                let v = visibility(at: questions[k], tasks[questions[k].image])
-                return workers.map { w in
-                    let p = v.map { annotator.detection(w, $0) } ?? annotator.falsePositiveRate(w, population.learningAnnotations)
-                    return VerifyStage.Answer(worker: w.id, yes: rng.uniform() < p)
-                }
+                let v = tasks[questions[k].image].flatMap { Self.visibility(x: questions[k].x, y: questions[k].y, in: $0, radius: radius) }
+                return workers.map { w in VerifyStage.Answer(worker: w.id, yes: rng.uniform() < Self.yesProbability(w, visibility: v, annotator)) }
             }
         }
         return perHIT.flatMap { $0 }
     }
 
-    /// The visibility of the object nearest the question's point within `radius`, if any.
-    func visibility(at q: VerifyStage.Question, _ task: ImageTask?) -> Double? {
-        guard let task else { return nil }
+    /// How long a verifier takes over one question: a glance at the crop and a click.
+    public static let secondsPerQuestion = 2.0
+
+    /// The chance that `worker` says yes: their detection of the object at the crosshair
+    /// (`visibility`), or their false-click rate past learning when nothing is there.
+    public static func yesProbability(_ worker: WorkerAgent, visibility: Double?, _ annotator: Annotator) -> Double {
+        visibility.map { annotator.detection(worker, $0) } ?? annotator.falsePositiveRate(worker, annotator.population.learningAnnotations)
+    }
+
+    /// The visibility of the object nearest (x, y) within `radius` (export coordinates), if any.
+    public static func visibility(x: Double, y: Double, in task: ImageTask, radius: Double) -> Double? {
         var best: (Double, Double)? = nil
         for i in task.xs.indices {
-            let d = (task.xs[i] - q.x) * (task.xs[i] - q.x) + (task.ys[i] - q.y) * (task.ys[i] - q.y)
+            let d = (task.xs[i] - x) * (task.xs[i] - x) + (task.ys[i] - y) * (task.ys[i] - y)
             if d <= radius * radius && d < (best?.0 ?? .infinity) { best = (d, task.visibility[i]) }
         }
         return best?.1

@@ -221,7 +221,7 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
     }
 
     /// What a worker sees in an image: the truth's objects when uploaded, else the spots a blob
-    /// detector finds in the pixels; how visible each is, measured in the image.
+    /// detector finds in the pixels; how visible each is, on the population's measure.
     func task(_ db: Database, image name: String) throws -> ImageTask? {
         lock.lock()
         if let cached = tasks[name] { lock.unlock(); return cached }
@@ -231,12 +231,15 @@ public final class LocalMarketplace: TurkBackend, @unchecked Sendable {
            let picture = try? PNG.decode(row["png"] as Data, name: name) {
             let h = Double(picture.height)
             var xs: [Double] = [], ys: [Double] = [], dx: [Double] = [], dy: [Double] = []
+            var snr: [Double]? = nil
             if let truth = row["truth"] as String?, let t = try? parseTruthCSV(text: truth, name: name, height: h) {
-                xs = t.xs; ys = t.ys; dx = t.distractorXs; dy = t.distractorYs
+                xs = t.xs; ys = t.ys; dx = t.distractorXs; dy = t.distractorYs; snr = t.snr
             } else {
                 for s in SpotDetector.detect(picture) { xs.append(s.col); ys.append(h - s.row) }
             }
-            let vis = Visibility.contrast(image: picture, xs: xs, ys: ys)
+            // On the scale the population's detection is fitted on, as `crowdlab run` does: the
+            // truth's nominal SNR for an SNR-graded population, else contrast measured in the image.
+            let vis = options.population.measure == .snr && snr?.count == xs.count ? snr! : Visibility.contrast(image: picture, xs: xs, ys: ys)
             built = ImageTask(name: name, width: picture.width, height: picture.height, xs: xs, ys: ys, visibility: vis,
                               distractorXs: dx, distractorYs: dy).asShown(to: options.population)
         }

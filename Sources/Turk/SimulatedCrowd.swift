@@ -10,7 +10,9 @@ import Randomness
 /// not done, if the pay is worth the work (the crowd model's acceptance for that image's object
 /// count), then keeps taking HITs one after another until the run they chose is done. Each answer
 /// is made at acceptance by the crowd model's annotator (so it survives a restart) and becomes
-/// visible at its submit time; submitted work is auto-approved after the HIT's delay.
+/// visible at its submit time; submitted work is auto-approved after the HIT's delay. A verify
+/// stage's HIT (`VerifyQuestion`) is answered yes or no per point, as a simulated run's verifiers
+/// answer (`VerifierCrowd`), and weighed as one object's work per point.
 extension LocalMarketplace {
     /// What can happen on the simulated marketplace; at equal times, in this order.
     enum Event { case submitted, abandoned, autoApproved, arrival }
@@ -91,20 +93,39 @@ extension LocalMarketplace {
         let worker = pool.workers[w]
         // A worker still busy with a HIT, or blocked, does not start another run.
         if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM assignments WHERE worker_id = ? AND state = \(AssignmentState.accepted.sql)", arguments: [worker.id]) ?? 0 > 0 { return }
-        guard let (hit, task) = try bestHIT(db, for: worker.id, at: t) else { return }
+        guard let (hit, work) = try bestHIT(db, for: worker.id, at: t) else { return }
         let pay = Double(hit.rewardCents) / 100
-        let effort = options.population.effort(objects: Double(task.objectCount), pay: pay)
+        let effort = options.population.effort(objects: Double(work.objects), pay: pay)
         guard rng.uniform() <= effort.acceptance else { return }
         let wanted = max(1, rng.poisson(options.population.budget(activity: worker.activity, imagesShare: effort.images)))
         try db.execute(sql: "INSERT INTO sim_workers (worker_id, remaining) VALUES (?, ?) ON CONFLICT(worker_id) DO UPDATE SET remaining = excluded.remaining",
                        arguments: [worker.id, wanted])
-        try acceptSimulated(db, worker: w, hit: hit, task: task, at: t)
+        try acceptSimulated(db, worker: w, hit: hit, work: work, at: t)
     }
+
+    /// What a HIT asks of a simulated worker: to annotate an image, or to judge a verify stage's
+    /// points (each with the image it lies in, when the marketplace holds it).
+    enum SimulatedWork {
+        case annotate(ImageTask)
+        case verify([(VerifyQuestion.Item, ImageTask?)])
+
+        /// The work as objects to deal with, which the crowd model weighs against the pay.
+        var objects: Int {
+            switch self {
+            case .annotate(let task): return task.objectCount
+            case .verify(let items): return items.count
+            }
+        }
+    }
+
+    /// How near an object must be to a verify question's crosshair to be the one asked about:
+    /// the match radius of the analysis (`AnalysisOptions.matchRadius`).
+    static let verifyRadius = AnalysisOptions().matchRadius
 
     struct OpenHIT { var id: String; var rewardCents: Int; var duration: Int; var maxAssignments: Int }
 
-    /// The best-paid open HIT this worker may take and has not done, with what its image shows.
-    func bestHIT(_ db: Database, for workerId: String, at t: Double) throws -> (OpenHIT, ImageTask)? {
+    /// The best-paid open HIT this worker may take and has not done, with what it asks.
+    func bestHIT(_ db: Database, for workerId: String, at t: Double) throws -> (OpenHIT, SimulatedWork)? {
         if try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blocks WHERE worker_id = ?", arguments: [workerId]) ?? 0 > 0 { return nil }
         let rows = try Row.fetchAll(db, sql: """
             SELECT h.id, h.reward_cents, h.image, h.json, h.max_assignments FROM hits h INDEXED BY hits_open
@@ -115,8 +136,12 @@ extension LocalMarketplace {
         for r in rows {
             let hit = try JSONDecoder().decode(HIT.self, from: r["json"] as Data)
             guard try qualifies(db, workerId: workerId, for: hit.QualificationRequirements ?? []) else { continue }
+            let open = OpenHIT(id: r["id"], rewardCents: r["reward_cents"], duration: hit.AssignmentDurationInSeconds, maxAssignments: r["max_assignments"])
+            if let items = hit.Question.flatMap(VerifyQuestion.items(inQuestion:)) {
+                return (open, .verify(try items.map { ($0, try Self.imageName(inQuestion: $0.imageURL).flatMap { try task(db, image: $0) }) }))
+            }
             guard let task = try task(db, image: r["image"]) else { continue }
-            return (OpenHIT(id: r["id"], rewardCents: r["reward_cents"], duration: hit.AssignmentDurationInSeconds, maxAssignments: r["max_assignments"]), task)
+            return (open, .annotate(task))
         }
         return nil
     }
@@ -165,16 +190,28 @@ extension LocalMarketplace {
     }
 
     /// Accepts a HIT for simulated worker `w` at `t` and makes the answer now, to be submitted later.
-    func acceptSimulated(_ db: Database, worker w: Int, hit: OpenHIT, task: ImageTask, at t: Double) throws {
+    func acceptSimulated(_ db: Database, worker w: Int, hit: OpenHIT, work: SimulatedWork, at t: Double) throws {
         let worker = pool.workers[w]
         let id = try newID(db, "assignment")
         var index = try Int.fetchOne(db, sql: "SELECT annotations FROM sim_workers WHERE worker_id = ?", arguments: [worker.id]) ?? 0
-        let budget = options.population.clickBudget(pay: Double(hit.rewardCents) / 100, patience: worker.patience)
         let rng = SeededRandom(seed: SeededRandom.derive(options.seed, UInt64(try db.metaInt("id_counter") ?? 0) &+ 0x5171_0000_0000))
-        var clicks: [Vertex] = []
-        annotator.annotate(task, worker: worker, budget: budget, annotationIndex: &index, rng: rng, into: &clicks)
-        let submit = t + (clicks.last?.timestamp ?? options.population.firstClickDelay * 1000) / 1000 + 2
-        let answer = AnswerFormat.questionFormAnswers([(AnswerFormat.field, ExportWriter.rawDataJSON([clicks]))])
+        let answer: String, submit: Double
+        switch work {
+        case .annotate(let task):
+            let budget = options.population.clickBudget(pay: Double(hit.rewardCents) / 100, patience: worker.patience)
+            var clicks: [Vertex] = []
+            annotator.annotate(task, worker: worker, budget: budget, annotationIndex: &index, rng: rng, into: &clicks)
+            submit = t + (clicks.last?.timestamp ?? options.population.firstClickDelay * 1000) / 1000 + 2
+            answer = AnswerFormat.questionFormAnswers([(AnswerFormat.field, ExportWriter.rawDataJSON([clicks]))])
+        case .verify(let items):
+            // The same judgement a simulated run's verifiers make (VerifierCrowd).
+            let fields = items.enumerated().map { k, item -> (String, String) in
+                let v = item.1.flatMap { VerifierCrowd.visibility(x: item.0.col, y: Double(item.0.height) - item.0.row, in: $0, radius: Self.verifyRadius) }
+                return (VerifyQuestion.field(k), rng.uniform() < VerifierCrowd.yesProbability(worker, visibility: v, annotator) ? "yes" : "no")
+            }
+            submit = t + options.population.firstClickDelay + Double(items.count) * VerifierCrowd.secondsPerQuestion + 2
+            answer = AnswerFormat.questionFormAnswers(fields)
+        }
         try db.execute(sql: "INSERT INTO assignments (id, hit_id, worker_id, state, accept, submit, deadline, answer) VALUES (?, ?, ?, \(AssignmentState.accepted.sql), ?, ?, ?, ?)",
                        arguments: [id, hit.id, worker.id, t, submit, t + Double(hit.duration), answer])
         try db.execute(sql: "UPDATE hits SET taken = taken + 1 WHERE id = ?", arguments: [hit.id])
@@ -197,7 +234,7 @@ extension LocalMarketplace {
         }
         let remaining = (try Int.fetchOne(db, sql: "SELECT remaining FROM sim_workers WHERE worker_id = ?", arguments: [workerId]) ?? 0) - 1
         try db.execute(sql: "UPDATE sim_workers SET remaining = ? WHERE worker_id = ?", arguments: [max(0, remaining), workerId])
-        guard remaining > 0, let w = workerIndex[workerId], let (next, task) = try bestHIT(db, for: workerId, at: t) else { return }
-        try acceptSimulated(db, worker: w, hit: next, task: task, at: t)
+        guard remaining > 0, let w = workerIndex[workerId], let (next, work) = try bestHIT(db, for: workerId, at: t) else { return }
+        try acceptSimulated(db, worker: w, hit: next, work: work, at: t)
     }
 }

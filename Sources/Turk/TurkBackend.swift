@@ -111,7 +111,6 @@ extension AnswerFormat {
 }
 
 extension TurkBackend {
-    /// Every assignment of a HIT (in the statuses given, or all), page by page.
     /// The HIT whose RequesterAnnotation is `annotation` (how a job finds the HIT a retried
     /// CreateHIT made before an interruption), reading ListHITs page by page.
     public func hit(requesterAnnotation annotation: String, pageSize: Int = 100) async throws -> HIT? {
@@ -124,6 +123,7 @@ extension TurkBackend {
         return nil
     }
 
+    /// Every assignment of a HIT (in the statuses given, or all), page by page.
     public func allAssignments(hitId: String, statuses: [AssignmentStatus]? = nil, pageSize: Int = 100) async throws -> [HITAssignment] {
         var out: [HITAssignment] = []
         var token: String? = nil

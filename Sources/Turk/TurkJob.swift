@@ -51,6 +51,26 @@ public struct TurkJobManifest: Codable, Sendable {
     public var scoreQualificationId: String? = nil
     /// The score HITs require (`job.require_score`), and of which qualification type.
     public var requiredScore: Int? = nil
+    /// How a `job.policy: verify` job's second stage is posted; nil for other jobs.
+    public var verifyPlan: VerifyPlan? = nil
+    /// The verify stage once `crowdlab job verify` has drawn its questions.
+    public var verify: VerifyPart? = nil
+
+    /// The verify stage's design, fixed when the job is submitted.
+    public struct VerifyPlan: Codable, Sendable {
+        public var workersPerQuestion: Int
+        public var questionsPerHIT: Int
+        public var reward: String
+    }
+
+    /// The verify stage's questions and HITs. The questions refer to the consensus of exactly the
+    /// first-stage assignments listed, so collecting again decides the same objects.
+    public struct VerifyPart: Codable, Sendable {
+        public var questions: [VerifyStage.Question]
+        public var firstStageAssignments: [String]
+        /// One per HIT of `questionsPerHIT` questions, nil until posted.
+        public var hitIds: [String?]
+    }
 
     /// The HITs' requirement on an earlier job's score, if the scenario asks for one.
     public var scoreRequirement: [QualificationRequirement]? {
@@ -58,8 +78,11 @@ public struct TurkJobManifest: Codable, Sendable {
         return [QualificationRequirement(QualificationTypeId: id, Comparator: "GreaterThanOrEqualTo", IntegerValues: [score])]
     }
 
-    /// Assignments the job has asked for so far.
-    public var assignmentsAsked: Int { images.reduce(0) { $0 + ($1.assignments ?? replicates) } }
+    /// Assignments the job has asked for so far (a posted verify stage's included).
+    public var assignmentsAsked: Int {
+        images.reduce(0) { $0 + ($1.assignments ?? replicates) }
+            + (verify?.hitIds.compactMap { $0 }.count ?? 0) * (verifyPlan?.workersPerQuestion ?? 0)
+    }
 
     /// The manifest in `JOB/job.json`; a missing or foreign file is a one-line error naming it.
     public static func load(job: String) throws -> TurkJobManifest {
@@ -87,9 +110,6 @@ public enum TurkJob {
     public static func submit(scenarioPath: String, overrides: [String], backend name: String, endpoint: String,
                               client: any TurkBackend, job: String, imageBaseURL: String?, progress: (Int, Int) -> Void = { _, _ in }) async throws -> TurkJobManifest {
         let s = try Scenario.load(path: scenarioPath, overrides: overrides)
-        guard s.policy != .verify else {
-            throw InputError(file: scenarioPath, field: "job.policy", message: "verify runs in simulation (crowdlab run, sweep, plan); posting verify HITs to Mechanical Turk is not supported yet")
-        }
         var manifest: TurkJobManifest
         if let existing = try? TurkJobManifest.load(job: job) {
             manifest = existing   // resume: same ids, same tokens
@@ -105,6 +125,11 @@ public enum TurkJob {
                                        instructions: s.description.isEmpty ? "Click once on the centre of every bright object." : "Click once on the centre of every bright object. (\(s.description))",
                                        lifetimeSeconds: 7 * 86_400, assignmentSeconds: 3600, autoApprovalSeconds: 3 * 86_400, images: [])
             if adaptive { manifest.policy = s.adaptive.description }
+            if s.policy == .verify {
+                manifest.policy = s.policyDescription
+                manifest.verifyPlan = .init(workersPerQuestion: s.verify.workersPerQuestion, questionsPerHIT: s.verify.questionsPerHIT,
+                                            reward: Money.string(cents: Int(((s.verifyPay ?? s.pay) * 100).rounded())))
+            }
             if let score = s.requireScore {
                 guard let type = try await scoreQualification(client) else {
                     throw InputError(file: scenarioPath, field: "job.require_score", message: "no worker scores on this marketplace yet: run `crowdlab job review --record-scores` on an earlier job first")
@@ -184,8 +209,10 @@ public enum TurkJob {
     /// assignment it adds, so a round interrupted after a request and run again adds nothing twice.
     public static func extend(_ m: inout TurkJobManifest, client: any TurkBackend, job: String) async throws -> Extension {
         let manifestPath = (job as NSString).appendingPathComponent("job.json")
-        guard let text = m.policy else {
-            throw InputError(file: manifestPath, field: "policy", message: "a job of fixed replicates has nothing to extend (set job.policy: adaptive in the scenario)")
+        guard let text = m.policy, m.verifyPlan == nil else {
+            throw InputError(file: manifestPath, field: "policy", message: m.verifyPlan != nil
+                ? "a verify job is not extended: its second stage is posted by `crowdlab job verify`"
+                : "a job of fixed replicates has nothing to extend (set job.policy: adaptive in the scenario)")
         }
         let policy = try ReplicatePolicies.parse(text, option: manifestPath)
         var out = Extension(cap: assignmentCap(policy))
@@ -256,7 +283,8 @@ public enum TurkJob {
         public var available: Int, pending: Int, submitted: Int, approved: Int, rejected: Int
     }
 
-    /// Each image's HIT: its state and how many assignments are open, under way and submitted.
+    /// Each image's HIT, then each verify HIT: its state and how many assignments are open,
+    /// under way and submitted.
     public static func status(_ m: TurkJobManifest, client: any TurkBackend) async throws -> [ImageStatus] {
         var out: [ImageStatus] = []
         for image in m.images {
@@ -264,15 +292,25 @@ public enum TurkJob {
                 out.append(ImageStatus(image: image.name, hitId: "-", status: "not posted", available: 0, pending: 0, submitted: 0, approved: 0, rejected: 0))
                 continue
             }
-            let hit = try await client.send(GetHIT(hitId: id)).HIT
-            let a = try await client.allAssignments(hitId: id)
-            out.append(ImageStatus(image: image.name, hitId: id, status: hit?.HITStatus.rawValue ?? "?",
-                                   available: hit?.NumberOfAssignmentsAvailable ?? 0, pending: hit?.NumberOfAssignmentsPending ?? 0,
-                                   submitted: a.filter { $0.AssignmentStatus == .Submitted }.count,
-                                   approved: a.filter { $0.AssignmentStatus == .Approved }.count,
-                                   rejected: a.filter { $0.AssignmentStatus == .Rejected }.count))
+            out.append(try await row(image.name, hitId: id))
+        }
+        for (h, id) in (m.verify?.hitIds ?? []).enumerated() {
+            let name = "verify-\(h + 1)"
+            if let id { out.append(try await row(name, hitId: id)) } else {
+                out.append(ImageStatus(image: name, hitId: "-", status: "not posted", available: 0, pending: 0, submitted: 0, approved: 0, rejected: 0))
+            }
         }
         return out
+
+        func row(_ name: String, hitId id: String) async throws -> ImageStatus {
+            let hit = try await client.send(GetHIT(hitId: id)).HIT
+            let a = try await client.allAssignments(hitId: id)
+            return ImageStatus(image: name, hitId: id, status: hit?.HITStatus.rawValue ?? "?",
+                               available: hit?.NumberOfAssignmentsAvailable ?? 0, pending: hit?.NumberOfAssignmentsPending ?? 0,
+                               submitted: a.filter { $0.AssignmentStatus == .Submitted }.count,
+                               approved: a.filter { $0.AssignmentStatus == .Approved }.count,
+                               rejected: a.filter { $0.AssignmentStatus == .Rejected }.count)
+        }
     }
 
     /// The answers collected so far, as an export and its analysis.
@@ -283,6 +321,11 @@ public enum TurkJob {
         public var analysis: AnalysisResult
         /// Answers that could not be read (kept out of the export, counted and named here).
         public var unreadable: [String]
+        /// The verify stage's answers and what they decided, once it is posted.
+        public var verify: VerifyCollected? = nil
+        /// First-stage answers that came in after the verify stage drew its questions: in the
+        /// export, left out of the analysis (its questions refer to the consensus without them).
+        public var late = 0
     }
 
     /// A HIT's assignments as export records (in order, with their assignment ids), and a line for
@@ -301,32 +344,54 @@ public enum TurkJob {
         return out
     }
 
-    /// Every submitted answer as a Quanti.us export (`job/export.json`), analysed with the
-    /// scenario's method against the truth; outputs as `crowdlab analyze` writes them, in `job/analysis`.
-    public static func collect(_ m: TurkJobManifest, client: any TurkBackend, job: String) async throws -> Collected {
-        var records: [ExportRecord] = []
-        var ids: [String] = []
-        var unreadable: [String] = []
+    /// Every image's answers so far, in image order.
+    static func firstStage(_ m: TurkJobManifest, client: any TurkBackend) async throws -> (records: [ExportRecord], assignmentIds: [String], unreadable: [String]) {
+        var out: (records: [ExportRecord], assignmentIds: [String], unreadable: [String]) = ([], [], [])
         for image in m.images {
             guard let hitId = image.hitId else { continue }
             let read = answers(try await client.allAssignments(hitId: hitId), image: image)
-            records += read.records; ids += read.assignmentIds; unreadable += read.unreadable
+            out.records += read.records; out.assignmentIds += read.assignmentIds; out.unreadable += read.unreadable
         }
-        let export = QuantiusExport(records: records)
-        try ExportWriter.write(export, to: (job as NSString).appendingPathComponent("export.json"))
+        return out
+    }
+
+    /// The job's answers analysed as `crowdlab run` analyses a simulated crowd's: the scenario's
+    /// method (with near misses for a verify job) against the truth in `job/truth`.
+    static func analyse(_ m: TurkJobManifest, _ export: QuantiusExport, job: String) throws -> (AnalysisResult, TruthSet) {
         let s = try Scenario.load(path: m.scenario, overrides: m.overrides)
         let truth = try TruthSet.load(path: (job as NSString).appendingPathComponent("truth"), export: export)
         var options = AnalysisOptions()
         options.method = try s.pointMethod()
         options.matchRadius = s.matchRadius
-        let analysis = Analysis.run(export: export, truth: truth, options: options)
+        return (Analysis.run(export: export, truth: truth, options: options), truth)
+    }
+
+    /// Every submitted answer as a Quanti.us export (`job/export.json`), analysed with the
+    /// scenario's method against the truth; outputs as `crowdlab analyze` writes them, in
+    /// `job/analysis`. A verify job's posted second stage decides the objects it asked about.
+    public static func collect(_ m: TurkJobManifest, client: any TurkBackend, job: String) async throws -> Collected {
+        let read = try await firstStage(m, client: client)
+        let export = QuantiusExport(records: read.records)
+        try ExportWriter.write(export, to: (job as NSString).appendingPathComponent("export.json"))
+        var preface: [(String, String)] = [("job", "\(m.images.count) HITs, \(m.assignmentsAsked) assignments\(m.policy.map { " (\($0))" } ?? "") at $\(m.reward) on \(m.backend) (\(m.endpoint))")]
+        var c: Collected
+        if let part = m.verify, let plan = m.verifyPlan {
+            let used = Set(part.firstStageAssignments)
+            let kept = zip(read.records, read.assignmentIds).filter { used.contains($0.1) }.map(\.0)
+            let (first, truth) = try analyse(m, QuantiusExport(records: kept), job: job)
+            let decided = try await verified(first, part: part, plan: plan, client: client, job: job)
+            c = Collected(export: export, assignmentIds: read.assignmentIds, analysis: Analysis.rescored(first, consensus: decided.consensus, truth: truth),
+                          unreadable: read.unreadable + decided.unreadable, verify: decided.summary, late: read.records.count - kept.count)
+            preface.append(("verify stage", "\(part.questions.count) undecided objects asked in \(part.hitIds.count) HITs of \(plan.workersPerQuestion) assignments at $\(plan.reward); \(decided.summary.answeredQuestions) answered: \(decided.summary.removed) first-stage objects turned down, \(decided.summary.added) near misses confirmed"))
+        } else {
+            c = Collected(export: export, assignmentIds: read.assignmentIds, analysis: try analyse(m, export, job: job).0, unreadable: read.unreadable)
+        }
+        preface.append(("answers", "\(read.records.count) collected, \(c.unreadable.count) unreadable\(c.late > 0 ? ", \(c.late) arrived after the verify stage was drawn (left out of the analysis)" : "")"))
         let stage = try OutputStage(destination: (job as NSString).appendingPathComponent("analysis"))
-        try AnalysisOutputs.write(analysis, metrics: AnalysisOutputs.metrics(analysis), into: stage)
-        try stage.write(AnalysisReport.html(analysis, exportName: "job \(m.jobId) (\(m.backend))", overlays: [],
-                                            preface: [("job", "\(m.images.count) HITs, \(m.assignmentsAsked) assignments\(m.policy.map { " (\($0))" } ?? "") at $\(m.reward) on \(m.backend) (\(m.endpoint))"),
-                                                      ("answers", "\(records.count) collected, \(unreadable.count) unreadable")]), "report.html")
+        try AnalysisOutputs.write(c.analysis, metrics: AnalysisOutputs.metrics(c.analysis), into: stage)
+        try stage.write(AnalysisReport.html(c.analysis, exportName: "job \(m.jobId) (\(m.backend))", overlays: [], preface: preface), "report.html")
         try stage.commit()
-        return Collected(export: export, assignmentIds: ids, analysis: analysis, unreadable: unreadable)
+        return c
     }
 
     /// How `review` decides: agreement with the consensus, and who earns a bonus.
@@ -386,6 +451,21 @@ public enum TurkJob {
                 _ = try await client.send(SendBonus(workerId: worker, bonusAmount: amount, assignmentId: id,
                                                     reason: "Among the most accurate workers on this job.", uniqueRequestToken: "\(m.jobId)-bonus-\(id)"))
                 m.bonuses[id] = amount; outcome.bonuses += 1; outcome.bonusCents += policy.bonusCents
+                try m.save(job: job)
+            }
+        }
+        // Verify answers: approved when every question was answered, rejected when unreadable.
+        if let v = collected.verify {
+            let verdicts = v.assignmentIds.map { ($0, true) } + v.unreadableAssignmentIds.map { ($0, false) }
+            for (id, readable) in verdicts {
+                guard try await client.send(GetAssignment(assignmentId: id)).Assignment?.AssignmentStatus == .Submitted else { outcome.alreadyReviewed += 1; continue }
+                if readable {
+                    _ = try await client.send(ApproveAssignment(assignmentId: id, feedback: "Thank you."))
+                    m.reviewed[id] = "Approved"; outcome.approved += 1
+                } else {
+                    _ = try await client.send(RejectAssignment(assignmentId: id, feedback: "Not every question was answered yes or no."))
+                    m.reviewed[id] = "Rejected"; outcome.rejected += 1
+                }
                 try m.save(job: job)
             }
         }

@@ -21,10 +21,11 @@ struct JobCommand: AsyncParsableCommand {
             --job out/job1
           crowdlab job status out/job1
           crowdlab job extend out/job1    # adaptive jobs: repeat while it adds
+          crowdlab job verify out/job1    # verify jobs: once the first stage is in
           crowdlab job collect out/job1
           crowdlab job review out/job1
         """,
-        subcommands: [JobSubmit.self, JobStatus.self, JobExtend.self, JobCollect.self, JobReview.self])
+        subcommands: [JobSubmit.self, JobStatus.self, JobExtend.self, JobVerify.self, JobCollect.self, JobReview.self])
 }
 
 /// Where a job runs: the local marketplace (a `crowdlab turk serve`), Amazon's sandbox, or live.
@@ -81,7 +82,9 @@ struct JobSubmit: AsyncParsableCommand {
                                              imageBaseURL: imageBaseUrl, progress: { progress.tick($0, $1, "posting HITs") })
             progress.done()
             print("job \(m.jobId): \(m.images.count) HITs of \(m.replicates) assignments at $\(m.reward) on \(backend) (\(url)); folder \(job)")
-            if let policy = m.policy {
+            if let plan = m.verifyPlan {
+                print("verify stage (\(m.policy ?? "verify")): once every answer is in, `crowdlab job verify \(job)` posts the undecided objects as yes/no HITs of \(plan.questionsPerHIT) questions to \(plan.workersPerQuestion) workers each at $\(plan.reward)")
+            } else if let policy = m.policy {
                 let cap = TurkJob.assignmentCap(try ReplicatePolicies.parse(policy))
                 print("adaptive (\(policy)): run `crowdlab job extend \(job)` as answers come in; it adds assignments to unsettled images, up to \(cap) per image")
             }
@@ -129,6 +132,34 @@ struct JobExtend: AsyncParsableCommand {
     }
 }
 
+struct JobVerify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify", abstract: "Verify jobs: post the first stage's undecided objects as yes/no HITs on crops.",
+        discussion: """
+        For a job whose scenario sets job.policy: verify. Once every first-stage answer is in, \
+        the objects the consensus accepted with less than a vote to spare, and the candidates \
+        a vote short, become questions ("is there an object at the crosshair?") on close-ups \
+        of the images, posted as HITs of their own type (job.verify_questions_per_hit per \
+        HIT, job.verify_workers workers each, job.verify_pay_usd each). `crowdlab job \
+        collect` then decides those objects by the answers. Before the first stage is in it \
+        only reports; safe to re-run after an interruption.
+        """)
+    @Argument(help: "Job folder.") var job: String
+
+    func run() async throws {
+        var m = try TurkJobManifest.load(job: job)
+        let (client, _) = try turkClient(backend: Backend(manifest: m.backend), endpoint: m.endpoint)
+        do {
+            let r = try await TurkJob.verify(&m, client: client, job: job)
+            guard r.drawn else {
+                print("first stage: \(r.waiting) image(s) still waiting for answers\(r.expired > 0 ? ", \(r.expired) expired with open slots" : ""); run this again when they are in")
+                return
+            }
+            print("verify stage: \(r.questions) undecided object(s) in \(r.hits) HIT(s) (\(r.postedNow) posted now); \(r.submitted) of \(r.asked) verify assignments submitted")
+        } catch let e as InputError { throw e } catch { throw describe(error, "job verify") }
+    }
+}
+
 struct JobCollect: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "collect", abstract: "Gather the answers into a Quanti.us export and analyse it against the truth.")
     @Argument(help: "Job folder.") var job: String
@@ -139,6 +170,10 @@ struct JobCollect: AsyncParsableCommand {
         do {
             let c = try await TurkJob.collect(m, client: client, job: job)
             print("\(c.export.records.count) answers (\(c.export.clickCount) clicks) -> \(job)/export.json; analysis in \(job)/analysis")
+            if let v = c.verify {
+                print("verify stage: \(v.answers) answer(s) to \(v.answeredQuestions) of \(v.questions) question(s): \(v.removed) first-stage object(s) turned down, \(v.added) near miss(es) confirmed")
+            }
+            if c.late > 0 { print("\(c.late) first-stage answer(s) arrived after the verify questions were drawn: in export.json, left out of the analysis") }
             if !c.unreadable.isEmpty { print("skipped \(c.unreadable.count) unreadable answer(s):\n  " + c.unreadable.joined(separator: "\n  ")) }
             if let s = c.analysis.overall {
                 print(String(format: "consensus vs truth: precision %.3f recall %.3f F1 %.3f", s.precision, s.recall, s.f1))

@@ -9,6 +9,8 @@ the server with SIGKILL in the middle of a stream of CreateHIT calls and checks 
 everything acknowledged is there, nothing is duplicated and the clock resumed. Then an adaptive job
 (`crowdlab job submit` and `crowdlab job extend`): the added assignments as the service shows them,
 a SIGKILL of the server mid-job, nothing added or posted twice after the restart, fees to the cent.
+Then a verify job (`crowdlab job verify`): its yes/no HITs as a HIT type of their own, through a
+SIGKILL of the server and a lost save of the job folder, nothing posted twice, fees to the cent.
 
 Usage: python3 Tests/External/boto3_marketplace.py [path/to/crowdlab]
 """
@@ -325,6 +327,87 @@ class MarketplaceThroughBoto3(unittest.TestCase):
             # $0.02 reward + $0.01 fee (20 %, at least a cent) per approved assignment; a rejection costs nothing.
             balance = mturk.get_account_balance()
             self.assertEqual(balance["AvailableBalance"], "%.2f" % (10000 - 0.03 * approved))
+            self.assertEqual(balance["OnHoldBalance"], "0.00")
+        finally:
+            server.stop()
+
+    def test_a_verify_stage_through_a_sigkill(self):
+        """`crowdlab job verify` posts the undecided objects as HITs of their own type once the
+        first stage is in; after a SIGKILL of the server, and a job folder that lost the last
+        HIT's id, nothing is posted twice; the simulated workers answer; fees to the cent."""
+        db = os.path.join(WORK, "verify.sqlite")
+        job = os.path.join(WORK, "verify-job")
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK)
+        server = Server(db=db)
+
+        def crowdlab(*args):
+            r = subprocess.run([CROWDLAB, *args], env=env, capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return r.stdout
+
+        def manifest():
+            with open(os.path.join(job, "job.json")) as f:
+                return json.load(f)
+
+        try:
+            crowdlab("job", "submit", os.path.join(os.getcwd(), "Scenarios", "spots-quickstart.yaml"), "--set", "job.policy=verify",
+                     "--set", "scene.images=3", "--set", "job.replicates=4", "--set", "job.verify_pay_usd=0.03",
+                     "--backend", "local", "--endpoint", server.endpoint, "--job", job)
+            out = crowdlab("job", "verify", job)
+            self.assertIn("still waiting for answers", out)
+            deadline = time.time() + 120
+            while time.time() < deadline and "verify stage:" not in out:
+                time.sleep(1.5)
+                out = crowdlab("job", "verify", job)
+            m = re.search(r"verify stage: (\d+) undecided object\(s\) in (\d+) HIT\(s\) \((\d+) posted now\)", out)
+            self.assertIsNotNone(m, out)
+            questions, hits = int(m.group(1)), int(m.group(2))
+            self.assertGreater(questions, 0)
+            self.assertEqual(hits, (questions + 9) // 10)
+            image_hits = {i["hitId"] for i in manifest()["images"]}
+            mturk = server.client()
+            listed = mturk.list_hits(MaxResults=100)["HITs"]
+            verify = [h for h in listed if h["HITId"] not in image_hits]
+            self.assertEqual(len(verify), hits)
+            image_types = {h["HITTypeId"] for h in listed if h["HITId"] in image_hits}
+            for h in verify:
+                self.assertNotIn(h["HITTypeId"], image_types, "a HIT type of its own")
+                self.assertEqual((h["Title"], h["Reward"], h["MaxAssignments"]), ("Is there an object at the crosshair?", "0.03", 3))
+                self.assertIn("crowdlab-questions", h["Question"])
+
+            # The server killed, and the job folder as if the client died after its last CreateHIT.
+            port = server.port
+            server.kill9()
+            server = Server(port=port, db=db)
+            mturk = server.client()
+            state = manifest()
+            state["verify"]["hitIds"][-1] = None
+            with open(os.path.join(job, "job.json"), "w") as f:
+                json.dump(state, f)
+            out = crowdlab("job", "verify", job)
+            self.assertIn("(1 posted now)", out)
+            again = mturk.list_hits(MaxResults=100)["HITs"]
+            self.assertEqual(sorted(h["HITId"] for h in again), sorted(h["HITId"] for h in listed), "nothing posted twice")
+            self.assertEqual(len({h["RequesterAnnotation"] for h in again}), len(again))
+
+            deadline = time.time() + 180
+            while time.time() < deadline:
+                done = sum(len(mturk.list_assignments_for_hit(HITId=h["HITId"], MaxResults=100)["Assignments"]) for h in verify)
+                if done == 3 * hits:
+                    break
+                time.sleep(1.5)
+            self.assertEqual(done, 3 * hits, "every verify assignment was answered")
+            out = crowdlab("job", "collect", job)
+            self.assertRegex(out, r"verify stage: %d answer\(s\) to %d of %d question\(s\)" % (3 * hits, questions, questions))
+            crowdlab("job", "review", job, "--bonus", "0.00")
+            cents = 0
+            for h in again:
+                statuses = [a["AssignmentStatus"] for a in mturk.list_assignments_for_hit(HITId=h["HITId"], MaxResults=100)["Assignments"]]
+                self.assertNotIn("Submitted", statuses, "every answer reviewed")
+                # $0.02 + $0.01 fee per image assignment, $0.03 + $0.01 per verify assignment (20 %, at least a cent).
+                cents += statuses.count("Approved") * (3 if h["HITId"] in image_hits else 4)
+            balance = mturk.get_account_balance()
+            self.assertEqual(balance["AvailableBalance"], "%d.%02d" % divmod(1000000 - cents, 100))
             self.assertEqual(balance["OnHoldBalance"], "0.00")
         finally:
             server.stop()

@@ -1,4 +1,5 @@
 import Consensus
+import Crowd
 import Foundation
 import XCTest
 import Lab
@@ -153,6 +154,120 @@ final class TurkJobTests: XCTestCase {
         }
     }
 
+    /// A verify job: the first stage's undecided objects posted as yes/no HITs of their own type,
+    /// answered by the simulated workers from the crowd model, resumed without double posting, and
+    /// deciding those objects in `collect`; paid to the cent.
+    func testVerifyStagePostedAsItsOwnHITTypeAndDecided() async throws {
+        let (scenario, market, job) = try setUpJob("""
+        name: verify
+        seed: 6
+        scene:
+          kind: spots
+          images: 3
+          objects: 60-120
+          snr: 3-12
+        job:
+          replicates: 5
+          pay_usd: 0.04
+          policy: verify
+          verify_workers: 3
+          verify_questions_per_hit: 10
+          verify_pay_usd: 0.03
+        analysis:
+          method: agreement
+        """, marketSeed: 13)
+        var m = try await TurkJob.submit(scenarioPath: scenario, overrides: [], backend: "local", endpoint: "http://127.0.0.1", client: market,
+                                         job: job, imageBaseURL: nil)
+        XCTAssertEqual(m.policy, "verify:5,3,10")
+        var round = try await TurkJob.verify(&m, client: market, job: job)
+        XCTAssertFalse(round.drawn, "nothing is asked before the first stage is in")
+        XCTAssertEqual(round.waiting, 3)
+
+        try market.advance(seconds: 24 * 3600)
+        round = try await TurkJob.verify(&m, client: market, job: job)
+        XCTAssertTrue(round.drawn)
+        XCTAssertGreaterThan(round.questions, 10, "faint dense images leave objects undecided")
+        XCTAssertEqual(round.hits, (round.questions + 9) / 10)
+        XCTAssertEqual(round.postedNow, round.hits)
+        let imageHITs = Set(m.images.map { $0.hitId! })
+        var listed = try await market.send(ListHITs(maxResults: 100)).HITs ?? []
+        XCTAssertEqual(listed.count, 3 + round.hits)
+        let verifyHITs = listed.filter { !imageHITs.contains($0.HITId) }
+        let imageType = try XCTUnwrap(listed.first { imageHITs.contains($0.HITId) }?.HITTypeId)
+        for hit in verifyHITs {
+            XCTAssertNotEqual(hit.HITTypeId, imageType, "the verify stage is a HIT type of its own")
+            XCTAssertEqual(hit.Reward, "0.03")
+            XCTAssertEqual(hit.MaxAssignments, 3)
+            XCTAssertEqual(hit.Title, "Is there an object at the crosshair?")
+            XCTAssertNotNil(hit.Question.flatMap(VerifyQuestion.items(inQuestion:)), "the page carries its points")
+        }
+
+        // Interrupted after posting the last verify HIT but before saving its id: the resume finds it.
+        let last = m.verify!.hitIds.count - 1, lost = m.verify!.hitIds[last]
+        m.verify!.hitIds[last] = nil
+        try m.save(job: job)
+        var reloaded = try TurkJobManifest.load(job: job)
+        round = try await TurkJob.verify(&reloaded, client: market, job: job)
+        XCTAssertEqual(round.postedNow, 1)
+        XCTAssertEqual(reloaded.verify!.hitIds[last], lost, "the same HIT, not a second one")
+        listed = try await market.send(ListHITs(maxResults: 100)).HITs ?? []
+        XCTAssertEqual(listed.count, 3 + round.hits)
+
+        try market.advance(seconds: 24 * 3600)
+        let status = try await TurkJob.status(reloaded, client: market)
+        XCTAssertEqual(status.filter { $0.image.hasPrefix("verify-") }.map(\.submitted), Array(repeating: 3, count: round.hits))
+        let collected = try await TurkJob.collect(reloaded, client: market, job: job)
+        let v = try XCTUnwrap(collected.verify)
+        XCTAssertEqual(v.answers, 3 * round.hits)
+        XCTAssertEqual(v.answeredQuestions, round.questions)
+        XCTAssertTrue(collected.unreadable.isEmpty, "\(collected.unreadable)")
+
+        // The verifiers answered from the crowd model: their yes share is the model's chance of a
+        // yes for that worker at that point (detection of the object there, else a false click),
+        // so the page's crops point where the questions do.
+        var said = 0.0, expected = 0.0, variance = 0.0
+        for (h, hitId) in reloaded.verify!.hitIds.enumerated() {
+            for a in try await market.allAssignments(hitId: hitId!) {
+                let worker = try XCTUnwrap(market.pool.workers.first { $0.id == a.WorkerId })
+                let fields = Dictionary(AnswerFormat.parse(a.Answer ?? ""), uniquingKeysWith: { x, _ in x })
+                for k in TurkJob.questionRange(h, plan: reloaded.verifyPlan!, count: round.questions) {
+                    let q = reloaded.verify!.questions[k]
+                    let task = try await market.store.db.read { db in try market.task(db, image: q.image) }
+                    let v = VerifierCrowd.visibility(x: q.x, y: q.y, in: try XCTUnwrap(task), radius: LocalMarketplace.verifyRadius)
+                    let p = VerifierCrowd.yesProbability(worker, visibility: v, market.annotator)
+                    said += fields[VerifyQuestion.field(k - h * 10)] == "yes" ? 1 : 0
+                    expected += p; variance += p * (1 - p)
+                }
+            }
+        }
+        XCTAssertEqual(said, expected, accuracy: 4 * variance.squareRoot(), "yes answers \(said), the model expects \(expected)")
+        XCTAssertGreaterThan(expected, 0)
+        let (first, _) = try TurkJob.analyse(reloaded, QuantiusExport(records: collected.export.records), job: job)
+        let before = first.consensus.reduce(0) { $0 + $1.points.count }, after = collected.analysis.consensus.reduce(0) { $0 + $1.points.count }
+        XCTAssertEqual(after, before - v.removed + v.added)
+        print(String(format: "verify job: %d questions in %d HITs, %d answers: %.0f yes (the model expects %.1f); %d first-stage objects turned down, %d near misses confirmed; F1 %.3f -> %.3f (precision %.3f -> %.3f, recall %.3f -> %.3f)",
+                     round.questions, round.hits, v.answers, said, expected, v.removed, v.added, first.overall?.f1 ?? 0, collected.analysis.overall?.f1 ?? 0,
+                     first.overall?.precision ?? 0, collected.analysis.overall?.precision ?? 0, first.overall?.recall ?? 0, collected.analysis.overall?.recall ?? 0))
+        XCTAssertGreaterThan(v.removed + v.added, 0)
+
+        // Reviewed and paid: 0.04 + 0.01 fee per image assignment, 0.03 + 0.01 per verify assignment.
+        let review = try await TurkJob.review(&reloaded, collected: collected, client: market, policy: .init(bonusCents: 0), job: job)
+        XCTAssertEqual(review.approved + review.rejected + review.alreadyReviewed, 15 + 3 * round.hits)
+        var cents = 0
+        for hit in listed {
+            let approved = try await market.allAssignments(hitId: hit.HITId).filter { $0.AssignmentStatus == .Approved }.count
+            cents += approved * (imageHITs.contains(hit.HITId) ? 5 : 4)
+        }
+        let balance = try await market.send(GetAccountBalance())
+        XCTAssertEqual(balance.AvailableBalance, Money.string(cents: 1_000_000 - cents))
+        XCTAssertEqual(balance.OnHoldBalance, "0.00")
+
+        // A verify job is not extended: one line naming the manifest's field.
+        do { _ = try await TurkJob.extend(&reloaded, client: market, job: job); XCTFail("a verify job was extended") } catch {
+            XCTAssertTrue("\(error)".contains("job.json: field policy"), "\(error)")
+        }
+    }
+
     /// Pools from history: one job's review records each worker's score, and the next job's HITs
     /// go only to those who scored well; the simulated workers keep their identity across jobs.
     func testScoresRecordedByOneJobPoolTheNext() async throws {
@@ -202,6 +317,8 @@ final class TurkJobTests: XCTestCase {
         }
         func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(max(1, xs.count)) }
         let before = mean(collected.analysis.workers.map(\.score)), after = mean(pooledAnswers.analysis.workers.map(\.score))
+        print(String(format: "pools: first job %d workers, mean score %.3f; second job (require_score 60) %d workers, %d answers, mean score %.3f",
+                     collected.analysis.workers.count, before, pooledAnswers.analysis.workers.count, pooledAnswers.export.records.count, after))
         XCTAssertGreaterThan(after, before, "the pooled crowd scores better: \(before) -> \(after)")
     }
 }

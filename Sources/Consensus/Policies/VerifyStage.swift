@@ -23,7 +23,7 @@ public struct VerifyStage: Sendable, Equatable {
     public init() {}
 
     /// One question: a point of one image, and whether the first stage kept it.
-    public struct Question: Sendable, Equatable {
+    public struct Question: Sendable, Equatable, Codable {
         public var image: String
         public var x: Double
         public var y: Double
