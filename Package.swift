@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "Crowd", targets: ["Crowd"]),
         .library(name: "Lab", targets: ["Lab"]),
         .library(name: "Turk", targets: ["Turk"]),
+        .library(name: "Detection", targets: ["Detection"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,6 +31,7 @@ let package = Package(
                        providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
         .systemLibrary(name: "CGSL", pkgConfig: "gsl",
                        providers: [.apt(["libgsl-dev"]), .brew(["gsl"])]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
         .target(name: "CAllocator"),
         .target(name: "Randomness", dependencies: ["CGSL"]),
         .target(name: "Imaging", dependencies: ["CPNG", .product(name: "HeapModule", package: "swift-collections")]),
@@ -47,9 +49,11 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Reports", dependencies: ["Consensus", "Imaging"]),
-        .target(name: "Lab", dependencies: ["Consensus", "Crowd", "Phantoms", "Imaging", "Reports", "Randomness", "Yams"]),
+        .target(name: "Detection", dependencies: ["CDNNL", "Consensus", "Imaging", "Randomness",
+                                                 .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Lab", dependencies: ["Consensus", "Crowd", "Detection", "Phantoms", "Imaging", "Reports", "Randomness", "Yams"]),
         .executableTarget(name: "crowdlab", dependencies: [
-            "Consensus", "Imaging", "Reports", "Phantoms", "Crowd", "Randomness", "Lab", "CAllocator", "Turk",
+            "Consensus", "Imaging", "Reports", "Phantoms", "Crowd", "Randomness", "Lab", "CAllocator", "Turk", "Detection",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
@@ -61,6 +65,7 @@ let package = Package(
         .testTarget(name: "CrowdlabCLITests", dependencies: ["crowdlab"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Consensus"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Crowd", "Consensus", "Phantoms", "Reports", "Yams"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Imaging", "Phantoms", "Randomness"]),
         .testTarget(name: "TurkTests", dependencies: ["Turk", "Lab", "Phantoms", "Imaging", "Consensus", "Crowd"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Consensus
 import Crowd
+import Detection
 import Foundation
 import Phantoms
 import Randomness
@@ -41,7 +42,38 @@ extension Paper {
         try measureGroupSizes(crowd, clock, &out)
         try measureParticipation(clock, &out)
         try measureComplexity(clock, &out)
+        try measureDetectors(clock, &out)
         return out
+    }
+
+    /// The paper's training schedule shortened so five seeds fit in the paper run: 12 epochs of 8
+    /// crops of 48 x 48 per frame at a learning rate of 1e-2, no whole-frame stage (the full
+    /// schedule is `crowdlab detect train`'s default; docs/detection.md compares them).
+    static var paperTraining: TrainingOptions {
+        var o = TrainingOptions()
+        o.cropSize = 48; o.cropsPerImage = 8; o.cropEpochs = 12; o.cropLearningRate = 1e-2; o.fullEpochs = 0
+        return o
+    }
+
+    /// Fig. 2d and S4: FCRNs trained on nuclei frames labelled by the expert (the truth), the
+    /// crowd's consensus and single workers, against Otsu; the learning curve on the first seed.
+    static func measureDetectors(_ clock: Bookkeeping, _ out: inout Measures) throws {
+        clock.progress?("detectors trained on crowd labels (Fig. 2d), seed \(clock.seed)")
+        var e = DetectorExperiment()
+        e.seed = clock.seed
+        e.trainFrames = clock.scale < 1 ? 4 : 14
+        e.testFrames = clock.scale < 1 ? 2 : 5
+        e.training = paperTraining
+        e.training.seed = clock.seed
+        e.curveFrames = clock.keepExports ? [2, 6, 10].filter { $0 < e.trainFrames } + [e.trainFrames] : []
+        let r = try e.run()
+        out.v[.fcrnExpertF] = r.expert.f1; out.v[.fcrnCrowdF] = r.crowd.f1; out.v[.fcrnSingleF] = r.singleWorker.f1; out.v[.otsuF] = r.otsu.f1
+        out.v[.fcrnCrowdRecall] = r.crowd.recall; out.v[.fcrnSingleRecall] = r.singleWorker.recall
+        // A detector that finds nothing makes no false detection: its precision counts as 1.
+        func precision(_ s: DetectionScore) -> Double { s.tp + s.fp == 0 ? 1 : s.precision }
+        out.v[.fcrnCrowdPrecision] = precision(r.crowd); out.v[.fcrnSinglePrecision] = precision(r.singleWorker)
+        out.detectors = r
+        clock.lap("detectors (Fig. 2d)")
     }
 
     /// Fig. 1c-f: the transwell crowd against the classic pipeline and the experts; learning,

@@ -46,6 +46,10 @@ public enum Paper {
         /// The same curves seed by seed (for the figures' bands over seeds).
         public var groupSizeF1BySeed: [[(Int, Double)]] = []
         public var complexityBySeed: [[(objects: Int, pay: Double, recall: Double, imagesPerWorker: Double, rate: Double)]] = []
+        /// Fig. 2d: F of each detector on each seed (expert-trained, crowd-trained, single workers, Otsu),
+        /// and F against crowd-labelled frames on the first seed.
+        public var detectorFBySeed: [[Double]] = []
+        public var detectorCurve: [(frames: Int, f1: Double)] = []
         /// Wall time per experiment, and per kind of work (rendering phantoms, simulating crowds,
         /// consensus and scoring, the classic pipeline) summed over experiments.
         public var timings: [(String, Double)]
@@ -100,6 +104,7 @@ public enum Paper {
         case twPrecision, twRecall, beatingShare, filteredMinusExpertsF1, fpFirst, fpAt50, medianPeriod, medianRmse, fittsB
         case rhoAnnotationsRmse, maxRmse, f3MinusF10, f3MinusF1, top20, tolerated, imagesRatio, recall30, recall150, rateRatio
         case payRecallGain, payRateGain, rate110At6c, expertCostRatio
+        case fcrnExpertF, fcrnCrowdF, fcrnSingleF, otsuF, fcrnCrowdRecall, fcrnSingleRecall, fcrnCrowdPrecision, fcrnSinglePrecision
     }
 
     struct Measures {
@@ -108,6 +113,8 @@ public enum Paper {
         var groupF1: [(Int, Double)] = []
         var fig1c = Fig1c()
         var complexity: [(objects: Int, pay: Double, recall: Double, imagesPerWorker: Double, rate: Double)] = []
+        /// Fig. 2d: the detectors' scores, and F against crowd-labelled frames (first seed only).
+        var detectors: DetectorExperiment.Outcome? = nil
     }
 
     /// Runs the experiments for each seed and states the claims on the mean of what they measured:
@@ -135,6 +142,8 @@ public enum Paper {
         }
         var result = Result(claims: claims(m, seeds: seeds.count), experiments: all[0].experiments, groupSizeF1: groupF1, fig1c: all[0].fig1c, complexity: complexity, timings: timings, phases: phases)
         result.groupSizeF1BySeed = all.map(\.groupF1); result.complexityBySeed = all.map(\.complexity)
+        result.detectorFBySeed = all.compactMap(\.detectors).map { [$0.expert.f1, $0.crowd.f1, $0.singleWorker.f1, $0.otsu.f1] }
+        result.detectorCurve = all[0].detectors?.curve ?? []
         return result
     }
 }

@@ -7,7 +7,8 @@ import Phantoms
 /// Read strictly: unknown keys, wrong types and impossible values are refused with the file,
 /// line and key. `--set key=value` overrides any key.
 public struct Scenario: Sendable {
-    /// The scenes a scenario runs: the still scenes of the registry (`SceneName.stills`).
+    /// The scenes a scenario runs: the still scenes of the registry whose objects a crowd clicks
+    /// (`nuclei` frames are for detectors: `DetectorExperiment`).
     public enum SceneKind: String, Sendable, CaseIterable {
         case spots, transwell
         public var scene: SceneName { SceneName(rawValue: rawValue)! }

@@ -3,12 +3,12 @@ import Foundation
 /// Every scene crowdlab renders, by the name `generate` and scenario files (`scene.kind`) use:
 /// the one place a new scene is added (docs/architecture.md).
 public enum SceneName: String, Sendable, CaseIterable {
-    case spots, transwell, filaments, tissue, mouse
+    case spots, transwell, nuclei, filaments, tissue, mouse
 
     /// Movies render frames over time (`MovieScene`); the others one image per seed (`PhantomScene`).
     public var isMovie: Bool {
         switch self {
-        case .spots, .transwell: false
+        case .spots, .transwell, .nuclei: false
         case .filaments, .tissue, .mouse: true
         }
     }
@@ -18,7 +18,7 @@ public enum SceneName: String, Sendable, CaseIterable {
 }
 
 /// What a front end may set on a scene; nil keeps the scene's default. `objects` is spots per
-/// image for `spots` and cells per image for `transwell`; `snr` is the cells' for `transwell`.
+/// image for `spots`, cells per image for `transwell` and nuclei per frame for `nuclei`; `snr` is the cells' for `transwell`.
 public struct SceneSettings: Sendable, Equatable {
     public var width: Int?, height: Int?
     public var objects: ClosedRange<Int>?
@@ -40,6 +40,7 @@ protocol FramedScene {
 
 extension SpotsScene: FramedScene {}
 extension TranswellScene: FramedScene {}
+extension NucleiScene: FramedScene {}
 extension FilamentScene: FramedScene {}
 extension TissueScene: FramedScene {}
 extension MouseScene: FramedScene {}
@@ -73,6 +74,10 @@ extension SceneName {
             if let r = s.snr { scene.cellSNR = r }
             if let p = s.poreSpacing { scene.poreSpacing = p }
             return scene
+        case .nuclei:
+            var scene = NucleiScene().framed(s)
+            if let o = s.objects { scene.count = o }
+            return scene
         case .filaments, .tissue, .mouse:
             return nil
         }
@@ -87,7 +92,7 @@ extension SceneName {
             return scene
         case .tissue: return TissueScene().framed(s)
         case .mouse: return MouseScene().framed(s)
-        case .spots, .transwell: return nil
+        case .spots, .transwell, .nuclei: return nil
         }
     }
 
@@ -100,6 +105,8 @@ extension SceneName {
         case .transwell:
             let d = TranswellScene(), w = s.width ?? d.width, h = s.height ?? d.height
             return w > 3 * Int(d.cellDiameter) && h > 3 * Int(d.cellDiameter) ? nil : "too small for 13 px cells"
+        case .nuclei:
+            return (s.width ?? 500) >= 200 && (s.height ?? 500) >= 200 ? nil : "too small for clusters of nuclei (200 px at least)"
         case .filaments, .tissue, .mouse:
             return nil
         }

@@ -81,9 +81,7 @@ struct BenchAnalyze: ParsableCommand {
         print("    " + phases)
 
         // Peer: scikit-learn HDBSCAN, fit calls only, per image.
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("bench/hdbscan_peer.py").path
-        let peerScript = FileManager.default.fileExists(atPath: script) ? script : "bench/hdbscan_peer.py"
+        let peerScript = benchScript("hdbscan_peer.py")
         let peer = try measureProcess("/usr/bin/env", [python, peerScript, path], capture: 1)
         var result: [String: Any] = ["clicks": export.clickCount, "images": images, "megabytes": size / 1e6,
                                      "reader_seconds": ours, "reader_megabytes_per_second": size / 1e6 / ours, "jsondecoder_seconds": decoder,

@@ -95,3 +95,10 @@ func measureProcess(_ exe: String, _ args: [String], capture: Int32 = 0, environ
     let exited = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     return ProcessMeasure(status: exited, seconds: seconds, output: String(decoding: out, as: UTF8.self))
 }
+
+/// A peer script of `bench/`, found beside the sources (or in the working folder).
+func benchScript(_ name: String) -> String {
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("bench/" + name).path
+    return FileManager.default.fileExists(atPath: script) ? script : "bench/" + name
+}

@@ -28,5 +28,5 @@ struct CrowdLab: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crowdlab",
         abstract: "A lab for crowd-sourced image annotation: merge crowd clicks into consensus, score them, plan jobs.",
-        subcommands: [Run.self, SweepCommand.self, Merge.self, Plan.self, PaperCommand.self, Generate.self, Simulate.self, Calibrate.self, Validate.self, Predict.self, Analyze.self, ReplayCommand.self, Compare.self, PopulationCommand.self, TurkCommand.self, JobCommand.self, Bench.self])
+        subcommands: [Run.self, SweepCommand.self, Merge.self, Plan.self, PaperCommand.self, Generate.self, Simulate.self, Calibrate.self, Validate.self, Predict.self, Analyze.self, ReplayCommand.self, Compare.self, PopulationCommand.self, TurkCommand.self, JobCommand.self, DetectCommand.self, Bench.self])
 }

@@ -19,6 +19,8 @@ struct Generate: ParsableCommand {
                      300x300, sigma 1.75, 50-150 spots, SNR 5-20)
           transwell  cells about 13 px across and dimmer pores on a lattice
                      (kind "pore": distractors, not objects)
+          nuclei     500x500 RGB: 60-110 touching, unevenly stained nuclei
+                     (blue) in spreading clusters with cytoplasm (green)
         Movies (--count frames; DIR/<scene>_<t>.png and DIR/<scene>_<t>_truth.json with \
         objects {id, track, kind, label, points} in image coordinates):
           filaments  gliding microtubules: log-normal lengths, set speeds, crossings
@@ -33,7 +35,7 @@ struct Generate: ParsableCommand {
           crowdlab generate transwell --count 4 --seed 2 --out out/transwell
         """)
 
-    @Argument(help: "Scene: spots, transwell, or a movie: filaments, tissue, mouse.") var scene: SceneName
+    @Argument(help: "Scene: spots, transwell, nuclei, or a movie: filaments, tissue, mouse.") var scene: SceneName
     @Option(help: "Number of images.") var count: Int = 1
     @Option(help: "Seed.") var seed: UInt64 = 1
     @Option(help: "Output folder.") var out: String
@@ -44,7 +46,7 @@ struct Generate: ParsableCommand {
     @Option(help: "spots: PSF sigma in px.") var sigma: Double?
     @Option(help: "Object SNR range MIN-MAX.") var snr: String?
     @Option(help: "spots: background none, cells or tissue.") var background: Background?
-    @Option(help: "transwell: cells per image, N or MIN-MAX.") var cells: String?
+    @Option(help: "transwell and nuclei: cells per image, N or MIN-MAX.") var cells: String?
     @Option(help: "transwell: pore lattice spacing in px.") var poreSpacing: Double?
     @Option(help: "Bit depth: 8 or 16.") var bitDepth: Int = 8
 
@@ -103,7 +105,7 @@ struct Generate: ParsableCommand {
         print("wrote \(count) frame(s) of \(scene.rawValue) with truth JSON to \(out)")
     }
 
-    /// The options as the scene registry takes them (`SceneSettings`); for transwell --cells
+    /// The options as the scene registry takes them (`SceneSettings`); for transwell and nuclei --cells
     /// and for spots --spots give the objects per image. Movies take size, bit depth and (filaments) SNR.
     func sceneSettings() throws -> SceneSettings {
         var s = SceneSettings()
@@ -120,6 +122,8 @@ struct Generate: ParsableCommand {
                 guard v >= 4 else { throw CLIError("--pore-spacing: must be at least 4 px") }
                 s.poreSpacing = v
             }
+        case .nuclei:
+            if let v = cells { s.objects = try intRange(v, "--cells") }
         case .filaments, .tissue, .mouse:
             break
         }

@@ -240,7 +240,8 @@ final class PaperTests: XCTestCase {
         for id in ["fig1c_crowd_precision", "fig1c_crowd_recall", "fig1c_workers_beating_threshold_pipeline", "fig1c_filtered_crowd_vs_experts",
                    "fig1e_median_click_period_s", "fig1e_median_rmse_px", "fig1e_fitts_slope", "fig1f_annotations_vs_rmse", "s1_group_size_plateau",
                    "s2_top20_share_of_images", "s3_tolerated_annotations_at_2c", "s3_images_attempted_drop", "s3_recall_above_110", "s3_rate_drop",
-                   "s3_pay_reverses_losses", "headline_rate_110_at_6c", "headline_cost_vs_expert"] {
+                   "s3_pay_reverses_losses", "headline_rate_110_at_6c", "headline_cost_vs_expert",
+                   "fig2d_crowd_trained_vs_expert_trained", "fig2d_both_beat_otsu", "s4_crowd_trained_beats_single_workers"] {
             XCTAssertTrue(ids.contains(id), id)
         }
         for c in r.claims where ["fig1c_crowd_precision", "fig1e_median_click_period_s", "s2_top20_share_of_images"].contains(c.id) {
@@ -250,10 +251,11 @@ final class PaperTests: XCTestCase {
         let html = Paper.html(r)
         XCTAssertTrue(html.contains("Every claim against the paper's tolerance"))
         for c in r.claims { XCTAssertTrue(html.contains(">\(c.id)</text>"), "a row for \(c.id)") }
-        for figure in ["Fig. 1c:", "Fig. 1d:", "Fig. 1e:", "Fig. 1f:", "Fig. S1:", "Fig. S2:", "Fig. S3: recall", "Fig. S3: images attempted", "Fig. S3: annotations per hour"] {
+        for figure in ["Fig. 1c:", "Fig. 1d:", "Fig. 1e:", "Fig. 1f:", "Fig. S1:", "Fig. S2:", "Fig. S3: recall", "Fig. S3: images attempted", "Fig. S3: annotations per hour",
+                       "Fig. 2d:", "F against crowd-labelled training frames"] {
             XCTAssertTrue(html.contains(figure), figure)
         }
-        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 10, "the claims chart and nine figures, no chart per claim")
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 12, "the claims chart and eleven figures, no chart per claim")
         let dir = NSTemporaryDirectory() + "crowdlab-paper-" + UUID().uuidString
         for e in r.experiments {
             let d = dir + "/" + e.name
