@@ -163,13 +163,15 @@ public extension Image {
     }
 }
 
-/// Grey values as Doubles (RGB averaged), row-major from the top.
+/// Grey values as Doubles, row-major from the top: an RGB image as a person sees it, its luma
+/// (ITU-R BT.709 weights on the stored values: green counts most, blue least), so a workers'
+/// simulated view, a contrast measurement or a threshold of a colour frame agree with the eye.
 public extension Image {
     func greyValues() -> [Double] {
         if channels == 1 { return samples.map(Double.init) }
-        return (0..<(width * height)).map { i in
+        return (0..<(width * height)).map { (i: Int) -> Double in
             let r = Double(samples[i * 3]), g = Double(samples[i * 3 + 1]), b = Double(samples[i * 3 + 2])
-            return (r + g + b) / 3
+            return 0.2126 * r + 0.7152 * g + 0.0722 * b
         }
     }
 }

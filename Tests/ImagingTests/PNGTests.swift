@@ -28,6 +28,18 @@ final class PNGTests: XCTestCase {
         XCTAssertEqual(try roundTrip(rgb), rgb)
     }
 
+    /// An RGB frame is seen by its luma: a green spot looks brighter than an equally bright blue
+    /// one, and a grey pixel keeps its value.
+    func testRGBIsSeenByItsLuma() throws {
+        var rgb = Image(width: 3, height: 1, channels: 3, bitDepth: 8)
+        rgb.samples = [0, 200, 0,  0, 0, 200,  90, 90, 90]
+        let grey = try roundTrip(rgb).greyValues()
+        XCTAssertEqual(grey[0], 0.7152 * 200, accuracy: 1e-9)
+        XCTAssertEqual(grey[1], 0.0722 * 200, accuracy: 1e-9)
+        XCTAssertEqual(grey[2], 90, accuracy: 1e-9)
+        XCTAssertGreaterThan(grey[0], 5 * grey[1])
+    }
+
     func testEncodingIsDeterministic() throws {
         var g = Image(width: 16, height: 16)
         g[3, 4] = 200
