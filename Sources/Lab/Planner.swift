@@ -31,6 +31,8 @@ public struct Planner: Sendable {
     /// Verify stages to price after each fixed design (none by default: in simulation a verify
     /// stage costs more than the first-stage workers that buy the same F1; docs/replicates.md).
     public var verifyStages: [VerifyStage] = []
+    /// Also price crowd labels for this many images and a detector for the rest.
+    public var detectorAfter: Int? = nil
     public var seed: UInt64 = 1
 
     public init(objectsPerImage: Int, images: Int, targetRecall: Double, targetPrecision: Double, budget: Double?, deadlineHours: Double?, population: Population) {
@@ -82,6 +84,30 @@ public struct Planner: Sendable {
         public var designs: [Design]
         /// Designs no other design beats on cost, recall and time at once.
         public var front: [Design]
+        /// With `detectorAfter`: the recommended design for the first images, a detector for the rest.
+        public var detector: DetectorOption? = nil
+    }
+
+    /// Crowd labels for the first `crowdImages` images, then a detector trained on their consensus
+    /// (`crowdlab detect train`) for the rest, against the crowd labelling every image. The crowd's
+    /// cost and time are the design's per image (rewards and fees are per assignment, and a job's
+    /// hours grow with its images); the detector costs nothing per image. Whether it is good enough
+    /// is for `crowdlab detect evaluate` on crowd-labelled images it did not train on: on the
+    /// paper's nuclei phantoms the crowd-trained detector's F levels off after about 6 frames
+    /// (docs/detection.md).
+    public struct DetectorOption: Sendable, Codable {
+        public var crowdImages: Int, detectorImages: Int
+        public var costUsd: Double, feesUsd: Double, hours: Double
+        public var labellingEverythingUsd: Double, labellingEverythingHours: Double
+        public var savingUsd: Double
+    }
+
+    /// The detector option for a design of this plan.
+    public static func detectorOption(_ d: Design, images: Int, crowdImages: Int) -> DetectorOption {
+        let share = Double(crowdImages) / Double(max(1, images))
+        return DetectorOption(crowdImages: crowdImages, detectorImages: images - crowdImages, costUsd: d.costUsd * share, feesUsd: d.feesUsd * share,
+                              hours: d.hours * share, labellingEverythingUsd: d.costUsd, labellingEverythingHours: d.hours,
+                              savingUsd: d.costUsd * (1 - share))
     }
 
     /// The scenario a design corresponds to (spots like the planned images).
@@ -187,9 +213,11 @@ public struct Planner: Sendable {
             !designs.contains { e in e.costUsd <= d.costUsd && e.recallMean >= d.recallMean && e.hours <= d.hours
                 && (e.costUsd < d.costUsd || e.recallMean > d.recallMean || e.hours < d.hours) }
         }.sorted { $0.costUsd < $1.costUsd }
-        return Plan(objectsPerImage: objectsPerImage, images: images, targetRecall: targetRecall, targetPrecision: targetPrecision,
-                    budgetUsd: budget, deadlineHours: deadlineHours, seeds: seeds, pilotImages: n, recommended: best,
-                    cheapestMeetingTargets: cheapest, bestWithinLimits: within, designs: designs, front: front)
+        var plan = Plan(objectsPerImage: objectsPerImage, images: images, targetRecall: targetRecall, targetPrecision: targetPrecision,
+                        budgetUsd: budget, deadlineHours: deadlineHours, seeds: seeds, pilotImages: n, recommended: best,
+                        cheapestMeetingTargets: cheapest, bestWithinLimits: within, designs: designs, front: front)
+        if let k = detectorAfter, let d = best ?? cheapest { plan.detector = Planner.detectorOption(d, images: images, crowdImages: k) }
+        return plan
     }
 
     /// A scenario file for the recommended design, to run it or sweep it with other seeds.
@@ -242,6 +270,11 @@ public struct Planner: Sendable {
                               String(format: "%.1f h", d.hours), String(format: "%.3f", d.recallP10), String(format: "%.3f", d.precisionP10)] }
             }
             page.table(["design", "pay per image", "workers per image", "drop bottom third", "cost", "time", "recall p10", "precision p10"], rows)
+        }
+        if let o = p.detector {
+            page.heading("Crowd labels, then a detector")
+            page.paragraph(String(format: "The crowd labels the first %d images with the design above, a detector trained on their consensus (crowdlab detect train) finds the objects in the other %d: $%.2f (fees $%.2f) and about %.1f h, against $%.2f and %.1f h for the crowd labelling all %d, a saving of $%.2f. Whether the detector is good enough is measured, not assumed: crowdlab detect evaluate on crowd-labelled images it did not train on.",
+                                  o.crowdImages, o.detectorImages, o.costUsd, o.feesUsd, o.hours, o.labellingEverythingUsd, o.labellingEverythingHours, p.images, o.savingUsd))
         }
         var plot = SVGPlot(title: "Cost against recall", xLabel: "cost (USD)", yLabel: "recall (mean, 10th-90th percentile)")
         // Zoomed to three times the cost of the answer (or of the budget): dearer designs add

@@ -36,6 +36,7 @@ struct Plan: ParsableCommand {
     var adaptive: [String] = []
     @Flag(help: "Also price each fixed design followed by a verify stage (3 verifiers per question, 10 questions a HIT).")
     var verify = false
+    @Option(help: "Also price crowd labels for the first N images and a detector (crowdlab detect) for the rest.") var detectorAfter: Int?
     @Option(help: "Output folder.") var out: String = "Reports/plan"
     @Flag(help: "Print the plan as JSON instead of a summary.") var json = false
 
@@ -47,12 +48,14 @@ struct Plan: ParsableCommand {
         if let b = budget, !(b > 0) { throw CLIError("--budget: must be a positive amount in USD") }
         if let d = deadline, !(d > 0) { throw CLIError("--deadline: must be a positive number of hours") }
         guard (2...100).contains(seeds) else { throw CLIError("--seeds: must be 2…100") }
+        if let k = detectorAfter, !(1..<images).contains(k) { throw CLIError("--detector-after: must be 1…\(images - 1), fewer than --images") }
         let pop = try population.map { try Population.load(path: $0) } ?? Population()
         var planner = Planner(objectsPerImage: objectsPerImage, images: images, targetRecall: targetRecall, targetPrecision: targetPrecision,
                               budget: budget, deadlineHours: deadline, population: pop)
         planner.seeds = seeds
         planner.adaptivePolicies = try adaptivePolicies()
         if verify { planner.verifyStages = [VerifyStage()] }
+        planner.detectorAfter = detectorAfter
         let progress = Progress(stages: 1)
         progress.stage("simulating designs")
         let plan = try planner.plan { done, total in progress.tick(done, total, "runs") }
@@ -81,6 +84,10 @@ struct Plan: ParsableCommand {
             }
             line("cheapest meeting the targets", plan.cheapestMeetingTargets)
             line("best within budget and deadline", plan.bestWithinLimits)
+        }
+        if let o = plan.detector {
+            print(String(format: "crowd labels for %d images, a detector for the other %d: $%.2f and about %.1f h, against $%.2f and %.1f h labelling all (saves $%.2f); check the detector with crowdlab detect evaluate on crowd-labelled images it did not train on",
+                         o.crowdImages, o.detectorImages, o.costUsd, o.hours, o.labellingEverythingUsd, o.labellingEverythingHours, o.savingUsd))
         }
         print("wrote \(out)/plan.json, report.html\(plan.recommended == nil ? "" : ", planned.yaml")")
         if plan.recommended == nil { throw ExitCode(3) }

@@ -181,7 +181,14 @@ final class ScenarioTests: XCTestCase {
     func testPlannerPricesAnAdaptivePolicyByWhatItAsksFor() throws {
         var p = Planner(objectsPerImage: 60, images: 100, targetRecall: 0.7, targetPrecision: 0.95, budget: nil, deadlineHours: nil, population: Population())
         p.pays = [0.02]; p.replicateOptions = [3, 15]; p.seeds = 3; p.pilotImages = 6
+        p.detectorAfter = 20
         let plan = try p.plan()
+        // Crowd labels for 20 of the 100 images and a detector for the rest: a fifth of the chosen design's cost.
+        let chosenDesign = try XCTUnwrap(plan.recommended ?? plan.cheapestMeetingTargets)
+        let option = try XCTUnwrap(plan.detector)
+        XCTAssertEqual(option.detectorImages, 80)
+        XCTAssertEqual(option.costUsd, 0.2 * chosenDesign.costUsd, accuracy: 1e-9)
+        XCTAssertEqual(option.savingUsd + option.costUsd, chosenDesign.costUsd, accuracy: 1e-9)
         let adaptive = try XCTUnwrap(plan.designs.first { $0.isAdaptive && !$0.dropBottomThird })
         XCTAssertEqual(adaptive.policy, "adaptive:3,15,0.15")
         XCTAssertGreaterThan(adaptive.assignmentsPerImage, 3)
