@@ -56,6 +56,12 @@ func turkClient(backend: Backend, endpoint: String?) throws -> (LiveTurkClient, 
     return (try LiveTurkClient(endpoint: url, credentials: credentials), url)
 }
 
+/// A job folder's manifest and a client for the backend it names.
+func openJob(_ job: String) throws -> (TurkJobManifest, LiveTurkClient) {
+    let m = try TurkJobManifest.load(job: job)
+    return (m, try turkClient(backend: Backend(manifest: m.backend), endpoint: m.endpoint).0)
+}
+
 func describe(_ e: Error, _ context: String) -> CLIError {
     if let t = e as? TurkError { return CLIError("\(context): \(t.type): \(t.message)") }
     return CLIError("\(context): \(e)")
@@ -97,8 +103,7 @@ struct JobStatus: AsyncParsableCommand {
     @Argument(help: "Job folder.") var job: String
 
     func run() async throws {
-        let m = try TurkJobManifest.load(job: job)
-        let (client, _) = try turkClient(backend: Backend(manifest: m.backend), endpoint: m.endpoint)
+        let (m, client) = try openJob(job)
         do {
             let rows = try await TurkJob.status(m, client: client)
             print("image\tHIT\tstatus\tavailable\tpending\tsubmitted\tapproved\trejected")
@@ -123,8 +128,8 @@ struct JobExtend: AsyncParsableCommand {
     @Argument(help: "Job folder.") var job: String
 
     func run() async throws {
-        var m = try TurkJobManifest.load(job: job)
-        let (client, _) = try turkClient(backend: Backend(manifest: m.backend), endpoint: m.endpoint)
+        let (loaded, client) = try openJob(job)
+        var m = loaded
         do {
             let r = try await TurkJob.extend(&m, client: client, job: job)
             print("added an assignment to \(r.extended.count) image(s); \(r.settled) settled, \(r.capped) at the cap of \(r.cap), \(r.waiting) waiting for answers\(r.expired > 0 ? ", \(r.expired) expired with open slots (UpdateExpirationForHIT reopens them)" : "")\(r.unreadable > 0 ? ", \(r.unreadable) unreadable answer(s) left out (crowdlab job collect names them)" : ""); \(m.assignmentsAsked) assignments asked in all")
@@ -147,8 +152,8 @@ struct JobVerify: AsyncParsableCommand {
     @Argument(help: "Job folder.") var job: String
 
     func run() async throws {
-        var m = try TurkJobManifest.load(job: job)
-        let (client, _) = try turkClient(backend: Backend(manifest: m.backend), endpoint: m.endpoint)
+        let (loaded, client) = try openJob(job)
+        var m = loaded
         do {
             let r = try await TurkJob.verify(&m, client: client, job: job)
             guard r.drawn else {
@@ -165,8 +170,7 @@ struct JobCollect: AsyncParsableCommand {
     @Argument(help: "Job folder.") var job: String
 
     func run() async throws {
-        let m = try TurkJobManifest.load(job: job)
-        let (client, _) = try turkClient(backend: Backend(manifest: m.backend), endpoint: m.endpoint)
+        let (m, client) = try openJob(job)
         do {
             let c = try await TurkJob.collect(m, client: client, job: job)
             print("\(c.export.records.count) answers (\(c.export.clickCount) clicks) -> \(job)/export.json; analysis in \(job)/analysis")
@@ -204,8 +208,8 @@ struct JobReview: AsyncParsableCommand {
     var recordScores = false
 
     func run() async throws {
-        var m = try TurkJobManifest.load(job: job)
-        let (client, _) = try turkClient(backend: Backend(manifest: m.backend), endpoint: m.endpoint)
+        let (loaded, client) = try openJob(job)
+        var m = loaded
         guard (0...1).contains(minPrecision) else { throw CLIError("--min-precision: must be in 0…1") }
         guard (0...1).contains(bonusShare) else { throw CLIError("--bonus-share: must be in 0…1") }
         let bonusCents: Int

@@ -116,6 +116,13 @@ def error_code(call):
 
 
 class MarketplaceThroughBoto3(unittest.TestCase):
+    def crowdlab(self, *args):
+        """Runs crowdlab with the test's credentials; it must succeed. Returns its standard output."""
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK)
+        r = subprocess.run([CROWDLAB, *args], env=env, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
     def test_a_full_job_then_sigkill(self):
         subprocess.run([CROWDLAB, "generate", "spots", "--count", "1", "--seed", "21", "--out", os.path.join(WORK, "img")], check=True,
                        stdout=subprocess.DEVNULL)
@@ -268,13 +275,8 @@ class MarketplaceThroughBoto3(unittest.TestCase):
         server is killed with SIGKILL and restarted nothing is added twice; fees to the cent."""
         db = os.path.join(WORK, "adaptive.sqlite")
         job = os.path.join(WORK, "adaptive-job")
-        env = dict(os.environ, AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK)
         server = Server(db=db)
-
-        def crowdlab(*args):
-            r = subprocess.run([CROWDLAB, *args], env=env, capture_output=True, text=True)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            return r.stdout
+        crowdlab = self.crowdlab
 
         def extend_until_done(deadline):
             out = ""
@@ -337,13 +339,8 @@ class MarketplaceThroughBoto3(unittest.TestCase):
         HIT's id, nothing is posted twice; the simulated workers answer; fees to the cent."""
         db = os.path.join(WORK, "verify.sqlite")
         job = os.path.join(WORK, "verify-job")
-        env = dict(os.environ, AWS_ACCESS_KEY_ID=AK, AWS_SECRET_ACCESS_KEY=SK)
         server = Server(db=db)
-
-        def crowdlab(*args):
-            r = subprocess.run([CROWDLAB, *args], env=env, capture_output=True, text=True)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            return r.stdout
+        crowdlab = self.crowdlab
 
         def manifest():
             with open(os.path.join(job, "job.json")) as f:
