@@ -84,13 +84,32 @@ public struct Normalisation: Sendable, Codable, Equatable {
     }
 }
 
-/// Object centres per image: `image,col,row` (file name, column, row from the top, in pixels).
+/// Object centres per image: `image,col,row` (file name, column, row from the top, in pixels), or
+/// a crowdlab consensus (`consensus.csv`: `image,x,y,…`, `y` from the bottom edge as the Quanti.us
+/// export has it), turned into rows once the images' heights are known (`inRows`).
 public struct PointLabels: Sendable {
     public var byImage: [String: [(col: Double, row: Double)]]
     /// Further columns of each row (a prediction's `score`), by image, in row order.
     public var scores: [String: [Double]] = [:]
+    /// Read from `x,y` columns: the second coordinate is `y` from the bottom edge, not yet a row.
+    public var yFromBottom = false
+    /// The file it was read from, for errors.
+    public var source = ""
 
     public init(byImage: [String: [(col: Double, row: Double)]]) { self.byImage = byImage }
+
+    /// The labels in image rows: `y` from the bottom turned into `height − y` (pixel centres, as
+    /// crowdlab's exports and consensus write them). Labels already in rows are returned as they are.
+    public func inRows(heights: [String: Int]) throws -> PointLabels {
+        guard yFromBottom else { return self }
+        var out = self
+        out.yFromBottom = false
+        for (image, points) in byImage {
+            guard let h = heights[image] else { throw InputError(file: source, field: "image", message: "image \(image) is not among the images, so its y (from the bottom) cannot be turned into a row") }
+            out.byImage[image] = points.map { ($0.col, Double(h) - $0.row) }
+        }
+        return out
+    }
 
     /// Reads a points CSV; a bad row is a one-line error naming the file, line and field.
     public static func read(path: String) throws -> PointLabels {
@@ -101,11 +120,15 @@ public struct PointLabels: Sendable {
         guard let header = lines.first else { throw InputError(file: path, message: "empty: expected a header image,col,row") }
         let cols = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         func column(_ name: String) throws -> Int {
-            guard let i = cols.firstIndex(of: name) else { throw InputError(file: path, record: 1, field: name, message: "header has no '\(name)' column (expected image,col,row)", unit: "line") }
+            guard let i = cols.firstIndex(of: name) else { throw InputError(file: path, record: 1, field: name, message: "header has no '\(name)' column (expected image,col,row, or a consensus.csv's image,x,y)", unit: "line") }
             return i
         }
-        let ci = try column("image"), xi = try column("col"), yi = try column("row"), si = cols.firstIndex(of: "score")
+        // A consensus.csv (`image,x,y,…`) holds y from the bottom edge; a points file rows from the top.
+        let fromBottom = !cols.contains("col") && cols.contains("x") && cols.contains("y")
+        let ci = try column("image"), xi = try column(fromBottom ? "x" : "col"), yi = try column(fromBottom ? "y" : "row"), si = cols.firstIndex(of: "score")
         var out = PointLabels(byImage: [:])
+        out.yFromBottom = fromBottom
+        out.source = path
         for (k, line) in lines.enumerated().dropFirst() where !line.trimmingCharacters(in: .whitespaces).isEmpty {
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             func number(_ i: Int, _ name: String) throws -> Double {
@@ -115,7 +138,7 @@ public struct PointLabels: Sendable {
                 return v
             }
             guard ci < f.count, !f[ci].isEmpty else { throw InputError(file: path, record: k + 1, field: "image", message: "no image name", unit: "line") }
-            let x = try number(xi, "col"), y = try number(yi, "row")
+            let x = try number(xi, fromBottom ? "x" : "col"), y = try number(yi, fromBottom ? "y" : "row")
             out.byImage[f[ci], default: []].append((x, y))
             if let si { out.scores[f[ci], default: []].append(try number(si, "score")) }
         }

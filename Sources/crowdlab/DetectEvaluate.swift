@@ -9,12 +9,20 @@ struct DetectEvaluate: ParsableCommand {
     @Option(help: "Detections, image,col,row[,score] (crowdlab detect predict).") var predictions: String
     @Option(help: "A truth set, image,col,row; repeatable.") var truth: [String]
     @Option(help: "Matching radius, pixels.") var radius = 10.0
+    @Option(help: "Folder of the images: needed only for a consensus.csv (y from the bottom) among the files.") var images: String?
 
     func run() throws {
         guard !truth.isEmpty else { throw CLIError("--truth: give at least one truth set") }
         guard radius > 0 else { throw CLIError("--radius: must be positive") }
-        let found = try PointLabels.read(path: predictions)
-        let sets = try truth.map { (name: $0, labels: try PointLabels.read(path: $0)) }
+        var heights: [String: Int] = [:]
+        if let images { for im in try detectorImages(folder: images, selection: nil) { heights[im.name] = im.height } }
+        func load(_ path: String) throws -> PointLabels {
+            let labels = try PointLabels.read(path: path)
+            if labels.yFromBottom && images == nil { throw CLIError("\(path): a consensus.csv (y from the bottom edge): give --images DIR so its y can be turned into rows") }
+            return try labels.inRows(heights: heights)
+        }
+        let found = try load(predictions)
+        let sets = try truth.map { (name: $0, labels: try load($0)) }
         let (scores, skipped) = DetectionEvaluation.evaluate(predictions: found, truths: sets, radius: radius)
         print("truth\tprecision\trecall\tF\ttp\tfp\tfn")
         for s in scores {

@@ -14,7 +14,7 @@ struct DetectTrain: ParsableCommand {
         gives the same model file on one thread or all.
         """)
     @Option(help: "Folder of PNG images.") var images: String
-    @Option(help: "CSV of the objects' centres: image,col,row.") var points: String
+    @Option(help: "CSV of the objects' centres: image,col,row (row from the top), or a crowdlab consensus.csv (image,x,y, y from the bottom).") var points: String
     @Option(help: "Channels of the PNGs to read, e.g. 0,1 (default: all).") var channels: String?
     @Option(help: "Epochs on random crops.") var cropEpochs = TrainingOptions().cropEpochs
     @Option(help: "Crops per image and epoch.") var cropsPerImage = TrainingOptions().cropsPerImage
@@ -36,11 +36,12 @@ struct DetectTrain: ParsableCommand {
         o.fullEpochs = imageEpochs; o.fullLearningRate = imageLr; o.decay = decay; o.sigma = sigma; o.seed = seed
         let selection = try parseChannels(channels)
         let all = try detectorImages(folder: images, selection: selection)
-        let labels = try PointLabels.read(path: points)
+        let read = try PointLabels.read(path: points)
         let names = Set(all.map(\.name))
-        if let missing = labels.byImage.keys.sorted().first(where: { !names.contains($0) }) {
+        if let missing = read.byImage.keys.sorted().first(where: { !names.contains($0) }) {
             throw CLIError("\(points): image \(missing) is not in \(images)")
         }
+        let labels = try read.inRows(heights: Dictionary(all.map { ($0.name, $0.height) }, uniquingKeysWith: { a, _ in a }))
         let used = all.filter { labels.byImage[$0.name] != nil }
         guard !used.isEmpty else { throw CLIError("\(points): no points for any image in \(images)") }
         if used.count < all.count { FileHandle.standardError.write(Data("left out \(all.count - used.count) image(s) of \(images) without points\n".utf8)) }

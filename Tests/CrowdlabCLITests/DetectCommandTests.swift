@@ -29,6 +29,17 @@ final class DetectCommandTests: XCTestCase {
         r = try cli.run(train.dropLast() + [model + "2"])
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: model + "2")), bytes, "the same seed, the same model file")
 
+        // The same points as a consensus.csv writes them (x, y from the bottom edge of the 200 px frames): the same model.
+        var consensus = "image,x,y,support,weighted_support,confidence\n"
+        for row in points.split(separator: "\n").dropFirst() {
+            let f = row.split(separator: ",")
+            consensus += "\(f[0]),\(f[1]),\(200 - Double(f[2])!),10,10.0,1\n"
+        }
+        try consensus.write(toFile: dir + "/consensus.csv", atomically: true, encoding: .utf8)
+        r = try cli.run(train.map { $0 == dir + "/points.csv" ? dir + "/consensus.csv" : $0 }.dropLast() + [model + "3"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: model + "3")), bytes, "a consensus.csv's y turned into rows")
+
         r = try cli.run(["detect", "predict", "--model", model, "--images", frames, "--threshold", "0.5", "--out", dir + "/found.csv"])
         XCTAssertEqual(r.status, 0, r.err)
         let found = try String(contentsOfFile: dir + "/found.csv", encoding: .utf8)
@@ -36,6 +47,11 @@ final class DetectCommandTests: XCTestCase {
         r = try cli.run(["detect", "evaluate", "--predictions", dir + "/found.csv", "--truth", dir + "/points.csv", "--truth", dir + "/points.csv"])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("mean F over 2 truth set(s) at 10.0 px: "), r.out)
+        let rowsF = r.out.split(separator: "\n").last { $0.hasPrefix("mean F") }
+        r = try cli.run(["detect", "evaluate", "--predictions", dir + "/found.csv", "--truth", dir + "/consensus.csv", "--truth", dir + "/points.csv", "--images", frames])
+        XCTAssertEqual(r.out.split(separator: "\n").last { $0.hasPrefix("mean F") }, rowsF, "a consensus.csv scores as its points: \(r.out)")
+        r = try cli.run(["detect", "evaluate", "--predictions", dir + "/found.csv", "--truth", dir + "/consensus.csv"])
+        XCTAssertTrue(r.err.contains("consensus.csv: a consensus.csv (y from the bottom edge): give --images DIR"), r.err)
 
         // A damaged model, a foreign points file, a bad channel list: one line each, nothing written.
         try bytes.prefix(bytes.count - 8).write(to: URL(fileURLWithPath: dir + "/cut.fcrn"))
