@@ -7,10 +7,9 @@ import Phantoms
 /// Read strictly: unknown keys, wrong types and impossible values are refused with the file,
 /// line and key. `--set key=value` overrides any key.
 public struct Scenario: Sendable {
-    /// The scenes a scenario runs: the still scenes of the registry whose objects a crowd clicks
-    /// (`nuclei` frames are for detectors: `DetectorExperiment`).
+    /// The scenes a scenario runs: the still scenes of the registry (`SceneName.stills`).
     public enum SceneKind: String, Sendable, CaseIterable {
-        case spots, transwell
+        case spots, transwell, nuclei
         public var scene: SceneName { SceneName(rawValue: rawValue)! }
     }
 
@@ -178,6 +177,7 @@ public struct Scenario: Sendable {
         switch sceneKind {
         case .spots: settings.sigma = sigma
         case .transwell: settings.poreSpacing = poreSpacing
+        case .nuclei: break
         }
         return settings
     }
