@@ -38,7 +38,8 @@ public struct TrainingEpoch: Sendable {
 }
 
 extension Detector {
-    /// Trains a detector on images and their labelled centres (every image must have labels).
+    /// Trains a detector on images and their labelled centres (an image without labels is learnt
+    /// as background: `crowdlab detect train` leaves such images out).
     /// The same seed gives the same parameters to the last bit on one thread or many: each sample's
     /// gradient is its own, and a batch's are summed in sample order.
     public static func train(images: [DetectorImage], labels: PointLabels, channelSelection: [Int]?, options o: TrainingOptions,
