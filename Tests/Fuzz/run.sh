@@ -11,7 +11,7 @@ B=.build/fuzz
 D=.build/debug
 mkdir -p "$B"
 # Our modules are compiled here with coverage; the packages they use (Yams, swift-collections'
-# Heap, swift-crypto) are linked as SwiftPM built them for the tests.
+# Heap, swift-crypto) are linked as SwiftPM built them for the tests, oneDNN as Debian ships it.
 [ -d "$D/Yams.build" ] && [ -d "$D/HeapModule.build" ] || swift build --target Crowd >/dev/null || exit 1
 [ -f "$D/Modules/Crypto.swiftmodule" ] || swift build --target Crypto >/dev/null || exit 1
 PACKAGES=("$D"/Yams.build/*.o "$D"/CYaml.build/src/*.o "$D"/HeapModule.build/*.o "$D"/InternalCollectionsUtilities.build/*.o)
@@ -20,7 +20,7 @@ CRYPTO=("$D"/Crypto.build/*.o "$D"/CryptoBoringWrapper.build/*.o "$D"/CCryptoBor
         $(find "$D/CXKCP.build" "$D/CXKCPShims.build" -name "*.o" | sort)
         $(find "$D/CCryptoBoringSSL.build" -name '*.o' | sort)
         -Xcc -I -Xcc "$CRYPTO_SRC/CCryptoBoringSSL/include" -Xcc -I -Xcc "$CRYPTO_SRC/CCryptoBoringSSLShims/include")
-FLAGS=(-O -parse-as-library -sanitize=fuzzer,address -I "$B" -I "$D/Modules" -I Sources/CGSL -I Sources/CPNG -I .build/checkouts/Yams/Sources/CYaml/include)
+FLAGS=(-O -parse-as-library -sanitize=fuzzer,address -I "$B" -I "$D/Modules" -I Sources/CGSL -I Sources/CPNG -I Sources/CDNNL -I .build/checkouts/Yams/Sources/CYaml/include)
 module() {  # name, sources...
   local name=$1; shift
   swiftc "${FLAGS[@]}" -emit-library -static -emit-module -module-name "$name" -emit-module-path "$B/$name.swiftmodule" \
@@ -32,6 +32,7 @@ module Imaging Sources/Imaging/*.swift
 module Crowd Sources/Crowd/*.swift
 module Phantoms Sources/Phantoms/*.swift
 module Reports Sources/Reports/*.swift
+module Detection Sources/Detection/*.swift
 module Lab Sources/Lab/*.swift
 target() {  # name, source, libraries...
   local name=$1 source=$2; shift 2
@@ -44,8 +45,8 @@ target truth TruthCSVTarget.swift "$B/libConsensus.a" "$B/libRandomness.a" -lgsl
 target png PNGTarget.swift "$B/libImaging.a" "${PACKAGES[@]}" -lpng16
 target population PopulationYAMLTarget.swift "$B/libCrowd.a" "$B/libImaging.a" "$B/libConsensus.a" "$B/libRandomness.a" "${PACKAGES[@]}" \
   -lgsl -lgslcblas -lpng16
-target scenario ScenarioYAMLTarget.swift "$B/libLab.a" "$B/libReports.a" "$B/libPhantoms.a" "$B/libCrowd.a" "$B/libImaging.a" \
-  "$B/libConsensus.a" "$B/libRandomness.a" "${PACKAGES[@]}" -lgsl -lgslcblas -lpng16
+target scenario ScenarioYAMLTarget.swift "$B/libLab.a" "$B/libDetection.a" "$B/libReports.a" "$B/libPhantoms.a" "$B/libCrowd.a" "$B/libImaging.a" \
+  "$B/libConsensus.a" "$B/libRandomness.a" "${PACKAGES[@]}" "${CRYPTO[@]}" -lgsl -lgslcblas -lpng16 -ldnnl
 # The marketplace's request check, compiled with the target (SignatureV4.swift needs only swift-crypto).
 target sigv4 SignatureV4Target.swift Sources/Turk/SignatureV4.swift "${CRYPTO[@]}"
 targets=0 executions=0 crashes=0
