@@ -59,10 +59,13 @@ public enum TaskLoader {
         let t = try readTruthCSV(path: s.truthFile, height: Double(h))
         let vis: [Double]
         var structure: LookAlikes? = nil
-        switch measure {
+        // Truth without SNR (an expert's clicks) on an image: its objects are as visible as the
+        // image shows them, so the contrast is measured there (both are in noise units).
+        let reads: Population.VisibilityMeasure = measure == .snr && t.snr == nil && picture != nil ? .contrast : measure
+        switch reads {
         case .snr:
             guard let snr = t.snr else {
-                throw InputError(file: t.source, field: "snr", message: "the population measures detection by SNR, but this truth file has no snr column (use a contrast population with --image/--images)", unit: "line")
+                throw InputError(file: t.source, field: "snr", message: "the population measures detection by SNR, but this truth file has no snr column: pass its image (--image/--images) to measure contrast there", unit: "line")
             }
             vis = snr
         case .contrast:

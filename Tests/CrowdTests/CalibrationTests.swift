@@ -196,6 +196,28 @@ final class CalibrationTests: XCTestCase {
         for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-9) }
     }
 
+    /// Truth without SNR on its image (an expert's clicks on a real field): the SNR population
+    /// reads the contrast measured there; without the image it is one line saying to pass it.
+    func testTruthWithoutSNRReadsContrastInItsImage() throws {
+        let dir = NSTemporaryDirectory() + "crowdlab-nosnr-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let cells = try ExportReader.read(path: data("synth-cells/export.json"))
+        let truth = try TruthSet.load(path: data("synth-cells"), export: cells)
+        let (name, t) = truth.byImage.min { $0.key < $1.key }!
+        let image = try PNG.read(path: data("synth-cells/images/\(name)"))
+        let h = Double(image.height)
+        let csv = "col,row\n" + zip(t.xs, t.ys).map { "\($0),\(h - $1)\n" }.joined()
+        try csv.write(toFile: dir + "/truth.csv", atomically: true, encoding: .utf8)
+        let tasks = try TaskLoader.tasks(TaskLoader.sources(truth: dir + "/truth.csv", image: data("synth-cells/images/\(name)"), imagesDir: nil),
+                                         size: nil, measure: .snr)
+        let expected = Visibility.contrast(image: image, xs: t.xs, ys: t.ys)
+        XCTAssertEqual(tasks[0].visibility.count, expected.count)
+        for (a, b) in zip(tasks[0].visibility, expected) { XCTAssertEqual(a, b, accuracy: 1e-9) }
+        XCTAssertThrowsError(try TaskLoader.tasks(TaskLoader.sources(truth: dir + "/truth.csv", image: nil, imagesDir: nil), size: nil, measure: .snr)) { e in
+            XCTAssertTrue("\(e)".contains("no snr column: pass its image"), "\(e)")
+        }
+    }
+
     // MARK: - Bad pilots: one line naming the file and what is missing
 
     func testBadPilotsAreRefusedWithOneLine() throws {
