@@ -30,15 +30,68 @@ public enum Visibility {
         return (v, l)
     }
 
-    /// One image prepared for measuring: its grey values, smoothed, and its noise.
+    /// One image prepared for measuring: each way a person can see its objects (`View`), and
+    /// the one the objects stand out in most.
+    ///
+    /// A grey image (or an RGB one whose channels are equal) has one view, its grey values. A
+    /// colour image has four: its luminance (BT.709) and each of its channels. A person sees a
+    /// blue nucleus on a dark field by its colour even where its luminance barely changes (blue
+    /// carries 7 % of it, and the noise of the brighter channels swamps it), so the objects are
+    /// measured in the view where their median contrast is largest, luminance first on a tie.
     public struct Map: Sendable {
         public let width: Int, height: Int
-        let grey: [Double], smooth: [Double]
-        let noise: Double, middle: Double
+        let views: [View]
 
         public init(image: Image) {
             width = image.width; height = image.height
-            grey = image.greyValues()
+            let grey = image.greyValues()
+            var planes = [grey]
+            if image.channels >= 3 && !image.hasEqualChannels {
+                planes += (0..<3).map { c in (0..<(image.width * image.height)).map { Double(image.samples[$0 * image.channels + c]) } }
+            }
+            views = planes.map { View(values: $0, width: image.width, height: image.height) }
+        }
+
+        /// Each object's contrast in the objects' polarity, in the view they stand out in most,
+        /// and the polarity: +1 when the objects are brighter than their surroundings (median
+        /// signed contrast at least 0), −1 when darker.
+        public func contrastAndPolarity(xs: [Double], ys: [Double]) -> (contrast: [Double], polarity: Double) {
+            let best = bestView(xs: xs, ys: ys)
+            return (best.contrast, best.polarity)
+        }
+
+        public func contrast(xs: [Double], ys: [Double]) -> [Double] { contrastAndPolarity(xs: xs, ys: ys).contrast }
+
+        /// What workers see of the objects: their contrast, and the image's look-alikes in the same
+        /// view and polarity (measured once).
+        public func objects(xs: [Double], ys: [Double]) -> (contrast: [Double], lookAlikes: LookAlikes) {
+            let (k, contrast, sign) = bestView(xs: xs, ys: ys)
+            return (contrast, views[k].lookAlikes(objectsX: xs, objectsY: ys, polarity: sign))
+        }
+
+        /// The view whose objects' median contrast (in their polarity) is largest.
+        func bestView(xs: [Double], ys: [Double]) -> (view: Int, contrast: [Double], polarity: Double) {
+            var best: (view: Int, contrast: [Double], polarity: Double, median: Double)?
+            for (k, v) in views.enumerated() {
+                let signed = zip(xs, ys).map { v.signedContrast(x: $0, y: $1) }
+                let m = signed.isEmpty ? 0 : median(signed)
+                let sign: Double = m >= 0 ? 1 : -1
+                if let b = best, abs(m) <= b.median { continue }
+                best = (k, signed.map { $0 * sign }, sign, abs(m))
+            }
+            return (best!.view, best!.contrast, best!.polarity)
+        }
+    }
+
+    /// One grey field of an image, smoothed, with its noise.
+    struct View: Sendable {
+        let width: Int, height: Int
+        let grey: [Double], smooth: [Double]
+        let noise: Double, middle: Double
+
+        init(values: [Double], width: Int, height: Int) {
+            self.width = width; self.height = height
+            grey = values
             smooth = gaussianBlur(grey, width: width, height: height, sigma: 1)
             let broad = gaussianBlur(grey, width: width, height: height, sigma: 2)
             let highPass = zip(grey, broad).map { $0 - $1 }
@@ -63,29 +116,12 @@ public enum Visibility {
             return (smooth[r * w + c] - bg) / noise
         }
 
-        /// Each object's contrast in the objects' polarity, and the polarity: +1 when the objects
-        /// are brighter than their surroundings (median signed contrast at least 0), −1 when darker.
-        public func contrastAndPolarity(xs: [Double], ys: [Double]) -> (contrast: [Double], polarity: Double) {
-            let signed = zip(xs, ys).map { signedContrast(x: $0, y: $1) }
-            let sign: Double = signed.isEmpty || median(signed) >= 0 ? 1 : -1
-            return (signed.map { $0 * sign }, sign)
-        }
-
-        public func contrast(xs: [Double], ys: [Double]) -> [Double] { contrastAndPolarity(xs: xs, ys: ys).contrast }
-
-        /// What workers see of the objects: their contrast, and the image's look-alikes in the same
-        /// polarity (measured once).
-        public func objects(xs: [Double], ys: [Double]) -> (contrast: [Double], lookAlikes: LookAlikes) {
-            let (contrast, sign) = contrastAndPolarity(xs: xs, ys: ys)
-            return (contrast, lookAlikes(objectsX: xs, objectsY: ys, polarity: sign))
-        }
-
         /// Look-alikes: local maxima (7 x 7) of the smoothed image in the objects' polarity that lie
         /// farther than `clearance` px from every object and stand at least `minimum` noise units
         /// above their surroundings (3: the usual bar for telling a spot from noise), with their contrast.
         /// These are what a person may take for an object: real workers' false clicks gather on
         /// them (dust, background texture, spots the truth left out).
-        public func lookAlikes(objectsX xs: [Double], objectsY ys: [Double], polarity sign: Double, clearance: Double = 4, minimum: Double = 3) -> LookAlikes {
+        func lookAlikes(objectsX xs: [Double], objectsY ys: [Double], polarity sign: Double, clearance: Double = 4, minimum: Double = 3) -> LookAlikes {
             let field = sign > 0 ? smooth : smooth.map { -$0 }
             let grid = GridIndex(xs: xs, ys: ys, cell: max(clearance, 1))
             let w = width, h = height

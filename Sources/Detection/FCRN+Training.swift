@@ -27,6 +27,13 @@ public struct TrainingOptions: Sendable, Equatable {
     public var weightDecay = 0.001
     public var sigma = 2.0
     public var peak = 7.0
+    /// How detections are read off the output: `nil` fits the threshold and suppression window to
+    /// the training labels after training (`Detector.fittedDetection`); the paper's are 1.0 and 25.
+    public var detection: DetectionSettings? = nil
+    /// How many training images (evenly spaced) detection is fitted on; nil: all.
+    public var fitImages: Int? = nil
+    /// Matching radius when fitting detection, px (the paper scores at 10).
+    public var fitRadius = 10.0
     public var seed: UInt64 = 1
     public init() {}
 }
@@ -43,7 +50,7 @@ extension Detector {
     /// The same seed gives the same parameters to the last bit on one thread or many: each sample's
     /// gradient is its own, and a batch's are summed in sample order.
     public static func train(images: [DetectorImage], labels: PointLabels, channelSelection: [Int]?, options o: TrainingOptions,
-                             report: (TrainingEpoch) -> Void = { _ in }) throws -> (detector: Detector, losses: [TrainingEpoch]) {
+                             report: (TrainingEpoch) -> Void = { _ in }) throws -> (detector: Detector, losses: [TrainingEpoch], detection: DetectionFit?) {
         guard let first = images.first else { throw InputError(file: "--images", message: "no training images") }
         let normalisation = Normalisation.of(images)
         let inputs = images.map { $0.normalised(normalisation) }
@@ -91,7 +98,21 @@ extension Detector {
             history.append(e); report(e)
             lr *= o.decay
         }
-        return (Detector(network: net, channelSelection: channelSelection, normalisation: normalisation, sigma: o.sigma, peak: o.peak), history)
+        var detector = Detector(network: net, channelSelection: channelSelection, normalisation: normalisation, sigma: o.sigma, peak: o.peak)
+        if let fixed = o.detection {
+            detector.threshold = fixed.threshold; detector.suppression = fixed.suppression
+            return (detector, history, nil)
+        }
+        let fit = try detector.fittedDetection(images: evenlySpaced(images, count: o.fitImages), labels: labels, radius: o.fitRadius)
+        detector.threshold = fit.threshold; detector.suppression = fit.suppression
+        return (detector, history, fit)
+    }
+
+    /// `count` of the images, evenly spaced from the first to the last (all when nil or enough).
+    static func evenlySpaced(_ images: [DetectorImage], count: Int?) -> [DetectorImage] {
+        guard let k = count, k >= 1, k < images.count else { return images }
+        guard k > 1 else { return [images[0]] }
+        return (0..<k).map { images[$0 * (images.count - 1) / (k - 1)] }
     }
 
     struct Sample: Sendable { var width: Int, height: Int, input: [Float], target: [Float] }

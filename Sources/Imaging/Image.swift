@@ -164,9 +164,17 @@ public extension Image {
 }
 
 /// Grey values as Doubles, row-major from the top: an RGB image as a person sees it, its luma
-/// (ITU-R BT.709 weights on the stored values: green counts most, blue least), so a workers'
-/// simulated view, a contrast measurement or a threshold of a colour frame agree with the eye.
+/// (ITU-R BT.709 weights on the stored values: green counts most, blue least), so a threshold or
+/// a brightness read off a colour frame agrees with the eye. (Contrast, in `Visibility`, also
+/// looks at each channel: an object can stand out by its colour alone.)
 public extension Image {
+    /// Whether every pixel's first three channels hold one value (a grey picture stored as RGB).
+    var hasEqualChannels: Bool {
+        guard channels >= 3 else { return true }
+        for i in 0..<(width * height) where samples[i * channels] != samples[i * channels + 1] || samples[i * channels] != samples[i * channels + 2] { return false }
+        return true
+    }
+
     func greyValues() -> [Double] {
         if channels == 1 { return samples.map(Double.init) }
         return (0..<(width * height)).map { (i: Int) -> Double in

@@ -52,6 +52,7 @@ extension Paper {
     static var paperTraining: TrainingOptions {
         var o = TrainingOptions()
         o.cropSize = 48; o.cropsPerImage = 8; o.cropEpochs = 12; o.cropLearningRate = 1e-2; o.fullEpochs = 0
+        o.fitImages = 4  // detection fitted on 4 of the training frames: whole-frame passes are most of the time
         return o
     }
 

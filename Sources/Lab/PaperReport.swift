@@ -186,13 +186,14 @@ extension Paper {
         p.add(.init(name: "paper", xs: [1, 2, 4], ys: [0.71, 0.68, 0.62], mark: .points, color: SVGPlot.palette[1], radius: 6))
         p.xCategories = [(1, "expert's labels"), (2, "consensus of 10"), (3, "single workers"), (4, "Otsu (no training)")]
         p.xRange = 0.4...4.6; p.yRange = 0...1.15
-        page.figure(p.render(), caption: String(format: "FCRNs (three 3x3 convolutions, on oneDNN) trained on 14 frames of clustered, unevenly stained nuclei, scored on 5 others: trained on the expert's labels F %.2f, on the consensus of 10 simulated workers %.2f, on one worker's clicks per frame %.2f (mostly recall lost: one worker clicks part of the nuclei and the rest are learnt as background); Otsu thresholding %.2f. The training is shortened to fit five seeds in the paper run (docs/detection.md).", mean[0], mean[1], mean[2], mean[3]))
+        page.figure(p.render(), caption: String(format: "FCRNs (three 3x3 convolutions, on oneDNN) trained on 14 frames of clustered, unevenly stained nuclei, scored on 5 others: trained on the expert's labels F %.2f, on the consensus of 10 simulated workers %.2f, on one worker's clicks per frame %.2f (mostly recall lost: one worker clicks part of the nuclei and the rest are learnt as background); Otsu thresholding %.2f. Each detector's threshold and suppression window are fitted to its own training labels; the training is shortened to fit five seeds in the paper run (docs/detection.md).", mean[0], mean[1], mean[2], mean[3]))
         guard curve.count > 1 else { return }
         var c = SVGPlot(title: "F against crowd-labelled training frames", xLabel: "frames labelled by the crowd (10 workers each)", yLabel: "F on 5 unseen frames")
         c.add(.init(name: "crowd-trained FCRN (first seed)", xs: curve.map { Double($0.frames) }, ys: curve.map(\.f1), mark: .line, color: SVGPlot.palette[0]))
         c.add(.init(name: "", xs: curve.map { Double($0.frames) }, ys: curve.map(\.f1), mark: .points, color: SVGPlot.palette[0]))
         c.add(.init(name: "Otsu (no labels)", xs: [Double(curve.first!.frames), Double(curve.last!.frames)], ys: [mean[3], mean[3]], mark: .line, color: "#999999"))
         c.yRange = 0...1; c.legendAtBottom = true
-        page.figure(c.render(), caption: "How many frames the crowd must label before a detector takes over: the point where the curve levels off is where more crowd labels stop paying.")
+        let points = curve.map { String(format: "%.2f with %d", $0.f1, $0.frames) }.joined(separator: ", ")
+        page.figure(c.render(), caption: "How many frames the crowd must label before a detector takes over: the point where the curve levels off is where more crowd labels stop paying. F \(points) frames.")
     }
 }

@@ -40,6 +40,8 @@ public struct NucleiScene: PhantomScene, Equatable {
         let rng = SeededRandom(seed: seed)
         let n = count.lowerBound + rng.int(count.upperBound - count.lowerBound + 1)
         let k = clusters.lowerBound + rng.int(clusters.upperBound - clusters.lowerBound + 1)
+        // Clusters and their glow grow with the nuclei: the default radii give a scale of exactly 1.
+        let scale = (radius.lowerBound + radius.upperBound) / 2 / 5.5
         let centres = (0..<k).map { _ in (col: 80 + rng.uniform() * Double(width - 160), row: 80 + rng.uniform() * Double(height - 160)) }
         // Uneven illumination: a slow gradient across the frame, up to 1.6x from one side to the other.
         let tilt = (col: (rng.uniform() - 0.5) * 1.2 / Double(width), row: (rng.uniform() - 0.5) * 1.2 / Double(height))
@@ -49,8 +51,8 @@ public struct NucleiScene: PhantomScene, Equatable {
         while nuclei.count < n && attempts < 50 * n {
             attempts += 1
             let c = centres[rng.int(k)]
-            // Clusters spread: nuclei fall off from the centre with a Gaussian of 35 px.
-            let col = c.col + rng.gaussian(sigma: 35), row = c.row + rng.gaussian(sigma: 35)
+            // Clusters spread: nuclei fall off from the centre with a Gaussian of 35 px (at the default radii).
+            let col = c.col + rng.gaussian(sigma: 35 * scale), row = c.row + rng.gaussian(sigma: 35 * scale)
             let a = radius.lowerBound + rng.uniform() * (radius.upperBound - radius.lowerBound)
             guard col > a + 2, col < Double(width) - a - 2, row > a + 2, row < Double(height) - a - 2 else { continue }
             guard nuclei.allSatisfy({ ($0.col - col) * ($0.col - col) + ($0.row - row) * ($0.row - row) >= packing * packing * $0.a * a }) else { continue }
@@ -71,12 +73,12 @@ public struct NucleiScene: PhantomScene, Equatable {
                     let rho = (u * u + v * v).squareRoot()
                     // A disc with a soft edge (about 1.5 px wide) and a little chromatin texture.
                     let disc = 1 / (1 + exp((rho - 1) * nu.a / 0.75))
-                    blue[r * width + c] += brightness * nu.stain * disc * (0.85 + 0.15 * cos(dx * 0.9 + dy * 0.7))
+                    blue[r * width + c] += brightness * nu.stain * disc * (0.85 + 0.15 * cos((dx * 0.9 + dy * 0.7) / scale))
                 }
             }
         }
         for c in centres {
-            let spread = 70.0, glow = haze * brightness
+            let spread = 70.0 * scale, glow = haze * brightness
             for r in max(0, Int(c.row - 3 * spread))...min(height - 1, Int(c.row + 3 * spread)) {
                 for q in max(0, Int(c.col - 3 * spread))...min(width - 1, Int(c.col + 3 * spread)) {
                     let d2 = (Double(q) - c.col) * (Double(q) - c.col) + (Double(r) - c.row) * (Double(r) - c.row)

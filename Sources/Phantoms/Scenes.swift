@@ -27,6 +27,8 @@ public struct SceneSettings: Sendable, Equatable {
     public var snr: ClosedRange<Double>?
     public var background: Background?
     public var poreSpacing: Double?
+    /// Semi-major axes of the nuclei of `nuclei`, px.
+    public var nucleusRadius: ClosedRange<Double>?
     public var bitDepth: Int?
     public init() {}
 }
@@ -77,6 +79,7 @@ extension SceneName {
         case .nuclei:
             var scene = NucleiScene().framed(s)
             if let o = s.objects { scene.count = o }
+            if let r = s.nucleusRadius { scene.radius = r }
             return scene
         case .filaments, .tissue, .mouse:
             return nil

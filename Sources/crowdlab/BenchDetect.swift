@@ -24,6 +24,7 @@ struct BenchDetect: ParsableCommand {
         }
         var o = TrainingOptions()
         o.cropEpochs = steps; o.cropsPerImage = 8; o.cropBatch = 8; o.fullEpochs = 0
+        o.detection = .paper  // training steps alone are timed
         print("FCRN 2 -> 32 -> 32 -> 1 on oneDNN: \(steps) steps of 8 crops of 100x100, \(frames) frames of 500x500")
         var ours: [Int: (Double, Double)] = [:]
         for threads in [1, 0] {

@@ -8,7 +8,7 @@ struct DetectPredict: ParsableCommand {
         commandName: "predict", abstract: "Find objects with a trained model: image,col,row,score per detection.")
     @Option(help: "The model file (crowdlab detect train).") var model: String
     @Option(help: "Folder of PNG images.") var images: String
-    @Option(help: "Detection threshold on the network's output (default: the model's, 1.0).") var threshold: Double?
+    @Option(help: "Detection threshold on the network's output (default: the model's, fitted at training or the paper's 1.0).") var threshold: Double?
     @Option(help: "CSV to write.") var out: String
 
     func run() throws {
@@ -18,6 +18,7 @@ struct DetectPredict: ParsableCommand {
         progress.stage("detecting in \(frames.count) image(s)")
         let found = try detector.detect(frames, threshold: threshold)
         progress.done()
+        if threshold == nil { print(String(format: "threshold %.2f, %d x %d suppression window (the model's)", detector.threshold, detector.suppression, detector.suppression)) }
         var csv = "image,col,row,score\n"
         for (im, list) in zip(frames, found) {
             for d in list { csv += "\(im.name),\(d.col),\(d.row),\(fixed(d.score, 4))\n" }

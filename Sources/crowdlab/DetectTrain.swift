@@ -11,7 +11,9 @@ struct DetectTrain: ParsableCommand {
         whole images (--image-epochs at --image-lr), each rate multiplied by --decay every epoch; \
         SGD with momentum 0.9 and weight decay 0.001; targets a Gaussian of peak 7 and spread \
         --sigma at each point. Images without points are left out (and counted). The same seed \
-        gives the same model file on one thread or all.
+        gives the same model file on one thread or all. The detection threshold and suppression \
+        window are then fitted to the training points (--detection auto), or set to the paper's \
+        1.0 and 25 x 25 (--detection paper).
         """)
     @Option(help: "Folder of PNG images.") var images: String
     @Option(help: "CSV of the objects' centres: image,col,row (row from the top), or a crowdlab consensus.csv (image,x,y, y from the bottom).") var points: String
@@ -24,6 +26,7 @@ struct DetectTrain: ParsableCommand {
     @Option(help: "Learning rate on whole images.") var imageLr = TrainingOptions().fullLearningRate
     @Option(help: "Each epoch's learning rate is the last one's times this.") var decay = TrainingOptions().decay
     @Option(help: "Spread of the target's Gaussian at each point, pixels.") var sigma = TrainingOptions().sigma
+    @Option(help: "How the model reads objects off its output: auto (the threshold and suppression window that best reproduce the training points) or paper (threshold 1.0, 25 x 25 window).") var detection: DetectionChoice = .auto
     @Option(help: "Random seed.") var seed: UInt64 = 1
     @Option(help: "The model file to write.") var out: String
 
@@ -32,6 +35,7 @@ struct DetectTrain: ParsableCommand {
         guard cropsPerImage >= 1, cropSize >= 8 else { throw CLIError("--crops-per-image: at least 1; --crop-size: at least 8") }
         guard cropLr > 0, imageLr > 0, decay > 0, decay <= 1, sigma > 0 else { throw CLIError("--crop-lr, --image-lr, --sigma: positive; --decay: in (0, 1]") }
         var o = TrainingOptions()
+        if detection == .paper { o.detection = .paper }
         o.cropEpochs = cropEpochs; o.cropsPerImage = cropsPerImage; o.cropSize = cropSize; o.cropLearningRate = cropLr
         o.fullEpochs = imageEpochs; o.fullLearningRate = imageLr; o.decay = decay; o.sigma = sigma; o.seed = seed
         let selection = try parseChannels(channels)
@@ -47,12 +51,21 @@ struct DetectTrain: ParsableCommand {
         if used.count < all.count { FileHandle.standardError.write(Data("left out \(all.count - used.count) image(s) of \(images) without points\n".utf8)) }
         let progress = Progress(stages: 1)
         progress.stage("training")
-        let (detector, history) = try Detector.train(images: used, labels: labels, channelSelection: selection, options: o) { e in
+        let (detector, history, fit) = try Detector.train(images: used, labels: labels, channelSelection: selection, options: o) { e in
             progress.tick(e.epoch, e.epochs, String(format: "training on %@: loss %.4f, epoch", e.stage, e.loss))
         }
         progress.done()
         try AtomicFile.write(DetectorFile.encode(detector), to: out)
         let objects = used.reduce(0) { $0 + (labels.byImage[$1.name]?.count ?? 0) }
         print(String(format: "trained on %d image(s), %d points: loss %.4f -> %.4f; model %@", used.count, objects, history.first?.loss ?? 0, history.last?.loss ?? 0, out))
+        if let fit {
+            print(String(format: "detection fitted to the training points: threshold %.2f, %d x %d window (P %.3f, R %.3f, F %.3f at %.0f px)",
+                         fit.threshold, fit.suppression, fit.suppression, fit.score.precision, fit.score.recall, fit.score.f1, o.fitRadius))
+        }
     }
+}
+
+/// How `detect train` sets the detection threshold and window.
+enum DetectionChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, paper
 }

@@ -48,6 +48,7 @@ struct Generate: ParsableCommand {
     @Option(help: "spots: background none, cells or tissue.") var background: Background?
     @Option(help: "transwell and nuclei: cells per image, N or MIN-MAX.") var cells: String?
     @Option(help: "transwell: pore lattice spacing in px.") var poreSpacing: Double?
+    @Option(help: "nuclei: semi-major axis of a nucleus in px, X or MIN-MAX (default 4.5-6.5).") var nucleusRadius: String?
     @Option(help: "Bit depth: 8 or 16.") var bitDepth: Int = 8
 
     func validate() throws {
@@ -124,6 +125,11 @@ struct Generate: ParsableCommand {
             }
         case .nuclei:
             if let v = cells { s.objects = try intRange(v, "--cells") }
+            if let v = nucleusRadius {
+                let r = try doubleRange(v, "--nucleus-radius")
+                guard r.lowerBound >= 2, r.upperBound <= 40 else { throw CLIError("--nucleus-radius: must lie within 2-40 px") }
+                s.nucleusRadius = r
+            }
         case .filaments, .tissue, .mouse:
             break
         }

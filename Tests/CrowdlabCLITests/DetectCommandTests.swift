@@ -25,6 +25,13 @@ final class DetectCommandTests: XCTestCase {
         r = try cli.run(train)
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.hasPrefix("trained on 3 image(s), "), r.out)
+        // The detection threshold and window are fitted to the training points and kept in the model.
+        let fitted = r.out.split(separator: "\n").first { $0.hasPrefix("detection fitted to the training points: threshold ") }
+        XCTAssertNotNil(fitted, r.out)
+        r = try cli.run(["detect", "predict", "--model", model, "--images", frames, "--out", dir + "/fitted.csv"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let setting = fitted.map { String($0.dropFirst("detection fitted to the training points: threshold ".count).prefix(4)) } ?? "?"
+        XCTAssertTrue(r.out.hasPrefix("threshold \(setting), "), "\(r.out) after \(fitted ?? "")")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: model))
         r = try cli.run(train.dropLast() + [model + "2"])
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: model + "2")), bytes, "the same seed, the same model file")
@@ -39,6 +46,11 @@ final class DetectCommandTests: XCTestCase {
         r = try cli.run(train.map { $0 == dir + "/points.csv" ? dir + "/consensus.csv" : $0 }.dropLast() + [model + "3"])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: model + "3")), bytes, "a consensus.csv's y turned into rows")
+
+        r = try cli.run(train.dropLast() + [model + "-paper", "--detection", "paper"])
+        XCTAssertFalse(r.out.contains("detection fitted"), r.out)
+        r = try cli.run(["detect", "predict", "--model", model + "-paper", "--images", frames, "--out", dir + "/paper.csv"])
+        XCTAssertTrue(r.out.hasPrefix("threshold 1.00, 25 x 25 suppression window (the model's)"), r.out)
 
         r = try cli.run(["detect", "predict", "--model", model, "--images", frames, "--threshold", "0.5", "--out", dir + "/found.csv"])
         XCTAssertEqual(r.status, 0, r.err)

@@ -38,7 +38,7 @@ final class DetectorTrainingTests: XCTestCase {
         let train = (0..<4).map { frame($0) }
         var labels = PointLabels(byImage: [:])
         for (im, c) in train { labels.byImage[im.name] = c }
-        let (detector, history) = try Detector.train(images: train.map(\.0), labels: labels, channelSelection: nil, options: options())
+        let (detector, history, _) = try Detector.train(images: train.map(\.0), labels: labels, channelSelection: nil, options: options())
         XCTAssertLessThan(history.last!.loss, 0.5 * history.first!.loss, "\(history.map(\.loss))")
         let (test, truth) = frame(99)
         let found = try detector.detect([test])[0]
@@ -88,5 +88,46 @@ final class DetectorTrainingTests: XCTestCase {
         v[25 * 30 + 25] = 1.5; v[12 * 30 + 28] = 0.5  // the second kept; the third under the threshold
         let p = Detector.peaks(v, width: 30, height: 30, threshold: 1, window: 25)
         XCTAssertEqual(p.map { [$0.col, $0.row] }, [[5, 5], [25, 25]])
+    }
+}
+
+/// Detection settings fitted to labels: the level between the objects' peaks and the clutter's,
+/// a window small enough to keep touching objects apart, and the paper's window where nothing
+/// touches.
+final class DetectionFitTests: XCTestCase {
+    /// A 120 x 60 output: bumps of height `objects` at the labelled centres, `spacing` px apart in
+    /// a row, and bumps of height 0.2 at unlabelled places.
+    func output(objects: Float, spacing: Int) -> (Detector.Output, PointLabels) {
+        var v = [Float](repeating: 0, count: 120 * 60)
+        func bump(_ c: Int, _ r: Int, _ h: Float) {
+            for y in 0..<60 { for x in 0..<120 {
+                let d2 = Float((x - c) * (x - c) + (y - r) * (y - r))
+                v[y * 120 + x] = max(v[y * 120 + x], h * exp(-d2 / 8))
+            } }
+        }
+        let centres = stride(from: 10, to: 110, by: spacing).map { ($0, 15) }
+        for (c, r) in centres { bump(c, r, objects) }
+        for c in stride(from: 10, to: 110, by: 25) { bump(c, 48, 0.2) }
+        var labels = PointLabels(byImage: [:])
+        labels.byImage["o.png"] = centres.map { (Double($0.0), Double($0.1)) }
+        return (Detector.Output(name: "o.png", width: 120, height: 60, values: v), labels)
+    }
+
+    func testTouchingDimObjectsGetALowerLevelAndASmallerWindow() {
+        let (out, labels) = output(objects: 0.6, spacing: 9)
+        let fit = Detector.bestDetection([out], labels: labels, radius: 4, peak: 7)
+        XCTAssertEqual(fit.score.f1, 1, "\(fit)")
+        XCTAssertGreaterThan(fit.threshold, 0.2); XCTAssertLessThanOrEqual(fit.threshold, 0.6)
+        XCTAssertLessThan(fit.suppression, 18, "9 px apart: a window of 19 or more joins neighbours")
+        let paper = Detector.peaks(out.values, width: 120, height: 60, threshold: 1, window: 25)
+        XCTAssertTrue(paper.isEmpty, "the paper's 1.0 finds none of them")
+    }
+
+    func testIsolatedBrightObjectsKeepThePaperWindow() {
+        let (out, labels) = output(objects: 3, spacing: 25)
+        let fit = Detector.bestDetection([out], labels: labels, radius: 4, peak: 7)
+        XCTAssertEqual(fit.score.f1, 1)
+        XCTAssertEqual(fit.suppression, 25)
+        XCTAssertEqual(fit.threshold, 7 * 0.42, accuracy: 1e-9, "of equal F the highest level below the objects' 3")
     }
 }

@@ -18,6 +18,25 @@ final class PhantomTests: XCTestCase {
         return Double(s[s.count / 2])
     }
 
+    /// Nuclei drawn with larger semi-axes cover more of the frame each, in proportion to their
+    /// area, and stay at least the packing distance apart.
+    func testNucleiGrowWithTheirRadius() {
+        func bluePixelsPerNucleus(_ scene: NucleiScene) -> Double {
+            let p = scene.render(seed: 4)
+            let blue = (0..<(p.image.width * p.image.height)).map { p.image.samples[$0 * 3 + 2] }
+            let background = blue.sorted()[blue.count / 2]
+            return Double(blue.filter { $0 > background + 40 }.count) / Double(p.truth.count)
+        }
+        var wide = NucleiScene()
+        wide.radius = 9...13
+        let ratio = bluePixelsPerNucleus(wide) / bluePixelsPerNucleus(NucleiScene())
+        XCTAssertEqual(ratio, 4, accuracy: 1.5, "twice the radius, about four times the area")
+        let truth = wide.layout(seed: 4).truth
+        for (i, a) in truth.enumerated() {
+            for b in truth[(i + 1)...] { XCTAssertGreaterThanOrEqual(hypot(a.col - b.col, a.row - b.row), 1.8 * 9 - 1e-9) }
+        }
+    }
+
     func testSpotsAreBrightAtTheTruthByTheirSNRAndNotElsewhere() {
         var scene = SpotsScene()
         scene.count = 80...80
