@@ -1,3 +1,4 @@
+import CDNNL
 import Foundation
 import Randomness
 
@@ -52,26 +53,37 @@ public struct FCRN: Sendable, Equatable {
 }
 
 /// The network's layers and buffers for one image size, on one thread: a forward pass, and the
-/// gradient of the L2 loss for one image and its target.
+/// gradient of the L2 loss for one image and its target. The hidden activations stay in the
+/// layouts oneDNN chose for them (`Conv3x3`); the image comes in and the density goes out plain,
+/// row-major.
 final class FCRNWorkspace {
     let channels: Int, height: Int, width: Int
     private let context: DNNLContext
     private let conv1: Conv3x3, conv2: Conv3x3, conv3: Conv3x3
-    private let relu: ReLU
-    private var a1: [Float], h1: [Float], a2: [Float], h2: [Float], y: [Float]
-    private var dy: [Float], dh2: [Float], da2: [Float], dh1: [Float], da1: [Float]
+    private let relu1: ReLU, relu2: ReLU
+    private let a1: Tensor, h1: Tensor, da1: Tensor, dh1: Tensor
+    private let a2: Tensor, h2: Tensor, da2: Tensor, dh2: Tensor
+    private let y: Tensor, dy: Tensor
+    private let outputToPlain: LayoutChange, plainToOutput: LayoutChange
+    private var plain: [Float], plainGradient: [Float]
 
     init(channels: Int, height: Int, width: Int) throws {
         self.channels = channels; self.height = height; self.width = width
         context = try DNNLContext()
         let h = FCRN.hidden
-        conv1 = try Conv3x3(context, inputs: channels, outputs: h, height: height, width: width, needsInputGradient: false)
-        conv2 = try Conv3x3(context, inputs: h, outputs: h, height: height, width: width, needsInputGradient: true)
-        conv3 = try Conv3x3(context, inputs: h, outputs: 1, height: height, width: width, needsInputGradient: true)
-        relu = try ReLU(context, channels: h, height: height, width: width)
-        let hidden = [Float](repeating: 0, count: h * height * width), single = [Float](repeating: 0, count: height * width)
-        a1 = hidden; h1 = hidden; a2 = hidden; h2 = hidden; y = single
-        dy = single; dh2 = hidden; da2 = hidden; dh1 = hidden; da1 = hidden
+        conv2 = try Conv3x3(context, inputs: h, outputs: h, height: height, width: width, src: nil, dst: nil, needsInputGradient: true)
+        conv1 = try Conv3x3(context, inputs: channels, outputs: h, height: height, width: width,
+                            src: DNNLContext.descriptor([1, channels, height, width], tag: dnnl_nchw), dst: conv2.src, needsInputGradient: false)
+        conv3 = try Conv3x3(context, inputs: h, outputs: 1, height: height, width: width, src: conv2.dst, dst: nil, needsInputGradient: true)
+        relu1 = try ReLU(context, layout: conv2.src)
+        relu2 = try ReLU(context, layout: conv2.dst)
+        a1 = Tensor(conv2.src); h1 = Tensor(conv2.src); da1 = Tensor(conv2.src); dh1 = Tensor(conv2.src)
+        a2 = Tensor(conv2.dst); h2 = Tensor(conv2.dst); da2 = Tensor(conv2.dst); dh2 = Tensor(conv2.dst)
+        y = Tensor(conv3.dst); dy = Tensor(conv3.dst)
+        let plainOutput = try DNNLContext.descriptor([1, 1, height, width], tag: dnnl_nchw)
+        outputToPlain = try LayoutChange(context, from: conv3.dst, to: plainOutput)
+        plainToOutput = try LayoutChange(context, from: plainOutput, to: conv3.dst)
+        plain = [Float](repeating: 0, count: height * width); plainGradient = plain
     }
 
     /// The network's output (one density per pixel, row-major) for a planar image `x` (channel, row, column).
@@ -79,19 +91,20 @@ final class FCRNWorkspace {
         var p = net.parameters, x = x
         let l = net.layout
         try p.withUnsafeMutableBufferPointer { pb in
-            try x.withUnsafeMutableBufferPointer { xb in
-                try run(pb.baseAddress!, l, xb.baseAddress!)
-            }
+            try x.withUnsafeMutableBufferPointer { xb in try run(pb.baseAddress!, l, xb.baseAddress!) }
         }
-        return y
+        return plain
     }
 
+    /// The forward pass; leaves the output in `plain`.
     private func run(_ p: UnsafeMutablePointer<Float>, _ l: FCRN.Layout, _ x: UnsafeMutablePointer<Float>) throws {
-        try a1.withUnsafeMutableBufferPointer { a1 in try conv1.forward(x, p + l.w1.lowerBound, p + l.b1.lowerBound, into: a1.baseAddress!) }
-        try a1.withUnsafeMutableBufferPointer { a1 in try h1.withUnsafeMutableBufferPointer { h1 in try relu.forward(a1.baseAddress!, into: h1.baseAddress!) } }
-        try h1.withUnsafeMutableBufferPointer { h1 in try a2.withUnsafeMutableBufferPointer { a2 in try conv2.forward(h1.baseAddress!, p + l.w2.lowerBound, p + l.b2.lowerBound, into: a2.baseAddress!) } }
-        try a2.withUnsafeMutableBufferPointer { a2 in try h2.withUnsafeMutableBufferPointer { h2 in try relu.forward(a2.baseAddress!, into: h2.baseAddress!) } }
-        try h2.withUnsafeMutableBufferPointer { h2 in try y.withUnsafeMutableBufferPointer { y in try conv3.forward(h2.baseAddress!, p + l.w3.lowerBound, p + l.b3.lowerBound, into: y.baseAddress!) } }
+        try conv1.forward(x, p + l.w1.lowerBound, p + l.b1.lowerBound, into: a1.pointer)
+        try relu1.forward(a1.pointer, into: h1.pointer)
+        try conv2.forward(h1.pointer, p + l.w2.lowerBound, p + l.b2.lowerBound, into: a2.pointer)
+        try relu2.forward(a2.pointer, into: h2.pointer)
+        try conv3.forward(h2.pointer, p + l.w3.lowerBound, p + l.b3.lowerBound, into: y.pointer)
+        let count = plain.count
+        try plain.withUnsafeMutableBufferPointer { try outputToPlain.run(y.pointer, into: $0.baseAddress!, count: count) }
     }
 
     /// The L2 loss `½ · mean over pixels of (output − target)²` for one image, and its gradient
@@ -105,30 +118,22 @@ final class FCRNWorkspace {
             try x.withUnsafeMutableBufferPointer { xb in
                 let p = pb.baseAddress!, x = xb.baseAddress!
                 try run(p, l, x)
-                for i in 0..<y.count {
-                    let e = y[i] - target[i]
+                for i in 0..<plain.count {
+                    let e = plain[i] - target[i]
                     loss += Double(e) * Double(e)
-                    dy[i] = e / n
+                    plainGradient[i] = e / n
                 }
+                let count = plainGradient.count
+                try plainGradient.withUnsafeMutableBufferPointer { try plainToOutput.run($0.baseAddress!, into: dy.pointer, count: count) }
                 try gradient.withUnsafeMutableBufferPointer { gb in
                     let g = gb.baseAddress!
-                    try h2.withUnsafeMutableBufferPointer { h2 in try dy.withUnsafeMutableBufferPointer { dy in
-                        try conv3.backwardWeights(h2.baseAddress!, dy.baseAddress!, into: g + l.w3.lowerBound, g + l.b3.lowerBound)
-                        try dh2.withUnsafeMutableBufferPointer { dh2 in try conv3.backwardData(dy.baseAddress!, p + l.w3.lowerBound, into: dh2.baseAddress!) }
-                    } }
-                    try a2.withUnsafeMutableBufferPointer { a2 in try dh2.withUnsafeMutableBufferPointer { dh2 in try da2.withUnsafeMutableBufferPointer { da2 in
-                        try relu.backward(a2.baseAddress!, dh2.baseAddress!, into: da2.baseAddress!)
-                    } } }
-                    try h1.withUnsafeMutableBufferPointer { h1 in try da2.withUnsafeMutableBufferPointer { da2 in
-                        try conv2.backwardWeights(h1.baseAddress!, da2.baseAddress!, into: g + l.w2.lowerBound, g + l.b2.lowerBound)
-                        try dh1.withUnsafeMutableBufferPointer { dh1 in try conv2.backwardData(da2.baseAddress!, p + l.w2.lowerBound, into: dh1.baseAddress!) }
-                    } }
-                    try a1.withUnsafeMutableBufferPointer { a1 in try dh1.withUnsafeMutableBufferPointer { dh1 in try da1.withUnsafeMutableBufferPointer { da1 in
-                        try relu.backward(a1.baseAddress!, dh1.baseAddress!, into: da1.baseAddress!)
-                    } } }
-                    try da1.withUnsafeMutableBufferPointer { da1 in
-                        try conv1.backwardWeights(x, da1.baseAddress!, into: g + l.w1.lowerBound, g + l.b1.lowerBound)
-                    }
+                    try conv3.backwardWeights(h2.pointer, dy.pointer, into: g + l.w3.lowerBound, g + l.b3.lowerBound)
+                    try conv3.backwardData(dy.pointer, p + l.w3.lowerBound, into: dh2.pointer)
+                    try relu2.backward(a2.pointer, dh2.pointer, into: da2.pointer)
+                    try conv2.backwardWeights(h1.pointer, da2.pointer, into: g + l.w2.lowerBound, g + l.b2.lowerBound)
+                    try conv2.backwardData(da2.pointer, p + l.w2.lowerBound, into: dh1.pointer)
+                    try relu1.backward(a1.pointer, dh1.pointer, into: da1.pointer)
+                    try conv1.backwardWeights(x, da1.pointer, into: g + l.w1.lowerBound, g + l.b1.lowerBound)
                 }
             }
         }

@@ -110,10 +110,9 @@ public struct DetectorExperiment: Sendable {
     }
 
     func score(_ found: PointLabels, against truth: PointLabels, images: [String]) -> DetectionScore {
+        // Only `images` are scored: the truth is cut to them, and predictions elsewhere are not read.
         var t = PointLabels(byImage: [:])
         for name in images { t.byImage[name] = truth.byImage[name] ?? [] }
-        var f = PointLabels(byImage: [:])
-        for name in images { f.byImage[name] = found.byImage[name] ?? [] }
-        return DetectionEvaluation.evaluate(predictions: f, truths: [("truth", t)], radius: radius).sets[0].score
+        return DetectionEvaluation.evaluate(predictions: found, truths: [("truth", t)], radius: radius).sets[0].score
     }
 }
