@@ -13,7 +13,8 @@ public struct Detector: Sendable, Equatable {
     public var sigma: Double
     public var peak: Double
     /// Detections: local maxima of the output at or above `threshold`, one per `suppression` x
-    /// `suppression` window (the paper's 1.0 and 25 x 25).
+    /// `suppression` window: fitted to the training labels when trained (`fittedDetection`), or
+    /// the paper's 1.0 and 25 x 25 (`DetectionSettings.paper`).
     public var threshold: Double = 1.0
     public var suppression = 25
 
