@@ -18,12 +18,16 @@ public enum DetectionEvaluation {
         let sets = truths.map { t -> SetScore in
             var total = DetectionScore()
             for image in t.labels.byImage.keys.sorted() {
-                let truth = t.labels.byImage[image] ?? [], found = predictions.byImage[image] ?? []
-                let m = matchPoints(ax: found.map(\.col), ay: found.map(\.row), bx: truth.map(\.col), by: truth.map(\.row), radius: radius)
-                total = total + DetectionScore(tp: m.pairs.count, fp: m.unmatchedA, fn: m.unmatchedB)
+                total = total + score(predictions.byImage[image] ?? [], against: t.labels.byImage[image] ?? [], radius: radius)
             }
             return SetScore(name: t.name, score: total)
         }
         return (sets, skipped)
+    }
+
+    /// One image's detections against one person's labels, matched one to one within `radius`.
+    public static func score(_ found: [(col: Double, row: Double)], against truth: [(col: Double, row: Double)], radius: Double) -> DetectionScore {
+        let m = matchPoints(ax: found.map(\.col), ay: found.map(\.row), bx: truth.map(\.col), by: truth.map(\.row), radius: radius)
+        return DetectionScore(tp: m.pairs.count, fp: m.unmatchedA, fn: m.unmatchedB)
     }
 }

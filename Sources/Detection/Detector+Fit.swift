@@ -1,20 +1,10 @@
 import Consensus
 import Foundation
 
-/// How objects are read off a network's output: peaks at or above `threshold`, one per
-/// `suppression` x `suppression` window.
-public struct DetectionSettings: Sendable, Equatable {
-    public var threshold: Double, suppression: Int
-    public init(threshold: Double, suppression: Int) { self.threshold = threshold; self.suppression = suppression }
-    /// The Quanti.us paper's.
-    public static let paper = DetectionSettings(threshold: 1.0, suppression: 25)
-}
-
 extension Detector {
     /// Detection settings read off the training data, and how well they reproduce the labels.
     public struct DetectionFit: Sendable, Equatable {
-        public var threshold: Double
-        public var suppression: Int
+        public var settings: DetectionSettings
         /// The detections with those settings against the training labels.
         public var score: DetectionScore
     }
@@ -51,15 +41,13 @@ extension Detector {
             for t in levels {
                 var total = DetectionScore()
                 for (out, list) in zip(outputs, found) {
-                    let kept = list.filter { $0.score >= t }, truth = labels.byImage[out.name] ?? []
-                    let m = matchPoints(ax: kept.map { Double($0.col) }, ay: kept.map { Double($0.row) },
-                                        bx: truth.map(\.col), by: truth.map(\.row), radius: radius)
-                    total = total + DetectionScore(tp: m.pairs.count, fp: m.unmatchedA, fn: m.unmatchedB)
+                    let kept = list.filter { $0.score >= t }.map { (col: Double($0.col), row: Double($0.row)) }
+                    total = total + DetectionEvaluation.score(kept, against: labels.byImage[out.name] ?? [], radius: radius)
                 }
                 // Windows run from large to small, so a smaller one must do strictly better; within a
                 // window the levels rise, so an equal F there moves to the higher level.
-                if let b = best, b.suppression == window ? total.f1 < b.score.f1 : total.f1 <= b.score.f1 { continue }
-                best = DetectionFit(threshold: t, suppression: window, score: total)
+                if let b = best, b.settings.suppression == window ? total.f1 < b.score.f1 : total.f1 <= b.score.f1 { continue }
+                best = DetectionFit(settings: DetectionSettings(threshold: t, suppression: window), score: total)
             }
         }
         return best!

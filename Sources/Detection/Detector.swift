@@ -1,6 +1,15 @@
 import Consensus
 import Foundation
 
+/// How objects are read off a network's output: peaks at or above `threshold`, one per
+/// `suppression` x `suppression` window.
+public struct DetectionSettings: Sendable, Equatable {
+    public var threshold: Double, suppression: Int
+    public init(threshold: Double, suppression: Int) { self.threshold = threshold; self.suppression = suppression }
+    /// The Quanti.us paper's: 1.0 of a target peak of 7, 25 x 25.
+    public static let paper = DetectionSettings(threshold: 1.0, suppression: 25)
+}
+
 /// A trained FCRN with everything needed to use it: which channels of the PNG it reads, the
 /// training images' normalisation, the target it was trained on, and how detections are read off
 /// its output. This is what a model file holds.
@@ -12,11 +21,9 @@ public struct Detector: Sendable, Equatable {
     /// The target each labelled centre was given: a Gaussian of this spread and height.
     public var sigma: Double
     public var peak: Double
-    /// Detections: local maxima of the output at or above `threshold`, one per `suppression` x
-    /// `suppression` window: fitted to the training labels when trained (`fittedDetection`), or
-    /// the paper's 1.0 and 25 x 25 (`DetectionSettings.paper`).
-    public var threshold: Double = 1.0
-    public var suppression = 25
+    /// How objects are read off the output: fitted to the training labels when trained
+    /// (`fittedDetection`), or the paper's.
+    public var detection = DetectionSettings.paper
 
     public init(network: FCRN, channelSelection: [Int]?, normalisation: Normalisation, sigma: Double, peak: Double) {
         self.network = network; self.channelSelection = channelSelection; self.normalisation = normalisation
@@ -39,7 +46,7 @@ public struct Detector: Sendable, Equatable {
 
     /// The objects in each image, images in parallel (one oneDNN thread each).
     public func detect(_ images: [DetectorImage], threshold: Double? = nil) throws -> [[Detection]] {
-        let t = threshold ?? self.threshold, window = suppression
+        let t = threshold ?? detection.threshold, window = detection.suppression
         let results: [Result<[Detection], Error>] = images.parallelMap { im in
             Result { Detector.peaks(try density(im), width: im.width, height: im.height, threshold: t, window: window) }
         }

@@ -26,7 +26,7 @@ public enum DetectorFile {
         for p in d.network.parameters { withUnsafeBytes(of: p.bitPattern.littleEndian) { weights.append(contentsOf: $0) } }
         let header = Header(architecture: "conv3x3(\(d.network.channels)->32) relu conv3x3(32->32) relu conv3x3(32->1)", channels: d.network.channels,
                             channelSelection: d.channelSelection, normalisation: d.normalisation, sigma: d.sigma, peak: d.peak,
-                            threshold: d.threshold, suppression: d.suppression, parameters: d.network.parameters.count,
+                            threshold: d.detection.threshold, suppression: d.detection.suppression, parameters: d.network.parameters.count,
                             sha256: SHA256.hash(data: weights).map { String(format: "%02x", $0) }.joined())
         let enc = JSONEncoder()
         enc.outputFormatting = [.sortedKeys]
@@ -65,8 +65,7 @@ public enum DetectorFile {
         }
         var d = Detector(network: FCRN(channels: header.channels, parameters: params), channelSelection: header.channelSelection,
                          normalisation: header.normalisation, sigma: header.sigma, peak: header.peak)
-        d.threshold = header.threshold
-        d.suppression = header.suppression
+        d.detection = DetectionSettings(threshold: header.threshold, suppression: header.suppression)
         return d
     }
 

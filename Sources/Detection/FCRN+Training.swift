@@ -100,11 +100,11 @@ extension Detector {
         }
         var detector = Detector(network: net, channelSelection: channelSelection, normalisation: normalisation, sigma: o.sigma, peak: o.peak)
         if let fixed = o.detection {
-            detector.threshold = fixed.threshold; detector.suppression = fixed.suppression
+            detector.detection = fixed
             return (detector, history, nil)
         }
         let fit = try detector.fittedDetection(images: evenlySpaced(images, count: o.fitImages), labels: labels, radius: o.fitRadius)
-        detector.threshold = fit.threshold; detector.suppression = fit.suppression
+        detector.detection = fit.settings
         return (detector, history, fit)
     }
 

@@ -18,7 +18,7 @@ struct DetectPredict: ParsableCommand {
         progress.stage("detecting in \(frames.count) image(s)")
         let found = try detector.detect(frames, threshold: threshold)
         progress.done()
-        if threshold == nil { print(String(format: "threshold %.2f, %d x %d suppression window (the model's)", detector.threshold, detector.suppression, detector.suppression)) }
+        if threshold == nil { print(String(format: "threshold %.2f, %d x %d suppression window (the model's)", detector.detection.threshold, detector.detection.suppression, detector.detection.suppression)) }
         var csv = "image,col,row,score\n"
         for (im, list) in zip(frames, found) {
             for d in list { csv += "\(im.name),\(d.col),\(d.row),\(fixed(d.score, 4))\n" }

@@ -60,7 +60,7 @@ struct DetectTrain: ParsableCommand {
         print(String(format: "trained on %d image(s), %d points: loss %.4f -> %.4f; model %@", used.count, objects, history.first?.loss ?? 0, history.last?.loss ?? 0, out))
         if let fit {
             print(String(format: "detection fitted to the training points: threshold %.2f, %d x %d window (P %.3f, R %.3f, F %.3f at %.0f px)",
-                         fit.threshold, fit.suppression, fit.suppression, fit.score.precision, fit.score.recall, fit.score.f1, o.fitRadius))
+                         fit.settings.threshold, fit.settings.suppression, fit.settings.suppression, fit.score.precision, fit.score.recall, fit.score.f1, o.fitRadius))
         }
     }
 }

@@ -117,8 +117,8 @@ final class DetectionFitTests: XCTestCase {
         let (out, labels) = output(objects: 0.6, spacing: 9)
         let fit = Detector.bestDetection([out], labels: labels, radius: 4, peak: 7)
         XCTAssertEqual(fit.score.f1, 1, "\(fit)")
-        XCTAssertGreaterThan(fit.threshold, 0.2); XCTAssertLessThanOrEqual(fit.threshold, 0.6)
-        XCTAssertLessThan(fit.suppression, 18, "9 px apart: a window of 19 or more joins neighbours")
+        XCTAssertGreaterThan(fit.settings.threshold, 0.2); XCTAssertLessThanOrEqual(fit.settings.threshold, 0.6)
+        XCTAssertLessThan(fit.settings.suppression, 18, "9 px apart: a window of 19 or more joins neighbours")
         let paper = Detector.peaks(out.values, width: 120, height: 60, threshold: 1, window: 25)
         XCTAssertTrue(paper.isEmpty, "the paper's 1.0 finds none of them")
     }
@@ -127,7 +127,7 @@ final class DetectionFitTests: XCTestCase {
         let (out, labels) = output(objects: 3, spacing: 25)
         let fit = Detector.bestDetection([out], labels: labels, radius: 4, peak: 7)
         XCTAssertEqual(fit.score.f1, 1)
-        XCTAssertEqual(fit.suppression, 25)
-        XCTAssertEqual(fit.threshold, 7 * 0.42, accuracy: 1e-9, "of equal F the highest level below the objects' 3")
+        XCTAssertEqual(fit.settings.suppression, 25)
+        XCTAssertEqual(fit.settings.threshold, 7 * 0.42, accuracy: 1e-9, "of equal F the highest level below the objects' 3")
     }
 }
