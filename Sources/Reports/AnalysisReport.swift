@@ -3,12 +3,18 @@ import Foundation
 
 /// The page `crowdlab analyze` writes beside its CSV and JSON files.
 public enum AnalysisReport {
+    /// The images' share of the consensus, when they were heard (`analyze --image-evidence`).
+    static func evidence(_ r: AnalysisResult) -> String {
+        let totals = EvidenceTotals(r.consensus)
+        return totals.heard == 0 && r.method != ImageEvidenceConsensus.methodName ? "" : " Image evidence: \(totals.sentence)."
+    }
+
     public static func html(_ r: AnalysisResult, exportName: String, overlays: [(image: String, file: String)],
                             preface: [(String, String)] = [], extra: ((inout HTMLPage) -> Void)? = nil) -> String {
         var page = HTMLPage(title: "Crowd consensus: \(exportName)")
         if !preface.isEmpty { page.table(["", ""], preface.map { [$0.0, $0.1] }) }
         let c = r.crowd
-        page.paragraph("\(c.records) submissions (\(c.emptyRecords) empty) by \(c.workers) workers on \(c.images) images, \(c.clicks) clicks. Method: \(r.method); match radius \(fmt(r.matchRadius, 1)) px.")
+        page.paragraph("\(c.records) submissions (\(c.emptyRecords) empty) by \(c.workers) workers on \(c.images) images, \(c.clicks) clicks. Method: \(r.method); match radius \(fmt(r.matchRadius, 1)) px.\(evidence(r))")
         if r.skippedShapeRecords > 0 {
             page.raw("<p class=\"note\">\(r.skippedShapeRecords) shape records (polygon, polyline, freehand) are merged by the shape consensus (section below), not the point consensus.</p>")
         }

@@ -29,6 +29,9 @@ struct Analyze: ParsableCommand {
           crowdlab analyze Data/quanti-us/synth-cells/export.json \\
             --truth Data/quanti-us/synth-cells \\
             --images Data/quanti-us/synth-cells/images
+          crowdlab analyze Data/quanti-us/smfish-inverted/export.json \\
+            --truth Data/quanti-us/smfish-inverted \\
+            --images Data/quanti-us/smfish-inverted/images --image-evidence
           crowdlab analyze export.json --method subtractive --radius 0.1
           crowdlab analyze Data/quanti-us/circle-spots/export.json \\
             --truth Data/quanti-us/circle-spots
@@ -42,6 +45,9 @@ struct Analyze: ParsableCommand {
 
     @Option(help: "Folder holding the images named in the export, for overlays.")
     var images: String?
+
+    @Flag(help: "Also admit candidates two or more workers clicked that the vote turned down when the image shows a spot of their own there (needs --images; agreement method).")
+    var imageEvidence = false
 
     @Option(help: "Point consensus method: \(PointMethods.names.joined(separator: ", ")).")
     var method: PointMethods.Name = .agreement
@@ -70,7 +76,7 @@ struct Analyze: ParsableCommand {
 
     func run() throws {
         let progress = Progress(stages: 4)
-        let options = try analysisOptions()
+        var options = try analysisOptions()
         progress.stage("reading \(export)")
         let readStart = Date()
         let data = try ExportReader.read(path: export)
@@ -79,6 +85,7 @@ struct Analyze: ParsableCommand {
             FileHandle.standardError.write(Data("crowdlab: warning: \(export) holds no submissions: the outputs are empty\n".utf8))
         }
         let (truthSet, shapeTruth) = try loadTruth(for: data)
+        if imageEvidence { options.method = try evidenceMethod(for: data) }
         progress.stage("consensus (\(options.method.name)) and scores")
         let result = Analysis.run(export: data, truth: truthSet, options: options)
         let hasShapes = data.records.contains { $0.annotationType != .crosshairs } || shapeTruth != nil
@@ -105,6 +112,19 @@ struct Analyze: ParsableCommand {
             options.matchRadius = defaultMatchRadius(objectFWHM: objectFwhm)
         }
         return options
+    }
+
+    /// The vote with the images of --images heard (`ImageEvidenceConsensus`); images not in the
+    /// folder keep the vote's answer and are counted in the summary.
+    func evidenceMethod(for data: QuantiusExport) throws -> ImageEvidenceConsensus {
+        guard let dir = images else { throw CLIError("--image-evidence: needs --images FOLDER (the images the workers saw)") }
+        guard method == .agreement else { throw CLIError("--image-evidence: works with --method agreement, not \(method.rawValue)") }
+        var pictures: [String: Image] = [:]
+        for name in data.imageNames {
+            let path = (dir as NSString).appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: path) { pictures[name] = try PNG.read(path: path) }
+        }
+        return ImageEvidenceConsensus(images: pictures)
     }
 
     /// Shape truth (phantom movies) is JSON per frame; point truth is CSV.
@@ -193,6 +213,7 @@ struct Analyze: ParsableCommand {
         if r.skippedShapeRecords > 0 { print("\(r.skippedShapeRecords) shape records, merged by the shape consensus") }
         let pointRecords = data.records.count - r.skippedShapeRecords
         if pointRecords > 0 { print("consensus (\(r.method)): \(r.consensus.reduce(0) { $0 + $1.points.count }) objects") }
+        if imageEvidence, pointRecords > 0 { print("image evidence: " + EvidenceTotals(r.consensus).sentence) }
         if pointRecords > 0, let o = r.overall {
             print(String(format: "vs truth at %.1f px: precision %.3f  recall %.3f  F1 %.3f  (tp %d, fp %d, fn %d)",
                          matchRadius, o.precision, o.recall, o.f1, o.tp, o.fp, o.fn))

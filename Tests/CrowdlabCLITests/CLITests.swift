@@ -113,4 +113,25 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.err.contains("'kmeans' is invalid for '--method") && r.err.contains("'agreement'"), r.err)
         XCTAssertEqual(r.err.split(separator: "\n").count, 1, "one line: \(r.err)")
     }
+
+    func testImageEvidenceReportsWhatTheImagesAddedAndRefusesWhatItCannotUse() throws {
+        let data = Self.root + "/Data/quanti-us/smfish-inverted", out = temp() + "/fish"
+        let r = try run(["analyze", data + "/export.json", "--truth", data, "--images", data + "/images", "--image-evidence", "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        let line = try XCTUnwrap(r.out.split(separator: "\n").first { $0.hasPrefix("image evidence: ") }, r.out)
+        let admitted = Int(line.split(separator: " ")[2])!
+        XCTAssertGreaterThan(admitted, 0, String(line))
+        XCTAssertTrue(line.hasSuffix("on 3 images"), String(line))
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))) as! [String: Any]
+        let images = metrics["images"] as! [[String: Any]]
+        let perImage = images.map { (($0["parameters"] as! [String: Any])["evidence_admitted"] as! Double) }
+        XCTAssertEqual(Int(perImage.reduce(0, +)), admitted, "metrics.json holds the same counts per image")
+        for (args, expected) in [(["--image-evidence"], "--image-evidence: needs --images"),
+                                 (["--image-evidence", "--images", data + "/images", "--method", "dbscan"], "--image-evidence: works with --method agreement")] {
+            let bad = try run(["analyze", data + "/export.json", "--out", temp() + "/o"] + args)
+            XCTAssertNotEqual(bad.status, 0)
+            XCTAssertTrue(bad.err.contains(expected), bad.err)
+            XCTAssertEqual(bad.err.split(separator: "\n").count, 1, "one line: \(bad.err)")
+        }
+    }
 }

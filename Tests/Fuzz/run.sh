@@ -27,8 +27,8 @@ module() {  # name, sources...
     -o "$B/lib$name.a" "$@" 2>"$B/$name.log" || { cat "$B/$name.log"; exit 1; }
 }
 module Randomness Sources/Randomness/*.swift
-module Consensus $(find Sources/Consensus -name '*.swift' | sort) -enable-testing
 module Imaging Sources/Imaging/*.swift
+module Consensus $(find Sources/Consensus -name '*.swift' | sort) -enable-testing
 module Crowd Sources/Crowd/*.swift
 module Phantoms Sources/Phantoms/*.swift
 module Reports Sources/Reports/*.swift
@@ -39,14 +39,14 @@ target() {  # name, source, libraries...
   swiftc "${FLAGS[@]}" "Tests/Fuzz/$source" "$@" \
     -o "$B/fuzz-$name" 2>"$B/fuzz-$name.log" || { cat "$B/fuzz-$name.log"; exit 1; }
 }
-target export ExportReaderTarget.swift "$B/libConsensus.a" "$B/libRandomness.a" -lgsl -lgslcblas
-target decimal DecimalNumberTarget.swift "$B/libConsensus.a" "$B/libRandomness.a" -lgsl -lgslcblas
-target truth TruthCSVTarget.swift "$B/libConsensus.a" "$B/libRandomness.a" -lgsl -lgslcblas
+target export ExportReaderTarget.swift "$B/libConsensus.a" "$B/libImaging.a" "$B/libRandomness.a" "${PACKAGES[@]}" -lgsl -lgslcblas -lpng16
+target decimal DecimalNumberTarget.swift "$B/libConsensus.a" "$B/libImaging.a" "$B/libRandomness.a" "${PACKAGES[@]}" -lgsl -lgslcblas -lpng16
+target truth TruthCSVTarget.swift "$B/libConsensus.a" "$B/libImaging.a" "$B/libRandomness.a" "${PACKAGES[@]}" -lgsl -lgslcblas -lpng16
 target png PNGTarget.swift "$B/libImaging.a" "${PACKAGES[@]}" -lpng16
-target population PopulationYAMLTarget.swift "$B/libCrowd.a" "$B/libImaging.a" "$B/libConsensus.a" "$B/libRandomness.a" "${PACKAGES[@]}" \
+target population PopulationYAMLTarget.swift "$B/libCrowd.a" "$B/libConsensus.a" "$B/libImaging.a" "$B/libRandomness.a" "${PACKAGES[@]}" \
   -lgsl -lgslcblas -lpng16
-target scenario ScenarioYAMLTarget.swift "$B/libLab.a" "$B/libDetection.a" "$B/libReports.a" "$B/libPhantoms.a" "$B/libCrowd.a" "$B/libImaging.a" \
-  "$B/libConsensus.a" "$B/libRandomness.a" "${PACKAGES[@]}" "${CRYPTO[@]}" -lgsl -lgslcblas -lpng16 -ldnnl
+target scenario ScenarioYAMLTarget.swift "$B/libLab.a" "$B/libDetection.a" "$B/libReports.a" "$B/libPhantoms.a" "$B/libCrowd.a" "$B/libConsensus.a" \
+  "$B/libImaging.a" "$B/libRandomness.a" "${PACKAGES[@]}" "${CRYPTO[@]}" -lgsl -lgslcblas -lpng16 -ldnnl
 # The marketplace's request check, compiled with the target (SignatureV4.swift needs only swift-crypto).
 target sigv4 SignatureV4Target.swift Sources/Turk/SignatureV4.swift "${CRYPTO[@]}"
 targets=0 executions=0 crashes=0

@@ -42,6 +42,8 @@ public struct AgreementConsensus: PointConsensusMethod {
     public var fixedSigma: Double?
     /// Also return the candidates one weighted vote short of acceptance (`ImageConsensus.nearMisses`).
     public var reportNearMisses = false
+    /// How many weighted votes short a reported near-miss may be.
+    public var nearMissMargin = 1.0
 
     public init() {}
 
@@ -112,7 +114,7 @@ public struct AgreementConsensus: PointConsensusMethod {
                 guard accepted || (reportNearMisses && ws.count >= 2) else { continue }
                 var w = 0.0
                 for x in ws { w += finalWeight[x] }
-                if !accepted && w < thresholds[k] - 1 - 1e-9 { continue }
+                if !accepted && w < thresholds[k] - nearMissMargin - 1e-9 { continue }
                 let ctr = centre(im, members)
                 let point = ConsensusPoint(x: ctr.0, y: ctr.1, support: ws.count, weightedSupport: w, members: members)
                 if accepted { points.append(point) } else { nearMisses.append(point) }

@@ -122,6 +122,12 @@ public struct MethodDiagnostics: Sendable, Equatable, Codable {
     public var squash: Double? = nil
     public var accept: Double? = nil
     public var reject: Double? = nil
+    /// Image evidence (`ImageEvidenceConsensus`): candidates tested, objects admitted, the response
+    /// they had to exceed and the spot scale read from the accepted objects.
+    public var evidenceTested: Double? = nil
+    public var evidenceAdmitted: Double? = nil
+    public var evidenceThreshold: Double? = nil
+    public var evidenceScalePx: Double? = nil
 
     public init() {}
 
@@ -129,6 +135,8 @@ public struct MethodDiagnostics: Sendable, Equatable, Codable {
         case sigmaPx = "sigma_px", radiusPx = "radius_px", mergeRadiusPx = "merge_radius_px"
         case minWeightedSupport = "min_weighted_support", workers, epsPx = "eps_px", minPts = "min_pts"
         case squash, accept, reject
+        case evidenceTested = "evidence_tested", evidenceAdmitted = "evidence_admitted"
+        case evidenceThreshold = "evidence_threshold", evidenceScalePx = "evidence_scale_px"
     }
 }
 

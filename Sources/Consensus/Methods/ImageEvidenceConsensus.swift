@@ -1,0 +1,207 @@
+import Foundation
+import Imaging
+
+/// The agreement vote, with the image heard for the candidates it turned down.
+///
+/// On a dense field each worker clicks a few dozen of a few hundred spots, so a real spot may have
+/// two or three supporters where the vote asks for four; the clicks alone cannot tell it from a
+/// coincidence, but the pixels can. A candidate two or more workers clicked is admitted when the
+/// image shows a spot of its own under it:
+/// 1. **The spot filter from the accepted objects.** A difference of Gaussians, G(s) − G(3s) (the
+///    blob detector of Marr & Hildreth 1980 and Lowe 2004), at the scale in `scales` where the
+///    accepted objects stand out most (median response), its sign set so they are peaks (bright or
+///    dark spots, as the smFISH fields shown inverted), normalised to a robust z (median, MAD).
+/// 2. **The null from the image's own background**: the response on a grid of points farther than
+///    the cluster radius from every click, places no worker took for an object. No noise model is
+///    assumed; texture, gradients and camera noise are in the null as they are.
+/// 3. **A test per candidate**: its spot (the local maximum the response climbs to from it) must
+///    exceed the null's 1 − α/m quantile, m the candidates tested on the image (Bonferroni: the
+///    chance of admitting any background point on an image is at most α), and must not be the spot
+///    of an accepted or already admitted object (peaks within `sameSpotDistance`): fragments of an
+///    accepted object's clicks sit on its spot.
+/// Without an image, or with fewer than `minimumAccepted` objects to read the filter from, an image
+/// keeps the vote's answer.
+public struct ImageEvidenceConsensus: PointConsensusMethod {
+    public static let methodName = "agreement+image"
+    public var name: String { Self.methodName }
+    public var vote = AgreementConsensus()
+    /// The images by file name, as the export names them (row 0 at the top).
+    public var images: [String: Image]
+    /// Family-wise chance per image of admitting a background point.
+    public var alpha = 0.05
+    /// Spot filter scales tried, in pixels.
+    public var scales: [Double] = [1, 1.5, 2, 3, 4]
+    /// Peaks closer than this are one spot (in pixels).
+    public var sameSpotDistance = 3.0
+    public var minimumAccepted = 5
+    /// Spacing of the background grid (pixels).
+    public var backgroundStep = 3
+
+    public init(images: [String: Image]) { self.images = images }
+
+    public func keepingScale(of consensus: [ImageConsensus]) -> any PointConsensusMethod {
+        var fixed = self
+        if let v = vote.keepingScale(of: consensus) as? AgreementConsensus { fixed.vote = v }
+        return fixed
+    }
+
+    public func consensus(_ job: ClickJob) -> [ImageConsensus] {
+        var asked = vote
+        asked.reportNearMisses = true
+        asked.nearMissMargin = .infinity
+        let voted = asked.consensus(job)
+        let me = self
+        return Array(job.images.indices).parallelMap { k in
+            me.admit(job.images[k], voted[k])
+        }
+    }
+
+    /// One image: the vote's objects plus the candidates its pixels vouch for.
+    func admit(_ im: ImageClicks, _ voted: ImageConsensus) -> ImageConsensus {
+        var out = voted
+        out.nearMisses = vote.reportNearMisses ? voted.nearMisses.filter(withinOneVote(of: voted)) : []
+        guard let picture = images[im.image], picture.width == im.width, picture.height == im.height,
+              voted.points.count >= minimumAccepted else { return out }
+        let field = SpotField(picture, at: voted.points, scales: scales)
+        let clearance = voted.diagnostics.radiusPx ?? vote.pilotRadius
+        let background = field.background(clearOf: im, by: clearance, step: backgroundStep)
+        let tested = voted.nearMisses
+        out.diagnostics.evidenceTested = Double(tested.count)
+        out.diagnostics.evidenceScalePx = field.scale
+        out.diagnostics.evidenceAdmitted = 0
+        guard !tested.isEmpty, Double(background.count) * alpha / Double(tested.count) >= 1 else { return out }
+        let threshold = quantile(background, 1 - alpha / Double(tested.count))
+        out.diagnostics.evidenceThreshold = threshold
+        // The test reads the response within 2 px, as on the background; which spot a candidate is
+        // on is the local maximum it climbs to.
+        let responses = tested.map { field.response(at: $0) }
+        var spots = voted.points.map { field.spot(from: $0) }
+        var admitted = Set<Int>()
+        for i in tested.indices.sorted(by: { (responses[$0], $1) > (responses[$1], $0) }) where responses[i] > threshold {
+            let s = field.spot(from: tested[i])
+            guard spots.allSatisfy({ hypot(Double($0.col - s.col), Double($0.row - s.row)) > sameSpotDistance }) else { continue }
+            spots.append(s)
+            admitted.insert(i)
+        }
+        out.points += tested.indices.filter(admitted.contains).map { tested[$0] }
+        let kept = admitted.map { tested[$0] }
+        out.nearMisses = out.nearMisses.filter { !kept.contains($0) }
+        out.diagnostics.evidenceAdmitted = Double(admitted.count)
+        return out
+    }
+
+    /// The near-misses as the vote alone reports them: one weighted vote short.
+    func withinOneVote(of c: ImageConsensus) -> (ConsensusPoint) -> Bool {
+        let need = c.diagnostics.minWeightedSupport ?? 0
+        let margin = vote.nearMissMargin
+        return { $0.weightedSupport >= need - margin - 1e-9 }
+    }
+}
+
+/// What the images added over a job: images heard, candidates tested, objects admitted.
+public struct EvidenceTotals: Sendable, Equatable {
+    public var heard = 0, unheard = 0, tested = 0, admitted = 0
+
+    public init(_ consensus: [ImageConsensus]) {
+        for c in consensus {
+            guard let t = c.diagnostics.evidenceTested else { unheard += 1; continue }
+            heard += 1
+            tested += Int(t)
+            admitted += Int(c.diagnostics.evidenceAdmitted ?? 0)
+        }
+    }
+
+    public var sentence: String {
+        "\(admitted) of \(tested) turned-down candidates admitted on \(heard) images"
+            + (unheard == 0 ? "" : " (\(unheard) images kept the vote: no image of the export's size, or fewer than 5 objects)")
+    }
+}
+
+/// The robust-z spot response of one image at the scale its accepted objects pick.
+struct SpotField {
+    let width: Int, height: Int
+    let z: [Double]
+    let scale: Double
+
+    init(_ picture: Image, at objects: [ConsensusPoint], scales: [Double]) {
+        width = picture.width; height = picture.height
+        let grey = picture.greyValues()
+        let (w, h) = (width, height)
+        let at = objects.map { p in
+            min(max(h - Int(p.y.rounded()), 0), h - 1) * w + min(max(Int(p.x.rounded()), 0), w - 1)
+        }
+        // Spots are peaks or troughs: the side the accepted objects lie on, against the whole image.
+        let smooth = gaussianBlur(grey, width: w, height: h, sigma: 1.5)
+        let sign = median(at.map { smooth[$0] }) >= median(smooth) ? 1.0 : -1.0
+        var best: (score: Double, scale: Double, z: [Double])?
+        for s in scales {
+            let fine = gaussianBlur(grey, width: w, height: h, sigma: s), broad = gaussianBlur(grey, width: w, height: h, sigma: 3 * s)
+            let d = zip(fine, broad).map { sign * ($0 - $1) }
+            let centre = median(d)
+            let spread = 1.4826 * median(d.map { abs($0 - centre) })
+            guard spread > 0 else { continue }
+            let z = d.map { ($0 - centre) / spread }
+            let score = median(at.map { Self.windowMax(z, $0, w, h) })
+            if best == nil || score > best!.score { best = (score, s, z) }
+        }
+        z = best?.z ?? [Double](repeating: 0, count: w * h)
+        scale = best?.scale ?? scales.first ?? 1
+    }
+
+    /// The largest response within 2 px (a consensus centre is a median of clicks, good to a pixel or two).
+    static func windowMax(_ z: [Double], _ i: Int, _ w: Int, _ h: Int) -> Double {
+        let r0 = i / w, c0 = i % w
+        var m = -Double.infinity
+        for r in max(0, r0 - 2)...min(h - 1, r0 + 2) { for c in max(0, c0 - 2)...min(w - 1, c0 + 2) { m = max(m, z[r * w + c]) } }
+        return m
+    }
+
+    func pixel(_ p: ConsensusPoint) -> (col: Int, row: Int) {
+        (min(max(Int(p.x.rounded()), 0), width - 1), min(max(height - Int(p.y.rounded()), 0), height - 1))
+    }
+
+    /// The response a test reads at a point: its maximum within 2 px.
+    func response(at p: ConsensusPoint) -> Double {
+        let (c, r) = pixel(p)
+        return Self.windowMax(z, r * width + c, width, height)
+    }
+
+    /// The spot a point lies on: the local maximum steepest ascent reaches from it.
+    func spot(from p: ConsensusPoint) -> (col: Int, row: Int) {
+        var (c, r) = pixel(p)
+        for _ in 0..<(width + height) {
+            var (bc, br) = (c, r)
+            for rr in max(0, r - 1)...min(height - 1, r + 1) {
+                for cc in max(0, c - 1)...min(width - 1, c + 1) where z[rr * width + cc] > z[br * width + bc] { (bc, br) = (cc, rr) }
+            }
+            if bc == c && br == r { break }
+            (c, r) = (bc, br)
+        }
+        return (c, r)
+    }
+
+    /// The response's 2 px window maximum on a grid of points farther than `clearance` from every click.
+    func background(clearOf im: ImageClicks, by clearance: Double, step: Int) -> [Double] {
+        var near = [Bool](repeating: false, count: width * height)
+        let reach = Int(clearance.rounded(.up)), r2 = clearance * clearance
+        for (x, y) in zip(im.xs, im.ys) {
+            guard x.isFinite, y.isFinite, abs(x) < 1e7, abs(y) < 1e7 else { continue }
+            let c0 = Int(x.rounded()), r0 = height - Int(y.rounded())
+            let (rlo, rhi, clo, chi) = (max(0, r0 - reach), min(height - 1, r0 + reach), max(0, c0 - reach), min(width - 1, c0 + reach))
+            guard rlo <= rhi, clo <= chi else { continue }
+            for r in rlo...rhi {
+                for c in clo...chi {
+                    let dx = Double(c) - x, dy = Double(height - r) - y
+                    if dx * dx + dy * dy <= r2 { near[r * width + c] = true }
+                }
+            }
+        }
+        var out: [Double] = []
+        for r in stride(from: 2, to: height - 2, by: step) {
+            for c in stride(from: 2, to: width - 2, by: step) where !near[r * width + c] {
+                out.append(Self.windowMax(z, r * width + c, width, height))
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,89 @@
+import XCTest
+import Imaging
+import Randomness
+@testable import Consensus
+
+/// Image evidence: candidates the vote turned down, heard on the image's pixels.
+final class ImageEvidenceTests: XCTestCase {
+    /// A 100x100 field of Gaussian spots on camera noise, dark spots on light when `inverted`.
+    func field(spots: [(Double, Double)], inverted: Bool, seed: UInt64) -> Image {
+        let rng = SeededRandom(seed: seed)
+        var picture = Image(width: 100, height: 100)
+        for row in 0..<100 {
+            for col in 0..<100 {
+                var v = 60 + rng.gaussian(sigma: 6)
+                for (x, y) in spots {
+                    let dx = Double(col) - x, dy = Double(100 - row) - y
+                    v += 80 * exp(-(dx * dx + dy * dy) / (2 * 1.75 * 1.75))
+                }
+                if inverted { v = 255 - v }
+                picture[col, row] = UInt16(min(255, max(0, v.rounded())))
+            }
+        }
+        return picture
+    }
+
+    /// 30 workers: eight spots clicked by 24 each, one faint-to-the-crowd spot by 2, an empty place by 2.
+    func crowd() -> (ClickJob, spots: [(Double, Double)], weak: (Double, Double), empty: (Double, Double)) {
+        let strong: [(Double, Double)] = [(15, 15), (15, 50), (15, 85), (50, 15), (50, 85), (85, 15), (85, 50), (85, 85)]
+        let weak = (50.0, 50.0), empty = (30.0, 68.0)
+        let rng = SeededRandom(seed: 7)
+        var clicks: [(Int, Double, Double)] = []
+        func click(_ w: Int, _ p: (Double, Double)) { clicks.append((w, (p.0 + rng.gaussian(sigma: 1)).rounded(), (p.1 + rng.gaussian(sigma: 1)).rounded())) }
+        for w in 0..<30 {
+            for (k, s) in strong.enumerated() where (w + k) % 5 != 0 { click(w, s) }
+            if w < 2 { click(w, weak) }
+            if w == 2 || w == 3 { click(w, empty) }
+        }
+        return (job(clicks, workers: 30), strong + [weak], weak, empty)
+    }
+
+    func near(_ c: ImageConsensus, _ p: (Double, Double)) -> Bool {
+        c.points.contains { hypot($0.x - p.0, $0.y - p.1) <= 3 }
+    }
+
+    func testASpotTheImageShowsIsAdmittedAndAnEmptyPlaceIsNot() {
+        let (job, spots, weak, empty) = crowd()
+        let vote = AgreementConsensus().consensus(job)[0]
+        XCTAssertEqual(vote.points.count, 8, "the vote keeps the eight spots 24 of 30 workers clicked")
+        XCTAssertFalse(near(vote, weak), "two of 30 workers are below the vote")
+        for inverted in [false, true] {
+            let method = ImageEvidenceConsensus(images: ["img.png": field(spots: spots, inverted: inverted, seed: 3)])
+            let c = method.consensus(job)[0]
+            XCTAssertTrue(near(c, weak), "inverted \(inverted): the image shows the spot two workers clicked")
+            XCTAssertFalse(near(c, empty), "inverted \(inverted): nothing in the image where two workers clicked an empty place")
+            XCTAssertEqual(c.points.count, 9)
+            XCTAssertEqual(c.diagnostics.evidenceTested, 2)
+            XCTAssertEqual(c.diagnostics.evidenceAdmitted, 1)
+        }
+    }
+
+    func testWithoutItsImageAnImageKeepsTheVote() {
+        let (job, spots, _, _) = crowd()
+        let elsewhere = ImageEvidenceConsensus(images: ["other.png": field(spots: spots, inverted: false, seed: 3)])
+        let c = elsewhere.consensus(job)[0]
+        XCTAssertEqual(c.points, AgreementConsensus().consensus(job)[0].points)
+        XCTAssertNil(c.diagnostics.evidenceTested)
+    }
+
+    /// The real smFISH fields (an expert's spots as truth) and a real crowd on synthetic cell images.
+    func testOnRealCrowdsRecallRisesAndPrecisionHolds() throws {
+        for set in ["smfish-inverted", "synth-cells"] {
+            let e = try ExportReader.read(path: dataPath("\(set)/export.json"))
+            let truth = try TruthSet.load(path: dataPath(set), export: e)
+            var pictures: [String: Image] = [:]
+            for name in e.imageNames { pictures[name] = try PNG.read(path: dataPath("\(set)/images/\(name)")) }
+            let vote = Analysis.run(export: e, truth: truth)
+            var options = AnalysisOptions()
+            options.method = ImageEvidenceConsensus(images: pictures)
+            let heard = Analysis.run(export: e, truth: truth, options: options)
+            let (v, h) = (vote.overall!, heard.overall!)
+            XCTAssertGreaterThan(h.recall, v.recall + 0.015, "\(set): recall \(v.recall) → \(h.recall)")
+            XCTAssertGreaterThan(h.f1, v.f1, "\(set): F1 \(v.f1) → \(h.f1)")
+            XCTAssertGreaterThan(h.precision, v.precision - 0.015, "\(set): precision \(v.precision) → \(h.precision)")
+            for (a, b) in zip(vote.consensus, heard.consensus) {
+                XCTAssertTrue(a.points.allSatisfy { p in b.points.contains { $0.x == p.x && $0.y == p.y } }, "\(set): every object of the vote stays")
+            }
+        }
+    }
+}
