@@ -6,7 +6,7 @@ import Randomness
 /// Image evidence: candidates the vote turned down, heard on the image's pixels.
 final class ImageEvidenceTests: XCTestCase {
     /// A 100x100 field of Gaussian spots on camera noise, dark spots on light when `inverted`.
-    func field(spots: [(Double, Double)], inverted: Bool, seed: UInt64) -> Image {
+    func field(spots: [(Double, Double)], inverted: Bool, seed: UInt64, blob: (Double, Double)? = nil) -> Image {
         let rng = SeededRandom(seed: seed)
         var picture = Image(width: 100, height: 100)
         for row in 0..<100 {
@@ -15,6 +15,10 @@ final class ImageEvidenceTests: XCTestCase {
                 for (x, y) in spots {
                     let dx = Double(col) - x, dy = Double(100 - row) - y
                     v += 80 * exp(-(dx * dx + dy * dy) / (2 * 1.75 * 1.75))
+                }
+                if let (x, y) = blob {
+                    let dx = Double(col) - x, dy = Double(100 - row) - y
+                    v += 120 * exp(-(dx * dx + dy * dy) / (2 * 6 * 6))
                 }
                 if inverted { v = 255 - v }
                 picture[col, row] = UInt16(min(255, max(0, v.rounded())))
@@ -56,6 +60,24 @@ final class ImageEvidenceTests: XCTestCase {
             XCTAssertEqual(c.diagnostics.evidenceTested, 2)
             XCTAssertEqual(c.diagnostics.evidenceAdmitted, 1)
         }
+    }
+
+    /// A broad bright patch two workers clicked stands out at the spot scale too, but it is not
+    /// shaped like the spots the crowd agreed on.
+    func testAPatchShapedUnlikeTheAcceptedSpotsIsRefused() {
+        let (base, spots, weak, _) = crowd()
+        let patch = (72.0, 32.0)
+        var job = base
+        for w in 4...5 {
+            job.images[0].xs.append(patch.0 + Double(w - 4)); job.images[0].ys.append(patch.1)
+            job.images[0].worker.append(Int32(w)); job.images[0].timestamp.append(0)
+        }
+        var method = ImageEvidenceConsensus(images: ["img.png": field(spots: spots, inverted: false, seed: 3, blob: patch)])
+        let shaped = method.consensus(job)[0]
+        XCTAssertTrue(near(shaped, weak))
+        XCTAssertFalse(near(shaped, patch), "the patch is refused for its shape")
+        method.requireAcceptedShape = false
+        XCTAssertTrue(near(method.consensus(job)[0], patch), "without the shape test its response alone would admit it")
     }
 
     func testWithoutItsImageAnImageKeepsTheVote() {

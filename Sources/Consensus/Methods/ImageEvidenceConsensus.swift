@@ -14,11 +14,13 @@ import Imaging
 /// 2. **The null from the image's own background**: the response on a grid of points farther than
 ///    the cluster radius from every click, places no worker took for an object. No noise model is
 ///    assumed; texture, gradients and camera noise are in the null as they are.
-/// 3. **A test per candidate**: its spot (the local maximum the response climbs to from it) must
-///    exceed the null's 1 − α/m quantile, m the candidates tested on the image (Bonferroni: the
-///    chance of admitting any background point on an image is at most α), and must not be the spot
-///    of an accepted or already admitted object (peaks within `sameSpotDistance`): fragments of an
-///    accepted object's clicks sit on its spot.
+/// 3. **A test per candidate**: its response (the largest within 2 px, as on the null's points)
+///    must exceed the null's 1 − α/m quantile, m the candidates tested on the image (Bonferroni:
+///    the chance of admitting any background point on an image is at most α); the spot it climbs
+///    to must not be an accepted or already admitted object's (peaks within `sameSpotDistance`),
+///    since fragments of an accepted object's clicks sit on its spot; and the spot must be shaped
+///    like the accepted ones (its response at another scale against the chosen one within the
+///    range theirs span).
 /// Without an image, or with fewer than `minimumAccepted` objects to read the filter from, an image
 /// keeps the vote's answer.
 public struct ImageEvidenceConsensus: PointConsensusMethod {
@@ -34,6 +36,8 @@ public struct ImageEvidenceConsensus: PointConsensusMethod {
     /// Peaks closer than this are one spot (in pixels).
     public var sameSpotDistance = 3.0
     public var minimumAccepted = 5
+    /// Admit only spots shaped like the accepted objects (step 3).
+    public var requireAcceptedShape = true
     /// Spacing of the background grid (pixels).
     public var backgroundStep = 3
 
@@ -76,8 +80,11 @@ public struct ImageEvidenceConsensus: PointConsensusMethod {
         // on is the local maximum it climbs to.
         let responses = tested.map { field.response(at: $0) }
         var spots = voted.points.map { field.spot(from: $0) }
+        let shapes = voted.points.map { field.shape(at: $0) }
+        let shapeRange = requireAcceptedShape ? shapes.min()!...shapes.max()! : -Double.infinity...Double.infinity
         var admitted = Set<Int>()
-        for i in tested.indices.sorted(by: { (responses[$0], $1) > (responses[$1], $0) }) where responses[i] > threshold {
+        for i in tested.indices.sorted(by: { (responses[$0], $1) > (responses[$1], $0) })
+        where responses[i] > threshold && shapeRange.contains(field.shape(at: tested[i])) {
             let s = field.spot(from: tested[i])
             guard spots.allSatisfy({ hypot(Double($0.col - s.col), Double($0.row - s.row)) > sameSpotDistance }) else { continue }
             spots.append(s)
@@ -117,11 +124,14 @@ public struct EvidenceTotals: Sendable, Equatable {
     }
 }
 
-/// The robust-z spot response of one image at the scale its accepted objects pick.
+/// The robust-z spot response of one image at each scale, and the scale its accepted objects pick.
 struct SpotField {
     let width: Int, height: Int
-    let z: [Double]
+    /// The response at each of the scales tried, and which one the accepted objects pick.
+    let responses: [[Double]]
+    let chosen: Int
     let scale: Double
+    var z: [Double] { responses[chosen] }
 
     init(_ picture: Image, at objects: [ConsensusPoint], scales: [Double]) {
         width = picture.width; height = picture.height
@@ -133,7 +143,7 @@ struct SpotField {
         // Spots are peaks or troughs: the side the accepted objects lie on, against the whole image.
         let smooth = gaussianBlur(grey, width: w, height: h, sigma: 1.5)
         let sign = median(at.map { smooth[$0] }) >= median(smooth) ? 1.0 : -1.0
-        var best: (score: Double, scale: Double, z: [Double])?
+        var responses: [[Double]] = [], used: [Double] = [], scores: [Double] = []
         for s in scales {
             let fine = gaussianBlur(grey, width: w, height: h, sigma: s), broad = gaussianBlur(grey, width: w, height: h, sigma: 3 * s)
             let d = zip(fine, broad).map { sign * ($0 - $1) }
@@ -141,19 +151,34 @@ struct SpotField {
             let spread = 1.4826 * median(d.map { abs($0 - centre) })
             guard spread > 0 else { continue }
             let z = d.map { ($0 - centre) / spread }
-            let score = median(at.map { Self.windowMax(z, $0, w, h) })
-            if best == nil || score > best!.score { best = (score, s, z) }
+            responses.append(z); used.append(s)
+            scores.append(median(at.map { z[Self.peakIndex(z, $0, w, h)] }))
         }
-        z = best?.z ?? [Double](repeating: 0, count: w * h)
-        scale = best?.scale ?? scales.first ?? 1
+        if responses.isEmpty { responses = [[Double](repeating: 0, count: w * h)]; used = [scales.first ?? 1]; scores = [0] }
+        self.responses = responses
+        chosen = scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }!
+        scale = used[chosen]
     }
 
-    /// The largest response within 2 px (a consensus centre is a median of clicks, good to a pixel or two).
-    static func windowMax(_ z: [Double], _ i: Int, _ w: Int, _ h: Int) -> Double {
+    /// The pixel of the largest response within 2 px (a consensus centre is a median of clicks,
+    /// good to a pixel or two).
+    static func peakIndex(_ z: [Double], _ i: Int, _ w: Int, _ h: Int) -> Int {
         let r0 = i / w, c0 = i % w
-        var m = -Double.infinity
-        for r in max(0, r0 - 2)...min(h - 1, r0 + 2) { for c in max(0, c0 - 2)...min(w - 1, c0 + 2) { m = max(m, z[r * w + c]) } }
-        return m
+        var best = i
+        for r in max(0, r0 - 2)...min(h - 1, r0 + 2) { for c in max(0, c0 - 2)...min(w - 1, c0 + 2) where z[r * w + c] > z[best] { best = r * w + c } }
+        return best
+    }
+
+    static func windowMax(_ z: [Double], _ i: Int, _ w: Int, _ h: Int) -> Double { z[peakIndex(z, i, w, h)] }
+
+    /// How the spot under a point answers at another scale than the chosen one, as an angle:
+    /// its shape and size, whatever its contrast. A spot the crowd missed is fainter than the ones it
+    /// found, not shaped otherwise; texture and edges are.
+    func shape(at p: ConsensusPoint) -> Double {
+        let (c, r) = pixel(p)
+        let i = Self.peakIndex(z, r * width + c, width, height)
+        let other = chosen == responses.count - 1 ? 0 : responses.count - 1
+        return atan2(responses[other][i], z[i])
     }
 
     func pixel(_ p: ConsensusPoint) -> (col: Int, row: Int) {
