@@ -38,7 +38,7 @@ public struct LabRun: Sendable {
         let scene = s.scene
         // Pixels only when someone looks at them (the report's overlays, the classic pipeline, or
         // workers whose detection is measured in the image); otherwise the layout's truth suffices.
-        let pixels = keepPhantoms || s.population.measure == .contrast
+        let pixels = keepPhantoms || s.population.measure == .contrast || s.imageEvidence
         let phantoms: [Phantom] = Array(0..<s.images).parallelMap { i in
             let seed = SeededRandom.derive(s.seed, UInt64(i))
             return pixels ? scene.render(seed: seed) : scene.layout(seed: seed)
@@ -74,7 +74,7 @@ public struct LabRun: Sendable {
             truth.byImage[names[i]] = TruthPoints(xs: t.xs, ys: t.ys, snr: snr, source: names[i], distractorXs: t.distractorXs, distractorYs: t.distractorYs)
         }
         var options = AnalysisOptions()
-        options.method = try s.pointMethod()
+        options.method = try s.pointMethod(images: s.imageEvidence ? Dictionary(uniqueKeysWithValues: zip(names, phantoms.map(\.image))) : nil)
         options.matchRadius = s.matchRadius
         var analysis = Analysis.run(export: sim.export, truth: truth, options: options)
         var verify: VerifyFigures? = nil

@@ -1,6 +1,7 @@
 import Consensus
 import Crowd
 import Foundation
+import Imaging
 import Phantoms
 
 /// An experiment as a file: a phantom scene, a crowd population, a job and the analysis.
@@ -59,14 +60,21 @@ public struct Scenario: Sendable {
     public var method = PointMethods.defaultName
     public var subtractiveRadius: String? = nil
 
+    /// Hear the images for the candidates the vote turned down (`ImageEvidenceConsensus`).
+    public var imageEvidence = false
+
     /// The analysis's consensus method as the scenario configures it (the radius is `subtractive`'s alone).
-    /// A verify stage asks about the agreement method's near misses.
-    public func pointMethod() throws -> any PointConsensusMethod {
-        if policy == .verify, var agreement = try PointMethods.make(method, radius: subtractiveRadius) as? AgreementConsensus {
-            agreement.reportNearMisses = true
-            return agreement
-        }
-        return try PointMethods.make(method, radius: subtractiveRadius)
+    /// A verify stage asks about the agreement method's near misses; with `analysis.image_evidence`
+    /// the vote hears `images` (by file name).
+    public func pointMethod(images: [String: Image]? = nil) throws -> any PointConsensusMethod {
+        let made = try PointMethods.make(method, radius: subtractiveRadius)
+        guard var agreement = made as? AgreementConsensus else { return made }
+        agreement.reportNearMisses = policy == .verify
+        guard imageEvidence else { return agreement }
+        guard let images else { throw InputError(file: "analysis.image_evidence", message: "the images are not available here") }
+        var heard = ImageEvidenceConsensus(images: images)
+        heard.vote = agreement
+        return heard
     }
     public var matchRadius = 8.0
     public var overlays = 3
@@ -82,7 +90,7 @@ public struct Scenario: Sendable {
         "job.replicates", "job.pay_usd", "job.tool",
         "job.policy", "job.adaptive_start", "job.adaptive_cap", "job.adaptive_threshold",
         "job.verify_workers", "job.verify_questions_per_hit", "job.verify_pay_usd", "job.require_score",
-        "analysis.method", "analysis.radius", "analysis.match_radius_px",
+        "analysis.method", "analysis.radius", "analysis.match_radius_px", "analysis.image_evidence",
         "report.overlays",
     ]
 
@@ -149,6 +157,10 @@ public struct Scenario: Sendable {
         if let v = try y.string("analysis.method", oneOf: PointMethods.names) { s.method = v }
         if s.policy == .verify && s.method != PointMethods.Name.agreement.rawValue {
             throw y.error(y.has("analysis.method") ? "analysis.method" : "job.policy", "job.policy verify asks about the agreement method's undecided objects: use analysis.method agreement")
+        }
+        if let v = try y.string("analysis.image_evidence", oneOf: ["true", "false"]) { s.imageEvidence = v == "true" }
+        if s.imageEvidence && s.method != PointMethods.Name.agreement.rawValue {
+            throw y.error("analysis.image_evidence", "works with analysis.method agreement, not \(s.method)")
         }
         s.subtractiveRadius = try y.string("analysis.radius")
         if let v = try y.double("analysis.match_radius_px", in: 0.5...1000) { s.matchRadius = v }

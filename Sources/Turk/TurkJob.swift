@@ -361,9 +361,17 @@ public enum TurkJob {
         let s = try Scenario.load(path: m.scenario, overrides: m.overrides)
         let truth = try TruthSet.load(path: (job as NSString).appendingPathComponent("truth"), export: export)
         var options = AnalysisOptions()
-        options.method = try s.pointMethod()
+        options.method = try s.pointMethod(images: s.imageEvidence ? try jobImages(export, job: job) : nil)
         options.matchRadius = s.matchRadius
         return (Analysis.run(export: export, truth: truth, options: options), truth)
+    }
+
+    /// The images the job posted (`job/images`), by name, for a scenario whose analysis hears them.
+    static func jobImages(_ export: QuantiusExport, job: String) throws -> [String: Image] {
+        let dir = (job as NSString).appendingPathComponent("images")
+        var images: [String: Image] = [:]
+        for name in export.imageNames { images[name] = try PNG.read(path: (dir as NSString).appendingPathComponent(name)) }
+        return images
     }
 
     /// Every submitted answer as a Quanti.us export (`job/export.json`), analysed with the

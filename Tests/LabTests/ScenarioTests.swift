@@ -49,6 +49,8 @@ final class ScenarioTests: XCTestCase {
         check(small, "--set: field job.replicates: expected a whole number", overrides: ["job.replicates=lots"])
         check(small, "field analysis.method: job.policy verify asks about the agreement method's undecided objects", overrides: ["job.policy=verify", "analysis.method=dbscan"])
         check(small, "field job.verify_workers: 0 is outside", overrides: ["job.policy=verify", "job.verify_workers=0"])
+        check(small, "--set: field analysis.image_evidence: \"yes\" is not one of true, false", overrides: ["analysis.image_evidence=yes"])
+        check(small, "field analysis.image_evidence: works with analysis.method agreement, not dbscan", overrides: ["analysis.image_evidence=true", "analysis.method=dbscan"])
     }
 
     func testShippedScenariosParse() throws {
@@ -305,6 +307,21 @@ final class AdaptiveScenarioTests: XCTestCase {
         XCTAssertEqual(a.cost.rewards, Double(a.assignments) * 0.02, accuracy: 1e-9)
         let perImage = Dictionary(grouping: a.simulation.export.records, by: \.imageFilename).mapValues(\.count)
         XCTAssertGreaterThan(Set(perImage.values).count, 1, "images differ in how many workers they needed: \(perImage)")
+    }
+
+    /// The phantoms' pixels heard for the candidates the vote of six workers turned down.
+    func testImageEvidenceInAScenarioRaisesRecallOnItsPhantoms() throws {
+        var s = Scenario(name: "evidence")
+        s.images = 6; s.objects = 20...150; s.snr = 5...20; s.background = .tissue; s.replicates = 6; s.overlays = 0
+        let vote = try LabRun.run(s, keepPhantoms: false)
+        s.imageEvidence = true
+        let heard = try LabRun.run(s, keepPhantoms: false)
+        XCTAssertEqual(ExportWriter.encode(vote.simulation.export), ExportWriter.encode(heard.simulation.export), "the same crowd")
+        let (v, h) = (vote.analysis.overall!, heard.analysis.overall!)
+        XCTAssertGreaterThan(h.tp, v.tp, "true objects found: \(v.tp) → \(h.tp)")
+        XCTAssertGreaterThan(h.precision, v.precision - 0.01, "precision \(v.precision) → \(h.precision)")
+        XCTAssertGreaterThan(EvidenceTotals(heard.analysis.consensus).admitted, 0)
+        XCTAssertThrowsError(try s.pointMethod()) { e in XCTAssertTrue("\(e)".contains("analysis.image_evidence"), "\(e)") }
     }
 
     func testPolicyKeysAreReadAndCheckedWithTheLine() throws {
