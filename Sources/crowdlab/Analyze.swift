@@ -85,7 +85,7 @@ struct Analyze: ParsableCommand {
             FileHandle.standardError.write(Data("crowdlab: warning: \(export) holds no submissions: the outputs are empty\n".utf8))
         }
         let (truthSet, shapeTruth) = try loadTruth(for: data)
-        if imageEvidence { options.method = try evidenceMethod(for: data) }
+        if imageEvidence, let dir = images { options.method = try evidenceMethod(for: data, in: dir) }
         progress.stage("consensus (\(options.method.name)) and scores")
         let result = Analysis.run(export: data, truth: truthSet, options: options)
         let hasShapes = data.records.contains { $0.annotationType != .crosshairs } || shapeTruth != nil
@@ -105,6 +105,10 @@ struct Analyze: ParsableCommand {
     func analysisOptions() throws -> AnalysisOptions {
         var options = AnalysisOptions()
         options.method = try PointMethods.make(method, radius: radius)
+        if imageEvidence {
+            guard images != nil else { throw CLIError("--image-evidence: needs --images FOLDER (the images the workers saw)") }
+            guard method == .agreement else { throw CLIError("--image-evidence: works with --method agreement, not \(method.rawValue)") }
+        }
         if let m = matchRadius {
             guard m > 0, m.isFinite else { throw CLIError("--match-radius: must be a positive number of pixels") }
             options.matchRadius = m
@@ -116,9 +120,7 @@ struct Analyze: ParsableCommand {
 
     /// The vote with the images of --images heard (`ImageEvidenceConsensus`); images not in the
     /// folder keep the vote's answer and are counted in the summary.
-    func evidenceMethod(for data: QuantiusExport) throws -> ImageEvidenceConsensus {
-        guard let dir = images else { throw CLIError("--image-evidence: needs --images FOLDER (the images the workers saw)") }
-        guard method == .agreement else { throw CLIError("--image-evidence: works with --method agreement, not \(method.rawValue)") }
+    func evidenceMethod(for data: QuantiusExport, in dir: String) throws -> ImageEvidenceConsensus {
         var pictures: [String: Image] = [:]
         for name in data.imageNames {
             let path = (dir as NSString).appendingPathComponent(name)
