@@ -46,8 +46,7 @@ struct Analyze: ParsableCommand {
     @Option(help: "Folder holding the images named in the export, for overlays.")
     var images: String?
 
-    @Flag(help: "Also admit candidates two or more workers clicked that the vote turned down when the image shows a spot of their own there (needs --images; agreement method).")
-    var imageEvidence = false
+    @OptionGroup var evidence: ImageEvidenceOption
 
     @Option(help: "Point consensus method: \(PointMethods.names.joined(separator: ", ")).")
     var method: PointMethods.Name = .agreement
@@ -85,7 +84,7 @@ struct Analyze: ParsableCommand {
             FileHandle.standardError.write(Data("crowdlab: warning: \(export) holds no submissions: the outputs are empty\n".utf8))
         }
         let (truthSet, shapeTruth) = try loadTruth(for: data)
-        if imageEvidence, let dir = images { options.method = try evidenceMethod(for: data, in: dir) }
+        if let heard = try evidence.method(for: data, images: images) { options.method = heard }
         progress.stage("consensus (\(options.method.name)) and scores")
         let result = Analysis.run(export: data, truth: truthSet, options: options)
         let hasShapes = data.records.contains { $0.annotationType != .crosshairs } || shapeTruth != nil
@@ -105,10 +104,7 @@ struct Analyze: ParsableCommand {
     func analysisOptions() throws -> AnalysisOptions {
         var options = AnalysisOptions()
         options.method = try PointMethods.make(method, radius: radius)
-        if imageEvidence {
-            guard images != nil else { throw CLIError("--image-evidence: needs --images FOLDER (the images the workers saw)") }
-            guard method == .agreement else { throw CLIError("--image-evidence: works with --method agreement, not \(method.rawValue)") }
-        }
+        try evidence.check(images: images, method: method)
         if let m = matchRadius {
             guard m > 0, m.isFinite else { throw CLIError("--match-radius: must be a positive number of pixels") }
             options.matchRadius = m
@@ -116,17 +112,6 @@ struct Analyze: ParsableCommand {
             options.matchRadius = defaultMatchRadius(objectFWHM: objectFwhm)
         }
         return options
-    }
-
-    /// The vote with the images of --images heard (`ImageEvidenceConsensus`); images not in the
-    /// folder keep the vote's answer and are counted in the summary.
-    func evidenceMethod(for data: QuantiusExport, in dir: String) throws -> ImageEvidenceConsensus {
-        var pictures: [String: Image] = [:]
-        for name in data.imageNames {
-            let path = (dir as NSString).appendingPathComponent(name)
-            if FileManager.default.fileExists(atPath: path) { pictures[name] = try PNG.read(path: path) }
-        }
-        return ImageEvidenceConsensus(images: pictures)
     }
 
     /// Shape truth (phantom movies) is JSON per frame; point truth is CSV.
@@ -215,7 +200,7 @@ struct Analyze: ParsableCommand {
         if r.skippedShapeRecords > 0 { print("\(r.skippedShapeRecords) shape records, merged by the shape consensus") }
         let pointRecords = data.records.count - r.skippedShapeRecords
         if pointRecords > 0 { print("consensus (\(r.method)): \(r.consensus.reduce(0) { $0 + $1.points.count }) objects") }
-        if imageEvidence, pointRecords > 0 { print("image evidence: " + EvidenceTotals(r.consensus).sentence) }
+        if pointRecords > 0, let line = evidence.summary(r.consensus) { print(line) }
         if pointRecords > 0, let o = r.overall {
             print(String(format: "vs truth at %.1f px: precision %.3f  recall %.3f  F1 %.3f  (tp %d, fp %d, fn %d)",
                          matchRadius, o.precision, o.recall, o.f1, o.tp, o.fp, o.fn))

@@ -8,7 +8,7 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Play a real export back under a replicate policy: what it would have cost and found.",
         discussion: """
-        Each image's real workers arrive one at a time in a seeded random order (their real submissions); the policy decides after each whether to ask another. fixed:K takes the first K; adaptive (default adaptive:3,15,0.15) starts with 3 and adds one at a time while the image's consensus has more than 0.15 undecided objects per accepted one (accepted with the bare support an object needs, or one vote short of it with two workers or more), up to 15. Writes DIR/consensus.csv (the contract, from the submissions the policy paid for) and DIR/replay.json ({"policy", "assignments", "images": {image: workers used}}, with --truth also precision, recall and F1; with --orders N each order's assignments and F1 and their means).
+        Each image's real workers arrive one at a time in a seeded random order (their real submissions); the policy decides after each whether to ask another. fixed:K takes the first K; adaptive (default adaptive:3,15,0.15) starts with 3 and adds one at a time while the image's consensus has more than 0.15 undecided objects per accepted one (accepted with the bare support an object needs, or one vote short of it with two workers or more), up to 15. Writes DIR/consensus.csv (the contract, from the submissions the policy paid for) and DIR/replay.json ({"policy", "assignments", "images": {image: workers used}}, with --truth also precision, recall and F1; with --orders N each order's assignments and F1 and their means). With --images DIR --image-evidence the consensus of the submissions paid for hears the images (the policy still decides by the vote).
 
         Example:
           crowdlab replay Data/quanti-us/synth-cells/export.json --policy adaptive \\
@@ -20,20 +20,25 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Seed of the first arrival order.") var seed: UInt64 = 1
     @Option(help: "Arrival orders to play (seeds seed, seed+1, ...); outputs are the first order's.") var orders: Int = 1
     @Option(help: "Truth (as for analyze), to score each order.") var truth: String?
+    @Option(help: "Folder holding the export's images (for --image-evidence).") var images: String?
+    @OptionGroup var evidence: ImageEvidenceOption
     @Option(help: "Output folder.") var out: String = "Reports/replay"
 
     func run() throws {
         let p = try ReplicatePolicies.parse(policy)
         guard (1...100).contains(orders) else { throw CLIError("--orders: must be 1…100") }
+        try evidence.check(images: images)
         let data = try ExportReader.read(path: export)
         guard data.records.contains(where: { $0.annotationType == .crosshairs }) else { throw CLIError("\(export): no crosshair submissions to replay") }
         let truthSet = try truth.map { try TruthSet.load(path: $0, export: data) }
+        var options = AnalysisOptions()
+        if let heard = try evidence.method(for: data, images: images) { options.method = heard }
         let progress = Progress(stages: orders)
         var rows: [(seed: UInt64, assignments: Int, score: DetectionScore?, result: Replay.Result, analysis: AnalysisResult)] = []
         for k in 0..<orders {
             progress.stage("order \(k + 1) of \(orders)")
             let r = Replay.run(data, policy: p, seed: seed + UInt64(k))
-            let a = Analysis.run(export: r.export, truth: truthSet)
+            let a = Analysis.run(export: r.export, truth: truthSet, options: options)
             rows.append((r.seed, r.assignments, a.overall, r, a))
         }
         progress.done()
@@ -61,6 +66,7 @@ struct ReplayCommand: ParsableCommand {
             let f1 = rows.compactMap { $0.score?.f1 }.reduce(0, +) / Double(orders)
             print("consensus F1 \(fixed(f1, 3))" + (orders > 1 ? " (mean)" : "") + (first.score.map { ", first order P \(fixed($0.precision, 3)) R \(fixed($0.recall, 3))" } ?? ""))
         }
+        if let line = evidence.summary(first.analysis.consensus) { print(line + " (first order)") }
         print("wrote \(out)/consensus.csv, replay.json")
     }
 }

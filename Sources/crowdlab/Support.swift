@@ -1,12 +1,44 @@
 import ArgumentParser
 import Foundation
 import Consensus
+import Imaging
 import Phantoms
 
 /// Closed choices of the command line, typed: ArgumentParser lists them and refuses others.
 extension PointMethods.Name: ExpressibleByArgument {}
 extension SceneName: ExpressibleByArgument {}
 extension Background: ExpressibleByArgument {}
+
+/// `--image-evidence`, for the commands that take `--images`: the agreement vote hearing the
+/// images for the candidates it turned down (`ImageEvidenceConsensus`).
+struct ImageEvidenceOption: ParsableArguments {
+    @Flag(help: "Also admit candidates two or more workers clicked that the vote turned down when the image shows a spot of their own there (needs --images; agreement method).")
+    var imageEvidence = false
+
+    /// Refuses what the flag cannot work with, before anything is read.
+    func check(images: String?, method: PointMethods.Name = .agreement) throws {
+        guard imageEvidence else { return }
+        guard images != nil else { throw CLIError("--image-evidence: needs --images FOLDER (the images the workers saw)") }
+        guard method == .agreement else { throw CLIError("--image-evidence: works with --method agreement, not \(method.rawValue)") }
+    }
+
+    /// The vote hearing the export's images found in `dir` (the others keep the vote's answer and
+    /// are counted in the summary line); nil without the flag.
+    func method(for data: QuantiusExport, images dir: String?) throws -> ImageEvidenceConsensus? {
+        guard imageEvidence, let dir else { return nil }
+        var pictures: [String: Image] = [:]
+        for name in data.imageNames {
+            let path = (dir as NSString).appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: path) { pictures[name] = try PNG.read(path: path) }
+        }
+        return ImageEvidenceConsensus(images: pictures)
+    }
+
+    /// What the images added, for the printed summary.
+    func summary(_ consensus: [ImageConsensus]) -> String? {
+        imageEvidence ? "image evidence: " + EvidenceTotals(consensus).sentence : nil
+    }
+}
 
 /// A one-line error for the user (ArgumentParser prints it and exits non-zero).
 struct CLIError: Error, CustomStringConvertible {

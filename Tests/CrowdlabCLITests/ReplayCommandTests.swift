@@ -24,4 +24,25 @@ final class ReplayCommandTests: XCTestCase {
         XCTAssertTrue(bad.err.contains("--policy: \"fixed:0\": expected fixed:K"), bad.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "2"))
     }
+
+    /// The same paid-for submissions, their consensus hearing the images: the same workers, more spots.
+    func testReplayWithImageEvidenceFindsMoreWithTheSameWorkers() throws {
+        let cli = CLIRunner()
+        let set = "Data/quanti-us/smfish-inverted", out = cli.temp()
+        func replay(_ extra: [String], _ name: String) throws -> (line: String, json: [String: Any]) {
+            let r = try cli.run(["replay", set + "/export.json", "--policy", "fixed:6", "--truth", set, "--out", out + "/" + name] + extra)
+            XCTAssertEqual(r.status, 0, r.err)
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/\(name)/replay.json"))) as? [String: Any])
+            return (r.out, json)
+        }
+        let vote = try replay([], "vote"), heard = try replay(["--images", set + "/images", "--image-evidence"], "heard")
+        XCTAssertEqual(vote.json["images"] as? [String: Int], heard.json["images"] as? [String: Int], "the policy decides by the vote alone")
+        XCTAssertGreaterThan(heard.json["recall"] as! Double, vote.json["recall"] as! Double)
+        XCTAssertTrue(heard.line.contains("image evidence: "), heard.line)
+        XCTAssertFalse(vote.line.contains("image evidence"), vote.line)
+        let bad = try cli.run(["replay", set + "/export.json", "--image-evidence", "--out", out + "/bad"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("--image-evidence: needs --images"), bad.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/bad"))
+    }
 }
