@@ -26,6 +26,18 @@ final class AgreementConsensusTests: XCTestCase {
         XCTAssertFalse(c.points.contains { abs($0.x - 90) < 5 }, "a lone stray click is not an object")
     }
 
+    /// Coordinates far off the image (another tool's export may hold 1e12) land in the clustering
+    /// grid's edge cell: the objects on the image are still found, the far clicks stay strays.
+    func testClicksFarOffTheImageLeaveItsObjects() {
+        var far = crowd()
+        for (x, y) in [(1e12, -1e12), (-3e15, 40), (40, 7e14)] {
+            far.images[0].xs.append(x); far.images[0].ys.append(y); far.images[0].worker.append(1); far.images[0].timestamp.append(0)
+        }
+        let c = AgreementConsensus().consensus(far)[0]
+        XCTAssertEqual(c.points.count, 3)
+        XCTAssertTrue(c.points.allSatisfy { $0.support == 10 && $0.x < 100 && $0.y < 100 })
+    }
+
     func testMedianCentreIgnoresAStrayMember() {
         // Five workers at (50,50), one at (54,50): the median stays at 50, a mean would move to 50.67.
         let clicks = (0..<5).map { ($0, 50.0, 50.0) } + [(5, 54.0, 50.0)]

@@ -80,6 +80,22 @@ final class ImageEvidenceTests: XCTestCase {
         XCTAssertTrue(near(method.consensus(job)[0], patch), "without the shape test its response alone would admit it")
     }
 
+    /// Exports from other tools may hold clicks far outside the image: they are tested like any
+    /// candidate, on the pixel nearest them, and the image shows nothing there.
+    func testClicksFarOutsideTheImageAreHandled() {
+        let (base, spots, weak, _) = crowd()
+        var job = base
+        for w in 6...7 {
+            job.images[0].xs.append(1e12); job.images[0].ys.append(-1e12)
+            job.images[0].worker.append(Int32(w)); job.images[0].timestamp.append(0)
+        }
+        let c = ImageEvidenceConsensus(images: ["img.png": field(spots: spots, inverted: false, seed: 3)]).consensus(job)[0]
+        XCTAssertTrue(near(c, weak))
+        XCTAssertFalse(c.points.contains { $0.x > 100 || $0.y < 0 }, "nothing admitted off the image")
+        XCTAssertEqual(c.points.count, 9, "the far clicks do not disturb the vote on the image")
+        XCTAssertEqual(c.diagnostics.evidenceTested, 3, "the far pair is a candidate, tested and refused")
+    }
+
     func testWithoutItsImageAnImageKeepsTheVote() {
         let (job, spots, _, _) = crowd()
         let elsewhere = ImageEvidenceConsensus(images: ["other.png": field(spots: spots, inverted: false, seed: 3)])

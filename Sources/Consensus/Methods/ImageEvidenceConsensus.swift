@@ -137,9 +137,7 @@ struct SpotField {
         width = picture.width; height = picture.height
         let grey = picture.greyValues()
         let (w, h) = (width, height)
-        let at = objects.map { p in
-            min(max(h - Int(p.y.rounded()), 0), h - 1) * w + min(max(Int(p.x.rounded()), 0), w - 1)
-        }
+        let at = objects.map { p in let (c, r) = Self.pixel(p, w, h); return r * w + c }
         // Spots are peaks or troughs: the side the accepted objects lie on, against the whole image.
         let smooth = gaussianBlur(grey, width: w, height: h, sigma: 1.5)
         let sign = median(at.map { smooth[$0] }) >= median(smooth) ? 1.0 : -1.0
@@ -182,7 +180,15 @@ struct SpotField {
     }
 
     func pixel(_ p: ConsensusPoint) -> (col: Int, row: Int) {
-        (min(max(Int(p.x.rounded()), 0), width - 1), min(max(height - Int(p.y.rounded()), 0), height - 1))
+        Self.pixel(p, width, height)
+    }
+
+    /// The pixel under a point in click coordinates (y from the bottom), clamped into the image;
+    /// clamped as a Double first, so a far-off centre cannot overflow the conversion.
+    static func pixel(_ p: ConsensusPoint, _ w: Int, _ h: Int) -> (col: Int, row: Int) {
+        let col = Int(min(max(p.x.rounded(), 0), Double(w - 1)))
+        let row = Int(min(max(Double(h) - p.y.rounded(), 0), Double(h - 1)))
+        return (col, row)
     }
 
     /// The response a test reads at a point: its maximum within 2 px.

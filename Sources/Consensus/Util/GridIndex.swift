@@ -15,13 +15,12 @@ public struct GridIndex: Sendable {
         let mnx = xs.min() ?? 0, mny = ys.min() ?? 0
         let mxx = xs.max() ?? 0, mxy = ys.max() ?? 0
         minX = mnx; minY = mny
-        nx = max(1, min(4096, Int(((mxx - mnx) / c).rounded(.down)) + 1))
-        ny = max(1, min(4096, Int(((mxy - mny) / c).rounded(.down)) + 1))
+        nx = Int(min(4095, max(0, ((mxx - mnx) / c).rounded(.down)))) + 1
+        ny = Int(min(4095, max(0, ((mxy - mny) / c).rounded(.down)))) + 1
         var counts = [Int32](repeating: 0, count: nx * ny + 1)
         var cellOf = [Int](repeating: 0, count: xs.count)
         for i in 0..<xs.count {
-            let cx = min(nx - 1, max(0, Int((xs[i] - mnx) / c)))
-            let cy = min(ny - 1, max(0, Int((ys[i] - mny) / c)))
+            let cx = Self.cell(xs[i], mnx, c, nx), cy = Self.cell(ys[i], mny, c, ny)
             cellOf[i] = cy * nx + cx
             counts[cellOf[i] + 1] += 1
         }
@@ -39,11 +38,7 @@ public struct GridIndex: Sendable {
     /// Calls `body` with every point index within `r` of (x, y), in a fixed order.
     public func forEach(near x: Double, _ y: Double, within r: Double, _ body: (Int, Double) -> Void) {
         let r2 = r * r
-        let x0 = max(0, Int(((x - r - minX) / cell).rounded(.down)))
-        let x1 = min(nx - 1, Int(((x + r - minX) / cell).rounded(.down)))
-        let y0 = max(0, Int(((y - r - minY) / cell).rounded(.down)))
-        let y1 = min(ny - 1, Int(((y + r - minY) / cell).rounded(.down)))
-        if x0 > x1 || y0 > y1 { return }
+        let (x0, x1, y0, y1) = cellRanges(x, y, r)
         for cy in y0...y1 {
             for cx in x0...x1 {
                 let c = cy * nx + cx
@@ -59,8 +54,15 @@ public struct GridIndex: Sendable {
     /// The cells a disc of radius `r` about (x, y) touches, as inclusive ranges, for hot loops
     /// that walk `items[starts[c]..<starts[c+1]]` themselves instead of taking a closure.
     @inline(__always) func cellRanges(_ x: Double, _ y: Double, _ r: Double) -> (x0: Int, x1: Int, y0: Int, y1: Int) {
-        (max(0, Int(((x - r - minX) / cell).rounded(.down))), min(nx - 1, Int(((x + r - minX) / cell).rounded(.down))),
-         max(0, Int(((y - r - minY) / cell).rounded(.down))), min(ny - 1, Int(((y + r - minY) / cell).rounded(.down))))
+        (Self.cell(x - r, minX, cell, nx), Self.cell(x + r, minX, cell, nx), Self.cell(y - r, minY, cell, ny), Self.cell(y + r, minY, cell, ny))
+    }
+
+    /// The cell of a coordinate, clamped into `0..<n` before the conversion: points beyond the
+    /// grid's 4096 cells are stored in its edge cell, so queries that reach past it look there too,
+    /// and a coordinate far off (an export may hold 1e12) cannot overflow `Int`.
+    @inline(__always) static func cell(_ v: Double, _ origin: Double, _ size: Double, _ n: Int) -> Int {
+        let k = ((v - origin) / size).rounded(.down)
+        return !(k > 0) ? 0 : (k >= Double(n - 1) ? n - 1 : Int(k))
     }
 
     public func neighbours(of x: Double, _ y: Double, within r: Double) -> [Int] {
