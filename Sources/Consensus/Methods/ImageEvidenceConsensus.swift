@@ -90,9 +90,9 @@ public struct ImageEvidenceConsensus: PointConsensusMethod {
             spots.append(s)
             admitted.insert(i)
         }
-        out.points += tested.indices.filter(admitted.contains).map { tested[$0] }
-        let kept = admitted.map { tested[$0] }
-        out.nearMisses = out.nearMisses.filter { !kept.contains($0) }
+        let kept = tested.indices.filter(admitted.contains).map { tested[$0] }
+        out.points += kept
+        out.nearMisses.removeAll(where: kept.contains)
         out.diagnostics.evidenceAdmitted = Double(admitted.count)
         return out
     }
@@ -120,18 +120,17 @@ public struct EvidenceTotals: Sendable, Equatable {
 
     public var sentence: String {
         "\(admitted) of \(tested) turned-down candidates admitted on \(heard) images"
-            + (unheard == 0 ? "" : " (\(unheard) images kept the vote: no image of the export's size, or fewer than 5 objects)")
+            + (unheard == 0 ? "" : " (\(unheard) images kept the vote: no image of the export's size, or too few objects to read the spots from)")
     }
 }
 
 /// The robust-z spot response of one image at each scale, and the scale its accepted objects pick.
 struct SpotField {
     let width: Int, height: Int
-    /// The response at each of the scales tried, and which one the accepted objects pick.
-    let responses: [[Double]]
-    let chosen: Int
+    /// The response at the scale the accepted objects pick, and at the scale a spot's shape is
+    /// read against (the largest tried, or the smallest when the largest is the one picked).
+    let z: [Double], other: [Double]
     let scale: Double
-    var z: [Double] { responses[chosen] }
 
     init(_ picture: Image, at objects: [ConsensusPoint], scales: [Double]) {
         width = picture.width; height = picture.height
@@ -153,8 +152,9 @@ struct SpotField {
             scores.append(median(at.map { z[Self.peakIndex(z, $0, w, h)] }))
         }
         if responses.isEmpty { responses = [[Double](repeating: 0, count: w * h)]; used = [scales.first ?? 1]; scores = [0] }
-        self.responses = responses
-        chosen = scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }!
+        let chosen = scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }!
+        z = responses[chosen]
+        other = responses[chosen == responses.count - 1 ? 0 : responses.count - 1]
         scale = used[chosen]
     }
 
@@ -175,8 +175,7 @@ struct SpotField {
     func shape(at p: ConsensusPoint) -> Double {
         let (c, r) = pixel(p)
         let i = Self.peakIndex(z, r * width + c, width, height)
-        let other = chosen == responses.count - 1 ? 0 : responses.count - 1
-        return atan2(responses[other][i], z[i])
+        return atan2(other[i], z[i])
     }
 
     func pixel(_ p: ConsensusPoint) -> (col: Int, row: Int) {
@@ -213,24 +212,13 @@ struct SpotField {
 
     /// The response's 2 px window maximum on a grid of points farther than `clearance` from every click.
     func background(clearOf im: ImageClicks, by clearance: Double, step: Int) -> [Double] {
-        var near = [Bool](repeating: false, count: width * height)
-        let reach = Int(clearance.rounded(.up)), r2 = clearance * clearance
-        for (x, y) in zip(im.xs, im.ys) {
-            guard x.isFinite, y.isFinite, abs(x) < 1e7, abs(y) < 1e7 else { continue }
-            let c0 = Int(x.rounded()), r0 = height - Int(y.rounded())
-            let (rlo, rhi, clo, chi) = (max(0, r0 - reach), min(height - 1, r0 + reach), max(0, c0 - reach), min(width - 1, c0 + reach))
-            guard rlo <= rhi, clo <= chi else { continue }
-            for r in rlo...rhi {
-                for c in clo...chi {
-                    let dx = Double(c) - x, dy = Double(height - r) - y
-                    if dx * dx + dy * dy <= r2 { near[r * width + c] = true }
-                }
-            }
-        }
+        let clicks = GridIndex(xs: im.xs, ys: im.ys, cell: clearance)
         var out: [Double] = []
         for r in stride(from: 2, to: height - 2, by: step) {
-            for c in stride(from: 2, to: width - 2, by: step) where !near[r * width + c] {
-                out.append(Self.windowMax(z, r * width + c, width, height))
+            for c in stride(from: 2, to: width - 2, by: step) {
+                var clicked = false
+                clicks.forEach(near: Double(c), Double(height - r), within: clearance) { _, _ in clicked = true }
+                if !clicked { out.append(Self.windowMax(z, r * width + c, width, height)) }
             }
         }
         return out
