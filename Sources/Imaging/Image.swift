@@ -185,24 +185,42 @@ public extension Image {
 }
 
 /// Separable Gaussian blur of a grey field (edges clamped).
+///
+/// Each pass adds one kernel tap at a time to a whole row, so the inner loops run over contiguous
+/// pixels without bounds checks and vectorise; every pixel still sums its taps in kernel order, so
+/// the result is the plain convolution's to the bit.
 public func gaussianBlur(_ v: [Double], width: Int, height: Int, sigma: Double) -> [Double] {
+    precondition(v.count == width * height)
     let reach = max(1, Int((3 * sigma).rounded(.up)))
     var kernel = (-reach...reach).map { exp(-Double($0 * $0) / (2 * sigma * sigma)) }
     let sum = kernel.reduce(0, +)
     kernel = kernel.map { $0 / sum }
+    guard width > 0, height > 0 else { return v }
     var tmp = [Double](repeating: 0, count: v.count), out = tmp
-    for r in 0..<height {
-        for c in 0..<width {
-            var s = 0.0
-            for k in -reach...reach { s += kernel[k + reach] * v[r * width + min(max(c + k, 0), width - 1)] }
-            tmp[r * width + c] = s
+    v.withUnsafeBufferPointer { src in
+        tmp.withUnsafeMutableBufferPointer { dst in
+            for r in 0..<height {
+                let row = src.baseAddress! + r * width, acc = dst.baseAddress! + r * width
+                for (j, kj) in kernel.enumerated() {
+                    // Tap j reads column c + j − reach, clamped to the row's ends.
+                    let shift = j - reach
+                    let lo = min(width, max(0, -shift)), hi = max(lo, min(width, width - shift))
+                    for c in 0..<lo { acc[c] += kj * row[0] }
+                    for c in lo..<hi { acc[c] += kj * row[c + shift] }
+                    for c in hi..<width { acc[c] += kj * row[width - 1] }
+                }
+            }
         }
     }
-    for r in 0..<height {
-        for c in 0..<width {
-            var s = 0.0
-            for k in -reach...reach { s += kernel[k + reach] * tmp[min(max(r + k, 0), height - 1) * width + c] }
-            out[r * width + c] = s
+    tmp.withUnsafeBufferPointer { src in
+        out.withUnsafeMutableBufferPointer { dst in
+            for r in 0..<height {
+                let acc = dst.baseAddress! + r * width
+                for (j, kj) in kernel.enumerated() {
+                    let row = src.baseAddress! + min(max(r + j - reach, 0), height - 1) * width
+                    for c in 0..<width { acc[c] += kj * row[c] }
+                }
+            }
         }
     }
     return out

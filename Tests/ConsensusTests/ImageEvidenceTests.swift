@@ -96,6 +96,24 @@ final class ImageEvidenceTests: XCTestCase {
         XCTAssertEqual(c.diagnostics.evidenceTested, 3, "the far pair is a candidate, tested and refused")
     }
 
+    /// The re-run without the bottom third of workers keeps the full crowd's filter scale, as it
+    /// keeps its click spread, and filters only at that scale and the one the shape is read against.
+    func testTheRerunKeepsTheScaleItWasGiven() {
+        let (job, spots, weak, _) = crowd()
+        let method = ImageEvidenceConsensus(images: ["img.png": field(spots: spots, inverted: false, seed: 3)])
+        let first = method.consensus(job)
+        let chosen = try! XCTUnwrap(first[0].diagnostics.evidenceScalePx)
+        let kept = method.keepingScale(of: first) as! ImageEvidenceConsensus
+        XCTAssertEqual(kept.fixedScales, ["img.png": chosen])
+        XCTAssertEqual(SpotField.filtered(method.scales, keeping: chosen).count, 2)
+        XCTAssertTrue(SpotField.filtered(method.scales, keeping: chosen).contains(chosen))
+        let again = kept.consensus(job)[0]
+        XCTAssertEqual(again.diagnostics.evidenceScalePx, chosen)
+        XCTAssertTrue(near(again, weak))
+        XCTAssertEqual(again.points, first[0].points, "the same crowd heard at the same scale gives the same answer")
+        XCTAssertEqual(SpotField.filtered(method.scales, keeping: 2.5), method.scales, "a scale not tried is not kept")
+    }
+
     func testWithoutItsImageAnImageKeepsTheVote() {
         let (job, spots, _, _) = crowd()
         let elsewhere = ImageEvidenceConsensus(images: ["other.png": field(spots: spots, inverted: false, seed: 3)])

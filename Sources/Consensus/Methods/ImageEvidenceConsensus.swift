@@ -40,12 +40,16 @@ public struct ImageEvidenceConsensus: PointConsensusMethod {
     public var requireAcceptedShape = true
     /// Spacing of the background grid (pixels).
     public var backgroundStep = 3
+    /// The filter scale to use per image instead of choosing one (the filtered re-run keeps the
+    /// full crowd's, as it keeps its click spread: it measures the workers, not the filter).
+    public var fixedScales: [String: Double] = [:]
 
     public init(images: [String: Image]) { self.images = images }
 
     public func keepingScale(of consensus: [ImageConsensus]) -> any PointConsensusMethod {
         var fixed = self
         if let v = vote.keepingScale(of: consensus) as? AgreementConsensus { fixed.vote = v }
+        for c in consensus { if let s = c.diagnostics.evidenceScalePx { fixed.fixedScales[c.image] = s } }
         return fixed
     }
 
@@ -66,7 +70,7 @@ public struct ImageEvidenceConsensus: PointConsensusMethod {
         out.nearMisses = vote.reportNearMisses ? voted.nearMisses.filter(withinOneVote(of: voted)) : []
         guard let picture = images[im.image], picture.width == im.width, picture.height == im.height,
               voted.points.count >= minimumAccepted else { return out }
-        let field = SpotField(picture, at: voted.points, scales: scales)
+        let field = SpotField(picture, at: voted.points, scales: scales, keeping: fixedScales[im.image])
         let clearance = voted.diagnostics.radiusPx ?? vote.pilotRadius
         let background = field.background(clearOf: im, by: clearance, step: backgroundStep)
         let tested = voted.nearMisses
@@ -132,7 +136,8 @@ struct SpotField {
     let z: [Double], other: [Double]
     let scale: Double
 
-    init(_ picture: Image, at objects: [ConsensusPoint], scales: [Double]) {
+    /// With `keeping`, only that scale (and the one its shape is read against) is filtered.
+    init(_ picture: Image, at objects: [ConsensusPoint], scales: [Double], keeping kept: Double? = nil) {
         width = picture.width; height = picture.height
         let grey = picture.greyValues()
         let (w, h) = (width, height)
@@ -141,7 +146,7 @@ struct SpotField {
         let smooth = gaussianBlur(grey, width: w, height: h, sigma: 1.5)
         let sign = median(at.map { smooth[$0] }) >= median(smooth) ? 1.0 : -1.0
         var responses: [[Double]] = [], used: [Double] = [], scores: [Double] = []
-        for s in scales {
+        for s in Self.filtered(scales, keeping: kept) {
             let fine = gaussianBlur(grey, width: w, height: h, sigma: s), broad = gaussianBlur(grey, width: w, height: h, sigma: 3 * s)
             let d = zip(fine, broad).map { sign * ($0 - $1) }
             let centre = median(d)
@@ -152,10 +157,18 @@ struct SpotField {
             scores.append(median(at.map { z[Self.peakIndex(z, $0, w, h)] }))
         }
         if responses.isEmpty { responses = [[Double](repeating: 0, count: w * h)]; used = [scales.first ?? 1]; scores = [0] }
-        let chosen = scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }!
+        let chosen = kept.flatMap { used.firstIndex(of: $0) }
+            ?? scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }!
         z = responses[chosen]
         other = responses[chosen == responses.count - 1 ? 0 : responses.count - 1]
         scale = used[chosen]
+    }
+
+    /// The scales to filter at: all, or the kept one and the one its shape is read against.
+    static func filtered(_ scales: [Double], keeping kept: Double?) -> [Double] {
+        guard let kept, let i = scales.firstIndex(of: kept), scales.count > 1 else { return scales }
+        let other = i == scales.count - 1 ? 0 : scales.count - 1
+        return [scales[min(i, other)], scales[max(i, other)]]
     }
 
     /// The pixel of the largest response within 2 px (a consensus centre is a median of clicks,
