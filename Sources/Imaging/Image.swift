@@ -51,6 +51,7 @@ public struct Image: Sendable, Equatable {
 public struct ImageError: Error, CustomStringConvertible {
     public let file: String, message: String
     public var description: String { "\(file): \(message)" }
+    public init(file: String, message: String) { self.file = file; self.message = message }
 }
 
 /// PNG through libpng's simplified API (`png_image`), 8- or 16-bit, grey or RGB.
@@ -62,6 +63,17 @@ public enum PNG {
             throw ImageError(file: name, message: "cannot be read")
         }
         return try decode(data, name: name)
+    }
+
+    /// The images of `names` found in the folder `dir`, by name; the names with no file there are
+    /// returned apart, for the caller to count. A file that is there but unreadable is an error.
+    public static func read(folder dir: String, names: [String]) throws -> (found: [String: Image], missing: [String]) {
+        var found: [String: Image] = [:], missing: [String] = []
+        for name in names {
+            let path = (dir as NSString).appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: path) { found[name] = try read(path: path) } else { missing.append(name) }
+        }
+        return (found, missing)
     }
 
     /// Decodes PNG bytes held in memory (an upload, say); `name` is for error messages.

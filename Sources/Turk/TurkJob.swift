@@ -369,9 +369,9 @@ public enum TurkJob {
     /// The images the job posted (`job/images`), by name, for a scenario whose analysis hears them.
     static func jobImages(_ export: QuantiusExport, job: String) throws -> [String: Image] {
         let dir = (job as NSString).appendingPathComponent("images")
-        var images: [String: Image] = [:]
-        for name in export.imageNames { images[name] = try PNG.read(path: (dir as NSString).appendingPathComponent(name)) }
-        return images
+        let (found, missing) = try PNG.read(folder: dir, names: export.imageNames)
+        if let name = missing.first { throw ImageError(file: (dir as NSString).appendingPathComponent(name), message: "cannot be read (the job posted it)") }
+        return found
     }
 
     /// Every submitted answer as a Quanti.us export (`job/export.json`), analysed with the

@@ -84,14 +84,16 @@ struct Analyze: ParsableCommand {
             FileHandle.standardError.write(Data("crowdlab: warning: \(export) holds no submissions: the outputs are empty\n".utf8))
         }
         let (truthSet, shapeTruth) = try loadTruth(for: data)
-        if let heard = try evidence.method(for: data, images: images) { options.method = heard }
+        let heard = try evidence.method(for: data, images: images)
+        if let heard { options.method = heard }
         progress.stage("consensus (\(options.method.name)) and scores")
         let result = Analysis.run(export: data, truth: truthSet, options: options)
         let hasShapes = data.records.contains { $0.annotationType != .crosshairs } || shapeTruth != nil
         let shapes = hasShapes ? ShapeAnalysis.run(export: data, pointTruth: truthSet, shapeTruth: shapeTruth, matchRadius: options.matchRadius) : nil
         progress.stage("writing \(out)")
         let writeStart = Date()
-        let written = try writeOutputs(data: data, result: result, truth: truthSet, shapes: shapes, matchRadius: options.matchRadius)
+        let written = try writeOutputs(data: data, result: result, truth: truthSet, shapes: shapes, matchRadius: options.matchRadius,
+                                       pictures: heard?.images ?? [:])
         progress.done()
         if ProcessInfo.processInfo.environment["CROWDLAB_PROFILE"] != nil {
             let line = ([("read", readSeconds)] + result.timings + [("write", Date().timeIntervalSince(writeStart))])
@@ -125,9 +127,9 @@ struct Analyze: ParsableCommand {
     }
 
     /// Everything into --out, all or nothing (`OutputStage`). The result comes back with a note for
-    /// images missing from --images.
+    /// images missing from --images. `pictures`: images already read (for the evidence).
     func writeOutputs(data: QuantiusExport, result: AnalysisResult, truth truthSet: TruthSet?, shapes: ShapeAnalysisResult?,
-                      matchRadius: Double) throws -> (result: AnalysisResult, baselines: ClassicBaselines, overlays: Int) {
+                      matchRadius: Double, pictures: [String: Image]) throws -> (result: AnalysisResult, baselines: ClassicBaselines, overlays: Int) {
         let stage = try OutputStage(destination: out)
         let (baselines, shapePictures) = try classicBaselines(shapes)
         // metrics.json gains a "shapes" section for outlines and traces: lengths, areas, tracks, scores.
@@ -143,7 +145,7 @@ struct Analyze: ParsableCommand {
                 shapeOverlays.append((im.image, file))
             }
         }
-        let (overlayFiles, missingImages) = try writePointOverlays(result, truth: truthSet, matchRadius: matchRadius, into: stage)
+        let (overlayFiles, missingImages) = try writePointOverlays(result, truth: truthSet, matchRadius: matchRadius, pictures: pictures, into: stage)
         var r = result
         if !missingImages.isEmpty { r.truthNotes.append("\(missingImages.count) image(s) not found in \(images!) and drawn without overlay") }
         let onlyShapes = shapes != nil && !data.records.contains { $0.annotationType == .crosshairs && !$0.isEmpty } && (shapes?.keypoints.isEmpty ?? true)
@@ -176,14 +178,15 @@ struct Analyze: ParsableCommand {
     }
 
     /// One overlay per image found in --images: clicks, consensus and truth; the images not found.
-    func writePointOverlays(_ result: AnalysisResult, truth truthSet: TruthSet?, matchRadius: Double,
+    func writePointOverlays(_ result: AnalysisResult, truth truthSet: TruthSet?, matchRadius: Double, pictures: [String: Image],
                             into stage: OutputStage) throws -> (files: [(image: String, file: String)], missing: [String]) {
         var files: [(image: String, file: String)] = [], missing: [String] = []
         guard let dir = images else { return (files, missing) }
         for (k, im) in result.job.images.enumerated() {
             let p = (dir as NSString).appendingPathComponent(im.image)
-            guard FileManager.default.fileExists(atPath: p) else { missing.append(im.image); continue }
-            let picture = try PNG.read(path: p)
+            let read = pictures[im.image]
+            guard read != nil || FileManager.default.fileExists(atPath: p) else { missing.append(im.image); continue }
+            let picture = try read ?? PNG.read(path: p)
             let file = "overlays/" + ((im.image as NSString).deletingPathExtension) + ".png"
             let o = AnalysisOutputs.overlay(image: picture, clicks: Array(zip(im.xs, im.ys)), consensus: result.consensus[k].points,
                                             truth: truthSet?.byImage[im.image], radius: matchRadius)

@@ -23,15 +23,10 @@ struct ImageEvidenceOption: ParsableArguments {
     }
 
     /// The vote hearing the export's images found in `dir` (the others keep the vote's answer and
-    /// are counted in the summary line); nil without the flag.
+    /// are counted in the summary line), and those images; nil without the flag.
     func method(for data: QuantiusExport, images dir: String?) throws -> ImageEvidenceConsensus? {
         guard imageEvidence, let dir else { return nil }
-        var pictures: [String: Image] = [:]
-        for name in data.imageNames {
-            let path = (dir as NSString).appendingPathComponent(name)
-            if FileManager.default.fileExists(atPath: path) { pictures[name] = try PNG.read(path: path) }
-        }
-        return ImageEvidenceConsensus(images: pictures)
+        return ImageEvidenceConsensus(images: try PNG.read(folder: dir, names: data.imageNames).found)
     }
 
     /// What the images added, for the printed summary.
