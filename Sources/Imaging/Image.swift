@@ -114,26 +114,25 @@ public enum PNG {
         img.version = UInt32(PNG_IMAGE_VERSION)
         img.width = UInt32(image.width); img.height = UInt32(image.height)
         img.format = (image.channels == 3 ? UInt32(PNG_FORMAT_FLAG_COLOR) : 0) | (image.bitDepth == 16 ? UInt32(PNG_FORMAT_FLAG_LINEAR) : 0)
-        var size: Int = 0
-        // First call sizes the buffer, second writes it.
-        let ok: Int32
-        if image.bitDepth == 16 {
-            ok = image.samples.withUnsafeBytes { png_image_write_to_memory(&img, nil, &size, 0, $0.baseAddress, 0, nil) }
-        } else {
-            let bytes = image.samples.map { UInt8(truncatingIfNeeded: $0) }
-            ok = bytes.withUnsafeBytes { png_image_write_to_memory(&img, nil, &size, 0, $0.baseAddress, 0, nil) }
+        let bytes = image.bitDepth == 16 ? [] : image.samples.map { UInt8(truncatingIfNeeded: $0) }
+        // Compressed once, into a buffer of libpng's upper bound; should a zlib exceed it, libpng
+        // says the size it needs and the write is made again into that.
+        var capacity = Int(crowdlab_png_size_max(&img))
+        for _ in 0..<2 {
+            var out = [UInt8](repeating: 0, count: capacity)
+            var size = capacity
+            let written = out.withUnsafeMutableBytes { o in
+                image.bitDepth == 16
+                    ? image.samples.withUnsafeBytes { png_image_write_to_memory(&img, o.baseAddress, &size, 0, $0.baseAddress, 0, nil) }
+                    : bytes.withUnsafeBytes { png_image_write_to_memory(&img, o.baseAddress, &size, 0, $0.baseAddress, 0, nil) }
+            }
+            if written != 0 { return Data(out.prefix(size)) }
+            guard size > capacity else { break }
+            capacity = size
+            png_image_free(&img)
+            img.warning_or_error = 0
         }
-        guard ok != 0 else { throw ImageError(file: "<memory>", message: message(img)) }
-        var out = [UInt8](repeating: 0, count: size)
-        let ok2: Int32
-        if image.bitDepth == 16 {
-            ok2 = out.withUnsafeMutableBytes { o in image.samples.withUnsafeBytes { png_image_write_to_memory(&img, o.baseAddress, &size, 0, $0.baseAddress, 0, nil) } }
-        } else {
-            let bytes = image.samples.map { UInt8(truncatingIfNeeded: $0) }
-            ok2 = out.withUnsafeMutableBytes { o in bytes.withUnsafeBytes { png_image_write_to_memory(&img, o.baseAddress, &size, 0, $0.baseAddress, 0, nil) } }
-        }
-        guard ok2 != 0 else { throw ImageError(file: "<memory>", message: message(img)) }
-        return Data(out.prefix(size))
+        throw ImageError(file: "<memory>", message: message(img))
     }
 
     static func message(_ img: png_image) -> String {

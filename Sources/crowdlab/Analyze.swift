@@ -182,16 +182,26 @@ struct Analyze: ParsableCommand {
                             into stage: OutputStage) throws -> (files: [(image: String, file: String)], missing: [String]) {
         var files: [(image: String, file: String)] = [], missing: [String] = []
         guard let dir = images else { return (files, missing) }
-        for (k, im) in result.job.images.enumerated() {
-            let p = (dir as NSString).appendingPathComponent(im.image)
-            let read = pictures[im.image]
-            guard read != nil || FileManager.default.fileExists(atPath: p) else { missing.append(im.image); continue }
-            let picture = try read ?? PNG.read(path: p)
-            let file = "overlays/" + ((im.image as NSString).deletingPathExtension) + ".png"
-            let o = AnalysisOutputs.overlay(image: picture, clicks: Array(zip(im.xs, im.ys)), consensus: result.consensus[k].points,
-                                            truth: truthSet?.byImage[im.image], radius: matchRadius)
-            try stage.write(PNG.encode(o), file)
-            files.append((im.image, file))
+        let found = result.job.images.indices.filter { k in
+            let name = result.job.images[k].image
+            return pictures[name] != nil || FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(name))
+        }
+        let foundSet = Set(found)
+        missing = result.job.images.indices.filter { !foundSet.contains($0) }.map { result.job.images[$0].image }
+        // Drawn and encoded on all cores; written, and any error thrown, in the export's image order.
+        let encoded: [Result<Data, Error>] = found.parallelMap { k in
+            let im = result.job.images[k]
+            return Result {
+                let picture = try pictures[im.image] ?? PNG.read(path: (dir as NSString).appendingPathComponent(im.image))
+                return try PNG.encode(AnalysisOutputs.overlay(image: picture, clicks: Array(zip(im.xs, im.ys)), consensus: result.consensus[k].points,
+                                                              truth: truthSet?.byImage[im.image], radius: matchRadius))
+            }
+        }
+        for (k, png) in zip(found, encoded) {
+            let name = result.job.images[k].image
+            let file = "overlays/" + ((name as NSString).deletingPathExtension) + ".png"
+            try stage.write(png.get(), file)
+            files.append((name, file))
         }
         return (files, missing)
     }

@@ -16,6 +16,18 @@ final class PNGTests: XCTestCase {
         return try PNG.read(path: p)
     }
 
+    /// Noise does not compress: the stream is at its largest, and still fits the buffer it is
+    /// written into in one pass.
+    func testIncompressibleImagesRoundTrip() throws {
+        var state: UInt64 = 99
+        func next() -> UInt16 { state = state &* 6364136223846793005 &+ 1442695040888963407; return UInt16(truncatingIfNeeded: state >> 40) }
+        for (channels, depth) in [(1, 8), (3, 8), (1, 16), (3, 16)] {
+            var img = Image(width: 301, height: 97, channels: channels, bitDepth: depth)
+            for i in 0..<img.samples.count { img.samples[i] = depth == 8 ? next() & 255 : next() }
+            XCTAssertEqual(try roundTrip(img), img, "\(channels) channels, \(depth) bits")
+        }
+    }
+
     func testRoundTrip8And16BitGreyAndRGB() throws {
         var g8 = Image(width: 7, height: 5, bitDepth: 8)
         for i in 0..<g8.samples.count { g8.samples[i] = UInt16(i * 7 % 256) }
