@@ -33,14 +33,24 @@ public struct Image: Sendable, Equatable {
     public func rgb8ForDisplay() -> Image {
         var out = Image(width: width, height: height, channels: 3, bitDepth: 8)
         if channels == 3 && bitDepth == 8 { return self }
-        let grey: [Double] = (0..<(width * height)).map { i in
-            if channels == 1 { return Double(samples[i]) }
-            let r = Double(samples[i * 3]), g = Double(samples[i * 3 + 1]), b = Double(samples[i * 3 + 2])
-            return (r + g + b) / 3
+        // Grey as the sum of the channels, a whole number: its quantiles come from a histogram.
+        let n = width * height
+        let sums: [Int] = (0..<n).map { i in
+            channels == 1 ? Int(samples[i]) : Int(samples[i * 3]) + Int(samples[i * 3 + 1]) + Int(samples[i * 3 + 2])
         }
-        let sorted = grey.sorted()
-        let lo = sorted[Int(Double(sorted.count - 1) * 0.005)], hi = max(sorted[Int(Double(sorted.count - 1) * 0.995)], lo + 1)
-        for i in 0..<(width * height) {
+        let scale = Double(channels == 1 ? 1 : 3)
+        let grey = sums.map { Double($0) / scale }
+        guard n > 0 else { return out }
+        var counts = [Int](repeating: 0, count: (sums.max() ?? 0) + 1)
+        for s in sums { counts[s] += 1 }
+        /// The k-th smallest grey value (0-based), as a sort would give it.
+        func orderStatistic(_ k: Int) -> Double {
+            var seen = 0
+            for (v, c) in counts.enumerated() { seen += c; if seen > k { return Double(v) / scale } }
+            return Double(counts.count - 1) / scale
+        }
+        let lo = orderStatistic(Int(Double(n - 1) * 0.005)), hi = max(orderStatistic(Int(Double(n - 1) * 0.995)), lo + 1)
+        for i in 0..<n {
             let v = UInt16(max(0, min(255, ((grey[i] - lo) / (hi - lo) * 255).rounded())))
             out.samples[i * 3] = v; out.samples[i * 3 + 1] = v; out.samples[i * 3 + 2] = v
         }

@@ -23,7 +23,7 @@ struct ImageEvidenceOption: ParsableArguments {
     }
 
     /// The vote hearing the export's images found in `dir` (the others keep the vote's answer and
-    /// are counted in the summary line), and those images; nil without the flag.
+    /// are counted in the summary line); nil without the flag. Its `images` serve the overlays too.
     func method(for data: QuantiusExport, images dir: String?) throws -> ImageEvidenceConsensus? {
         guard imageEvidence, let dir else { return nil }
         return ImageEvidenceConsensus(images: try PNG.read(folder: dir, names: data.imageNames).found)
