@@ -22,24 +22,32 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Truth (as for analyze), to score each order.") var truth: String?
     @Option(help: "Folder holding the export's images (for --image-evidence).") var images: String?
     @OptionGroup var evidence: ImageEvidenceOption
+    @Flag(help: "Also play fixed:3 to fixed:15 over the same orders and write DIR/curve.html and curve.json: F1 against assignments (needs --truth).") var curve = false
     @Option(help: "Output folder.") var out: String = "Reports/replay"
 
     func run() throws {
         let p = try ReplicatePolicies.parse(policy)
         guard (1...100).contains(orders) else { throw CLIError("--orders: must be 1…100") }
         try evidence.check(images: images)
+        guard !curve || truth != nil else { throw CLIError("--curve: needs --truth (the curve scores each design)") }
         let data = try ExportReader.read(path: export)
         guard data.records.contains(where: { $0.annotationType == .crosshairs }) else { throw CLIError("\(export): no crosshair submissions to replay") }
         let truthSet = try truth.map { try TruthSet.load(path: $0, export: data) }
         var options = AnalysisOptions()
         if let heard = try evidence.method(for: data, images: images) { options.method = heard }
-        let progress = Progress(stages: orders)
+        let progress = Progress(stages: orders + (curve ? 1 : 0))
         var rows: [(seed: UInt64, assignments: Int, score: DetectionScore?, result: Replay.Result, analysis: AnalysisResult)] = []
         for k in 0..<orders {
             progress.stage("order \(k + 1) of \(orders)")
             let r = Replay.run(data, policy: p, seed: seed + UInt64(k))
             let a = Analysis.run(export: r.export, truth: truthSet, options: options)
             rows.append((r.seed, r.assignments, a.overall, r, a))
+        }
+        var curveResult: ReplayCurve?
+        if curve, let truthSet {
+            progress.stage("curve")
+            curveResult = ReplayCurve.run(data, truth: truthSet, policies: p is FixedReplicates ? [] : [p], fixedRange: 3...15, seed: seed, orders: orders,
+                                          options: options) { done, total in progress.tick(done, total, "designs") }
         }
         progress.done()
         let first = rows[0]
@@ -58,6 +66,10 @@ struct ReplayCommand: ParsableCommand {
         let stage = try OutputStage(destination: out)
         try stage.write(AnalysisOutputs.consensusCSV(first.analysis), "consensus.csv")
         try stage.write(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]), "replay.json")
+        if let curveResult {
+            try stage.write(Self.curveJSON(curveResult), "curve.json")
+            try stage.write(ReplayCurveReport.html(curveResult, title: "Replicates on \(Self.shortName(export)): F1 against assignments", orders: orders), "curve.html")
+        }
         try stage.commit()
         let available = data.records.filter { $0.annotationType == .crosshairs }.count
         let meanAssignments = Double(rows.map(\.assignments).reduce(0, +)) / Double(orders)
@@ -67,6 +79,23 @@ struct ReplayCommand: ParsableCommand {
             print("consensus F1 \(fixed(f1, 3))" + (orders > 1 ? " (mean)" : "") + (first.score.map { ", first order P \(fixed($0.precision, 3)) R \(fixed($0.recall, 3))" } ?? ""))
         }
         if let line = evidence.summary(first.analysis.consensus) { print(line + " (first order)") }
-        print("wrote \(out)/consensus.csv, replay.json")
+        if let c = curveResult, let other = c.others.first, let same = c.fixedAssignments(reaching: other.meanF1) {
+            print("fixed designs need \(fixed(same, 1)) assignments for the same F1")
+        }
+        print("wrote \(out)/consensus.csv, replay.json" + (curve ? ", curve.html, curve.json" : ""))
+    }
+
+    /// `synth-cells/export.json` rather than a bare `export.json`: exports are often named alike.
+    static func shortName(_ path: String) -> String {
+        let parts = URL(fileURLWithPath: path).standardizedFileURL.pathComponents.suffix(2)
+        return parts.joined(separator: "/")
+    }
+
+    static func curveJSON(_ c: ReplayCurve) throws -> Data {
+        let designs = c.points.map { p -> [String: Any] in
+            ["policy": p.policy, "assignments": p.assignments, "f1": p.f1, "mean_assignments": p.meanAssignments,
+             "mean_f1": p.meanF1, "sd_f1": p.sdF1]
+        }
+        return try JSONSerialization.data(withJSONObject: ["designs": designs], options: [.prettyPrinted, .sortedKeys])
     }
 }

@@ -41,6 +41,28 @@ final class ReplayTests: XCTestCase {
         XCTAssertTrue(a.export.records.allSatisfy { real.contains($0.workerID + "|" + $0.imageFilename) })
     }
 
+    /// The curve plays every fixed design over the same orders: each costs K per image, F1 climbs
+    /// with K on a real crowd, and the fixed curve is read back between its designs.
+    func testTheCurvePlaysEachFixedDesignAndReadsItBack() throws {
+        let (e, t) = try load("synth-cells")
+        let c = ReplayCurve.run(e, truth: t, policies: [AdaptiveReplicates()], fixedRange: 3...6, seed: 1, orders: 2)
+        XCTAssertEqual(c.fixed.map(\.fixedWorkers), [3, 4, 5, 6])
+        for p in c.fixed { XCTAssertEqual(p.assignments, [9 * p.fixedWorkers!, 9 * p.fixedWorkers!]) }
+        XCTAssertEqual(c.others.map(\.policy), ["adaptive:3,15,0.15"])
+        let f1 = c.fixed.map(\.meanF1)
+        XCTAssertEqual(f1, f1.sorted(), "more workers, higher F1: \(f1)")
+        XCTAssertGreaterThan(f1.last! - f1.first!, 0.1)
+        XCTAssertEqual(c.fixedAssignments(reaching: f1[1])!, 36, accuracy: 1e-9)
+        let between = try XCTUnwrap(c.fixedAssignments(reaching: (f1[1] + f1[2]) / 2))
+        XCTAssertEqual(between, 40.5, accuracy: 1e-9)
+        XCTAssertEqual(c.fixedF1(at: 40.5)!, (f1[1] + f1[2]) / 2, accuracy: 1e-9)
+        XCTAssertNil(c.fixedAssignments(reaching: f1.last! + 0.01), "above every fixed design")
+        XCTAssertNil(c.fixedF1(at: 200))
+        // Designs past the most workers an image has are not played (they would repeat the last).
+        let (s, st) = try load("smfish-inverted")
+        XCTAssertEqual(ReplayCurve.run(s, truth: st, policies: [], fixedRange: 29...40, seed: 1, orders: 1).fixed.map(\.fixedWorkers), [29, 30])
+    }
+
     /// Adaptive asks more workers where the consensus is unsettled: images differ in workers used,
     /// it stays within start and cap, and at its own cost it does at least as well as fixed designs
     /// around it (five orders).

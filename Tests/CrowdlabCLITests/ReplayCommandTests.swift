@@ -25,6 +25,25 @@ final class ReplayCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "2"))
     }
 
+    /// `--curve` writes the fixed designs' curve beside the policy, as a page and as JSON.
+    func testReplayCurveWritesTheFixedDesignsBesideThePolicy() throws {
+        let cli = CLIRunner()
+        let set = "Data/quanti-us/synth-tissue", out = cli.temp() + "/curve"
+        let r = try cli.run(["replay", set + "/export.json", "--truth", set, "--orders", "2", "--curve", "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("fixed designs need "), r.out)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/curve.json"))) as? [String: Any])
+        let designs = try XCTUnwrap(json["designs"] as? [[String: Any]])
+        XCTAssertEqual(designs.map { $0["policy"] as! String }, (3...15).map { "fixed:\($0)" } + ["adaptive:3,15,0.15"])
+        XCTAssertEqual(designs[0]["assignments"] as? [Int], [27, 27])
+        let html = try String(contentsOfFile: out + "/curve.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("<svg") && html.contains("synth-tissue/export.json") && html.contains("adaptive:3,15,0.15"))
+        let bad = try cli.run(["replay", set + "/export.json", "--curve", "--out", out + "2"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("--curve: needs --truth"), bad.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "2"))
+    }
+
     /// The same paid-for submissions, their consensus hearing the images: the same workers, more spots.
     func testReplayWithImageEvidenceFindsMoreWithTheSameWorkers() throws {
         let cli = CLIRunner()

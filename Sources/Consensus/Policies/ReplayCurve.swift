@@ -1,0 +1,75 @@
+import Foundation
+
+/// F1 against assignments on one real export: fixed designs over a range of K and any other
+/// policies, each played over the same arrival orders, so a planner sees what every extra worker
+/// buys and where a policy stands against the fixed curve at its own cost.
+public struct ReplayCurve: Sendable {
+    public struct Point: Sendable {
+        public var policy: String
+        /// Workers per image when the policy is fixed:K.
+        public var fixedWorkers: Int?
+        /// Each order's assignments and consensus F1.
+        public var assignments: [Int]
+        public var f1: [Double]
+        public var meanAssignments: Double { Double(assignments.reduce(0, +)) / Double(max(1, assignments.count)) }
+        public var meanF1: Double { f1.reduce(0, +) / Double(max(1, f1.count)) }
+        /// Standard deviation of F1 over the orders (0 for one order).
+        public var sdF1: Double {
+            guard f1.count > 1 else { return 0 }
+            let m = meanF1
+            return (f1.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(f1.count - 1)).squareRoot()
+        }
+    }
+
+    public var points: [Point]
+    public var fixed: [Point] { points.filter { $0.fixedWorkers != nil }.sorted { $0.fixedWorkers! < $1.fixedWorkers! } }
+    public var others: [Point] { points.filter { $0.fixedWorkers == nil } }
+
+    /// Plays `fixed:K` for every K in `fixedRange` (up to the most workers any image has) and each
+    /// of `policies`, over `orders` arrival orders from `seed`, scoring each consensus against `truth`.
+    public static func run(_ export: QuantiusExport, truth: TruthSet, policies: [any ReplicatePolicy],
+                           fixedRange: ClosedRange<Int>, seed: UInt64, orders: Int,
+                           options: AnalysisOptions = AnalysisOptions(),
+                           progress: ((Int, Int) -> Void)? = nil) -> ReplayCurve {
+        var perImage: [String: Int] = [:]
+        for r in export.records where r.annotationType == .crosshairs { perImage[r.imageFilename, default: 0] += 1 }
+        let most = perImage.values.max() ?? 0
+        let ks = fixedRange.clamped(to: fixedRange.lowerBound...max(fixedRange.lowerBound, most))
+        let designs: [(any ReplicatePolicy, Int?)] = ks.map { (FixedReplicates(workers: $0), $0) } + policies.map { ($0, nil) }
+        var points: [Point] = []
+        for (n, (policy, k)) in designs.enumerated() {
+            var p = Point(policy: policy.description, fixedWorkers: k, assignments: [], f1: [])
+            for o in 0..<orders {
+                let r = Replay.run(export, policy: policy, seed: seed + UInt64(o))
+                p.assignments.append(r.assignments)
+                p.f1.append(Analysis.run(export: r.export, truth: truth, options: options).overall?.f1 ?? 0)
+            }
+            points.append(p)
+            progress?(n + 1, designs.count)
+        }
+        return ReplayCurve(points: points)
+    }
+
+    /// The assignments the fixed curve needs for a consensus F1 of `f1` (linear between the fixed
+    /// designs around it; nil above the best of them).
+    public func fixedAssignments(reaching f1: Double) -> Double? {
+        let curve = fixed
+        guard let first = curve.first else { return nil }
+        if f1 <= first.meanF1 { return first.meanAssignments }
+        for (a, b) in zip(curve, curve.dropFirst()) where b.meanF1 >= f1 && a.meanF1 < f1 {
+            let t = (f1 - a.meanF1) / (b.meanF1 - a.meanF1)
+            return a.meanAssignments + t * (b.meanAssignments - a.meanAssignments)
+        }
+        return nil
+    }
+
+    /// The fixed curve's F1 at `assignments` (linear between the designs around it; nil outside them).
+    public func fixedF1(at assignments: Double) -> Double? {
+        let curve = fixed
+        for (a, b) in zip(curve, curve.dropFirst()) where a.meanAssignments <= assignments && assignments <= b.meanAssignments {
+            let t = (assignments - a.meanAssignments) / max(1e-12, b.meanAssignments - a.meanAssignments)
+            return a.meanF1 + t * (b.meanF1 - a.meanF1)
+        }
+        return curve.first { $0.meanAssignments == assignments }?.meanF1
+    }
+}
