@@ -276,7 +276,7 @@ public enum Analysis {
             .sorted { workers[$0].score != workers[$1].score ? workers[$0].score < workers[$1].score : $0 < $1 }
         let dropCount = Int((Double(ranked.count) * options.dropShare).rounded(.down))
         let dropped = Set(ranked.prefix(dropCount))
-        let filteredConsensus = options.method.keepingScale(of: consensus).consensus(job.without(workers: dropped))
+        let filteredConsensus = options.method.rerun(consensus, of: job, without: dropped)
         var filteredScore: DetectionScore? = truth == nil ? nil : DetectionScore()
         if let truth {
             for c in filteredConsensus { if let t = truth.byImage[c.image] { filteredScore = filteredScore! + scoreAgainstTruth(c.points, t, radius: options.matchRadius).0 } }

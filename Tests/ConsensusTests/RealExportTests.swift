@@ -19,6 +19,32 @@ final class RealExportTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(all.f1, 0.90, "F1 \(all.f1)")
     }
 
+    /// The re-run without some workers votes on the full crowd's clusters less their clicks: with
+    /// nobody dropped it is the consensus itself; without a third of a real crowd it holds none of
+    /// their clicks and finds about what clustering the rest from scratch finds.
+    func testTheRerunWithoutSomeWorkersSharesTheClusters() throws {
+        let e = try ExportReader.read(path: dataPath("synth-tissue/export.json"))
+        let t = try TruthSet.load(path: dataPath("synth-tissue"), export: e)
+        let job = ClickJob(export: e), method = AgreementConsensus()
+        let full = method.consensus(job)
+        XCTAssertTrue(full.allSatisfy { $0.clusters.count == $0.candidateSupports.count })
+        XCTAssertEqual(method.rerun(full, of: job, without: []).map(\.points), full.map(\.points))
+        let dropped = Set(stride(from: 0, to: job.workerIDs.count, by: 3))
+        let shared = method.rerun(full, of: job, without: dropped)
+        let kept = job.without(workers: dropped)
+        for (k, c) in shared.enumerated() {
+            XCTAssertTrue(c.points.allSatisfy { p in p.members.allSatisfy { !dropped.contains(Int(kept.images[k].worker[$0])) } })
+            XCTAssertEqual(c.diagnostics.sigmaPx, full[k].diagnostics.sigmaPx, "the full crowd's spread")
+            XCTAssertEqual(c.diagnostics.workers, Double(kept.images[k].workers.count))
+        }
+        let again = method.keepingScale(of: full).consensus(kept)
+        func f1(_ c: [ImageConsensus]) -> Double {
+            c.reduce(DetectionScore()) { $0 + scoreAgainstTruth($1.points, t.byImage[$1.image]!, radius: 8).0 }.f1
+        }
+        XCTAssertEqual(f1(shared), f1(again), accuracy: 0.01, "shared \(f1(shared)), clustered again \(f1(again))")
+        XCTAssertNotEqual(shared.map(\.points), full.map(\.points))
+    }
+
     func testDefaultBeatsTheBaselines() throws {
         let ours = try analyse("synth-tissue").overall!.f1
         let sub = try analyse("synth-tissue", method: SubtractiveClustering()).overall!.f1

@@ -60,6 +60,30 @@ public struct AgreementConsensus: PointConsensusMethod {
         let clustered: [[[Int]]] = job.images.parallelMap { im in
             mergeFragments(im, workerConstrainedClusters(im, radius: r), mergeRadius: rm)
         }
+        return vote(job, clustered, sigma: sigma)
+    }
+
+    /// Without some workers, the full crowd's clusters less their clicks are voted on again at the
+    /// full crowd's σ: who votes changes, and the clustering, which the remaining clicks would
+    /// mostly repeat, is not done twice.
+    public func rerun(_ consensus: [ImageConsensus], of job: ClickJob, without dropped: Set<Int>) -> [ImageConsensus] {
+        guard consensus.count == job.images.count, consensus.allSatisfy({ !$0.clusters.isEmpty || $0.candidateSupports.isEmpty }),
+              let sigma = consensus.first?.diagnostics.sigmaPx else {
+            return keepingScale(of: consensus).consensus(job.without(workers: dropped))
+        }
+        let kept = job.without(workers: dropped), index = job.indices(without: dropped)
+        let clustered: [[[Int]]] = Array(job.images.indices).parallelMap { k in
+            consensus[k].clusters.compactMap { members in
+                let left = members.compactMap { index[k][$0] >= 0 ? index[k][$0] : nil }
+                return left.isEmpty ? nil : left
+            }
+        }
+        return vote(kept, clustered, sigma: sigma)
+    }
+
+    /// Steps 4 and 5 on clusters already formed: the reliability-weighted vote.
+    func vote(_ job: ClickJob, _ clustered: [[[Int]]], sigma: Double) -> [ImageConsensus] {
+        let r = radiusInSigmas * sigma, rm = mergeRadiusInSigmas * sigma
         let nWorkers = job.workerIDs.count
         var clicksPerWorker = [Double](repeating: 0, count: nWorkers)
         for im in job.images { for w in im.worker { clicksPerWorker[Int(w)] += 1 } }
@@ -123,6 +147,7 @@ public struct AgreementConsensus: PointConsensusMethod {
                                   diagnostics: diagnostics(sigma: sigma, radius: r, mergeRadius: rm,
                                                            threshold: thresholds[k], workers: im.workers.count))
             result.nearMisses = nearMisses
+            result.clusters = clustered[k]
             return result
         }
     }

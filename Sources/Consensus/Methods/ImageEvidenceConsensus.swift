@@ -54,10 +54,25 @@ public struct ImageEvidenceConsensus: PointConsensusMethod {
     }
 
     public func consensus(_ job: ClickJob) -> [ImageConsensus] {
+        admitting(askingEveryCandidate.consensus(job), job)
+    }
+
+    /// Without some workers: the vote's re-run on the full crowd's clusters, then the pixels heard
+    /// at the full crowd's filter scales.
+    public func rerun(_ consensus: [ImageConsensus], of job: ClickJob, without dropped: Set<Int>) -> [ImageConsensus] {
+        guard let me = keepingScale(of: consensus) as? ImageEvidenceConsensus else { return self.consensus(job.without(workers: dropped)) }
+        return me.admitting(me.askingEveryCandidate.rerun(consensus, of: job, without: dropped), job.without(workers: dropped))
+    }
+
+    /// The vote, reporting every candidate it turned down.
+    var askingEveryCandidate: AgreementConsensus {
         var asked = vote
         asked.reportNearMisses = true
         asked.nearMissMargin = .infinity
-        let voted = asked.consensus(job)
+        return asked
+    }
+
+    func admitting(_ voted: [ImageConsensus], _ job: ClickJob) -> [ImageConsensus] {
         let me = self
         return Array(job.images.indices).parallelMap { k in
             me.admit(job.images[k], voted[k])

@@ -74,6 +74,18 @@ public struct ClickJob: Sendable {
         }
         return copy
     }
+
+    /// Per image, each click's index in `without(workers: drop)`, or -1 for a dropped worker's.
+    public func indices(without drop: Set<Int>) -> [[Int]] {
+        images.map { im in
+            var next = 0
+            return (0..<im.count).map { i in
+                if drop.contains(Int(im.worker[i])) { return -1 }
+                defer { next += 1 }
+                return next
+            }
+        }
+    }
 }
 
 /// One consensus object: where the crowd agrees there is something, and who agreed.
@@ -100,6 +112,9 @@ public struct ImageConsensus: Sendable {
     /// Candidates one vote short of acceptance that two or more workers share, when the method
     /// was asked for them (`AgreementConsensus.reportNearMisses`): what a verify stage asks about.
     public var nearMisses: [ConsensusPoint] = []
+    /// Every candidate cluster as click indices, kept or not (agreement), so a re-run on part of
+    /// the crowd can vote on the same clusters instead of clustering again.
+    public var clusters: [[Int]] = []
 }
 
 /// What a method measured or derived for one image, as `metrics.json` reports it per image under
@@ -148,10 +163,17 @@ public protocol PointConsensusMethod: Sendable {
     /// The method with the scale it measured on `consensus` held fixed, for a re-run on part of the
     /// same crowd (without its weakest workers) where only who votes should change.
     func keepingScale(of consensus: [ImageConsensus]) -> any PointConsensusMethod
+    /// The consensus of `job` without the workers in `dropped`, given this method's `consensus` of
+    /// the whole job: its scale held fixed, and whatever of its work holds for part of the crowd
+    /// shared rather than done again.
+    func rerun(_ consensus: [ImageConsensus], of job: ClickJob, without dropped: Set<Int>) -> [ImageConsensus]
 }
 
 extension PointConsensusMethod {
     public func keepingScale(of consensus: [ImageConsensus]) -> any PointConsensusMethod { self }
+    public func rerun(_ consensus: [ImageConsensus], of job: ClickJob, without dropped: Set<Int>) -> [ImageConsensus] {
+        keepingScale(of: consensus).consensus(job.without(workers: dropped))
+    }
 }
 
 /// The methods by name, as `--method` and scenarios' `analysis.method` take them: the one registry.
