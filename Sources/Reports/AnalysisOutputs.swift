@@ -106,7 +106,22 @@ func num(_ v: Double) -> String {
         let whole = Int64(abs(v).rounded(.down))
         return (v < 0 ? "-" : "") + String(whole) + ".5"
     }
-    return String(format: "%.4f", v)
+    return fourDecimals(v)
+}
+
+/// `String(format: "%.4f", v)`, character for character, without Foundation's formatter (a
+/// tenth of a fractional export's `analyze` went to it). `v·10⁴` as a double is within a
+/// millionth of the exact product for |v| < 10⁹, so wherever its fraction is farther than that
+/// from one half, rounding it rounds the exact value the same way; near a tie, at larger
+/// magnitudes and for non-finite values printf itself decides.
+func fourDecimals(_ v: Double) -> String {
+    let scaled = abs(v) * 10_000
+    guard v.isFinite, abs(v) < 1e9, abs(scaled - scaled.rounded(.down) - 0.5) > 1e-6 else {
+        return String(format: "%.4f", v)
+    }
+    let units = Int64(scaled.rounded())
+    let fraction = String(units % 10_000)
+    return (v < 0 ? "-" : "") + String(units / 10_000) + "." + String(repeating: "0", count: 4 - fraction.count) + fraction
 }
 
 /// Quotes a CSV field when it holds a comma, quote or newline (RFC 4180).

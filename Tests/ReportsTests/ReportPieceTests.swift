@@ -1,10 +1,36 @@
 import XCTest
-import Reports
+@testable import Reports
 @testable import Consensus
 
 /// The pieces every report is made of: numbers as people read them, tables that align words and
 /// numbers, plots whose x axis can name categories.
 final class ReportPieceTests: XCTestCase {
+    /// The hand-written four-decimal formatter writes what printf's `%.4f` writes: on random values
+    /// of every size, on exact ties (k/32), on carries (0.99995) and on what printf must decide.
+    func testFourDecimalsIsPrintfs() {
+        var state: UInt64 = 7
+        func next() -> UInt64 {
+            state &+= 0x9E3779B97F4A7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9; z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+            return z ^ (z >> 31)
+        }
+        var values: [Double] = [0.03125, -0.03125, 0.09375, 2.00005, 0.99995, 9.99995, -0.99995, 0.00004, -0.00004, -0.00005,
+                                1.00005, 123.45675, 999_999_999.99995, 1e9 + 0.25, 3e15 + 0.5, .nan, .infinity, -.infinity,
+                                .leastNonzeroMagnitude, -.leastNonzeroMagnitude, 0.1, 0.7, 1e-300]
+        for k in 0..<2_000 { values.append(Double(k) / 32 + 1 / 64) }
+        for _ in 0..<200_000 {
+            let magnitude = pow(10, Double(Int(next() % 14)) - 5)
+            values.append((Double(next() >> 11) / Double(1 << 53) - 0.5) * 2 * magnitude)
+        }
+        for _ in 0..<20_000 { values.append(Double(Int(next() % 2_000_000)) / 10_000 + 0.00005) }
+        var mismatches: [String] = []
+        for v in values where fourDecimals(v) != String(format: "%.4f", v) { mismatches.append("\(v): \(fourDecimals(v)) vs \(String(format: "%.4f", v))") }
+        XCTAssertEqual(mismatches.count, 0, mismatches.prefix(5).joined(separator: "; "))
+        XCTAssertEqual(fourDecimals(0.99995), String(format: "%.4f", 0.99995))
+        XCTAssertEqual(fourDecimals(-0.00004), "-0.0000")
+    }
+
     func testSignificantDigitsWhateverTheSize() {
         XCTAssertEqual(fmtSignificant(0.99), "0.990")
         XCTAssertEqual(fmtSignificant(-0.0411), "-0.041")
