@@ -106,6 +106,15 @@ final class ExportReaderTests: XCTestCase {
         assertFails(deep, record: 0, field: "extra", contains: "nested deeper than 512 levels")
     }
 
+    /// A 118-digit coordinate (Tests/Fuzz/corpus/export/regression-118-digit-x.json) reads as
+    /// `strtod` rounds it, where Foundation's `NSDecimalNumber.doubleValue` is 6 ulps off.
+    func testALongCoordinateIsRoundedAsStrtodRoundsIt() throws {
+        let digits = "6666666666666606" + String(repeating: "6", count: 100) + "39"
+        let e = try decode("[" + good.replacingOccurrences(of: #""x": 38"#, with: #""x": \#(digits)"#) + "]")
+        XCTAssertEqual(e.records[0].rawData[0][0].x, strtod(digits, nil))
+        XCTAssertEqual(e.records[0].rawData[0][0].x.bitPattern, 6.666666666666607e+117.bitPattern)
+    }
+
     func testTruncatedFile() {
         let full = "[" + good + "," + good + "]"
         assertFails(String(full.prefix(full.count - 40)), record: 1, field: "raw_data[0][1].x", contains: "end of file")

@@ -29,12 +29,20 @@ public func fuzzExportReader(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
             guard let clicks = shape as? [[String: Any]], clicks.count == vertices.count else { fatalError("click count differs") }
             for (c, v) in zip(clicks, vertices) {
                 for (key, value) in [("x", v.x), ("y", v.y), ("timestamp", v.timestamp)] {
-                    guard let n = (c[key] as? NSNumber)?.doubleValue else { fatalError("\(key) missing in Foundation's reading") }
-                    // Foundation on Linux reads some 17-digit numbers 1-2 ulps off.
+                    guard let n = foundationsDouble(c[key]) else { fatalError("\(key) missing in Foundation's reading") }
                     precondition(n == value || abs(n - value) <= 4 * value.ulp, "\(key) \(value) against Foundation's \(n)")
                 }
             }
         }
     }
     return 0
+}
+
+/// Foundation's value of a JSON number as a Double. Foundation on Linux reads some 17-digit numbers
+/// 1-2 ulps off, and numbers of more digits than a UInt64 holds as NSDecimalNumber, whose
+/// `doubleValue` can be several ulps off (6 on a 118-digit x): for those the decimal's own 38
+/// significant digits, rounded by `strtod`, are the reference.
+private func foundationsDouble(_ value: Any?) -> Double? {
+    if let decimal = value as? NSDecimalNumber { return strtod(decimal.description, nil) }
+    return (value as? NSNumber)?.doubleValue
 }
