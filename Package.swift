@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "PhantomsTests", dependencies: ["Phantoms", "Imaging"]),
         .testTarget(name: "CrowdTests", dependencies: ["Crowd", "Consensus", "Phantoms", "Imaging"]),
         .testTarget(name: "CrowdlabCLITests", dependencies: ["crowdlab"]),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Consensus"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Consensus", "Imaging"]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Crowd", "Consensus", "Phantoms", "Reports", "Yams"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Imaging", "Phantoms", "Randomness"]),
         .testTarget(name: "TurkTests", dependencies: ["Turk", "Lab", "Phantoms", "Imaging", "Consensus", "Crowd"]),

@@ -87,13 +87,16 @@ public enum AnalysisOutputs {
     }
 
     /// An overlay of one image: every click (small grey-blue crosses), consensus objects (red
-    /// circles) and, when known, truth (green crosses). Points are drawn at `row = height - y`.
+    /// circles; orange where the image admitted them), and, when known, truth (green crosses).
+    /// Points are drawn at `row = height - y`.
     public static func overlay(image: Image, clicks: [(Double, Double)], consensus: [ConsensusPoint], truth: TruthPoints?, radius: Double) -> Image {
         var out = image.rgb8ForDisplay()
         let h = Double(out.height)
         for (x, y) in clicks { out.drawCross(x: x, row: h - y, arm: 1, (90, 160, 255)) }
         if let t = truth { for (x, y) in zip(t.xs, t.ys) { out.drawCross(x: x, row: h - y, arm: 3, (60, 230, 60)) } }
-        for p in consensus { out.drawCircle(x: p.x, row: h - p.y, radius: max(3, radius / 2), (255, 40, 40)) }
+        for p in consensus {
+            out.drawCircle(x: p.x, row: h - p.y, radius: max(3, radius / 2), p.admittedByImage ? (255, 150, 0) : (255, 40, 40))
+        }
         return out
     }
 }

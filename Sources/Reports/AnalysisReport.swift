@@ -76,14 +76,17 @@ public enum AnalysisReport {
         page.figure(lc.render(), caption: "False positives judged against the \(c.falsePositiveReference.rawValue)"
                     + (c.learningExcludedWorkers > 0 ? ", leaving out \(c.learningExcludedWorkers) worker(s) whose clicks are mostly wrong (precision under 0.5). " : ". ") + (c.learningFit.map { "Fitted rate \(fmt($0.rateAtFirst * 100, 1)) % at the first annotation, \(fmt($0.rateAtEnd * 100, 1)) % at the \($0.window)th." } ?? ""))
 
-        page.table(["worker", "images", "annotations", "median period (s)", "score", "RMSE (px)"], sorted.map { w in
-            [w.worker, "\(w.images)", "\(w.annotations)", fmt(w.medianClickPeriodS, 2), fmt(w.score), fmt(w.rmsePx ?? w.rmseVsConsensusPx, 2)]
+        page.paragraph("Coverage: the chance a worker clicks an object of an image they did (a worker who stops early on a crowded image covers little, and their silence is weak evidence against an object). Reliability: the share of their clicks that land in objects, weighted by each object's confidence. Both are the object-confidence model's (docs/consensus.md).")
+        page.table(["worker", "images", "annotations", "median period (s)", "score", "coverage", "reliability", "RMSE (px)"], sorted.map { w in
+            [w.worker, "\(w.images)", "\(w.annotations)", fmt(w.medianClickPeriodS, 2), fmt(w.score), fmt(w.coverage, 2), fmt(w.reliability, 2),
+             fmt(w.rmsePx ?? w.rmseVsConsensusPx, 2)]
         })
 
         if !overlays.isEmpty {
             page.heading("Overlays")
             let shown = overlays.count < r.job.images.count ? " The first \(overlays.count) of the \(r.job.images.count) images are shown (more with report.overlays in a scenario)." : ""
-            page.paragraph("Blue: every click. Red circles: consensus. Green crosses: truth (when given). Click an image for full size." + shown)
+            let admitted = r.consensus.contains { $0.points.contains(where: \.admittedByImage) } ? " Orange circles: objects the image admitted after the vote turned them down." : ""
+            page.paragraph("Blue: every click. Red circles: consensus." + admitted + " Green crosses: truth (when given). Click an image for full size." + shown)
             page.raw("<div class=\"overlays\">" + overlays.map { "<a href=\"\(esc($0.file))\"><img src=\"\(esc($0.file))\" alt=\"\(esc($0.image))\" title=\"\(esc($0.image))\"></a>" }.joined() + "</div>")
         }
         extra?(&page)

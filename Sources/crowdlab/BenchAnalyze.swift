@@ -24,11 +24,21 @@ struct BenchAnalyze: ParsableCommand {
     @Option(help: "Seed for the resampling.") var seed: UInt64 = 1
     @Option(help: "Working folder for the export and outputs.") var work: String = "out/bench"
     @Option(help: "Folder of real exports to resample.") var data: String = "Data/quanti-us"
+    @Option(help: "Crosshair crowds in that folder to resample, comma-separated (the dense smFISH fields and the beads are a workload of their own).")
+    var crowds: String = "synth-cells,synth-tissue"
     @Option(help: "Python interpreter for the HDBSCAN peer.") var python: String = "python3"
 
     func run() throws {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        let sources = try ["synth-cells", "synth-tissue"].map { try ExportReader.read(path: "\(data)/\($0)/export.json") }
+        let names = crowds.split(separator: ",").map(String.init)
+        guard !names.isEmpty else { throw CLIError("--crowds: name at least one crowd folder of \(data)") }
+        let sources = try names.map { name in
+            let export = try ExportReader.read(path: "\(data)/\(name)/export.json")
+            guard export.records.allSatisfy({ $0.annotationType == .crosshairs }) else {
+                throw CLIError("--crowds: \(data)/\(name)/export.json holds shapes; the benchmark clusters clicks (crosshairs)")
+            }
+            return export
+        }
         let whole = resampledExport(sources: sources, images: images, seed: seed)
         var result: [String: Any] = [:]
         // The same clicks twice: whole pixels, as the portal writes them, and moved by a sub-pixel

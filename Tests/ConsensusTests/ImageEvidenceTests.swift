@@ -59,7 +59,11 @@ final class ImageEvidenceTests: XCTestCase {
             XCTAssertEqual(c.points.count, 9)
             XCTAssertEqual(c.diagnostics.evidenceTested, 2)
             XCTAssertEqual(c.diagnostics.evidenceAdmitted, 1)
+            let marked = c.points.filter(\.admittedByImage)
+            XCTAssertEqual(marked.count, 1, "inverted \(inverted): the admitted object, and only it, is marked as the image's")
+            XCTAssertTrue(marked.allSatisfy { hypot($0.x - weak.0, $0.y - weak.1) <= 3 })
         }
+        XCTAssertFalse(vote.points.contains(where: \.admittedByImage), "the vote marks nothing as the image's")
     }
 
     /// A broad bright patch two workers clicked stands out at the spot scale too, but it is not

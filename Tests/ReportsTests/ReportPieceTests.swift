@@ -1,4 +1,5 @@
 import XCTest
+import Imaging
 @testable import Reports
 @testable import Consensus
 
@@ -92,5 +93,29 @@ final class ReportPieceTests: XCTestCase {
         XCTAssertEqual(svg, plot.render(), "the same plot, the same bytes (the clip id is a hash)")
         var other = plot; other.title = "another"
         XCTAssertNotEqual(svg.components(separatedBy: "clipPath id=\"")[1].prefix(12), other.render().components(separatedBy: "clipPath id=\"")[1].prefix(12))
+    }
+
+    /// Overlays circle the vote's objects in red and those the image admitted in orange, each where
+    /// the export puts it (`row = height - y`).
+    func testOverlaysDrawWhatTheImageAdmittedApart() {
+        let picture = Image(width: 60, height: 40, fill: 200)
+        let vote = ConsensusPoint(x: 15, y: 30, support: 9, weightedSupport: 9, members: [])
+        var admitted = ConsensusPoint(x: 45, y: 10, support: 2, weightedSupport: 2, members: [])
+        admitted.admittedByImage = true
+        let drawn = AnalysisOutputs.overlay(image: picture, clicks: [], consensus: [vote, admitted], truth: nil, radius: 8)
+        func colours(around p: ConsensusPoint) -> Set<[UInt16]> {
+            let row = drawn.height - Int(p.y), col = Int(p.x)
+            var out = Set<[UInt16]>()
+            for r in row - 5...row + 5 { for c in col - 5...col + 5 where (0..<drawn.height).contains(r) && (0..<drawn.width).contains(c) {
+                let i = (r * drawn.width + c) * 3
+                out.insert(Array(drawn.samples[i..<i + 3]))
+            } }
+            return out
+        }
+        let red: [UInt16] = [255, 40, 40], orange: [UInt16] = [255, 150, 0]
+        XCTAssertTrue(colours(around: vote).contains(red))
+        XCTAssertFalse(colours(around: vote).contains(orange))
+        XCTAssertTrue(colours(around: admitted).contains(orange))
+        XCTAssertFalse(colours(around: admitted).contains(red))
     }
 }

@@ -110,8 +110,8 @@ public struct ImageEvidenceConsensus: PointConsensusMethod {
             admitted.insert(i)
         }
         let kept = tested.indices.filter(admitted.contains).map { tested[$0] }
-        out.points += kept
         out.nearMisses.removeAll(where: kept.contains)
+        out.points += kept.map { var p = $0; p.admittedByImage = true; return p }
         out.diagnostics.evidenceAdmitted = Double(admitted.count)
         return out
     }

@@ -100,6 +100,9 @@ public struct ConsensusPoint: Sendable, Equatable {
     public var members: [Int]
     /// The posterior that it is an object (`ObjectConfidence`), once analysed.
     public var confidence: Double? = nil
+    /// Admitted by the image (`ImageEvidenceConsensus`) after the vote turned it down: overlays
+    /// draw it apart, so a user can see what the pixels added.
+    public var admittedByImage = false
 }
 
 /// The consensus of one image, with the parameters the method derived for it.
