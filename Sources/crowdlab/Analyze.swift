@@ -40,8 +40,10 @@ struct Analyze: ParsableCommand {
     @Argument(help: "The Quanti.us export (JSON array of worker submissions).")
     var export: String
 
-    @Option(help: "Truth: one CSV (col,row[,snr]; row from the top) for a one-image export, or a folder of per-image CSVs or <image>_truth.json shape truth.")
+    @Option(help: "Truth: a folder of per-image CSVs (col,row[,snr]; row from the top) or <image>_truth.json shape truth, or one CSV for one image (see --truth-image).")
     var truth: String?
+
+    @OptionGroup var truthImage: TruthImageOption
 
     @Option(help: "Folder holding the images named in the export, for overlays.")
     var images: String?
@@ -122,7 +124,8 @@ struct Analyze: ParsableCommand {
         if let t = truth, let files = try? FileManager.default.contentsOfDirectory(atPath: t), files.contains(where: { $0.hasSuffix("_truth.json") }) {
             shapeTruth = try ShapeTruth.load(folder: t, images: data.imageNames)
         }
-        let truthSet = shapeTruth != nil ? nil : try truth.map { try TruthSet.load(path: $0, export: data) }
+        if shapeTruth != nil && truthImage.truthImage != nil { throw CLIError("--truth-image: names the image of a single truth CSV, not of shape truth") }
+        let truthSet = shapeTruth != nil ? nil : try truthImage.load(truth, export: data)
         return (truthSet, shapeTruth)
     }
 

@@ -20,6 +20,7 @@ struct Calibrate: ParsableCommand {
 
     @Argument(help: "The real Quanti.us export.") var export: String
     @Option(help: "Truth CSV or folder (as for analyze).") var truth: String
+    @OptionGroup var truthImage: TruthImageOption
     @Option(help: "Folder of the export's images: detection is then fitted against measured contrast.") var images: String?
     @Option(help: "Pay per image of the export, in USD.") var pay: Double = 0.02
     @Option(help: "Output population YAML.") var out: String
@@ -28,7 +29,7 @@ struct Calibrate: ParsableCommand {
     func run() throws {
         guard pay > 0 && pay.isFinite else { throw CLIError("--pay: must be a positive amount in USD") }
         let data = try ExportReader.read(path: export)
-        let truthSet = try TruthSet.load(path: truth, export: data)
+        let truthSet = try truthImage.load(truth, export: data)!
         let measured = try images.map { try Visibility.measure(truthSet, imagesDir: $0) }
         let visibility = measured?.visibility, lookAlikes = measured?.lookAlikes
         let c = try Calibrator.calibrate(export: data, truth: truthSet, visibility: visibility, lookAlikes: lookAlikes, pay: pay, source: export)

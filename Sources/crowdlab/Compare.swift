@@ -17,13 +17,14 @@ struct Compare: ParsableCommand {
     @Argument(help: "The reference export (e.g. the real crowd).") var reference: String
     @Argument(help: "The export to compare (e.g. the simulated crowd).") var candidate: String
     @Option(help: "Truth CSV or folder.") var truth: String
+    @OptionGroup var truthImage: TruthImageOption
     @Option(help: "SNR band edges, comma-separated.") var bands: String = "0,5,7.5,10,15,20,100"
 
     func run() throws {
         let edges = bands.split(separator: ",").compactMap { Double($0) }
         guard edges.count >= 2, zip(edges, edges.dropFirst()).allSatisfy({ $0 < $1 }) else { throw CLIError("--bands: expected increasing numbers like 0,5,10,100") }
         let a = try ExportReader.read(path: reference), b = try ExportReader.read(path: candidate)
-        let ta = try TruthSet.load(path: truth, export: a), tb = try TruthSet.load(path: truth, export: b)
+        let ta = try truthImage.load(truth, export: a)!, tb = try truthImage.load(truth, export: b)!
         let ra = Analysis.run(export: a, truth: ta), rb = Analysis.run(export: b, truth: tb)
         guard let oa = ra.overall, let ob = rb.overall else { throw CLIError("compare: no image of the exports has truth") }
         print("                     reference  candidate  difference")

@@ -20,6 +20,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Seed of the first arrival order.") var seed: UInt64 = 1
     @Option(help: "Arrival orders to play (seeds seed, seed+1, ...); outputs are the first order's.") var orders: Int = 1
     @Option(help: "Truth (as for analyze), to score each order.") var truth: String?
+    @OptionGroup var truthImage: TruthImageOption
     @Option(help: "Folder holding the export's images (for --image-evidence).") var images: String?
     @OptionGroup var evidence: ImageEvidenceOption
     @Flag(help: "Also play fixed:3 to fixed:15 over the same orders and write DIR/curve.html and curve.json: F1 against assignments (needs --truth).") var curve = false
@@ -32,7 +33,7 @@ struct ReplayCommand: ParsableCommand {
         guard !curve || truth != nil else { throw CLIError("--curve: needs --truth (the curve scores each design)") }
         let data = try ExportReader.read(path: export)
         guard data.records.contains(where: { $0.annotationType == .crosshairs }) else { throw CLIError("\(export): no crosshair submissions to replay") }
-        let truthSet = try truth.map { try TruthSet.load(path: $0, export: data) }
+        let truthSet = try truthImage.load(truth, export: data)
         var options = AnalysisOptions()
         if let heard = try evidence.method(for: data, images: images) { options.method = heard }
         let progress = Progress(stages: orders + (curve ? 1 : 0))

@@ -9,6 +9,22 @@ extension PointMethods.Name: ExpressibleByArgument {}
 extension SceneName: ExpressibleByArgument {}
 extension Background: ExpressibleByArgument {}
 
+/// `--truth-image NAME`, for the commands that take `--truth`: the image a single truth CSV belongs
+/// to when the export holds several (an expert labelled one image of the job).
+struct TruthImageOption: ParsableArguments {
+    @Option(help: "The image a single --truth CSV belongs to, when the export holds several (the others are analysed without truth).")
+    var truthImage: String?
+
+    /// The truth `--truth PATH` gives (nil without it), refusing `--truth-image` alone.
+    func load(_ truth: String?, export: QuantiusExport) throws -> TruthSet? {
+        guard let truth else {
+            if truthImage != nil { throw CLIError("--truth-image: needs --truth FILE (the truth CSV of that image)") }
+            return nil
+        }
+        return try TruthSet.load(path: truth, export: export, image: truthImage)
+    }
+}
+
 /// `--image-evidence`, for the commands that take `--images`: the agreement vote hearing the
 /// images for the candidates it turned down (`ImageEvidenceConsensus`).
 struct ImageEvidenceOption: ParsableArguments {

@@ -40,4 +40,30 @@ struct TruthTests {
         #expect(t.imagesWithoutTruth == ["b.png"])
         #expect(t.unusedTruthFiles == ["zzz.csv"])
     }
+
+    /// One truth CSV for one image of several (an expert labelled one field of a job): the image
+    /// named, or the one whose name matches the file's; the others are listed as without truth.
+    @Test func aSingleTruthFileScoresTheImageItBelongsTo() throws {
+        let dir = tempDir()
+        try "col,row\n3,1\n".write(toFile: dir + "/expert.csv", atomically: true, encoding: .utf8)
+        try "col,row\n3,1\n".write(toFile: dir + "/field2_truth.csv", atomically: true, encoding: .utf8)
+        let rec = { (name: String, height: Int) in
+            ExportRecord(imageFilename: name, workerID: "W", annotationType: .crosshairs, width: 10, height: height, rawData: [])
+        }
+        let export = QuantiusExport(records: [rec("field1.png", 10), rec("field2.png", 20), rec("field3.png", 30)])
+        let named = try TruthSet.load(path: dir + "/expert.csv", export: export, image: "field2.png")
+        #expect(named.byImage.keys.sorted() == ["field2.png"])
+        #expect(named.byImage["field2.png"]?.ys == [19], "y from the bottom of that image, 20 px high")
+        #expect(named.imagesWithoutTruth == ["field1.png", "field3.png"])
+        let matched = try TruthSet.load(path: dir + "/field2_truth.csv", export: export)
+        #expect(matched.byImage.keys.sorted() == ["field2.png"])
+
+        let unnamed = #expect(throws: InputError.self) { try TruthSet.load(path: dir + "/expert.csv", export: export) }
+        #expect(unnamed?.description.hasPrefix("expert.csv: ") == true)
+        #expect(unnamed?.description.contains("--truth-image NAME") == true)
+        let unknown = #expect(throws: InputError.self) { try TruthSet.load(path: dir + "/expert.csv", export: export, image: "field9.png") }
+        #expect(unknown?.description.hasPrefix("--truth-image: no image \"field9.png\"") == true)
+        let folder = #expect(throws: InputError.self) { try TruthSet.load(path: dir, export: export, image: "field2.png") }
+        #expect(folder?.description.hasPrefix("--truth-image: ") == true)
+    }
 }

@@ -76,6 +76,37 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: (out as NSString).deletingLastPathComponent).contains { $0.hasPrefix(".") })
     }
 
+    /// An expert's truth for one field of a real smFISH job scores that field alone: the same
+    /// precision and recall that field has when the whole truth folder is given.
+    func testOneTruthFileScoresTheImageItIsFor() throws {
+        let data = Self.root + "/Data/quanti-us/smfish-inverted", stem = "C2-ISP_293T_TFRC_InSituPrep_20180712_1_MMStack_Pos0_300_inv"
+        let expert = temp() + "/expert.csv"
+        try FileManager.default.copyItem(atPath: data + "/\(stem).csv", toPath: expert)
+        let out = temp() + "/one", all = temp() + "/all"
+        let r = try run(["analyze", data + "/export.json", "--truth", expert, "--truth-image", stem + ".png", "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("2 image(s) had no truth file and are not scored"), r.out)
+        XCTAssertEqual(try run(["analyze", data + "/export.json", "--truth", data, "--out", all]).status, 0)
+        func scores(_ dir: String) throws -> [String: [String: Double]] {
+            let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/metrics.json"))) as! [String: Any]
+            var out: [String: [String: Double]] = [:]
+            for im in m["images"] as! [[String: Any]] { if let s = im["score"] as? [String: Any] { out[im["image"] as! String] = s.compactMapValues { $0 as? Double } } }
+            return out
+        }
+        let one = try scores(out), every = try scores(all)
+        XCTAssertEqual(Array(one.keys), [stem + ".png"])
+        XCTAssertEqual(one[stem + ".png"]?["recall"], every[stem + ".png"]?["recall"])
+        XCTAssertEqual(one[stem + ".png"]?["precision"], every[stem + ".png"]?["precision"])
+
+        let refused = temp() + "/no"
+        let unnamed = try run(["analyze", data + "/export.json", "--truth", expert, "--out", refused])
+        XCTAssertNotEqual(unnamed.status, 0)
+        XCTAssertTrue(unnamed.err.contains("expert.csv: a single truth CSV is for one image") && unnamed.err.contains("--truth-image NAME"), unnamed.err)
+        let alone = try run(["analyze", data + "/export.json", "--truth-image", stem + ".png", "--out", refused])
+        XCTAssertTrue(alone.err.contains("--truth-image: needs --truth FILE"), alone.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: refused), "no output on an error")
+    }
+
     func testAnExportWithNoSubmissionsIsAnalysedWithAWarning() throws {
         let dir = temp()
         try "[]".write(toFile: dir + "/empty.json", atomically: true, encoding: .utf8)

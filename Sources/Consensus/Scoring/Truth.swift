@@ -30,10 +30,13 @@ public struct TruthSet: Sendable {
         self.byImage = byImage; self.imagesWithoutTruth = imagesWithoutTruth; self.unusedTruthFiles = unusedTruthFiles
     }
 
-    /// Loads `--truth PATH`: one CSV (`col,row[,snr]`, image coordinates) for a one-image export, or a
-    /// folder of CSVs matched to images by name. Row is counted from the top in the truth files and
-    /// `y` from the bottom in the clicks, so a truth point becomes `x = col`, `y = height - row`.
-    public static func load(path: String, export: QuantiusExport) throws -> TruthSet {
+    /// Loads `--truth PATH`: a folder of CSVs (`col,row[,snr]`, image coordinates) matched to images
+    /// by name, or one CSV for one image: the export's only image, the image `image` names
+    /// (`--truth-image`: an expert labelled one image of a job), or the one image whose name
+    /// matches the file's. The other images are analysed without truth and listed as such. Row is
+    /// counted from the top in the truth files and `y` from the bottom in the clicks, so a truth
+    /// point becomes `x = col`, `y = height - row`.
+    public static func load(path: String, export: QuantiusExport, image: String? = nil) throws -> TruthSet {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw InputError(file: path, message: "truth path does not exist")
@@ -42,12 +45,12 @@ public struct TruthSet: Sendable {
         var heights: [String: Int] = [:]
         for r in export.records where heights[r.imageFilename] == nil { heights[r.imageFilename] = r.height }
         if !isDir.boolValue {
-            guard images.count == 1 else {
-                throw InputError(file: (path as NSString).lastPathComponent,
-                                 message: "a single truth CSV needs a one-image export, but the export has \(images.count) images; pass a folder of truth files")
-            }
-            let t = try readTruthCSV(path: path, height: Double(heights[images[0]]!))
-            return TruthSet(byImage: [images[0]: t], imagesWithoutTruth: [], unusedTruthFiles: [])
+            let owner = try imageOfSingleFile(path, images: images, named: image)
+            let t = try readTruthCSV(path: path, height: Double(heights[owner]!))
+            return TruthSet(byImage: [owner: t], imagesWithoutTruth: images.filter { $0 != owner }, unusedTruthFiles: [])
+        }
+        if image != nil {
+            throw InputError(file: "--truth-image", message: "names the image of a single truth CSV, but \(path) is a folder (its files are matched to images by name)")
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".csv") }.sorted()
         var byKey: [String: String] = [:]
@@ -61,6 +64,24 @@ public struct TruthSet: Sendable {
             out[im] = try readTruthCSV(path: (path as NSString).appendingPathComponent(f), height: Double(heights[im]!))
         }
         return TruthSet(byImage: out, imagesWithoutTruth: missing, unusedTruthFiles: files.filter { !used.contains($0) })
+    }
+
+    /// The image a single truth CSV belongs to (see `load`).
+    static func imageOfSingleFile(_ path: String, images: [String], named: String?) throws -> String {
+        let file = (path as NSString).lastPathComponent
+        if let named {
+            guard images.contains(named) else {
+                let listed = images.prefix(5).joined(separator: ", ") + (images.count > 5 ? ", …" : "")
+                throw InputError(file: "--truth-image", message: "no image \"\(named)\" in the export (it has \(images.count): \(listed))")
+            }
+            return named
+        }
+        if images.count == 1 { return images[0] }
+        let byName = images.filter { imageKeys($0).contains(truthKey(file)) }
+        guard byName.count == 1 else {
+            throw InputError(file: file, message: "a single truth CSV is for one image, but the export has \(images.count) images and the file's name matches \(byName.isEmpty ? "none" : "\(byName.count)") of them; pass a folder of truth files, or --truth-image NAME for the image it belongs to")
+        }
+        return byName[0]
     }
 
     /// `…snr10_2.5_coord_snr_list.csv` → `…snr10_2.5`; `img1_truth.csv` → `img1`; `img1.csv` → `img1`.
