@@ -23,6 +23,11 @@ struct TruthImageOption: ParsableArguments {
         }
         return try TruthSet.load(path: truth, export: export, image: truthImage)
     }
+
+    /// The truth of a command whose `--truth` is required.
+    func load(_ truth: String, export: QuantiusExport) throws -> TruthSet {
+        try TruthSet.load(path: truth, export: export, image: truthImage)
+    }
 }
 
 /// `--image-evidence`, for the commands that take `--images`: the agreement vote hearing the
