@@ -163,7 +163,9 @@ func sameLayout(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
 /// oneDNN chooses the layouts of the weights and of any activation not given (`dnnl_format_tag_any`):
 /// its direct convolutions run on channel-blocked layouts (`nChw16c` on AVX-512), 2-3 times
 /// faster than on plain `nchw`, which only its im2col path takes. The caller's weights stay `oihw`
-/// (the parameters' order) and are reordered in and out here.
+/// (the parameters' order) and are reordered in and out here. The gradient to the weights also
+/// chooses the layout it reads a given input in: on AVX2, oneDNN has no JIT kernel for it on a
+/// plain two-channel image and falls back to its reference loop, some 250 times slower.
 final class Conv3x3 {
     let context: DNNLContext
     /// The layouts of the input and output activations, as given or as chosen.
@@ -173,6 +175,8 @@ final class Conv3x3 {
     /// Weights in each primitive's layout, and the reorders from and to the parameters' `oihw`.
     private let forwardWeights: Tensor, dataWeights: Tensor?, weightGradient: Tensor
     private let toForward: LayoutChange, toData: LayoutChange?, fromGradient: LayoutChange
+    /// The input in the layout the gradient to the weights reads, when it differs from `src`.
+    private let weightsInput: (tensor: Tensor, change: LayoutChange)?
 
     /// `src` and `dst`: the activations' layouts, nil to let oneDNN choose.
     init(_ context: DNNLContext, inputs: Int, outputs: Int, height: Int, width: Int,
@@ -200,9 +204,16 @@ final class Conv3x3 {
             dataP = nil
         }
         var bw = dnnl_convolution_desc_t()
-        try check(dnnl_convolution_backward_weights_desc_init(&bw, dnnl_convolution_direct, &s, &w, &b, &d, &strides, &pad, &pad),
+        var ws = given == nil ? s : try anyActivation(inputs)
+        try check(dnnl_convolution_backward_weights_desc_init(&bw, dnnl_convolution_direct, &ws, &w, &b, &d, &strides, &pad, &pad),
                   "dnnl_convolution_backward_weights_desc_init")
         weightsP = try Primitive(context, &bw, hint: forwardP.pd, what: "convolution backward weights")
+        let weightsSrc = weightsP.md(dnnl_query_src_md)
+        if sameLayout(weightsSrc, src) {
+            weightsInput = nil
+        } else {
+            weightsInput = (Tensor(weightsSrc), try LayoutChange(context, from: src, to: weightsSrc))
+        }
 
         forwardWeights = Tensor(forwardP.md(dnnl_query_weights_md))
         toForward = try LayoutChange(context, from: userWeights, to: forwardWeights.md)
@@ -233,7 +244,12 @@ final class Conv3x3 {
     /// (overwritten, not accumulated).
     func backwardWeights(_ x: UnsafeMutablePointer<Float>, _ dy: UnsafeMutablePointer<Float>, into dw: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>) throws {
         let g = weightGradient
-        try context.execute(weightsP, [(DNNL_ARG_SRC, src, x), (DNNL_ARG_DIFF_DST, dst, dy), (DNNL_ARG_DIFF_WEIGHTS, g.md, g.pointer), (DNNL_ARG_DIFF_BIAS, bias, db)])
+        var input = (md: src, pointer: x)
+        if let (t, change) = weightsInput {
+            try change.run(x, into: t.pointer, count: t.count)
+            input = (t.md, t.pointer)
+        }
+        try context.execute(weightsP, [(DNNL_ARG_SRC, input.md, input.pointer), (DNNL_ARG_DIFF_DST, dst, dy), (DNNL_ARG_DIFF_WEIGHTS, g.md, g.pointer), (DNNL_ARG_DIFF_BIAS, bias, db)])
         try fromGradient.run(g.pointer, into: dw, count: g.count)
     }
 }
