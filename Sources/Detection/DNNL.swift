@@ -165,7 +165,7 @@ func sameLayout(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
 /// faster than on plain `nchw`, which only its im2col path takes. The caller's weights stay `oihw`
 /// (the parameters' order) and are reordered in and out here. The gradient to the weights also
 /// chooses the layout it reads a given input in: on AVX2, oneDNN has no JIT kernel for it on a
-/// plain two-channel image and falls back to its reference loop, some 250 times slower.
+/// plain two-channel image and falls back to its reference loop, about 400 times slower.
 final class Conv3x3 {
     let context: DNNLContext
     /// The layouts of the input and output activations, as given or as chosen.
