@@ -290,7 +290,7 @@ public enum Analysis {
     static func truthNotes(_ truth: TruthSet?) -> [String] {
         var notes: [String] = []
         if let truth {
-            if !truth.imagesWithoutTruth.isEmpty { notes.append("\(truth.imagesWithoutTruth.count) image(s) had no truth file and are not scored: \(truth.imagesWithoutTruth.prefix(3).joined(separator: ", "))\(truth.imagesWithoutTruth.count > 3 ? ", …" : "")") }
+            if !truth.imagesWithoutTruth.isEmpty { notes.append("\(truth.imagesWithoutTruth.count) image(s) have no truth and are not scored: \(truth.imagesWithoutTruth.prefix(3).joined(separator: ", "))\(truth.imagesWithoutTruth.count > 3 ? ", …" : "")") }
             if !truth.unusedTruthFiles.isEmpty { notes.append("\(truth.unusedTruthFiles.count) truth file(s) matched no image in the export") }
         }
         return notes

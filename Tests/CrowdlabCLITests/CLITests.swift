@@ -85,7 +85,7 @@ final class CLITests: XCTestCase {
         let out = temp() + "/one", all = temp() + "/all"
         let r = try run(["analyze", data + "/export.json", "--truth", expert, "--truth-image", stem + ".png", "--out", out])
         XCTAssertEqual(r.status, 0, r.err)
-        XCTAssertTrue(r.out.contains("2 image(s) had no truth file and are not scored"), r.out)
+        XCTAssertTrue(r.out.contains("2 image(s) have no truth and are not scored"), r.out)
         XCTAssertEqual(try run(["analyze", data + "/export.json", "--truth", data, "--out", all]).status, 0)
         func scores(_ dir: String) throws -> [String: [String: Double]] {
             let m = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/metrics.json"))) as! [String: Any]
