@@ -21,8 +21,14 @@ public enum ReplayCurveReport {
             plot.add(.init(name: p.policy, xs: [p.meanAssignments], ys: [p.meanF1], errors: [p.sdF1], mark: .points,
                            color: SVGPlot.palette[(k + 1) % SVGPlot.palette.count], radius: 6))
         }
-        page.figure(plot.render(), caption: "The fixed designs' curve (one point per K) and each other policy at its own mean cost. A policy above the curve buys more F1 per assignment than paying every image alike.")
         let ref = fixed.first { $0.fixedWorkers == reference }
+        let oracle = curve.oracle(reference: reference)
+        // The oracle is drawn where its assignments count the same images as the designs' (every image has truth).
+        if let o = oracle, let r = ref, Double(o.referenceAssignments) == r.meanAssignments {
+            plot.add(.init(name: "oracle (knows the truth)", xs: [Double(o.assignments)], ys: [o.targetF1], mark: .points,
+                           color: "#444444", radius: 5))
+        }
+        page.figure(plot.render(), caption: "The fixed designs' curve (one point per K) and each other policy at its own mean cost. A policy above the curve buys more F1 per assignment than paying every image alike; the oracle marks the least any stopping rule could pay for fixed:\(reference)'s F1 less 0.005.")
         page.heading("Designs")
         page.table(["design", "assignments (mean)", "F1 (mean)", "F1 (SD)", "fixed assignments for this F1", "against fixed:\(reference)"],
                    curve.points.map { p in
@@ -30,6 +36,11 @@ public enum ReplayCurveReport {
                        let against = ref.map { r in "F1 \(signed(p.meanF1 - r.meanF1)), \(fmt(100 * p.meanAssignments / r.meanAssignments, 0)) % of its assignments" } ?? "–"
                        return [p.policy, fmtSignificant(p.meanAssignments), fmt(p.meanF1), fmt(p.sdF1), same, against]
                    })
+        if let o = oracle {
+            page.heading("How much a stopping rule could save")
+            page.paragraph("An oracle that knows the truth gives each image the number of workers (\(fixed.first?.fixedWorkers ?? 3) to \(fixed.last?.fixedWorkers ?? reference)) for which, averaged over the orders, the whole consensus reaches fixed:\(reference)'s F1 less 0.005 (\(fmt(o.targetF1))) with the fewest assignments: \(o.assignments), \(fmt(100 * o.share, 0)) % of fixed:\(reference)'s \(o.referenceAssignments) on the images with truth. A stopping rule sees the clicks, not the truth: to pay less it would have to tell from the clicks which orders happened to bring good workers. An oracle that knows that too (each order's own F1 against the truth) needs \(fmt(100 * o.perOrderShare, 0)) %.")
+            page.table(["image", "workers the oracle chose"], o.workers.keys.sorted().map { [$0, "\(o.workers[$0]!)"] })
+        }
         return page.render()
     }
 

@@ -23,7 +23,7 @@ struct ReplayCommand: ParsableCommand {
     @OptionGroup var truthImage: TruthImageOption
     @Option(help: "Folder holding the export's images (for --image-evidence).") var images: String?
     @OptionGroup var evidence: ImageEvidenceOption
-    @Flag(help: "Also play fixed:3 to fixed:15 over the same orders and write DIR/curve.html and curve.json: F1 against assignments (needs --truth).") var curve = false
+    @Flag(help: "Also play fixed:3 to fixed:15 over the same orders and write DIR/curve.html and curve.json: F1 against assignments, and the least an oracle choosing each image's workers by the truth pays for fixed:10's F1 (needs --truth).") var curve = false
     @Option(help: "Output folder.") var out: String = "Reports/replay"
 
     func run() throws {
@@ -83,6 +83,9 @@ struct ReplayCommand: ParsableCommand {
         if let c = curveResult, let other = c.others.first, let same = c.fixedAssignments(reaching: other.meanF1) {
             print("fixed designs need \(fixed(same, 1)) assignments for the same F1")
         }
+        if let o = curveResult?.oracle() {
+            print("an oracle choosing each image's workers by the truth needs \(o.assignments) assignments (\(fixed(100 * o.share, 0)) % of fixed:\(o.reference)'s) for F1 \(fixed(o.targetF1, 3)); knowing each order's workers too, \(fixed(100 * o.perOrderShare, 0)) %")
+        }
         print("wrote \(out)/consensus.csv, replay.json" + (curve ? ", curve.html, curve.json" : ""))
     }
 
@@ -97,6 +100,12 @@ struct ReplayCommand: ParsableCommand {
             ["policy": p.policy, "assignments": p.assignments, "f1": p.f1, "mean_assignments": p.meanAssignments,
              "mean_f1": p.meanF1, "sd_f1": p.sdF1]
         }
-        return try JSONSerialization.data(withJSONObject: ["designs": designs], options: [.prettyPrinted, .sortedKeys])
+        var json: [String: Any] = ["designs": designs]
+        if let o = c.oracle() {
+            json["oracle"] = ["reference": "fixed:\(o.reference)", "target_f1": o.targetF1, "assignments": o.assignments,
+                              "reference_assignments": o.referenceAssignments, "share": o.share, "workers": o.workers,
+                              "per_order_assignments": o.perOrderAssignments, "per_order_share": o.perOrderShare] as [String: Any]
+        }
+        return try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
     }
 }

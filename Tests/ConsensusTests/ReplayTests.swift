@@ -63,6 +63,37 @@ final class ReplayTests: XCTestCase {
         XCTAssertEqual(ReplayCurve.run(s, truth: st, policies: [], fixedRange: 29...40, seed: 1, orders: 1).fixed.map(\.fixedWorkers), [29, 30])
     }
 
+    /// The oracle's allocation is the cheapest of all per-image choices that reaches the reference's
+    /// F1 less the tolerance: checked against every one of the 4^9 allocations on a real crowd.
+    func testTheOracleIsTheCheapestAllocationReachingTheReference() throws {
+        let (e, t) = try load("synth-cells")
+        let c = ReplayCurve.run(e, truth: t, policies: [], fixedRange: 3...6, seed: 1, orders: 2)
+        let o = try XCTUnwrap(c.oracle(reference: 6, tolerance: 0.01))
+        XCTAssertNil(c.oracle(reference: 10), "fixed:10 was not played")
+        let images = o.workers.keys.sorted()
+        XCTAssertEqual(images.count, 9)
+        // Each image's tp, fp, fn per design, summed over the two orders (the oracle's mean, doubled).
+        let counts: [[DetectionScore]] = images.map { im in c.fixed.map { p in p.imageScores.reduce(DetectionScore()) { $0 + $1[im]! } } }
+        func f1(_ s: DetectionScore) -> Double { Double(2 * s.tp) / Double(2 * s.tp + s.fp + s.fn) }
+        let goal = f1(counts.reduce(DetectionScore()) { $0 + $1[3] }) - 0.01
+        XCTAssertEqual(o.targetF1, goal, accuracy: 1e-12)
+        XCTAssertEqual(o.referenceAssignments, 54)
+        var cheapest = Int.max
+        for code in 0..<(1 << 18) {
+            var total = 0, pooled = DetectionScore()
+            for i in 0..<9 { let j = (code >> (2 * i)) & 3; total += 3 + j; pooled = pooled + counts[i][j] }
+            if total < cheapest && f1(pooled) >= goal { cheapest = total }
+        }
+        XCTAssertEqual(o.assignments, cheapest)
+        XCTAssertLessThan(o.assignments, 54, "images differ, so some need fewer than six workers")
+        let chosen = images.indices.reduce(DetectionScore()) { $0 + counts[$1][o.workers[images[$1]]! - 3] }
+        XCTAssertGreaterThanOrEqual(f1(chosen), goal)
+        XCTAssertEqual(o.workers.values.reduce(0, +), o.assignments)
+        // Knowing each order's workers as well can only need fewer.
+        XCTAssertEqual(o.perOrderAssignments.count, 2)
+        XCTAssertLessThanOrEqual(o.perOrderShare, o.share)
+    }
+
     /// Adaptive asks more workers where the consensus is unsettled: images differ in workers used,
     /// it stays within start and cap, and at its own cost it does at least as well as fixed designs
     /// around it (five orders).

@@ -11,6 +11,9 @@ public struct ReplayCurve: Sendable {
         /// Each order's assignments and consensus F1.
         public var assignments: [Int]
         public var f1: [Double]
+        /// Each order's score and workers used per image (what the per-image oracle chooses from).
+        public var imageScores: [[String: DetectionScore]] = []
+        public var imageWorkers: [[String: Int]] = []
         public var meanAssignments: Double { Double(assignments.reduce(0, +)) / Double(max(1, assignments.count)) }
         public var meanF1: Double { f1.reduce(0, +) / Double(max(1, f1.count)) }
         /// Standard deviation of F1 over the orders (0 for one order).
@@ -41,8 +44,11 @@ public struct ReplayCurve: Sendable {
             var p = Point(policy: policy.description, fixedWorkers: k, assignments: [], f1: [])
             for o in 0..<orders {
                 let r = Replay.run(export, policy: policy, seed: seed + UInt64(o))
+                let a = Analysis.run(export: r.export, truth: truth, options: options)
                 p.assignments.append(r.assignments)
-                p.f1.append(Analysis.run(export: r.export, truth: truth, options: options).overall?.f1 ?? 0)
+                p.f1.append(a.overall?.f1 ?? 0)
+                p.imageScores.append(Dictionary(a.images.compactMap { row in row.score.map { (row.image, $0) } }, uniquingKeysWith: +))
+                p.imageWorkers.append(r.workersPerImage)
             }
             points.append(p)
             progress?(n + 1, designs.count)
