@@ -33,7 +33,8 @@ struct Calibrate: ParsableCommand {
         let measured = try images.map { try Visibility.measure(truthSet, imagesDir: $0) }
         let visibility = measured?.visibility, lookAlikes = measured?.lookAlikes
         let c = try Calibrator.calibrate(export: data, truth: truthSet, visibility: visibility, lookAlikes: lookAlikes, pay: pay, source: export)
-        let title = "Calibrated by crowdlab calibrate on \((export as NSString).lastPathComponent) (\(data.records.count) submissions, \(data.clickCount) clicks)"
+        let truthNote = truthSet.imagesWithoutTruth.isEmpty ? "" : "; truth for \(truthSet.byImage.count) of \(truthSet.byImage.count + truthSet.imagesWithoutTruth.count) images"
+        let title = "Calibrated by crowdlab calibrate on \((export as NSString).lastPathComponent) (\(data.records.count) submissions, \(data.clickCount) clicks\(truthNote))"
         let yaml = c.populationWithUncertainty.yaml(title: title, notes: c.notes)
         let p = c.population
         let seen: (first: Double, later: Double) = c.observed.falseRatesSeen.first > 0 ? c.observed.falseRatesSeen : (p.falsePositiveFirst, p.falsePositiveLater)

@@ -97,6 +97,12 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(Array(one.keys), [stem + ".png"])
         XCTAssertEqual(one[stem + ".png"]?["recall"], every[stem + ".png"]?["recall"])
         XCTAssertEqual(one[stem + ".png"]?["precision"], every[stem + ".png"]?["precision"])
+        // A population calibrated on the one field says so in its header.
+        let pop = temp() + "/pop.yaml"
+        let c = try run(["calibrate", data + "/export.json", "--truth", expert, "--truth-image", stem + ".png", "--images", data + "/images", "--out", pop])
+        XCTAssertEqual(c.status, 0, c.err)
+        let header = try String(contentsOfFile: pop, encoding: .utf8).split(separator: "\n").first.map(String.init) ?? ""
+        XCTAssertTrue(header.hasSuffix("(90 submissions, 6788 clicks; truth for 1 of 3 images)"), header)
 
         let refused = temp() + "/no"
         let unnamed = try run(["analyze", data + "/export.json", "--truth", expert, "--out", refused])
