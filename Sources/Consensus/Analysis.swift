@@ -49,6 +49,9 @@ public struct ImageRow: Sendable, Codable {
     public var parameters: MethodDiagnostics
     /// Consensus objects expected to be false: the sum of one less their confidence.
     public var expectedFalseObjects: Double? = nil
+    /// Candidates within one vote of the support an object needs (`Settledness.undecided`): what
+    /// one more worker could turn, and what the adaptive policy weighs. Nil for methods without a vote.
+    public var undecidedObjects: Int? = nil
 }
 
 public struct LearningPoint: Sendable, Codable {
@@ -187,6 +190,7 @@ public enum Analysis {
             let points = consensus[k].points
             out.images[k].consensusObjects = points.count
             out.images[k].expectedFalseObjects = points.reduce(0) { $0 + (1 - ($1.confidence ?? 1)) }
+            out.images[k].undecidedObjects = undecided(consensus[k])
             if let t = truth?.byImage[out.images[k].image] {
                 let (score, d) = scoreAgainstTruth(points, t, radius: r.matchRadius)
                 out.images[k].score = score
@@ -195,6 +199,10 @@ public enum Analysis {
             }
         }
         return out
+    }
+
+    static func undecided(_ c: ImageConsensus) -> Int? {
+        c.diagnostics.minWeightedSupport == nil ? nil : Settledness(c).undecided
     }
 
     /// Per image: the consensus against the truth, and the counts a report shows.
@@ -208,7 +216,8 @@ public enum Analysis {
             var row = ImageRow(image: im.image, workers: im.workers.count, emptySubmissions: empties[im.image] ?? 0,
                                clicks: im.count, consensusObjects: consensus[k].points.count, truthObjects: nil,
                                score: nil, parameters: consensus[k].diagnostics,
-                               expectedFalseObjects: consensus[k].points.reduce(0) { $0 + (1 - ($1.confidence ?? 1)) })
+                               expectedFalseObjects: consensus[k].points.reduce(0) { $0 + (1 - ($1.confidence ?? 1)) },
+                               undecidedObjects: undecided(consensus[k]))
             if let t = truth?.byImage[im.image] {
                 let (s, d) = scoreAgainstTruth(consensus[k].points, t, radius: r)
                 row.truthObjects = t.count; row.score = s

@@ -37,6 +37,29 @@ final class ObjectConfidenceTests: XCTestCase {
         }
     }
 
+    /// Each image's undecided candidates (what one more worker could turn) are the adaptive
+    /// policy's measure, and they are many where the crowd misses most: on the faint images of the
+    /// synthetic crowds and the widest smFISH field. Methods without a vote report none.
+    func testUndecidedCandidatesMarkTheImagesTheCrowdHasNotSettled() throws {
+        for set in ["synth-cells", "synth-tissue"] {
+            let r = try analyse(set)
+            for (row, c) in zip(r.images, r.consensus) { XCTAssertEqual(row.undecidedObjects, Settledness(c).undecided) }
+            func perObject(_ snr: String) -> Double {
+                let rows = r.images.filter { $0.image.contains("_snr\(snr)_") }
+                XCTAssertEqual(rows.count, 3)
+                return rows.map { Double($0.undecidedObjects!) / Double($0.consensusObjects) }.reduce(0, +) / 3
+            }
+            XCTAssertGreaterThan(perObject("5"), 2 * perObject("20"), set)
+        }
+        let smfish = try analyse("smfish-inverted")
+        let worst = smfish.images.max { $0.undecidedObjects! * $1.consensusObjects < $1.undecidedObjects! * $0.consensusObjects }!
+        XCTAssertTrue(worst.image.hasSuffix("_700_inv.png"), worst.image)
+        XCTAssertEqual(worst.image, smfish.images.min { $0.score!.recall < $1.score!.recall }!.image, "the least settled field is the one missed most")
+        let e = try ExportReader.read(path: dataPath("synth-cells/export.json"))
+        var options = AnalysisOptions(); options.method = SubtractiveClustering()
+        XCTAssertTrue(Analysis.run(export: e, truth: nil, options: options).images.allSatisfy { $0.undecidedObjects == nil })
+    }
+
     func testWorkersWhoClickMoreCoverMore() throws {
         let r = try analyse("smfish-inverted")
         let ranked = r.workers.filter { $0.coverage != nil && $0.images == 3 }.sorted { $0.annotations < $1.annotations }

@@ -67,8 +67,11 @@ final class CLITests: XCTestCase {
         let overall = metrics["overall"] as! [String: Any]
         XCTAssertGreaterThan(overall["precision"] as! Double, 0.95)
         XCTAssertNotNil(metrics["crowd"]); XCTAssertNotNil(metrics["fitts"])
+        let images = metrics["images"] as! [[String: Any]]
+        XCTAssertEqual(images.compactMap { $0["undecided_objects"] as? Int }.count, 9, "each image says how many candidates one more worker could turn")
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
         XCTAssertTrue(html.contains("<svg")); XCTAssertTrue(html.contains("overlays/"))
+        XCTAssertTrue(html.contains("<th>undecided per object</th>"), "the consensus table per image")
         XCTAssertTrue(html.contains("<title>Crowd consensus: synth-cells/export.json</title>"), "the report names the export's folder")
         let overlays = try FileManager.default.contentsOfDirectory(atPath: out + "/overlays")
         XCTAssertEqual(overlays.filter { $0.hasSuffix(".png") }.count, 9)
