@@ -51,6 +51,7 @@ struct ReplayCommand: ParsableCommand {
                                           options: options) { done, total in progress.tick(done, total, "designs") }
         }
         progress.done()
+        let oracle = curveResult?.oracle()
         let first = rows[0]
         var json: [String: Any] = ["policy": p.description, "seed": first.seed, "assignments": first.assignments,
                                    "images": first.result.workersPerImage]
@@ -68,7 +69,7 @@ struct ReplayCommand: ParsableCommand {
         try stage.write(AnalysisOutputs.consensusCSV(first.analysis), "consensus.csv")
         try stage.write(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]), "replay.json")
         if let curveResult {
-            try stage.write(Self.curveJSON(curveResult), "curve.json")
+            try stage.write(Self.curveJSON(curveResult, oracle: oracle), "curve.json")
             try stage.write(ReplayCurveReport.html(curveResult, title: "Replicates on \(Self.shortName(export)): F1 against assignments", orders: orders), "curve.html")
         }
         try stage.commit()
@@ -83,7 +84,7 @@ struct ReplayCommand: ParsableCommand {
         if let c = curveResult, let other = c.others.first, let same = c.fixedAssignments(reaching: other.meanF1) {
             print("fixed designs need \(fixed(same, 1)) assignments for the same F1")
         }
-        if let o = curveResult?.oracle() {
+        if let o = oracle {
             print("an oracle choosing each image's workers by the truth needs \(o.assignments) assignments (\(fixed(100 * o.share, 0)) % of fixed:\(o.reference)'s) for F1 \(fixed(o.targetF1, 3)); knowing each order's workers too, \(fixed(100 * o.perOrderShare, 0)) %")
         }
         print("wrote \(out)/consensus.csv, replay.json" + (curve ? ", curve.html, curve.json" : ""))
@@ -95,13 +96,13 @@ struct ReplayCommand: ParsableCommand {
         return parts.joined(separator: "/")
     }
 
-    static func curveJSON(_ c: ReplayCurve) throws -> Data {
+    static func curveJSON(_ c: ReplayCurve, oracle: ReplayCurve.Oracle?) throws -> Data {
         let designs = c.points.map { p -> [String: Any] in
             ["policy": p.policy, "assignments": p.assignments, "f1": p.f1, "mean_assignments": p.meanAssignments,
              "mean_f1": p.meanF1, "sd_f1": p.sdF1]
         }
         var json: [String: Any] = ["designs": designs]
-        if let o = c.oracle() {
+        if let o = oracle {
             json["oracle"] = ["reference": "fixed:\(o.reference)", "target_f1": o.targetF1, "assignments": o.assignments,
                               "reference_assignments": o.referenceAssignments, "share": o.share, "workers": o.workers,
                               "per_order_assignments": o.perOrderAssignments, "per_order_share": o.perOrderShare] as [String: Any]

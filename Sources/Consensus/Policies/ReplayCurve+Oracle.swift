@@ -7,7 +7,7 @@ extension ReplayCurve {
     /// Where a policy stands between the fixed curve and this figure says how much room is left
     /// for a better stopping rule.
     public struct Oracle: Sendable, Equatable {
-        /// The fixed design whose F1 is to be reached (fixed:10 unless fewer were played).
+        /// The fixed design whose F1 is to be reached (fixed:10 by default).
         public var reference: Int
         /// The reference's F1 (tp, fp and fn of each image averaged over the orders, then pooled) less the tolerance.
         public var targetF1: Double
