@@ -46,7 +46,7 @@ public enum AnalysisReport {
                 [im.image, "\(im.workers)", "\(im.consensusObjects)", fmt(im.expectedFalseObjects, 1), im.undecidedObjects.map(String.init) ?? "–",
                  im.undecidedObjects.map { fmt(Double($0) / Double(max(1, im.consensusObjects))) } ?? "–"]
             })
-            page.paragraph("Expected false: the objects' doubt summed (one less each one's confidence). Undecided: candidates within one vote of the support an object needs, kept or not, that two or more workers share; one more worker could turn any of them. The adaptive policy asks another worker while they exceed 0.15 per object (docs/replicates.md): images high here are where more workers would change the answer.")
+            page.paragraph("Expected false: the objects' doubt summed (one less each one's confidence). Undecided: candidates within one vote of the support an object needs, kept or not, that two or more workers share; one more worker could turn any of them. The adaptive policy asks another worker while they exceed \(formatNumber(AdaptiveReplicates().threshold)) per object (docs/replicates.md): images high here are where more workers would change the answer.")
         }
 
         page.heading("Workers")

@@ -5,7 +5,9 @@ import Foundation
 /// and the policies played beside them, on a real export with truth, so a planner reads off what
 /// each extra worker buys and what a policy saves at equal F1.
 public enum ReplayCurveReport {
-    public static func html(_ curve: ReplayCurve, title: String, orders: Int, reference: Int = 10) -> String {
+    /// `oracle`: `curve.oracle()` as the caller computed it (its reference is the page's).
+    public static func html(_ curve: ReplayCurve, title: String, orders: Int, oracle: ReplayCurve.Oracle?) -> String {
+        let reference = oracle?.reference ?? 10
         var page = HTMLPage(title: title)
         page.paragraph("Each image's real workers arrive one at a time in \(orders) seeded random order\(orders == 1 ? "" : "s"); each design pays for the first of them as it decides, and the consensus of what it paid for is scored against the truth (blind, one-to-one within the match radius). Points are means over the orders; bars one standard deviation.")
         var plot = SVGPlot(title: "Consensus F1 against assignments", xLabel: "assignments (workers × images)", yLabel: "consensus F1")
@@ -22,7 +24,6 @@ public enum ReplayCurveReport {
                            color: SVGPlot.palette[(k + 1) % SVGPlot.palette.count], radius: 6))
         }
         let ref = fixed.first { $0.fixedWorkers == reference }
-        let oracle = curve.oracle(reference: reference)
         // The oracle is drawn where its assignments count the same images as the designs' (every image has truth).
         if let o = oracle, let r = ref, Double(o.referenceAssignments) == r.meanAssignments {
             plot.add(.init(name: "oracle (knows the truth)", xs: [Double(o.assignments)], ys: [o.targetF1], mark: .points,

@@ -70,7 +70,7 @@ struct ReplayCommand: ParsableCommand {
         try stage.write(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]), "replay.json")
         if let curveResult {
             try stage.write(Self.curveJSON(curveResult, oracle: oracle), "curve.json")
-            try stage.write(ReplayCurveReport.html(curveResult, title: "Replicates on \(Self.shortName(export)): F1 against assignments", orders: orders), "curve.html")
+            try stage.write(ReplayCurveReport.html(curveResult, title: "Replicates on \(Self.shortName(export)): F1 against assignments", orders: orders, oracle: oracle), "curve.html")
         }
         try stage.commit()
         let available = data.records.filter { $0.annotationType == .crosshairs }.count
