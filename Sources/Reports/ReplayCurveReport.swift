@@ -19,15 +19,16 @@ public enum ReplayCurveReport {
         plot.add(.init(name: "fixed:\(fixed.first?.fixedWorkers ?? 0)…\(fixed.last?.fixedWorkers ?? 0)", xs: fixed.map(\.meanAssignments), ys: fixed.map(\.meanF1),
                        errors: fixed.map(\.sdF1), mark: .line, color: SVGPlot.palette[0]))
         plot.add(.init(name: "", xs: fixed.map(\.meanAssignments), ys: fixed.map(\.meanF1), mark: .points, color: SVGPlot.palette[0]))
-        for (k, p) in curve.others.enumerated() {
-            plot.add(.init(name: p.policy, xs: [p.meanAssignments], ys: [p.meanF1], errors: [p.sdF1], mark: .points,
-                           color: SVGPlot.palette[(k + 1) % SVGPlot.palette.count], radius: 6))
-        }
         let ref = fixed.first { $0.fixedWorkers == reference }
-        // The oracle is drawn where its assignments count the same images as the designs' (every image has truth).
+        // The oracle is drawn where its assignments count the same images as the designs' (every image has truth),
+        // beneath the policies, which are what the page is about.
         if let o = oracle, let r = ref, Double(o.referenceAssignments) == r.meanAssignments {
             plot.add(.init(name: "oracle (knows the truth)", xs: [Double(o.assignments)], ys: [o.targetF1], mark: .points,
                            color: "#444444", radius: 5))
+        }
+        for (k, p) in curve.others.enumerated() {
+            plot.add(.init(name: p.policy, xs: [p.meanAssignments], ys: [p.meanF1], errors: [p.sdF1], mark: .points,
+                           color: SVGPlot.palette[(k + 1) % SVGPlot.palette.count], radius: 6))
         }
         page.figure(plot.render(), caption: "The fixed designs' curve (one point per K) and each other policy at its own mean cost. A policy above the curve buys more F1 per assignment than paying every image alike; the oracle marks the least any stopping rule could pay for fixed:\(reference)'s F1 less 0.005.")
         page.heading("Designs")

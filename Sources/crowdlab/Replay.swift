@@ -8,15 +8,17 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Play a real export back under a replicate policy: what it would have cost and found.",
         discussion: """
-        Each image's real workers arrive one at a time in a seeded random order (their real submissions); the policy decides after each whether to ask another. fixed:K takes the first K; adaptive (default adaptive:3,15,0.15) starts with 3 and adds one at a time while the image's consensus has more than 0.15 undecided objects per accepted one (accepted with the bare support an object needs, or one vote short of it with two workers or more), up to 15. Writes DIR/consensus.csv (the contract, from the submissions the policy paid for) and DIR/replay.json ({"policy", "assignments", "images": {image: workers used}}, with --truth also precision, recall and F1; with --orders N each order's assignments and F1 and their means). With --images DIR --image-evidence the consensus of the submissions paid for hears the images (the policy still decides by the vote).
+        Each image's real workers arrive one at a time in a seeded random order (their real submissions); the policy decides after each whether to ask another. fixed:K takes the first K; adaptive (default adaptive:3,15,0.15) starts with 3 and adds one at a time while the image's consensus has more than 0.15 undecided objects per accepted one (accepted with the bare support an object needs, or one vote short of it with two workers or more), up to 15. Writes DIR/consensus.csv (the contract, from the submissions the policy paid for) and DIR/replay.json ({"policy", "assignments", "images": {image: workers used}}, with --truth also precision, recall and F1; with --orders N each order's assignments and F1 and their means). With --images DIR --image-evidence the consensus of the submissions paid for hears the images (the policy still decides by the vote). With --curve, --policy may be repeated to weigh several settings on a pilot of your own.
 
         Example:
           crowdlab replay Data/quanti-us/synth-cells/export.json --policy adaptive \\
             --truth Data/quanti-us/synth-cells --orders 5 --out Reports/replay
+          crowdlab replay Data/quanti-us/synth-cells/export.json --truth Data/quanti-us/synth-cells \\
+            --orders 5 --curve --policy adaptive:3,15,0.15 --policy adaptive:3,12,0.075 --out Reports/curve
         """)
 
     @Argument(help: "A real (or simulated) Quanti.us export.") var export: String
-    @Option(help: "fixed:K, adaptive or adaptive:START,CAP,THRESHOLD.") var policy: String = "adaptive"
+    @Option(help: "fixed:K, adaptive or adaptive:START,CAP,THRESHOLD (default adaptive). With --curve it may be repeated: each policy is played beside the fixed designs; the first one's consensus.csv and replay.json are written.") var policy: [String] = []
     @Option(help: "Seed of the first arrival order.") var seed: UInt64 = 1
     @Option(help: "Arrival orders to play (seeds seed, seed+1, ...); outputs are the first order's.") var orders: Int = 1
     @Option(help: "Truth (as for analyze), to score each order.") var truth: String?
@@ -27,7 +29,8 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Output folder.") var out: String = "Reports/replay"
 
     func run() throws {
-        let p = try ReplicatePolicies.parse(policy)
+        let policies = try Self.policies(policy, curve: curve)
+        let p = policies[0]
         guard (1...100).contains(orders) else { throw CLIError("--orders: must be 1…100") }
         try evidence.check(images: images)
         guard !curve || truth != nil else { throw CLIError("--curve: needs --truth (the curve scores each design)") }
@@ -47,7 +50,7 @@ struct ReplayCommand: ParsableCommand {
         var curveResult: ReplayCurve?
         if curve, let truthSet {
             progress.stage("curve")
-            curveResult = ReplayCurve.run(data, truth: truthSet, policies: p is FixedReplicates ? [] : [p], fixedRange: 3...15, seed: seed, orders: orders,
+            curveResult = ReplayCurve.run(data, truth: truthSet, policies: policies.filter { !($0 is FixedReplicates) }, fixedRange: 3...15, seed: seed, orders: orders,
                                           options: options) { done, total in progress.tick(done, total, "designs") }
         }
         progress.done()
@@ -81,13 +84,32 @@ struct ReplayCommand: ParsableCommand {
             print("consensus F1 \(fixed(f1, 3))" + (orders > 1 ? " (mean)" : "") + (first.score.map { ", first order P \(fixed($0.precision, 3)) R \(fixed($0.recall, 3))" } ?? ""))
         }
         if let line = evidence.summary(first.analysis.consensus) { print(line + " (first order)") }
-        if let c = curveResult, let other = c.others.first, let same = c.fixedAssignments(reaching: other.meanF1) {
-            print("fixed designs need \(fixed(same, 1)) assignments for the same F1")
-        }
+        for line in curveResult.map({ Self.againstFixed($0, first: p.description) }) ?? [] { print(line) }
         if let o = oracle {
             print("an oracle choosing each image's workers by the truth needs \(o.assignments) assignments (\(fixed(100 * o.share, 0)) % of fixed:\(o.reference)'s) for F1 \(fixed(o.targetF1, 3)); knowing each order's workers too, \(fixed(100 * o.perOrderShare, 0)) %")
         }
         print("wrote \(out)/consensus.csv, replay.json" + (curve ? ", curve.html, curve.json" : ""))
+    }
+
+    /// The policies `--policy` names, the default when none; several only beside the curve, and each once.
+    static func policies(_ given: [String], curve: Bool) throws -> [any ReplicatePolicy] {
+        var seen = Set<String>()
+        let parsed = try (given.isEmpty ? ["adaptive"] : given).map { try ReplicatePolicies.parse($0) }.filter { seen.insert($0.description).inserted }
+        guard parsed.count == 1 || curve else {
+            throw CLIError("--policy: one policy, or several with --curve (each played beside the fixed designs)")
+        }
+        return parsed
+    }
+
+    /// Each policy played beside the curve against the fixed designs at the same F1; the first
+    /// policy's figures are printed above, so its line gives only the comparison.
+    static func againstFixed(_ c: ReplayCurve, first: String) -> [String] {
+        c.others.compactMap { other in
+            let same = c.fixedAssignments(reaching: other.meanF1)
+            if other.policy == first { return same.map { "fixed designs need \(fixed($0, 1)) assignments for the same F1" } }
+            return "\(other.policy): \(fixed(other.meanAssignments, 1)) assignments, F1 \(fixed(other.meanF1, 3)); "
+                + (same.map { "fixed designs need \(fixed($0, 1)) for the same F1" } ?? "above every fixed design")
+        }
     }
 
     /// `synth-cells/export.json` rather than a bare `export.json`: exports are often named alike.

@@ -49,6 +49,31 @@ final class ReplayCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "2"))
     }
 
+    /// Several settings weighed on one pilot: each played over the same orders as a replay of it alone.
+    func testSeveralPoliciesArePlayedBesideTheCurve() throws {
+        let cli = CLIRunner()
+        let set = "Data/quanti-us/smfish-inverted", out = cli.temp() + "/curve"
+        let policies = ["adaptive:3,15,0.3", "adaptive:3,10,0.1", "fixed:4", "adaptive:3,15,0.3"]
+        let r = try cli.run(["replay", set + "/export.json", "--truth", set, "--orders", "2", "--curve", "--out", out]
+                            + policies.flatMap { ["--policy", $0] })
+        XCTAssertEqual(r.status, 0, r.err)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/curve.json"))) as? [String: Any])
+        let designs = try XCTUnwrap(json["designs"] as? [[String: Any]])
+        XCTAssertEqual(designs.map { $0["policy"] as! String }, (3...15).map { "fixed:\($0)" } + ["adaptive:3,15,0.3", "adaptive:3,10,0.1"])
+        let alone = try cli.run(["replay", set + "/export.json", "--policy", "adaptive:3,10,0.1", "--truth", set, "--orders", "2", "--out", out + "-alone"])
+        XCTAssertEqual(alone.status, 0, alone.err)
+        let aloneJSON = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "-alone/replay.json"))) as? [String: Any])
+        XCTAssertEqual(designs.last?["mean_assignments"] as? Double, aloneJSON["mean_assignments"] as? Double)
+        XCTAssertEqual(designs.last?["mean_f1"] as? Double, aloneJSON["mean_f1"] as? Double)
+        XCTAssertTrue(r.out.contains("adaptive:3,10,0.1: "), r.out)
+        let html = try String(contentsOfFile: out + "/curve.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("adaptive:3,15,0.3") && html.contains("adaptive:3,10,0.1"))
+        let bad = try cli.run(["replay", set + "/export.json", "--policy", "fixed:3", "--policy", "adaptive", "--out", out + "2"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("--policy: one policy, or several with --curve"), bad.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "2"))
+    }
+
     /// The same paid-for submissions, their consensus hearing the images: the same workers, more spots.
     func testReplayWithImageEvidenceFindsMoreWithTheSameWorkers() throws {
         let cli = CLIRunner()
