@@ -30,7 +30,6 @@ struct ReplayCommand: ParsableCommand {
 
     func run() throws {
         let policies = try Self.policies(policy, curve: curve)
-        let p = policies[0]
         guard (1...100).contains(orders) else { throw CLIError("--orders: must be 1…100") }
         try evidence.check(images: images)
         guard !curve || truth != nil else { throw CLIError("--curve: needs --truth (the curve scores each design)") }
@@ -39,56 +38,86 @@ struct ReplayCommand: ParsableCommand {
         let truthSet = try truthImage.load(truth, export: data)
         var options = AnalysisOptions()
         if let heard = try evidence.method(for: data, images: images) { options.method = heard }
+        let played = play(data, policies: policies, truth: truthSet, options: options)
+        try write(played)
+        for line in summary(played, available: data.records.filter { $0.annotationType == .crosshairs }.count) { print(line) }
+    }
+
+    /// One order of the first policy: what it paid for and the consensus of that.
+    struct Order {
+        var result: Replay.Result
+        var analysis: AnalysisResult
+        var score: DetectionScore? { analysis.overall }
+    }
+
+    /// What a replay found: the first policy over every order, and the curve when asked.
+    struct Played {
+        var policy: String
+        var orders: [Order]
+        var curve: ReplayCurve?
+        var oracle: ReplayCurve.Oracle?
+        var scored: Bool
+        var meanAssignments: Double { Double(orders.map(\.result.assignments).reduce(0, +)) / Double(orders.count) }
+        var meanF1: Double { orders.compactMap { $0.score?.f1 }.reduce(0, +) / Double(orders.count) }
+    }
+
+    func play(_ data: QuantiusExport, policies: [any ReplicatePolicy], truth: TruthSet?, options: AnalysisOptions) -> Played {
         let progress = Progress(stages: orders + (curve ? 1 : 0))
-        var rows: [(seed: UInt64, assignments: Int, score: DetectionScore?, result: Replay.Result, analysis: AnalysisResult)] = []
-        for k in 0..<orders {
+        let played = (0..<orders).map { k -> Order in
             progress.stage("order \(k + 1) of \(orders)")
-            let r = Replay.run(data, policy: p, seed: seed + UInt64(k))
-            let a = Analysis.run(export: r.export, truth: truthSet, options: options)
-            rows.append((r.seed, r.assignments, a.overall, r, a))
+            let r = Replay.run(data, policy: policies[0], seed: seed + UInt64(k))
+            return Order(result: r, analysis: Analysis.run(export: r.export, truth: truth, options: options))
         }
         var curveResult: ReplayCurve?
-        if curve, let truthSet {
+        if curve, let truth {
             progress.stage("curve")
-            curveResult = ReplayCurve.run(data, truth: truthSet, policies: policies.filter { !($0 is FixedReplicates) }, fixedRange: 3...15, seed: seed, orders: orders,
-                                          options: options) { done, total in progress.tick(done, total, "designs") }
+            curveResult = ReplayCurve.run(data, truth: truth, policies: policies.filter { !($0 is FixedReplicates) }, fixedRange: 3...15,
+                                          seed: seed, orders: orders, options: options) { done, total in progress.tick(done, total, "designs") }
         }
         progress.done()
-        let oracle = curveResult?.oracle()
-        let first = rows[0]
-        var json: [String: Any] = ["policy": p.description, "seed": first.seed, "assignments": first.assignments,
+        return Played(policy: policies[0].description, orders: played, curve: curveResult, oracle: curveResult?.oracle(), scored: truth != nil)
+    }
+
+    /// `consensus.csv` and `replay.json` of the first order (and each order's figures), and the
+    /// curve's page and JSON; nothing is written unless all of it is.
+    func write(_ played: Played) throws {
+        let first = played.orders[0]
+        var json: [String: Any] = ["policy": played.policy, "seed": first.result.seed, "assignments": first.result.assignments,
                                    "images": first.result.workersPerImage]
         if let s = first.score { json["precision"] = s.precision; json["recall"] = s.recall; json["f1"] = s.f1 }
         if orders > 1 {
-            json["orders"] = rows.map { r -> [String: Any] in
-                var o: [String: Any] = ["seed": r.seed, "assignments": r.assignments]
-                if let s = r.score { o["f1"] = s.f1 }
-                return o
+            json["orders"] = played.orders.map { o -> [String: Any] in
+                var row: [String: Any] = ["seed": o.result.seed, "assignments": o.result.assignments]
+                if let s = o.score { row["f1"] = s.f1 }
+                return row
             }
-            json["mean_assignments"] = Double(rows.map(\.assignments).reduce(0, +)) / Double(orders)
-            if truthSet != nil { json["mean_f1"] = rows.compactMap { $0.score?.f1 }.reduce(0, +) / Double(orders) }
+            json["mean_assignments"] = played.meanAssignments
+            if played.scored { json["mean_f1"] = played.meanF1 }
         }
         let stage = try OutputStage(destination: out)
         try stage.write(AnalysisOutputs.consensusCSV(first.analysis), "consensus.csv")
         try stage.write(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]), "replay.json")
-        if let curveResult {
-            try stage.write(Self.curveJSON(curveResult, oracle: oracle), "curve.json")
-            try stage.write(ReplayCurveReport.html(curveResult, title: "Replicates on \(Self.shortName(export)): F1 against assignments", orders: orders, oracle: oracle), "curve.html")
+        if let c = played.curve {
+            try stage.write(Self.curveJSON(c, oracle: played.oracle), "curve.json")
+            try stage.write(ReplayCurveReport.html(c, title: "Replicates on \(Self.shortName(export)): F1 against assignments", orders: orders, oracle: played.oracle), "curve.html")
         }
         try stage.commit()
-        let available = data.records.filter { $0.annotationType == .crosshairs }.count
-        let meanAssignments = Double(rows.map(\.assignments).reduce(0, +)) / Double(orders)
-        print("\(p.description): \(fixed(meanAssignments, 1)) of \(available) assignments" + (orders > 1 ? " (mean of \(orders) orders)" : ""))
-        if truthSet != nil {
-            let f1 = rows.compactMap { $0.score?.f1 }.reduce(0, +) / Double(orders)
-            print("consensus F1 \(fixed(f1, 3))" + (orders > 1 ? " (mean)" : "") + (first.score.map { ", first order P \(fixed($0.precision, 3)) R \(fixed($0.recall, 3))" } ?? ""))
+    }
+
+    func summary(_ played: Played, available: Int) -> [String] {
+        let first = played.orders[0]
+        var lines = ["\(played.policy): \(fixed(played.meanAssignments, 1)) of \(available) assignments" + (orders > 1 ? " (mean of \(orders) orders)" : "")]
+        if played.scored {
+            lines.append("consensus F1 \(fixed(played.meanF1, 3))" + (orders > 1 ? " (mean)" : "")
+                         + (first.score.map { ", first order P \(fixed($0.precision, 3)) R \(fixed($0.recall, 3))" } ?? ""))
         }
-        if let line = evidence.summary(first.analysis.consensus) { print(line + " (first order)") }
-        for line in curveResult.map({ Self.againstFixed($0, first: p.description) }) ?? [] { print(line) }
-        if let o = oracle {
-            print("an oracle choosing each image's workers by the truth needs \(o.assignments) assignments (\(fixed(100 * o.share, 0)) % of fixed:\(o.reference)'s) for F1 \(fixed(o.targetF1, 3)); knowing each order's workers too, \(fixed(100 * o.perOrderShare, 0)) %")
+        if let line = evidence.summary(first.analysis.consensus) { lines.append(line + " (first order)") }
+        lines += played.curve.map { Self.againstFixed($0, first: played.policy) } ?? []
+        if let o = played.oracle {
+            lines.append("an oracle choosing each image's workers by the truth needs \(o.assignments) assignments (\(fixed(100 * o.share, 0)) % of fixed:\(o.reference)'s) for F1 \(fixed(o.targetF1, 3)); knowing each order's workers too, \(fixed(100 * o.perOrderShare, 0)) %")
         }
-        print("wrote \(out)/consensus.csv, replay.json" + (curve ? ", curve.html, curve.json" : ""))
+        lines.append("wrote \(out)/consensus.csv, replay.json" + (curve ? ", curve.html, curve.json" : ""))
+        return lines
     }
 
     /// The policies `--policy` names, the default when none; several only beside the curve, and each once.
