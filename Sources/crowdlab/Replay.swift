@@ -8,13 +8,14 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Play a real export back under a replicate policy: what it would have cost and found.",
         discussion: """
-        Each image's real workers arrive one at a time in a seeded random order (their real submissions); the policy decides after each whether to ask another. fixed:K takes the first K; adaptive (default adaptive:3,15,0.15) starts with 3 and adds one at a time while the image's consensus has more than 0.15 undecided objects per accepted one (accepted with the bare support an object needs, or one vote short of it with two workers or more), up to 15. Writes DIR/consensus.csv (the contract, from the submissions the policy paid for) and DIR/replay.json ({"policy", "assignments", "images": {image: workers used}}, with --truth also precision, recall and F1; with --orders N each order's assignments and F1 and their means). With --images DIR --image-evidence the consensus of the submissions paid for hears the images (the policy still decides by the vote). With --curve, --policy may be repeated to weigh several settings on a pilot of your own.
+        Each image's real workers arrive one at a time in a seeded random order (their real submissions); the policy decides after each whether to ask another. fixed:K takes the first K; adaptive (default adaptive:3,15,0.15) starts with 3 and adds one at a time while the image's consensus has more than 0.15 undecided objects per accepted one (accepted with the bare support an object needs, or one vote short of it with two workers or more), up to 15. Writes DIR/consensus.csv (the contract, from the submissions the policy paid for) and DIR/replay.json ({"policy", "assignments", "images": {image: workers used}}, with --truth also precision, recall and F1; with --orders N each order's assignments and F1 and their means). With --images DIR --image-evidence the consensus of the submissions paid for hears the images (the policy still decides by the vote). With --curve, --policy may be repeated to weigh several settings on a pilot of your own (over twenty orders or more: five are too few to choose by).
 
         Example:
           crowdlab replay Data/quanti-us/synth-cells/export.json --policy adaptive \\
             --truth Data/quanti-us/synth-cells --orders 5 --out Reports/replay
-          crowdlab replay Data/quanti-us/synth-cells/export.json --truth Data/quanti-us/synth-cells \\
-            --orders 5 --curve --policy adaptive:3,15,0.15 --policy adaptive:3,12,0.075 --out Reports/curve
+          crowdlab replay Data/quanti-us/synth-cells/export.json --curve \\
+            --truth Data/quanti-us/synth-cells --orders 20 --out Reports/curve \\
+            --policy adaptive:3,15,0.15 --policy adaptive:3,12,0.075
         """)
 
     @Argument(help: "A real (or simulated) Quanti.us export.") var export: String
