@@ -32,10 +32,16 @@ public enum ReplayCurveReport {
         }
         page.figure(plot.render(), caption: "The fixed designs' curve (one point per K) and each other policy at its own mean cost. A policy above the curve buys more F1 per assignment than paying every image alike; the oracle marks the least any stopping rule could pay for fixed:\(reference)'s F1 less 0.005.")
         page.heading("Designs")
+        if orders > 1 {
+            page.paragraph("Against fixed:\(reference): the F1 gap order by order over the same arrival orders, its mean ± its standard error. The arrival order alone moves a design's F1 (which workers happened to come first), so a gap within about two standard errors is not yet told apart from it; more orders (--orders) narrow the error.")
+        }
         page.table(["design", "assignments (mean)", "F1 (mean)", "F1 (SD)", "fixed assignments for this F1", "against fixed:\(reference)"],
                    curve.points.map { p in
                        let same = p.fixedWorkers == nil ? curve.fixedAssignments(reaching: p.meanF1).map { fmtSignificant($0) } ?? "above every fixed design" : "–"
-                       let against = ref.map { r in "F1 \(signed(p.meanF1 - r.meanF1)), \(fmt(100 * p.meanAssignments / r.meanAssignments, 0)) % of its assignments" } ?? "–"
+                       let against = ref.map { r in
+                           let gap = curve.difference(p, from: r).map { "\(signed($0.mean)) ± \(fmt($0.standardError))" } ?? signed(p.meanF1 - r.meanF1)
+                           return "F1 \(gap), \(fmt(100 * p.meanAssignments / r.meanAssignments, 0)) % of its assignments"
+                       } ?? "–"
                        return [p.policy, fmtSignificant(p.meanAssignments), fmt(p.meanF1), fmt(p.sdF1), same, against]
                    })
         if let o = oracle {

@@ -149,9 +149,14 @@ struct ReplayCommand: ParsableCommand {
     }
 
     static func curveJSON(_ c: ReplayCurve, oracle: ReplayCurve.Oracle?) throws -> Data {
+        let reference = c.fixed.first { $0.fixedWorkers == (oracle?.reference ?? 10) }
         let designs = c.points.map { p -> [String: Any] in
-            ["policy": p.policy, "assignments": p.assignments, "f1": p.f1, "mean_assignments": p.meanAssignments,
-             "mean_f1": p.meanF1, "sd_f1": p.sdF1]
+            var d: [String: Any] = ["policy": p.policy, "assignments": p.assignments, "f1": p.f1, "mean_assignments": p.meanAssignments,
+                                    "mean_f1": p.meanF1, "sd_f1": p.sdF1]
+            if let r = reference, let gap = c.difference(p, from: r) {
+                d["against_reference"] = ["reference": r.policy, "f1_gap": gap.mean, "standard_error": gap.standardError] as [String: Any]
+            }
+            return d
         }
         var json: [String: Any] = ["designs": designs]
         if let o = oracle {

@@ -63,6 +63,21 @@ final class ReplayTests: XCTestCase {
         XCTAssertEqual(ReplayCurve.run(s, truth: st, policies: [], fixedRange: 29...40, seed: 1, orders: 1).fixed.map(\.fixedWorkers), [29, 30])
     }
 
+    /// A gap to the reference is taken order by order: an order that lifts both designs alike
+    /// adds nothing to its error, and unmatched orders give none.
+    func testTheGapToTheReferenceIsPairedOverTheOrders() throws {
+        let ref = ReplayCurve.Point(policy: "fixed:10", fixedWorkers: 10, assignments: [90, 90, 90], f1: [0.70, 0.90, 0.80])
+        let p = ReplayCurve.Point(policy: "adaptive", fixedWorkers: nil, assignments: [70, 72, 68], f1: [0.69, 0.88, 0.80])
+        let c = ReplayCurve(points: [ref, p])
+        let gap = try XCTUnwrap(c.difference(p, from: ref))
+        XCTAssertEqual(gap.mean, -0.01, accuracy: 1e-12)
+        XCTAssertEqual(gap.standardError, (0.0001 / 3).squareRoot(), accuracy: 1e-12, "differences -0.01, -0.02, 0: SD 0.01")
+        XCTAssertGreaterThan(p.sdF1, 10 * gap.standardError, "the orders move F1 far more than they move the gap")
+        XCTAssertNil(c.difference(ReplayCurve.Point(policy: "x", fixedWorkers: nil, assignments: [1, 1], f1: [0.5, 0.6]), from: ref))
+        XCTAssertNil(c.difference(ReplayCurve.Point(policy: "y", fixedWorkers: nil, assignments: [1], f1: [0.5]),
+                                  from: ReplayCurve.Point(policy: "z", fixedWorkers: 10, assignments: [1], f1: [0.6])))
+    }
+
     /// The oracle's allocation is the cheapest of all per-image choices that reaches the reference's
     /// F1 less the tolerance: checked against every one of the 4^9 allocations on a real crowd.
     func testTheOracleIsTheCheapestAllocationReachingTheReference() throws {

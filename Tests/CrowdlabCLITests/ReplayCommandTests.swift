@@ -36,6 +36,10 @@ final class ReplayCommandTests: XCTestCase {
         let designs = try XCTUnwrap(json["designs"] as? [[String: Any]])
         XCTAssertEqual(designs.map { $0["policy"] as! String }, (3...15).map { "fixed:\($0)" } + ["adaptive:3,15,0.15"])
         XCTAssertEqual(designs[0]["assignments"] as? [Int], [27, 27])
+        let gap = try XCTUnwrap(designs.last?["against_reference"] as? [String: Any])
+        XCTAssertEqual(gap["reference"] as? String, "fixed:10")
+        let f1 = designs.map { $0["f1"] as! [Double] }
+        XCTAssertEqual(gap["f1_gap"] as! Double, zip(f1.last!, f1[7]).map { $0 - $1 }.reduce(0, +) / 2, accuracy: 1e-12)
         let oracle = try XCTUnwrap(json["oracle"] as? [String: Any])
         XCTAssertEqual(oracle["reference"] as? String, "fixed:10")
         XCTAssertEqual((oracle["workers"] as? [String: Int])?.count, 9)
@@ -43,6 +47,7 @@ final class ReplayCommandTests: XCTestCase {
         XCTAssertTrue(r.out.contains("an oracle choosing each image's workers by the truth needs "), r.out)
         let html = try String(contentsOfFile: out + "/curve.html", encoding: .utf8)
         XCTAssertTrue(html.contains("<svg") && html.contains("synth-tissue/export.json") && html.contains("adaptive:3,15,0.15") && html.contains("How much a stopping rule could save"))
+        XCTAssertTrue(html.contains(" ± ") && html.contains("standard error"))
         let bad = try cli.run(["replay", set + "/export.json", "--curve", "--out", out + "2"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.err.contains("--curve: needs --truth"), bad.err)

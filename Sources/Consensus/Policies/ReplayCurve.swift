@@ -69,6 +69,18 @@ public struct ReplayCurve: Sendable {
         return nil
     }
 
+    /// `point`'s F1 less `reference`'s, order by order over the same arrival orders: the mean and
+    /// its standard error. Orders differ more than policies do (which workers came first), so a gap
+    /// is read against that error; nil unless both were played over the same two or more orders.
+    public func difference(_ point: Point, from reference: Point) -> (mean: Double, standardError: Double)? {
+        let n = point.f1.count
+        guard n >= 2, reference.f1.count == n else { return nil }
+        let d = zip(point.f1, reference.f1).map { $0 - $1 }
+        let mean = d.reduce(0, +) / Double(n)
+        let variance = d.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n - 1)
+        return (mean, (variance / Double(n)).squareRoot())
+    }
+
     /// The fixed curve's F1 at `assignments` (linear between the designs around it; nil outside them).
     public func fixedF1(at assignments: Double) -> Double? {
         let curve = fixed
