@@ -17,11 +17,7 @@ public struct ReplayCurve: Sendable {
         public var meanAssignments: Double { Double(assignments.reduce(0, +)) / Double(max(1, assignments.count)) }
         public var meanF1: Double { f1.reduce(0, +) / Double(max(1, f1.count)) }
         /// Standard deviation of F1 over the orders (0 for one order).
-        public var sdF1: Double {
-            guard f1.count > 1 else { return 0 }
-            let m = meanF1
-            return (f1.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(f1.count - 1)).squareRoot()
-        }
+        public var sdF1: Double { sampleStandardDeviation(f1) }
     }
 
     public var points: [Point]
@@ -70,15 +66,14 @@ public struct ReplayCurve: Sendable {
     }
 
     /// `point`'s F1 less `reference`'s, order by order over the same arrival orders: the mean and
-    /// its standard error. Orders differ more than policies do (which workers came first), so a gap
-    /// is read against that error; nil unless both were played over the same two or more orders.
+    /// its standard error. The arrival order alone moves F1 (which workers came first); taken order
+    /// by order most of that cancels, and a gap is read against what remains. Nil unless both were
+    /// played over the same two or more orders.
     public func difference(_ point: Point, from reference: Point) -> (mean: Double, standardError: Double)? {
         let n = point.f1.count
         guard n >= 2, reference.f1.count == n else { return nil }
         let d = zip(point.f1, reference.f1).map { $0 - $1 }
-        let mean = d.reduce(0, +) / Double(n)
-        let variance = d.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(n - 1)
-        return (mean, (variance / Double(n)).squareRoot())
+        return (Consensus.mean(d), sampleStandardDeviation(d) / Double(n).squareRoot())
     }
 
     /// The fixed curve's F1 at `assignments` (linear between the designs around it; nil outside them).

@@ -58,6 +58,13 @@ public func mean(_ values: [Double]) -> Double {
     values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
 }
 
+/// Sample standard deviation (n − 1 in the denominator); 0 for fewer than two values.
+public func sampleStandardDeviation(_ values: [Double]) -> Double {
+    guard values.count > 1 else { return 0 }
+    let m = mean(values)
+    return (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
+}
+
 /// Median of `values[i]` for the given indices, sorting a small scratch array in place.
 @inline(__always) func median(of indices: [Int], in values: [Double]) -> Double {
     var v = [Double](); v.reserveCapacity(indices.count)
