@@ -7,7 +7,7 @@ import Foundation
 public enum ReplayCurveReport {
     /// `oracle`: `curve.oracle()` as the caller computed it (its reference is the page's).
     public static func html(_ curve: ReplayCurve, title: String, orders: Int, oracle: ReplayCurve.Oracle?) -> String {
-        let reference = oracle?.reference ?? 10
+        let reference = oracle?.reference ?? ReplayCurve.reference
         var page = HTMLPage(title: title)
         page.paragraph("Each image's real workers arrive one at a time in \(orders) seeded random order\(orders == 1 ? "" : "s"); each design pays for the first of them as it decides, and the consensus of what it paid for is scored against the truth (blind, one-to-one within the match radius). Points are means over the orders; bars one standard deviation.")
         var plot = SVGPlot(title: "Consensus F1 against assignments", xLabel: "assignments (workers × images)", yLabel: "consensus F1")

@@ -149,7 +149,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     static func curveJSON(_ c: ReplayCurve, oracle: ReplayCurve.Oracle?) throws -> Data {
-        let reference = c.fixed.first { $0.fixedWorkers == (oracle?.reference ?? 10) }
+        let reference = c.fixed.first { $0.fixedWorkers == (oracle?.reference ?? ReplayCurve.reference) }
         let designs = c.points.map { p -> [String: Any] in
             var d: [String: Any] = ["policy": p.policy, "assignments": p.assignments, "f1": p.f1, "mean_assignments": p.meanAssignments,
                                     "mean_f1": p.meanF1, "sd_f1": p.sdF1]

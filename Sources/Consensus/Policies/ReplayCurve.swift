@@ -21,6 +21,9 @@ public struct ReplayCurve: Sendable {
     }
 
     public var points: [Point]
+    /// The fixed design the curve's page, JSON and oracle measure the others against: the replicate
+    /// issue's fixed:10.
+    public static let reference = 10
     public var fixed: [Point] { points.filter { $0.fixedWorkers != nil }.sorted { $0.fixedWorkers! < $1.fixedWorkers! } }
     public var others: [Point] { points.filter { $0.fixedWorkers == nil } }
 
