@@ -72,8 +72,12 @@ struct ReplayCommand: ParsableCommand {
         var curveResult: ReplayCurve?
         if curve, let truth {
             progress.stage("curve")
-            curveResult = ReplayCurve.run(data, truth: truth, policies: policies.filter { !($0 is FixedReplicates) }, fixedRange: 3...15,
-                                          seed: seed, orders: orders, options: options) { done, total in progress.tick(done, total, "designs") }
+            // The first policy's orders above are the curve's too; a fixed:K is on the curve already.
+            let others = policies.dropFirst().filter { !($0 is FixedReplicates) }
+            var first = ReplayCurve.Point(policy: policies[0].description)
+            for o in played { first.record(o.result, o.analysis) }
+            curveResult = ReplayCurve.run(data, truth: truth, policies: Array(others), played: policies[0] is FixedReplicates ? [] : [first],
+                                          fixedRange: 3...15, seed: seed, orders: orders, options: options) { done, total in progress.tick(done, total, "designs") }
         }
         progress.done()
         return Played(policy: policies[0].description, orders: played, curve: curveResult, oracle: curveResult?.oracle(), scored: truth != nil)

@@ -63,6 +63,32 @@ final class ReplayTests: XCTestCase {
         XCTAssertEqual(ReplayCurve.run(s, truth: st, policies: [], fixedRange: 29...40, seed: 1, orders: 1).fixed.map(\.fixedWorkers), [29, 30])
     }
 
+    /// A policy the caller has already played joins the curve as if the curve had played it: the
+    /// same orders, assignments, F1 and per-image figures, ahead of the policies still to play.
+    func testAPolicyAlreadyPlayedJoinsTheCurveUnchanged() throws {
+        let (e, t) = try load("synth-tissue")
+        let adaptive = AdaptiveReplicates(), other = try ReplicatePolicies.parse("adaptive:3,10,0.075")
+        let played = ReplayCurve.run(e, truth: t, policies: [adaptive, other], fixedRange: 3...4, seed: 3, orders: 2)
+        var given = ReplayCurve.Point(policy: adaptive.description)
+        for o in 0..<2 {
+            let r = Replay.run(e, policy: adaptive, seed: 3 + UInt64(o))
+            given.record(r, Analysis.run(export: r.export, truth: t))
+        }
+        var progress: [Int] = []
+        let joined = ReplayCurve.run(e, truth: t, policies: [other], played: [given], fixedRange: 3...4, seed: 3, orders: 2) { done, total in
+            progress.append(done); XCTAssertEqual(total, 3, "two fixed designs and one policy are played")
+        }
+        XCTAssertEqual(progress, [1, 2, 3])
+        XCTAssertEqual(joined.points.map(\.policy), played.points.map(\.policy))
+        for (a, b) in zip(joined.points, played.points) {
+            XCTAssertEqual(a.assignments, b.assignments, a.policy)
+            XCTAssertEqual(a.f1, b.f1, a.policy)
+            XCTAssertEqual(a.imageWorkers, b.imageWorkers, a.policy)
+            XCTAssertEqual(a.imageScores.map { $0.mapValues(\.tp) }, b.imageScores.map { $0.mapValues(\.tp) }, a.policy)
+        }
+        XCTAssertLessThan(given.meanAssignments, 90, "adaptive stopped some images early")
+    }
+
     /// A gap to the reference is taken order by order: an order that lifts both designs alike
     /// adds nothing to its error, and unmatched orders give none.
     func testTheGapToTheReferenceIsPairedOverTheOrders() throws {

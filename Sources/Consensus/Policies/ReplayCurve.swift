@@ -18,6 +18,14 @@ public struct ReplayCurve: Sendable {
         public var meanF1: Double { f1.reduce(0, +) / Double(max(1, f1.count)) }
         /// Standard deviation of F1 over the orders (0 for one order).
         public var sdF1: Double { sampleStandardDeviation(f1) }
+
+        /// Adds one order: what the policy paid for and the consensus of that, scored.
+        public mutating func record(_ replay: Replay.Result, _ analysis: AnalysisResult) {
+            assignments.append(replay.assignments)
+            f1.append(analysis.overall?.f1 ?? 0)
+            imageScores.append(Dictionary(analysis.images.compactMap { row in row.score.map { (row.image, $0) } }, uniquingKeysWith: +))
+            imageWorkers.append(replay.workersPerImage)
+        }
     }
 
     public var points: [Point]
@@ -29,29 +37,29 @@ public struct ReplayCurve: Sendable {
 
     /// Plays `fixed:K` for every K in `fixedRange` (up to the most workers any image has) and each
     /// of `policies`, over `orders` arrival orders from `seed`, scoring each consensus against `truth`.
+    /// `played` are policies a caller has already played over those orders (recorded with
+    /// `Point.record`); they join the curve, ahead of `policies`, without being played again.
     public static func run(_ export: QuantiusExport, truth: TruthSet, policies: [any ReplicatePolicy],
-                           fixedRange: ClosedRange<Int>, seed: UInt64, orders: Int,
+                           played: [Point] = [], fixedRange: ClosedRange<Int>, seed: UInt64, orders: Int,
                            options: AnalysisOptions = AnalysisOptions(),
                            progress: ((Int, Int) -> Void)? = nil) -> ReplayCurve {
         var perImage: [String: Int] = [:]
         for r in export.records where r.annotationType == .crosshairs { perImage[r.imageFilename, default: 0] += 1 }
         let most = perImage.values.max() ?? 0
         let ks = fixedRange.clamped(to: fixedRange.lowerBound...max(fixedRange.lowerBound, most))
-        let designs: [(any ReplicatePolicy, Int?)] = ks.map { (FixedReplicates(workers: $0), $0) } + policies.map { ($0, nil) }
-        var points: [Point] = []
-        for (n, (policy, k)) in designs.enumerated() {
-            var p = Point(policy: policy.description, fixedWorkers: k, assignments: [], f1: [])
+        var done = 0
+        func playDesign(_ policy: any ReplicatePolicy, fixedWorkers k: Int?) -> Point {
+            var p = Point(policy: policy.description, fixedWorkers: k)
             for o in 0..<orders {
                 let r = Replay.run(export, policy: policy, seed: seed + UInt64(o))
-                let a = Analysis.run(export: r.export, truth: truth, options: options)
-                p.assignments.append(r.assignments)
-                p.f1.append(a.overall?.f1 ?? 0)
-                p.imageScores.append(Dictionary(a.images.compactMap { row in row.score.map { (row.image, $0) } }, uniquingKeysWith: +))
-                p.imageWorkers.append(r.workersPerImage)
+                p.record(r, Analysis.run(export: r.export, truth: truth, options: options))
             }
-            points.append(p)
-            progress?(n + 1, designs.count)
+            done += 1
+            progress?(done, ks.count + policies.count)
+            return p
         }
+        let points = ks.map { playDesign(FixedReplicates(workers: $0), fixedWorkers: $0) } + played
+            + policies.map { playDesign($0, fixedWorkers: nil) }
         return ReplayCurve(points: points)
     }
 
@@ -87,5 +95,12 @@ public struct ReplayCurve: Sendable {
             return a.meanF1 + t * (b.meanF1 - a.meanF1)
         }
         return curve.first { $0.meanAssignments == assignments }?.meanF1
+    }
+}
+
+extension ReplayCurve.Point {
+    /// A design not yet played: `record` adds its orders.
+    public init(policy: String, fixedWorkers: Int? = nil) {
+        self.init(policy: policy, fixedWorkers: fixedWorkers, assignments: [], f1: [])
     }
 }
