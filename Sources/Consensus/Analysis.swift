@@ -52,6 +52,9 @@ public struct ImageRow: Sendable, Codable {
     /// Candidates within one vote of the support an object needs (`Settledness.undecided`): what
     /// one more worker could turn, and what the adaptive policy weighs. Nil for methods without a vote.
     public var undecidedObjects: Int? = nil
+    /// With truth: the mean displacement of workers' matched clicks from the true objects, `[x, y]`
+    /// in the export's coordinates (`y` up). Workers' RMSE against the truth is measured about it.
+    public var truthOffsetPx: [Double]? = nil
 }
 
 public struct LearningPoint: Sendable, Codable {
@@ -74,6 +77,10 @@ public struct CrowdStatistics: Sendable, Codable {
     public var medianClickPeriodS: Double?
     public var clickPeriodQuartilesS: [Double]
     public var medianWorkerRmsePx: Double?
+    /// With truth: the mean displacement of workers' matched clicks from the true objects over
+    /// every image, `[x, y]` (`y` up). A truth with its own pixel convention (an expert's 1-based
+    /// indices: a pixel right and down) shows here, not in the workers' RMSE.
+    public var truthOffsetPx: [Double]? = nil
     /// What a false positive was judged against.
     public var falsePositiveReference: Reference
     /// False-positive rate by annotation index over the workers who learn: those whose clicks
@@ -149,7 +156,9 @@ public enum Analysis {
         let r = options.matchRadius
         let scored = scoreImages(export: export, job: job, consensus: consensus, truth: truth, radius: r)
         lap("score vs truth")
-        let (tallies, fpFlags) = tallyWorkers(job: job, consensus: consensus, truth: truth, radius: r)
+        var scoredRows = scored.rows
+        let (tallies, fpFlags, offsets) = tallyWorkers(job: job, consensus: consensus, truth: truth, radius: r)
+        for k in scoredRows.indices { scoredRows[k].truthOffsetPx = offsets.perImage[k].map { [$0.x, $0.y] } }
         let workers = workerRows(job: job, tallies: tallies, coverage: annotated.map(\.1), scoreMissWeight: options.scoreMissWeight)
         lap("worker tallies")
         // Crowd statistics and fits run on another thread while the filtered consensus is computed:
@@ -158,8 +167,9 @@ public enum Analysis {
         let statsDone = DispatchGroup()
         let reference: Reference = truth != nil ? .truth : .consensus, window = options.learningWindow
         DispatchQueue.global().async(group: statsDone) {
-            let crowd = crowdStatistics(export: export, job: job, workers: workers, fpFlags: fpFlags,
+            var crowd = crowdStatistics(export: export, job: job, workers: workers, fpFlags: fpFlags,
                                         reference: reference, window: window, allPeriods: tallies.flatMap(\.periods))
+            crowd.truthOffsetPx = offsets.pooled.map { [$0.x, $0.y] }
             // Movement amplitude for Fitts' c: the median over workers of each worker's median step
             // between successive clicks.
             let fitts = fittsSummary(workers, reference: reference,
@@ -172,7 +182,7 @@ public enum Analysis {
         statsDone.wait()
         let (crowd, fitts) = statsBox.value!
         lap("waiting for crowd statistics")
-        return AnalysisResult(job: job, method: options.method.name, consensus: consensus, images: scored.rows, workers: workers,
+        return AnalysisResult(job: job, method: options.method.name, consensus: consensus, images: scoredRows, workers: workers,
                               crowd: crowd, fitts: fitts, overall: scored.overall, filtered: filtered,
                               filteredConsensus: filteredConsensus, skippedShapeRecords: job.skippedShapeRecords,
                               truthNotes: truthNotes(truth), matchRadius: r, tpDistances: scored.distances, timings: timings)
@@ -229,17 +239,31 @@ public enum Analysis {
         return (imageRows, overall, tpDistances)
     }
 
+    /// The mean displacement of workers' matched clicks from the truth (`Displacements.offset`):
+    /// per image (nil where the image has no truth or no matched click) and over all images.
+    struct TruthOffsets: Sendable {
+        var perImage: [(x: Double, y: Double)?]
+        var pooled: (x: Double, y: Double)?
+    }
+
     /// Per worker: matched against the consensus (always) and the truth (when given), image by
     /// image in parallel, then summed in image order so the result does not depend on threads;
-    /// with each worker's click-level false flags by image, for the learning curve.
-    static func tallyWorkers(job: ClickJob, consensus: [ImageConsensus], truth: TruthSet?, radius r: Double) -> ([Tally], [[Int: [Bool]]]) {
+    /// with each worker's click-level false flags by image, for the learning curve. Errors against
+    /// the truth are taken about each image's mean displacement (`TruthOffsets`), which is the
+    /// truth's convention or the crowd's shared bias, not one worker's pointing.
+    static func tallyWorkers(job: ClickJob, consensus: [ImageConsensus], truth: TruthSet?,
+                             radius r: Double) -> ([Tally], [[Int: [Bool]]], TruthOffsets) {
         let perImage: [[WorkerImageTally]] = Array(job.images.indices).parallelMap { k in
             workerTallies(job.images[k], consensus[k].points, truth?.byImage[job.images[k].image], radius: r)
         }
+        let displacements = perImage.map { list in list.reduce(into: Displacements()) { $0.append($1.truthDisplacements) } }
+        let offsets = TruthOffsets(perImage: displacements.map(\.offset),
+                                   pooled: displacements.reduce(into: Displacements()) { $0.append($1) }.offset)
         var tallies = [Tally](repeating: Tally(), count: job.workerIDs.count)
         var fpFlags = [[Int: [Bool]]](repeating: [:], count: job.workerIDs.count)
         for (k, list) in perImage.enumerated() {
-            for t in list {
+            for var t in list {
+                if let o = offsets.perImage[k], t.vsTruth != nil { t.squaredErrorTruth = t.truthDisplacements.squaredDistance(about: o) }
                 let w = t.worker
                 tallies[w].images += 1
                 tallies[w].clicks += t.clicks
@@ -251,8 +275,9 @@ public enum Analysis {
                 fpFlags[w][k] = t.fpFlags
             }
         }
-        return (tallies, fpFlags)
+        return (tallies, fpFlags, offsets)
     }
+
 
     /// One row per worker: the Quanti.us score, errors against consensus and truth, and the
     /// coverage and reliability of the object-confidence model.
@@ -318,6 +343,8 @@ public enum Analysis {
         var worker: Int, clicks: Int
         var vsConsensus: DetectionScore, squaredErrorConsensus: Double
         var vsTruth: DetectionScore?, squaredErrorTruth: Double
+        /// The matched clicks' displacements from their true objects.
+        var truthDisplacements = Displacements()
         var periods: [Double], steps: [Double]
         /// Per click in time order: true when it matched nothing (truth if given, else consensus).
         var fpFlags: [Bool]
@@ -355,6 +382,7 @@ public enum Analysis {
                 let mt = tm.match(ax: xs, ay: ys)
                 t.vsTruth = DetectionScore(tp: mt.pairs.count, fp: mt.unmatchedA, fn: mt.unmatchedB)
                 t.squaredErrorTruth = mt.pairs.reduce(0) { $0 + $1.2 * $1.2 }
+                if let tr = truth { for p in mt.pairs { t.truthDisplacements.append(xs[p.0] - tr.xs[p.1], ys[p.0] - tr.ys[p.1]) } }
                 for p in mt.pairs { flags[p.0] = false }
             }
             // Clicks in the order they were made within the submission.

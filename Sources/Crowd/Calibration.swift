@@ -64,7 +64,9 @@ public enum Calibrator {
         var worker: Int, image: Int
         var hits: [Bool]
         var clicks: Int, tp: Int
-        var sq: Double
+        /// The matched clicks' displacements from their true objects: their spread about the
+        /// image's mean displacement is the pointing error (`fitPointing`).
+        var displacements: Displacements
         var flags: [Bool]
         var falseX: [Double], falseY: [Double]
         var periods: [Double], steps: [Double]
@@ -157,12 +159,15 @@ public enum Calibrator {
                 let m = matcher.match(ax: idx.map { im.xs[$0] }, ay: idx.map { im.ys[$0] })
                 var hits = [Bool](repeating: false, count: t.count)
                 var flags = [Bool](repeating: true, count: idx.count)
-                var sq = 0.0
-                for (a, b, d) in m.pairs { hits[b] = true; flags[a] = false; sq += d * d }
+                var displacements = Displacements()
+                for (a, b, _) in m.pairs {
+                    hits[b] = true; flags[a] = false
+                    displacements.append(im.xs[idx[a]] - t.xs[b], im.ys[idx[a]] - t.ys[b])
+                }
                 let periods = timeline.periods, steps = timeline.steps
                 let falseIdx = idx.indices.filter { flags[$0] }.map { idx[$0] }
                 let c = completion[job.workerIDs[w] + "\u{1}" + im.image] ?? (0, 0)
-                rows.append(Row(worker: w, image: k, hits: hits, clicks: idx.count, tp: m.pairs.count, sq: sq, flags: flags,
+                rows.append(Row(worker: w, image: k, hits: hits, clicks: idx.count, tp: m.pairs.count, displacements: displacements, flags: flags,
                                 falseX: falseIdx.map { im.xs[$0] }, falseY: falseIdx.map { im.ys[$0] },
                                 periods: periods, steps: steps, firstClick: idx.first.map { im.timestamp[$0] / 1000 },
                                 completed: c.0, record: c.1))
@@ -350,8 +355,13 @@ public enum Calibrator {
         let nW = pilot.job.workerIDs.count
         var sq = [Double](repeating: 0, count: nW), tp = [Double](repeating: 0, count: nW)
         var periods = [[Double]](repeating: [], count: nW)
-        // Errors in screen pixels: on an image shown scaled they are that much larger in its pixels.
-        for r in pilot.rows { sq[r.worker] += r.sq / (pilot.scale[r.image] * pilot.scale[r.image]); tp[r.worker] += Double(r.tp); periods[r.worker] += r.periods }
+        // Errors about each image's mean displacement, in screen pixels: on an image shown
+        // scaled they are that much larger in its pixels.
+        let offset = truthOffsets(pilot)
+        for r in pilot.rows {
+            sq[r.worker] += r.displacements.squaredDistance(about: offset[r.image]) / (pilot.scale[r.image] * pilot.scale[r.image])
+            tp[r.worker] += Double(r.tp); periods[r.worker] += r.periods
+        }
         var rmse: [Double] = [], period: [Double] = []
         for w in pilot.seen.sorted() where !pilot.careless.contains(w) && tp[w] >= 10 && !periods[w].isEmpty {
             rmse.append((sq[w] / tp[w]).squareRoot()); period.append(median(periods[w]))
@@ -363,7 +373,6 @@ public enum Calibrator {
             let ml = mean(logs)
             p.rmseMedian = median(rmse)
             p.rmseLogSD = (logs.map { ($0 - ml) * ($0 - ml) }.reduce(0, +) / Double(logs.count - 1)).squareRoot()
-            c.notes["pointing.rmse_median_px"] = "\(rmse.count) workers"
             c.notes["pointing.rmse_log_sd"] = "measured"
             c.standardErrors["pointing.rmse_median_px"] = p.rmseMedian * p.rmseLogSD / Double(rmse.count).squareRoot()
             let allSteps = pilot.rows.flatMap { r in r.steps.map { $0 / pilot.scale[r.image] } }   // screen px, as the RMSE
@@ -381,10 +390,28 @@ public enum Calibrator {
                 c.notes["pointing.fitts_a_s"] = "prior: the Fitts fit failed"
             }
             c.summary.append(String(format: "pointing: median RMSE %.2f screen px (log SD %.2f); Fitts a %.2f s, b %.2f s, c %.1f px", p.rmseMedian, p.rmseLogSD, p.fittsA, p.fittsB, p.fittsC))
+            let shift = pooledOffset(pilot)
+            c.notes["pointing.rmse_median_px"] = String(format: "%d workers, about each image's mean click displacement from the truth (over all images %+.2f, %+.2f px)", rmse.count, shift.x, shift.y)
+            c.summary.append(String(format: "clicks fall %+.2f px across and %+.2f px up from the truth on average; the pointing error is measured about that", shift.x, shift.y))
         }
         let firstDelays = pilot.rows.compactMap(\.firstClick)
         if !firstDelays.isEmpty { p.firstClickDelay = median(firstDelays); c.notes["pointing.first_click_s"] = "median of first-click times" }
         c.population = p
+    }
+
+    /// Each image's mean displacement of careful workers' matched clicks from their true objects
+    /// (`Displacements.offset`, in its pixels). A truth can sit off the pixels by its own convention,
+    /// and the crowd's cursor adds a bias of its own; neither is pointing error, which the simulated
+    /// crowd draws about the object.
+    static func truthOffsets(_ pilot: Pilot) -> [(x: Double, y: Double)] {
+        var byImage = [Displacements](repeating: Displacements(), count: pilot.job.images.count)
+        for r in pilot.rows where pilot.good(r) { byImage[r.image].append(r.displacements) }
+        return byImage.map { $0.offset ?? (0, 0) }
+    }
+
+    /// The mean displacement over every image's matched clicks (in image pixels).
+    static func pooledOffset(_ pilot: Pilot) -> (x: Double, y: Double) {
+        pilot.rows.filter(pilot.good).reduce(into: Displacements()) { $0.append($1.displacements) }.offset ?? (0, 0)
     }
 
     /// The share of non-careless false clicks on look-alikes, beyond what clicks placed anywhere

@@ -65,7 +65,8 @@ public enum AnalysisReport {
             let xs = (0...60).map { lo + (hi - lo) * Double($0) / 60 }
             fp.add(.init(name: "t = a + b·log2((c+s)/s)", xs: xs, ys: xs.map { FittsLaw.value([ft.a, ft.b, ft.c], $0) }, mark: .line, color: SVGPlot.palette[1]))
         }
-        page.figure(fp.render(), caption: r.fitts.map { AnalysisReport.fittsCaption($0) } ?? "Too few workers with enough matched clicks for a Fitts fit.")
+        let offset = c.truthOffsetPx.map { String(format: " Against the truth, each worker's RMSE is taken about the image's mean displacement of matched clicks from it (over all images %+.2f px across, %+.2f px up): a truth's own pixel convention is not pointing error.", $0[0], $0[1]) } ?? ""
+        page.figure(fp.render(), caption: (r.fitts.map { AnalysisReport.fittsCaption($0) } ?? "Too few workers with enough matched clicks for a Fitts fit.") + offset)
 
         var pc = SVGPlot(title: "Participation", xLabel: "share of workers (most active first)", yLabel: "share of images done")
         let n = Double(c.participationCurve.count)

@@ -135,12 +135,12 @@ public enum CalibrationReport {
     static func pointing(_ page: inout HTMLPage, _ r: Inputs) {
         page.heading("Pointing: RMSE and click period")
         guard !r.pointing.isEmpty else { page.paragraph("Too few workers with 10 matched clicks."); return }
-        var plot = SVGPlot(title: "Workers' error against speed", xLabel: "RMSE to truth (px)", yLabel: "median click period (s)")
+        var plot = SVGPlot(title: "Workers' error against speed", xLabel: "RMSE (screen px)", yLabel: "median click period (s)")
         plot.add(.init(name: "workers", xs: r.pointing.map(\.rmse), ys: r.pointing.map(\.period), mark: .points, color: SVGPlot.palette[0]))
         let lo = max(0.3, (r.pointing.map(\.rmse).min() ?? 1) * 0.8), hi = (r.pointing.map(\.rmse).max() ?? 5) * 1.1
         let grid = (0...40).map { lo + (hi - lo) * Double($0) / 40 }
         plot.add(.init(name: "Fitts' law", xs: grid, ys: grid.map { r.fitts.a + r.fitts.b * log2((r.fitts.c + $0) / $0) }, mark: .line, color: SVGPlot.palette[1]))
-        page.figure(plot.render(), caption: String(format: "One dot per worker; the line is the fitted law t = a + b·log2((c + s)/s) with a = %.2f s, b = %.2f s per bit, c = %.1f px.", r.fitts.a, r.fitts.b, r.fitts.c))
+        page.figure(plot.render(), caption: String(format: "One dot per worker: the spread of their matched clicks about each image's mean displacement from the truth (a truth's own pixel convention is not pointing error), in screen pixels; the line is the fitted law t = a + b·log2((c + s)/s) with a = %.2f s, b = %.2f s per bit, c = %.1f px.", r.fitts.a, r.fitts.b, r.fitts.c))
     }
 
     static func mean(_ xs: [Double]) -> Double { xs.isEmpty ? .nan : xs.reduce(0, +) / Double(xs.count) }

@@ -209,6 +209,14 @@ struct Analyze: ParsableCommand {
         return (files, missing)
     }
 
+    /// A whole pixel or more between where the crowd clicks and where the truth puts its objects is
+    /// a convention (1-based pixels, pixel corners), not pointing error: say so.
+    static func truthOffsetNote(_ offset: [Double]?) -> String? {
+        guard let o = offset, o.count == 2, hypot(o[0], o[1]) >= 1 else { return nil }
+        return String(format: "note: workers' clicks sit %.2f px from the truth on average (%+.2f across, %+.2f up): another pixel convention in the truth? Worker RMSE is measured about it",
+                      hypot(o[0], o[1]), o[0], o[1])
+    }
+
     func printSummary(data: QuantiusExport, result r: AnalysisResult, shapes: ShapeAnalysisResult?, baselines: ClassicBaselines,
                       matchRadius: Double, overlays: Int) {
         let c = r.crowd
@@ -221,6 +229,7 @@ struct Analyze: ParsableCommand {
             print(String(format: "vs truth at %.1f px: precision %.3f  recall %.3f  F1 %.3f  (tp %d, fp %d, fn %d)",
                          matchRadius, o.precision, o.recall, o.f1, o.tp, o.fp, o.fn))
         }
+        if let line = Self.truthOffsetNote(c.truthOffsetPx) { print(line) }
         if let shapes { printShapeSummary(shapes, baselines: baselines) }
         for n in r.truthNotes { print("note: \(n)") }
         print("wrote \(out)/report.html, consensus.csv, \(shapes == nil ? "" : "consensus_shapes.json, ")workers.csv, metrics.json\(overlays == 0 ? "" : ", \(overlays) overlays")")

@@ -86,6 +86,29 @@ final class RealExportTests: XCTestCase {
         XCTAssertLessThan(median(d), 3.5)
     }
 
+    /// A truth written with 1-based pixel indices (every object a pixel right and a pixel down)
+    /// moves the reported offset by that pixel and leaves the workers' pointing error where it was.
+    func testATruthOffByAPixelIsReportedAsAnOffsetNotAsPointingError() throws {
+        let e = try ExportReader.read(path: dataPath("synth-cells/export.json"))
+        let t = try TruthSet.load(path: dataPath("synth-cells"), export: e)
+        var shifted = t
+        shifted.byImage = t.byImage.mapValues { p in var p = p; p.xs = p.xs.map { $0 + 1 }; p.ys = p.ys.map { $0 - 1 }; return p }
+        let a = Analysis.run(export: e, truth: t), b = Analysis.run(export: e, truth: shifted)
+        let before = try XCTUnwrap(a.crowd.truthOffsetPx), after = try XCTUnwrap(b.crowd.truthOffsetPx)
+        XCTAssertLessThan(hypot(before[0], before[1]), 0.5, "the synthetic truth shares the clicks' convention: \(before)")
+        // Most of the pixel: strays within the radius, and the matching's preference for near
+        // pairs, hold the mean back.
+        XCTAssertTrue((0.5...1).contains(before[0] - after[0]), "\(before) → \(after)")
+        XCTAssertTrue((0.5...1).contains(after[1] - before[1]), "\(before) → \(after)")
+        for (i, row) in b.images.enumerated() {
+            let o = try XCTUnwrap(row.truthOffsetPx), o0 = try XCTUnwrap(a.images[i].truthOffsetPx)
+            XCTAssertTrue((0.4...1).contains(o0[0] - o[0]), "\(row.image): \(o0) → \(o)")
+        }
+        let rmse = try XCTUnwrap(a.crowd.medianWorkerRmsePx), rmseShifted = try XCTUnwrap(b.crowd.medianWorkerRmsePx)
+        XCTAssertEqual(rmseShifted, rmse, accuracy: 0.05, "taken about the offset; about the truth itself it would be near \((rmse * rmse + 2).squareRoot())")
+        XCTAssertNil(Analysis.run(export: e, truth: nil).crowd.truthOffsetPx, "no truth, no offset")
+    }
+
     func testWorkerStatisticsLookLikeARealCrowd() throws {
         let r = try analyse("synth-cells")
         XCTAssertEqual(r.workers.count, 81)

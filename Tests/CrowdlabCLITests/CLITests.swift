@@ -154,6 +154,20 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.err.split(separator: "\n").count, 1, "one line: \(r.err)")
     }
 
+    /// A truth a pixel or more off the crowd's clicks on average is named in a note; one that
+    /// shares their convention is not.
+    func testATruthOffTheClicksIsNoted() throws {
+        for (set, noted) in [("smfish-inverted", true), ("synth-cells", false)] {
+            let data = Self.root + "/Data/quanti-us/" + set, out = temp() + "/" + set
+            let r = try run(["analyze", data + "/export.json", "--truth", data, "--out", out])
+            XCTAssertEqual(r.status, 0, r.err)
+            XCTAssertEqual(r.out.contains("note: workers' clicks sit "), noted, r.out)
+            let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/metrics.json"))) as! [String: Any]
+            let offset = try XCTUnwrap((metrics["crowd"] as! [String: Any])["truth_offset_px"] as? [Double], set)
+            XCTAssertEqual(hypot(offset[0], offset[1]) >= 1, noted, "\(offset)")
+        }
+    }
+
     func testImageEvidenceReportsWhatTheImagesAddedAndRefusesWhatItCannotUse() throws {
         let data = Self.root + "/Data/quanti-us/smfish-inverted", out = temp() + "/fish"
         let r = try run(["analyze", data + "/export.json", "--truth", data, "--images", data + "/images", "--image-evidence", "--out", out])
