@@ -278,7 +278,6 @@ public enum Analysis {
         return (tallies, fpFlags, offsets)
     }
 
-
     /// One row per worker: the Quanti.us score, errors against consensus and truth, and the
     /// coverage and reliability of the object-confidence model.
     static func workerRows(job: ClickJob, tallies: [Tally], coverage: [[ObjectConfidence.Coverage]], scoreMissWeight: Double) -> [WorkerRow] {
