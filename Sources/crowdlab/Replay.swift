@@ -74,10 +74,10 @@ struct ReplayCommand: ParsableCommand {
             progress.stage("curve")
             // The first policy's orders above are the curve's too; a fixed:K is on the curve already.
             let others = policies.dropFirst().filter { !($0 is FixedReplicates) }
-            var first = ReplayCurve.Point(policy: policies[0].description)
-            for o in played { first.record(o.result, o.analysis) }
-            curveResult = ReplayCurve.run(data, truth: truth, policies: Array(others), played: policies[0] is FixedReplicates ? [] : [first],
-                                          fixedRange: 3...15, seed: seed, orders: orders, options: options) { done, total in progress.tick(done, total, "designs") }
+            let first = policies[0] is FixedReplicates ? []
+                : [played.reduce(into: ReplayCurve.Point(policy: policies[0].description)) { $0.record($1.result, $1.analysis) }]
+            curveResult = ReplayCurve.run(data, truth: truth, policies: others, played: first, fixedRange: 3...15, seed: seed,
+                                          orders: orders, options: options) { done, total in progress.tick(done, total, "designs") }
         }
         progress.done()
         return Played(policy: policies[0].description, orders: played, curve: curveResult, oracle: curveResult?.oracle(), scored: truth != nil)
