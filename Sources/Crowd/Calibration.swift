@@ -47,8 +47,12 @@ public struct Calibration: Sendable {
         public var clicks: [(image: String, observed: Double, predicted: Double)] = []
         /// False share by annotation index (1-based) with its count.
         public var falseByIndex: [(index: Int, rate: Double, count: Double)] = []
-        /// Per worker: RMSE (px) and median click period (s).
+        /// Per worker: RMSE (px, about each image's mean displacement from the truth) and median
+        /// click period (s).
         public var pointing: [(rmse: Double, period: Double)] = []
+        /// Careful workers' matched clicks' mean displacement from the truth over all images (image
+        /// px, `y` up): the truth's convention or the crowd's bias, taken out of the RMSE.
+        public var truthOffset: (x: Double, y: Double) = (0, 0)
         /// The false-positive rates as the pilot shows them (first, later), before they are scaled
         /// to the rates the simulator generates at.
         public var falseRatesSeen: (first: Double, later: Double) = (0, 0)
@@ -391,6 +395,7 @@ public enum Calibrator {
             }
             c.summary.append(String(format: "pointing: median RMSE %.2f screen px (log SD %.2f); Fitts a %.2f s, b %.2f s, c %.1f px", p.rmseMedian, p.rmseLogSD, p.fittsA, p.fittsB, p.fittsC))
             let shift = pooledOffset(pilot)
+            c.observed.truthOffset = shift
             c.notes["pointing.rmse_median_px"] = String(format: "%d workers, about each image's mean click displacement from the truth (over all images %+.2f, %+.2f px)", rmse.count, shift.x, shift.y)
             c.summary.append(String(format: "clicks fall %+.2f px across and %+.2f px up from the truth on average; the pointing error is measured about that", shift.x, shift.y))
         }

@@ -24,15 +24,11 @@ final class CalibrationTests: XCTestCase {
     /// not handed to the simulated crowd as pointing error.
     func testPointingErrorIsMeasuredAboutTheTruthsOwnOffset() throws {
         var crowd = try RealCrowd.load(export: data("synth-tissue/export.json"), truth: data("synth-tissue"), images: data("synth-tissue/images"))
-        func offset(_ c: Calibration) throws -> (Double, Double) {
-            let line = try XCTUnwrap(c.summary.first { $0.hasPrefix("clicks fall ") }, "\(c.summary)")
-            let parts = line.split(separator: " ")
-            return (try XCTUnwrap(Double(parts[2])), try XCTUnwrap(Double(parts[6])))
-        }
         let cal = try crowd.calibrate(pay: 0.02)
         crowd.truth.byImage = crowd.truth.byImage.mapValues { p in var p = p; p.xs = p.xs.map { $0 + 1 }; p.ys = p.ys.map { $0 - 1 }; return p }
         let shifted = try crowd.calibrate(pay: 0.02)
-        let (x0, y0) = try offset(cal), (x1, y1) = try offset(shifted)
+        let (x0, y0) = cal.observed.truthOffset, (x1, y1) = shifted.observed.truthOffset
+        XCTAssertTrue(cal.summary.contains(String(format: "clicks fall %+.2f px across and %+.2f px up from the truth on average; the pointing error is measured about that", x0, y0)), "\(cal.summary)")
         XCTAssertLessThan(hypot(x0, y0), 0.5, "synth-tissue's truth shares the clicks' convention")
         XCTAssertTrue((0.5...1).contains(x0 - x1) && (0.5...1).contains(y1 - y0), "most of the pixel: (\(x0), \(y0)) → (\(x1), \(y1))")
         let raw = (cal.population.rmseMedian * cal.population.rmseMedian + 2).squareRoot()
