@@ -72,11 +72,11 @@ struct ReplayCommand: ParsableCommand {
         var curveResult: ReplayCurve?
         if curve, let truth {
             progress.stage("curve")
-            // The first policy's orders above are the curve's too; a fixed:K is on the curve already.
+            // The first policy's orders above are the curve's too (a fixed:K takes its place among the fixed designs).
             let others = policies.dropFirst().filter { !($0 is FixedReplicates) }
-            let first = policies[0] is FixedReplicates ? []
-                : [played.reduce(into: ReplayCurve.Point(policy: policies[0].description)) { $0.record($1.result, $1.analysis) }]
-            curveResult = ReplayCurve.run(data, truth: truth, policies: others, played: first, fixedRange: 3...15, seed: seed,
+            let first = played.reduce(into: ReplayCurve.Point(policy: policies[0].description,
+                                                              fixedWorkers: (policies[0] as? FixedReplicates)?.workers)) { $0.record($1.result, $1.analysis) }
+            curveResult = ReplayCurve.run(data, truth: truth, policies: others, played: [first], fixedRange: 3...15, seed: seed,
                                           orders: orders, options: options) { done, total in progress.tick(done, total, "designs") }
         }
         progress.done()

@@ -89,6 +89,29 @@ final class ReplayTests: XCTestCase {
         XCTAssertLessThan(given.meanAssignments, 90, "adaptive stopped some images early")
     }
 
+    /// A fixed design already played takes its place among the fixed ones and is not played again.
+    func testAFixedDesignAlreadyPlayedTakesItsPlaceOnTheCurve() throws {
+        let (e, t) = try load("synth-cells")
+        let played = ReplayCurve.run(e, truth: t, policies: [], fixedRange: 3...5, seed: 7, orders: 2)
+        var given = ReplayCurve.Point(policy: "fixed:4", fixedWorkers: 4)
+        for o in 0..<2 {
+            let r = Replay.run(e, policy: FixedReplicates(workers: 4), seed: 7 + UInt64(o))
+            given.record(r, Analysis.run(export: r.export, truth: t))
+        }
+        var totals: [Int] = []
+        let joined = ReplayCurve.run(e, truth: t, policies: [], played: [given], fixedRange: 3...5, seed: 7, orders: 2) { _, total in
+            totals.append(total)
+        }
+        XCTAssertEqual(totals, [2, 2], "fixed:3 and fixed:5 are played, fixed:4 is not")
+        XCTAssertEqual(joined.points.map(\.policy), ["fixed:3", "fixed:4", "fixed:5"])
+        XCTAssertEqual(joined.points.map(\.f1), played.points.map(\.f1))
+        XCTAssertEqual(joined.points.map(\.assignments), played.points.map(\.assignments))
+        XCTAssertEqual(joined.points[1].assignments, [36, 36], "four workers on each of nine images")
+        let outside = ReplayCurve.run(e, truth: t, policies: [], played: [ReplayCurve.Point(policy: "fixed:20", fixedWorkers: 20)],
+                                      fixedRange: 3...4, seed: 7, orders: 2)
+        XCTAssertEqual(outside.points.map(\.policy), ["fixed:3", "fixed:4"], "a fixed design outside the range stays off the curve")
+    }
+
     /// A gap to the reference is taken order by order: an order that lifts both designs alike
     /// adds nothing to its error, and unmatched orders give none.
     func testTheGapToTheReferenceIsPairedOverTheOrders() throws {

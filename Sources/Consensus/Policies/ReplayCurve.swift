@@ -38,7 +38,8 @@ public struct ReplayCurve: Sendable {
     /// Plays `fixed:K` for every K in `fixedRange` (up to the most workers any image has) and each
     /// of `policies`, over `orders` arrival orders from `seed`, scoring each consensus against `truth`.
     /// `played` are policies a caller has already played over those orders (recorded with
-    /// `Point.record`); they join the curve, ahead of `policies`, without being played again.
+    /// `Point.record`); they join the curve without being played again: a fixed design in its
+    /// place among the fixed ones (outside `fixedRange` it is left off), any other ahead of `policies`.
     public static func run(_ export: QuantiusExport, truth: TruthSet, policies: [any ReplicatePolicy],
                            played: [Point] = [], fixedRange: ClosedRange<Int>, seed: UInt64, orders: Int,
                            options: AnalysisOptions = AnalysisOptions(),
@@ -47,6 +48,8 @@ public struct ReplayCurve: Sendable {
         for r in export.records where r.annotationType == .crosshairs { perImage[r.imageFilename, default: 0] += 1 }
         let most = perImage.values.max() ?? 0
         let ks = fixedRange.clamped(to: fixedRange.lowerBound...max(fixedRange.lowerBound, most))
+        let playedFixed = Dictionary(played.compactMap { p in p.fixedWorkers.map { ($0, p) } }, uniquingKeysWith: { first, _ in first })
+        let toPlay = ks.filter { playedFixed[$0] == nil }.count + policies.count
         var done = 0
         func playDesign(_ policy: any ReplicatePolicy, fixedWorkers k: Int?) -> Point {
             var p = Point(policy: policy.description, fixedWorkers: k)
@@ -55,11 +58,11 @@ public struct ReplayCurve: Sendable {
                 p.record(r, Analysis.run(export: r.export, truth: truth, options: options))
             }
             done += 1
-            progress?(done, ks.count + policies.count)
+            progress?(done, toPlay)
             return p
         }
-        let points = ks.map { playDesign(FixedReplicates(workers: $0), fixedWorkers: $0) } + played
-            + policies.map { playDesign($0, fixedWorkers: nil) }
+        let points = ks.map { playedFixed[$0] ?? playDesign(FixedReplicates(workers: $0), fixedWorkers: $0) }
+            + played.filter { $0.fixedWorkers == nil } + policies.map { playDesign($0, fixedWorkers: nil) }
         return ReplayCurve(points: points)
     }
 
