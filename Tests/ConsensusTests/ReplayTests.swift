@@ -161,6 +161,24 @@ final class ReplayTests: XCTestCase {
     /// Adaptive asks more workers where the consensus is unsettled: images differ in workers used,
     /// it stays within start and cap, and at its own cost it does at least as well as fixed designs
     /// around it (five orders).
+    /// Three workers who clicked but agree on nothing have not settled an image; three who clicked
+    /// nothing have settled it as empty.
+    func testAnImageWhoseWorkersAgreeOnNothingIsNotSettled() throws {
+        let (e, _) = try load("synth-cells")
+        let crowded = e.records.filter { $0.imageFilename.contains("nspots150_spot_sig1.75_snr5") }
+        let fewest = Array(crowded.sorted { $0.vertexCount < $1.vertexCount }.prefix(3))
+        XCTAssertEqual(fewest.map(\.vertexCount), [1, 4, 10], "the three who clicked least of 150 spots")
+        let policy = AdaptiveReplicates()
+        let disagreeing = try XCTUnwrap(AgreementConsensus().consensus(ClickJob(export: QuantiusExport(records: fewest))).first)
+        XCTAssertTrue(disagreeing.points.isEmpty, "no spot has two of them")
+        XCTAssertEqual(Settledness(disagreeing).candidates, 15, "each click a candidate of its own")
+        XCTAssertTrue(policy.wantsAnother(disagreeing, workers: 3))
+        let silent = fewest.map { r -> ExportRecord in var r = r; r.rawData = []; return r }
+        let empty = try XCTUnwrap(AgreementConsensus().consensus(ClickJob(export: QuantiusExport(records: silent))).first)
+        XCTAssertEqual(Settledness(empty).uncertainty, 0)
+        XCTAssertFalse(policy.wantsAnother(empty, workers: 3))
+    }
+
     func testAdaptiveSpendsWhereTheConsensusIsUnsettled() throws {
         let (e, t) = try load("smfish-inverted")
         let policy = AdaptiveReplicates()

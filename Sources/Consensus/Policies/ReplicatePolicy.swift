@@ -17,15 +17,21 @@ public protocol ReplicatePolicy: Sendable {
 /// How settled one image's consensus is: objects accepted with the bare support an object needs
 /// and near-misses one vote short of it that at least two workers share (one more worker could
 /// turn either), against the objects accepted. A lone click is left out: strays are always there,
-/// and one worker's click is weak evidence either way.
+/// and one worker's click is weak evidence either way. Unless nothing is accepted: workers who
+/// clicked but agree on nothing have not settled an image (three who clicked 1, 4 and 10 of 150
+/// spots share none of them), while an image nobody clicked is settled as empty.
 public struct Settledness: Sendable, Equatable {
     public var accepted: Int
     public var undecided: Int
-    /// Undecided candidates per accepted object (0: every candidate is clearly in or out).
-    public var uncertainty: Double { Double(undecided) / Double(max(1, accepted)) }
+    /// Candidates of any support, lone clicks included.
+    public var candidates: Int
+    /// Undecided candidates per accepted object (0: every candidate is clearly in or out); with
+    /// nothing accepted, every candidate counts.
+    public var uncertainty: Double { accepted > 0 ? Double(undecided) / Double(accepted) : Double(candidates) }
 
     public init(_ c: ImageConsensus) {
         accepted = c.points.count
+        candidates = c.candidateSupports.count
         let needed = c.diagnostics.minWeightedSupport ?? 2
         let bare = needed.rounded(.up)
         undecided = c.candidateSupports.filter { $0 >= 2 && (Double($0) == bare || Double($0) == bare - 1) }.count
