@@ -158,9 +158,6 @@ final class ReplayTests: XCTestCase {
         XCTAssertLessThanOrEqual(o.perOrderShare, o.share)
     }
 
-    /// Adaptive asks more workers where the consensus is unsettled: images differ in workers used,
-    /// it stays within start and cap, and at its own cost it does at least as well as fixed designs
-    /// around it (five orders).
     /// Three workers who clicked but agree on nothing have not settled an image; three who clicked
     /// nothing have settled it as empty.
     func testAnImageWhoseWorkersAgreeOnNothingIsNotSettled() throws {
@@ -179,6 +176,9 @@ final class ReplayTests: XCTestCase {
         XCTAssertFalse(policy.wantsAnother(empty, workers: 3))
     }
 
+    /// Adaptive asks more workers where the consensus is unsettled: images differ in workers used,
+    /// it stays within start and cap, and at its own cost it does at least as well as fixed designs
+    /// around it (five orders).
     func testAdaptiveSpendsWhereTheConsensusIsUnsettled() throws {
         let (e, t) = try load("smfish-inverted")
         let policy = AdaptiveReplicates()
