@@ -263,7 +263,7 @@ public enum Analysis {
         var fpFlags = [[Int: [Bool]]](repeating: [:], count: job.workerIDs.count)
         for (k, list) in perImage.enumerated() {
             for var t in list {
-                if let o = offsets.perImage[k], t.vsTruth != nil { t.squaredErrorTruth = t.truthDisplacements.squaredDistance(about: o) }
+                if t.vsTruth != nil { t.squaredErrorTruth = t.truthDisplacements.squaredDistance(about: offsets.perImage[k] ?? (0, 0)) }
                 let w = t.worker
                 tallies[w].images += 1
                 tallies[w].clicks += t.clicks
@@ -380,7 +380,6 @@ public enum Analysis {
                 flags = [Bool](repeating: true, count: idx.count)
                 let mt = tm.match(ax: xs, ay: ys)
                 t.vsTruth = DetectionScore(tp: mt.pairs.count, fp: mt.unmatchedA, fn: mt.unmatchedB)
-                t.squaredErrorTruth = mt.pairs.reduce(0) { $0 + $1.2 * $1.2 }
                 if let tr = truth { for p in mt.pairs { t.truthDisplacements.append(xs[p.0] - tr.xs[p.1], ys[p.0] - tr.ys[p.1]) } }
                 for p in mt.pairs { flags[p.0] = false }
             }

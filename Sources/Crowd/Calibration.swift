@@ -361,7 +361,8 @@ public enum Calibrator {
         var periods = [[Double]](repeating: [], count: nW)
         // Errors about each image's mean displacement, in screen pixels: on an image shown
         // scaled they are that much larger in its pixels.
-        let offset = truthOffsets(pilot)
+        let byImage = truthDisplacements(pilot)
+        let offset = byImage.map { $0.offset ?? (0, 0) }
         for r in pilot.rows {
             sq[r.worker] += r.displacements.squaredDistance(about: offset[r.image]) / (pilot.scale[r.image] * pilot.scale[r.image])
             tp[r.worker] += Double(r.tp); periods[r.worker] += r.periods
@@ -394,7 +395,7 @@ public enum Calibrator {
                 c.notes["pointing.fitts_a_s"] = "prior: the Fitts fit failed"
             }
             c.summary.append(String(format: "pointing: median RMSE %.2f screen px (log SD %.2f); Fitts a %.2f s, b %.2f s, c %.1f px", p.rmseMedian, p.rmseLogSD, p.fittsA, p.fittsB, p.fittsC))
-            let shift = pooledOffset(pilot)
+            let shift = byImage.reduce(into: Displacements()) { $0.append($1) }.offset ?? (0, 0)
             c.observed.truthOffset = shift
             c.notes["pointing.rmse_median_px"] = String(format: "%d workers, about each image's mean click displacement from the truth (over all images %+.2f, %+.2f px)", rmse.count, shift.x, shift.y)
             c.summary.append(String(format: "clicks fall %+.2f px across and %+.2f px up from the truth on average; the pointing error is measured about that", shift.x, shift.y))
@@ -404,19 +405,14 @@ public enum Calibrator {
         c.population = p
     }
 
-    /// Each image's mean displacement of careful workers' matched clicks from their true objects
-    /// (`Displacements.offset`, in its pixels). A truth can sit off the pixels by its own convention,
+    /// Each image's displacements of careful workers' matched clicks from their true objects, summed
+    /// (their `offset` is the mean, in the image's pixels). A truth can sit off the pixels by its own convention,
     /// and the crowd's cursor adds a bias of its own; neither is pointing error, which the simulated
     /// crowd draws about the object.
-    static func truthOffsets(_ pilot: Pilot) -> [(x: Double, y: Double)] {
+    static func truthDisplacements(_ pilot: Pilot) -> [Displacements] {
         var byImage = [Displacements](repeating: Displacements(), count: pilot.job.images.count)
         for r in pilot.rows where pilot.good(r) { byImage[r.image].append(r.displacements) }
-        return byImage.map { $0.offset ?? (0, 0) }
-    }
-
-    /// The mean displacement over every image's matched clicks (in image pixels).
-    static func pooledOffset(_ pilot: Pilot) -> (x: Double, y: Double) {
-        pilot.rows.filter(pilot.good).reduce(into: Displacements()) { $0.append($1.displacements) }.offset ?? (0, 0)
+        return byImage
     }
 
     /// The share of non-careless false clicks on look-alikes, beyond what clicks placed anywhere
