@@ -14,6 +14,8 @@
 #include <gsl/gsl_spline.h>
 #include <gsl/gsl_fit.h>
 #include <gsl/gsl_linalg.h>
+#include <gsl/gsl_multimin.h>
+#include <gsl/gsl_sf_gamma.h>
 
 /* Swift 6 strict concurrency refuses GSL's global type pointers (mutable C globals),
    so each one is reached through an accessor. */
@@ -22,6 +24,7 @@ static inline const gsl_multifit_nlinear_type *crowdlab_gsl_multifit_nlinear_tru
 static inline const gsl_interp_type *crowdlab_gsl_interp_cspline_periodic(void) { return gsl_interp_cspline_periodic; }
 static inline const gsl_interp_type *crowdlab_gsl_interp_cspline(void) { return gsl_interp_cspline; }
 static inline const gsl_multifit_nlinear_trs *crowdlab_gsl_multifit_nlinear_trs_lm(void) { return gsl_multifit_nlinear_trs_lm; }
+static inline const gsl_multimin_fminimizer_type *crowdlab_gsl_multimin_fminimizer_nmsimplex2(void) { return gsl_multimin_fminimizer_nmsimplex2; }
 
 /* GSL aborts the process on errors by default; the library reports them as return codes instead. */
 static inline void crowdlab_gsl_quiet_errors(void) { gsl_set_error_handler_off(); }

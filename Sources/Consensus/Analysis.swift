@@ -52,9 +52,20 @@ public struct ImageRow: Sendable, Codable {
     /// Candidates within one vote of the support an object needs (`Settledness.undecided`): what
     /// one more worker could turn, and what the adaptive policy weighs. Nil for methods without a vote.
     public var undecidedObjects: Int? = nil
+    /// Objects twice the workers would find that the consensus misses (`MissedObjects`), and that
+    /// crowd's size. Nil for methods without a vote, or below five workers or three objects.
+    public var expectedMissedObjects: Double? = nil
+    public var missedAtWorkers: Int? = nil
     /// With truth: the mean displacement of workers' matched clicks from the true objects, `[x, y]`
     /// in the export's coordinates (`y` up). Workers' RMSE against the truth is measured about it.
     public var truthOffsetPx: [Double]? = nil
+}
+
+extension ImageRow {
+    mutating func setMissed(_ e: MissedObjects.Estimate?) {
+        expectedMissedObjects = e?.expected
+        missedAtWorkers = e?.atWorkers
+    }
 }
 
 public struct LearningPoint: Sendable, Codable {
@@ -154,7 +165,7 @@ public enum Analysis {
         let consensus = annotated.map(\.0)
         lap("consensus")
         let r = options.matchRadius
-        let scored = scoreImages(export: export, job: job, consensus: consensus, truth: truth, radius: r)
+        let scored = scoreImages(export: export, job: job, consensus: consensus, truth: truth, radius: r, method: options.method)
         lap("score vs truth")
         var scoredRows = scored.rows
         let (tallies, fpFlags, offsets) = tallyWorkers(job: job, consensus: consensus, truth: truth, radius: r)
@@ -191,7 +202,8 @@ public enum Analysis {
     /// The same analysis with a later stage's consensus (a verify stage's answer): objects, scores
     /// against the truth and expected false objects recomputed; the crowd's figures stay the first
     /// stage's.
-    public static func rescored(_ r: AnalysisResult, consensus: [ImageConsensus], truth: TruthSet?) -> AnalysisResult {
+    public static func rescored(_ r: AnalysisResult, consensus: [ImageConsensus], truth: TruthSet?,
+                                method: any PointConsensusMethod = AgreementConsensus()) -> AnalysisResult {
         var out = r
         out.consensus = consensus
         out.overall = truth == nil ? nil : DetectionScore()
@@ -201,6 +213,7 @@ public enum Analysis {
             out.images[k].consensusObjects = points.count
             out.images[k].expectedFalseObjects = points.reduce(0) { $0 + (1 - ($1.confidence ?? 1)) }
             out.images[k].undecidedObjects = undecided(consensus[k])
+            out.images[k].setMissed(missed(consensus[k], workers: out.images[k].workers, method: method))
             if let t = truth?.byImage[out.images[k].image] {
                 let (score, d) = scoreAgainstTruth(points, t, radius: r.matchRadius)
                 out.images[k].score = score
@@ -215,12 +228,20 @@ public enum Analysis {
         c.diagnostics.minWeightedSupport == nil ? nil : Settledness(c).undecided
     }
 
+    /// What twice the image's workers would find that its consensus misses (`MissedObjects`).
+    static func missed(_ c: ImageConsensus, workers n: Int, method: any PointConsensusMethod) -> MissedObjects.Estimate? {
+        guard let vote = method.votesNeeded(workers: 2 * n) else { return nil }
+        return MissedObjects.estimate(candidateSupports: c.candidateSupports, acceptedSupports: c.points.map(\.support),
+                                      workers: n, atWorkers: 2 * n, vote: vote)
+    }
+
     /// Per image: the consensus against the truth, and the counts a report shows.
     static func scoreImages(export: QuantiusExport, job: ClickJob, consensus: [ImageConsensus], truth: TruthSet?,
-                            radius r: Double) -> (rows: [ImageRow], overall: DetectionScore?, distances: [Double]) {
+                            radius r: Double, method: any PointConsensusMethod) -> (rows: [ImageRow], overall: DetectionScore?, distances: [Double]) {
         var imageRows: [ImageRow] = []
         var overall = truth == nil ? nil : DetectionScore()
         var tpDistances: [Double] = []
+        let missing = Array(job.images.indices).parallelMap { k in missed(consensus[k], workers: job.images[k].workers.count, method: method) }
         let empties = Dictionary(grouping: export.records.filter { $0.isEmpty && $0.annotationType == .crosshairs }, by: \.imageFilename).mapValues(\.count)
         for (k, im) in job.images.enumerated() {
             var row = ImageRow(image: im.image, workers: im.workers.count, emptySubmissions: empties[im.image] ?? 0,
@@ -228,6 +249,7 @@ public enum Analysis {
                                score: nil, parameters: consensus[k].diagnostics,
                                expectedFalseObjects: consensus[k].points.reduce(0) { $0 + (1 - ($1.confidence ?? 1)) },
                                undecidedObjects: undecided(consensus[k]))
+            row.setMissed(missing[k])
             if let t = truth?.byImage[im.image] {
                 let (s, d) = scoreAgainstTruth(consensus[k].points, t, radius: r)
                 row.truthObjects = t.count; row.score = s

@@ -42,11 +42,12 @@ public enum AnalysisReport {
         hist.add(.init(name: "kept", xs: (1...maxS).map(Double.init), ys: (1...maxS).map { k in Double(kept.filter { $0 == k }.count) }, mark: .bars, color: SVGPlot.palette[1]))
         page.figure(hist.render(), caption: "Clusters supported by 1 or 2 workers are mostly stray clicks; true objects gather most of the crowd. The vote needed grows with the number of workers per image.")
         if r.images.contains(where: { $0.undecidedObjects != nil }) {
-            page.table(["image", "workers", "objects", "expected false", "undecided", "undecided per object"], r.images.map { im in
-                [im.image, "\(im.workers)", "\(im.consensusObjects)", fmt(im.expectedFalseObjects, 1), im.undecidedObjects.map(String.init) ?? "–",
+            page.table(["image", "workers", "objects", "expected false", "expected missed at twice the workers", "undecided", "undecided per object"], r.images.map { im in
+                [im.image, "\(im.workers)", "\(im.consensusObjects)", fmt(im.expectedFalseObjects, 1),
+                 im.expectedMissedObjects.map { fmt($0, 1) } ?? "–", im.undecidedObjects.map(String.init) ?? "–",
                  im.undecidedObjects.map { fmt(Double($0) / Double(max(1, im.consensusObjects))) } ?? "–"]
             })
-            page.paragraph("Expected false: the objects' doubt summed (one less each one's confidence). Undecided: candidates within one vote of the support an object needs, kept or not, that two or more workers share; one more worker could turn any of them. The adaptive policy asks another worker while they exceed \(formatNumber(AdaptiveReplicates().threshold)) per object (docs/replicates.md): images high here are where more workers would change the answer.")
+            page.paragraph("Expected false: the objects' doubt summed (one less each one's confidence). Expected missed: the objects a crowd of twice the image's workers would find that this consensus misses, from how visible the objects two or more workers clicked are (a capture-recapture model; five workers at least; one image's figure is rough, a sum over images firmer). Objects no worker of a crowd like this one clicks are beyond it. Undecided: candidates within one vote of the support an object needs, kept or not, that two or more workers share; one more worker could turn any of them. The adaptive policy asks another worker while they exceed \(formatNumber(AdaptiveReplicates().threshold)) per object (docs/replicates.md): images high here are where more workers would change the answer.")
         }
 
         page.heading("Workers")

@@ -6,7 +6,8 @@ import Foundation
 /// each extra worker buys and what a policy saves at equal F1.
 public enum ReplayCurveReport {
     /// `oracle`: `curve.oracle()` as the caller computed it (its reference is the page's).
-    public static func html(_ curve: ReplayCurve, title: String, orders: Int, oracle: ReplayCurve.Oracle?) -> String {
+    public static func html(_ curve: ReplayCurve, title: String, orders: Int, oracle: ReplayCurve.Oracle?,
+                            missed: [ReplayCurve.MissedCheck] = []) -> String {
         let reference = oracle?.reference ?? ReplayCurve.reference
         var page = HTMLPage(title: title)
         page.paragraph("Each image's real workers arrive one at a time in \(orders) seeded random order\(orders == 1 ? "" : "s"); each design pays for the first of them as it decides, and the consensus of what it paid for is scored against the truth (blind, one-to-one within the match radius). Points are means over the orders; bars one standard deviation.")
@@ -48,6 +49,13 @@ public enum ReplayCurveReport {
             page.heading("How much a stopping rule could save")
             page.paragraph("An oracle that knows the truth gives each image the number of workers (\(fixed.first?.fixedWorkers ?? 3) to \(fixed.last?.fixedWorkers ?? reference)) for which, averaged over the orders, the whole consensus reaches fixed:\(reference)'s F1 less 0.005 (\(fmt(o.targetF1))) with the fewest assignments: \(o.assignments), \(fmt(100 * o.share, 0)) % of fixed:\(reference)'s \(o.referenceAssignments) on the images with truth. A stopping rule sees the clicks, not the truth: to pay less it would have to tell from the clicks which orders happened to bring good workers. An oracle that knows that too (each order's own F1 against the truth) needs \(fmt(100 * o.perOrderShare, 0)) %.")
             page.table(["image", "workers the oracle chose"], o.workers.keys.sorted().map { [$0, "\(o.workers[$0]!)"] })
+        }
+        if !missed.isEmpty {
+            page.heading("Objects still missed")
+            page.paragraph("Each image's consensus reports the objects twice its workers would find that it misses (metrics.json's expected_missed_objects: a capture-recapture model of how visible the objects are, fitted to the candidates two or more workers clicked; five workers at least). Here the estimate of each fixed design meets what the design with twice its workers found, in the same orders, that it did not (objects matched within the match radius); per order, summed over the images with an estimate. Objects that no worker of a crowd like this one clicks are beyond both.")
+            page.table(["design", "images", "expected missed at twice the workers", "found by the design with twice the workers"], missed.map { m in
+                ["fixed:\(m.workers)", m.images == m.images.rounded() ? "\(Int(m.images))" : fmt(m.images, 1), fmt(m.expected, 1), "\(fmt(m.found, 1)) (fixed:\(2 * m.workers))"]
+            })
         }
         return page.render()
     }

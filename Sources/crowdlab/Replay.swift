@@ -58,6 +58,7 @@ struct ReplayCommand: ParsableCommand {
         var curve: ReplayCurve?
         var oracle: ReplayCurve.Oracle?
         var scored: Bool
+        var matchRadius: Double
         var meanAssignments: Double { Double(orders.map(\.result.assignments).reduce(0, +)) / Double(orders.count) }
         var meanF1: Double { orders.compactMap { $0.score?.f1 }.reduce(0, +) / Double(orders.count) }
     }
@@ -80,7 +81,8 @@ struct ReplayCommand: ParsableCommand {
                                           orders: orders, options: options) { done, total in progress.tick(done, total, "designs") }
         }
         progress.done()
-        return Played(policy: policies[0].description, orders: played, curve: curveResult, oracle: curveResult?.oracle(), scored: truth != nil)
+        return Played(policy: policies[0].description, orders: played, curve: curveResult, oracle: curveResult?.oracle(), scored: truth != nil,
+                      matchRadius: options.matchRadius)
     }
 
     /// `consensus.csv` and `replay.json` of the first order (and each order's figures), and the
@@ -90,6 +92,11 @@ struct ReplayCommand: ParsableCommand {
         var json: [String: Any] = ["policy": played.policy, "seed": first.result.seed, "assignments": first.result.assignments,
                                    "images": first.result.workersPerImage]
         if let s = first.score { json["precision"] = s.precision; json["recall"] = s.recall; json["f1"] = s.f1 }
+        let missed = first.analysis.images.filter { $0.expectedMissedObjects != nil }
+        if !missed.isEmpty {
+            json["expected_missed_objects"] = Dictionary(missed.map { ($0.image, $0.expectedMissedObjects!) }, uniquingKeysWith: +)
+            json["missed_at_workers"] = Dictionary(missed.map { ($0.image, $0.missedAtWorkers!) }, uniquingKeysWith: max)
+        }
         if orders > 1 {
             json["orders"] = played.orders.map { o -> [String: Any] in
                 var row: [String: Any] = ["seed": o.result.seed, "assignments": o.result.assignments]
@@ -103,8 +110,10 @@ struct ReplayCommand: ParsableCommand {
         try stage.write(AnalysisOutputs.consensusCSV(first.analysis), "consensus.csv")
         try stage.write(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]), "replay.json")
         if let c = played.curve {
-            try stage.write(Self.curveJSON(c, oracle: played.oracle), "curve.json")
-            try stage.write(ReplayCurveReport.html(c, title: "Replicates on \(Self.shortName(export)): F1 against assignments", orders: orders, oracle: played.oracle), "curve.html")
+            let checks = c.missedChecks(radius: played.matchRadius)
+            try stage.write(Self.curveJSON(c, oracle: played.oracle, missed: checks), "curve.json")
+            try stage.write(ReplayCurveReport.html(c, title: "Replicates on \(Self.shortName(export)): F1 against assignments", orders: orders,
+                                                   oracle: played.oracle, missed: checks), "curve.html")
         }
         try stage.commit()
     }
@@ -118,6 +127,10 @@ struct ReplayCommand: ParsableCommand {
         }
         if let line = evidence.summary(first.analysis.consensus) { lines.append(line + " (first order)") }
         lines += played.curve.map { Self.againstFixed($0, first: played.policy) } ?? []
+        if let c = played.curve, case let checks = c.missedChecks(radius: played.matchRadius), !checks.isEmpty {
+            lines.append("objects still missed, expected against found by twice the workers: "
+                         + checks.map { "fixed:\($0.workers) \(fixed($0.expected, 1)) / \(fixed($0.found, 1))" }.joined(separator: ", "))
+        }
         if let o = played.oracle {
             lines.append("an oracle choosing each image's workers by the truth needs \(o.assignments) assignments (\(fixed(100 * o.share, 0)) % of fixed:\(o.reference)'s) for F1 \(fixed(o.targetF1, 3)); knowing each order's workers too, \(fixed(100 * o.perOrderShare, 0)) %")
         }
@@ -152,7 +165,7 @@ struct ReplayCommand: ParsableCommand {
         return parts.joined(separator: "/")
     }
 
-    static func curveJSON(_ c: ReplayCurve, oracle: ReplayCurve.Oracle?) throws -> Data {
+    static func curveJSON(_ c: ReplayCurve, oracle: ReplayCurve.Oracle?, missed: [ReplayCurve.MissedCheck]) throws -> Data {
         let reference = c.fixed.first { $0.fixedWorkers == (oracle?.reference ?? ReplayCurve.reference) }
         let designs = c.points.map { p -> [String: Any] in
             var d: [String: Any] = ["policy": p.policy, "assignments": p.assignments, "f1": p.f1, "mean_assignments": p.meanAssignments,
@@ -163,6 +176,10 @@ struct ReplayCommand: ParsableCommand {
             return d
         }
         var json: [String: Any] = ["designs": designs]
+        if !missed.isEmpty {
+            json["missed"] = missed.map { ["policy": "fixed:\($0.workers)", "against": "fixed:\(2 * $0.workers)", "images": $0.images,
+                                           "expected": $0.expected, "found": $0.found] as [String: Any] }
+        }
         if let o = oracle {
             json["oracle"] = ["reference": "fixed:\(o.reference)", "target_f1": o.targetF1, "assignments": o.assignments,
                               "reference_assignments": o.referenceAssignments, "share": o.share, "workers": o.workers,

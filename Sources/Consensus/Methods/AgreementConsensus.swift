@@ -47,6 +47,13 @@ public struct AgreementConsensus: PointConsensusMethod {
 
     public init() {}
 
+    func votesNeeded(basis: Double) -> Int { max(minSupport, Int((basis * minSupportFraction).rounded(.up))) }
+
+    /// The vote `workers` workers' clicks would need (the support an object needs counts workers).
+    public func votesNeeded(workers: Int) -> Int? {
+        supportBasis == .workers ? votesNeeded(basis: Double(workers)) : nil
+    }
+
     public func keepingScale(of consensus: [ImageConsensus]) -> any PointConsensusMethod {
         guard let sigma = consensus.first?.diagnostics.sigmaPx else { return self }
         var fixed = self
@@ -99,7 +106,7 @@ public struct AgreementConsensus: PointConsensusMethod {
                 for w in im.worker { perWorker[w, default: 0] += 1 }
                 basis = Double(im.count) / Double(max(1, perWorker.values.max() ?? 1))
             }
-            return Double(max(minSupport, Int((basis * minSupportFraction).rounded(.up))))
+            return Double(votesNeeded(basis: basis))
         }
         for iteration in 0...reliabilityIterations {
             accepted = []

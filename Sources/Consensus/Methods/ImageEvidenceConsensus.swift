@@ -46,6 +46,8 @@ public struct ImageEvidenceConsensus: PointConsensusMethod {
 
     public init(images: [String: Image]) { self.images = images }
 
+    public func votesNeeded(workers: Int) -> Int? { vote.votesNeeded(workers: workers) }
+
     public func keepingScale(of consensus: [ImageConsensus]) -> any PointConsensusMethod {
         var fixed = self
         if let v = vote.keepingScale(of: consensus) as? AgreementConsensus { fixed.vote = v }

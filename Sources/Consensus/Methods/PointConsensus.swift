@@ -170,6 +170,9 @@ public protocol PointConsensusMethod: Sendable {
     /// the whole job: its scale held fixed, and whatever of its work holds for part of the crowd
     /// shared rather than done again.
     func rerun(_ consensus: [ImageConsensus], of job: ClickJob, without dropped: Set<Int>) -> [ImageConsensus]
+    /// The distinct workers an object needs when `workers` workers saw the image, for methods with
+    /// such a vote (nil otherwise): what a larger crowd would ask of a candidate (`MissedObjects`).
+    func votesNeeded(workers: Int) -> Int?
 }
 
 extension PointConsensusMethod {
@@ -177,6 +180,7 @@ extension PointConsensusMethod {
     public func rerun(_ consensus: [ImageConsensus], of job: ClickJob, without dropped: Set<Int>) -> [ImageConsensus] {
         keepingScale(of: consensus).consensus(job.without(workers: dropped))
     }
+    public func votesNeeded(workers: Int) -> Int? { nil }
 }
 
 /// The methods by name, as `--method` and scenarios' `analysis.method` take them: the one registry.

@@ -14,6 +14,10 @@ public struct ReplayCurve: Sendable {
         /// Each order's score and workers used per image (what the per-image oracle chooses from).
         public var imageScores: [[String: DetectionScore]] = []
         public var imageWorkers: [[String: Int]] = []
+        /// Each order's objects per image, and the objects twice the workers are expected to add
+        /// (`MissedObjects`, where estimated): what `missedChecks` holds against fixed:2K.
+        public var imageObjects: [[String: (xs: [Double], ys: [Double])]] = []
+        public var imageMissed: [[String: Double]] = []
         public var meanAssignments: Double { Double(assignments.reduce(0, +)) / Double(max(1, assignments.count)) }
         public var meanF1: Double { f1.reduce(0, +) / Double(max(1, f1.count)) }
         /// Standard deviation of F1 over the orders (0 for one order).
@@ -25,6 +29,11 @@ public struct ReplayCurve: Sendable {
             f1.append(analysis.overall?.f1 ?? 0)
             imageScores.append(Dictionary(analysis.images.compactMap { row in row.score.map { (row.image, $0) } }, uniquingKeysWith: +))
             imageWorkers.append(replay.workersPerImage)
+            imageObjects.append(Dictionary(zip(analysis.consensus.map(\.image),
+                                               analysis.consensus.map { (xs: $0.points.map(\.x), ys: $0.points.map(\.y)) }),
+                                           uniquingKeysWith: { first, _ in first }))
+            imageMissed.append(Dictionary(analysis.images.compactMap { row in row.expectedMissedObjects.map { (row.image, $0) } },
+                                          uniquingKeysWith: +))
         }
     }
 
