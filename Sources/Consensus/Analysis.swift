@@ -200,10 +200,9 @@ public enum Analysis {
     }
 
     /// The same analysis with a later stage's consensus (a verify stage's answer): objects, scores
-    /// against the truth and expected false objects recomputed; the crowd's figures stay the first
-    /// stage's.
-    public static func rescored(_ r: AnalysisResult, consensus: [ImageConsensus], truth: TruthSet?,
-                                method: any PointConsensusMethod = AgreementConsensus()) -> AnalysisResult {
+    /// against the truth, expected false and missed objects recomputed (by the agreement method's
+    /// vote, the one a verify stage follows); the crowd's figures stay the first stage's.
+    public static func rescored(_ r: AnalysisResult, consensus: [ImageConsensus], truth: TruthSet?) -> AnalysisResult {
         var out = r
         out.consensus = consensus
         out.overall = truth == nil ? nil : DetectionScore()
@@ -213,7 +212,7 @@ public enum Analysis {
             out.images[k].consensusObjects = points.count
             out.images[k].expectedFalseObjects = points.reduce(0) { $0 + (1 - ($1.confidence ?? 1)) }
             out.images[k].undecidedObjects = undecided(consensus[k])
-            out.images[k].setMissed(missed(consensus[k], workers: out.images[k].workers, method: method))
+            out.images[k].setMissed(missed(consensus[k], workers: out.images[k].workers, method: AgreementConsensus()))
             if let t = truth?.byImage[out.images[k].image] {
                 let (score, d) = scoreAgainstTruth(points, t, radius: r.matchRadius)
                 out.images[k].score = score
