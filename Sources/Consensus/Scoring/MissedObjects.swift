@@ -5,16 +5,16 @@ import Foundation
 ///
 /// Capture-recapture with objects that differ in how visible they are (the beta-binomial model of
 /// R. M. Dorazio and J. A. Royle, "Mixture models for estimating the size of a closed population
-/// when capture rates vary among individuals", Biometrics 59:351, 2003). Each real
-/// object has its own chance θ that a worker clicks it, spread over the image's objects as
-/// Beta(a, b). The candidates two or more workers clicked fit a and b by maximum likelihood, the
-/// beta-binomial truncated below two, since lone clicks are mostly strays. That fit says how many
-/// real objects there are (those clicked once or never included), so how many of the lone clicks
-/// are real. A candidate the consensus did not keep, or an object nobody has clicked yet, is found
-/// by M workers when its support reaches the vote M workers need: given s of the n workers so far,
-/// its θ is Beta(a + s, b + n − s), and the chance is that beta-binomial's tail over the M − n to
-/// come. The sum is the objects expected still missed. An object fainter than any the crowd clicked
-/// twice has no weight in the fit: what no crowd of that kind clicks, clicks cannot count.
+/// when capture rates vary among individuals", Biometrics 59:351, 2003). Each real object has its
+/// own chance θ that a worker clicks it, spread over the image's objects as Beta(a, b). The
+/// candidates two or more workers clicked fit a and b by maximum likelihood, the beta-binomial
+/// truncated below two, since lone clicks are mostly strays. That fit says how many real objects
+/// there are (those clicked once or never included), so how many of the lone clicks are real. A
+/// candidate the consensus did not keep, or an object nobody has clicked yet, is found by M workers
+/// when its support reaches the vote M workers need: given s of the n workers so far, its θ is
+/// Beta(a + s, b + n − s), and the chance is that beta-binomial's tail over the M − n to come. The
+/// sum is the objects expected still missed. An object fainter than any the crowd clicked twice has
+/// no weight in the fit: what no crowd of that kind clicks, clicks cannot count.
 public enum MissedObjects {
     public struct Estimate: Sendable, Equatable {
         /// Objects a crowd of `atWorkers` workers would find that the consensus misses.
@@ -37,8 +37,9 @@ public enum MissedObjects {
         let shared = candidateSupports.filter { $0 >= 2 && $0 <= n }
         guard n >= fewestWorkers, m > n, shared.count >= fewestShared, let model = fit(shared, workers: n) else { return nil }
         let logPMF = model.logPMF(n)
-        // Real objects per object clicked by two or more; as a → 0 it grows without bound while the
-        // share of them clicked by nobody tends to 1, and their product to a finite limit.
+        // Real objects: those two or more clicked over the share of objects that is. As a → 0 it
+        // grows without bound while the share clicked by nobody tends to 1, and their product to a
+        // finite limit.
         let logReal = log(Double(shared.count)) - logSumExp(logPMF[2...])
         var open = candidateSupports
         for s in acceptedSupports { if let i = open.firstIndex(of: s) { open.remove(at: i) } }
