@@ -53,8 +53,9 @@ public enum ReplayCurveReport {
         if !missed.isEmpty {
             page.heading("Objects still missed")
             page.paragraph("Each image's consensus reports the objects twice its workers would find that it misses (metrics.json's expected_missed_objects: a capture-recapture model of how visible the objects are, fitted to the candidates two or more workers clicked; five workers at least). Here the estimate of each fixed design meets what the design with twice its workers found, in the same orders, that it did not (objects matched within the match radius); per order, summed over the images with an estimate. Objects that no worker of a crowd like this one clicks are beyond both.")
-            page.table(["design", "images", "expected missed at twice the workers", "found by the design with twice the workers"], missed.map { m in
-                ["fixed:\(m.workers)", m.images == m.images.rounded() ? "\(Int(m.images))" : fmt(m.images, 1), fmt(m.expected, 1), "\(fmt(m.found, 1)) (fixed:\(2 * m.workers))"]
+            page.table(["design", "images", "expected missed at twice the workers", "against", "found by it"], missed.map { m in
+                ["fixed:\(m.workers)", m.images == m.images.rounded() ? "\(Int(m.images))" : fmt(m.images, 1), fmt(m.expected, 1),
+                 "fixed:\(2 * m.workers)", fmt(m.found, 1)]
             })
         }
         return page.render()
