@@ -58,7 +58,8 @@ struct ReplayCommand: ParsableCommand {
         var curve: ReplayCurve?
         var oracle: ReplayCurve.Oracle?
         var scored: Bool
-        var matchRadius: Double
+        /// Each fixed:K's expected missed objects against what fixed:2K found (`ReplayCurve.missedChecks`).
+        var missed: [ReplayCurve.MissedCheck]
         var meanAssignments: Double { Double(orders.map(\.result.assignments).reduce(0, +)) / Double(orders.count) }
         var meanF1: Double { orders.compactMap { $0.score?.f1 }.reduce(0, +) / Double(orders.count) }
     }
@@ -82,7 +83,7 @@ struct ReplayCommand: ParsableCommand {
         }
         progress.done()
         return Played(policy: policies[0].description, orders: played, curve: curveResult, oracle: curveResult?.oracle(), scored: truth != nil,
-                      matchRadius: options.matchRadius)
+                      missed: curveResult?.missedChecks(radius: options.matchRadius) ?? [])
     }
 
     /// `consensus.csv` and `replay.json` of the first order (and each order's figures), and the
@@ -110,10 +111,9 @@ struct ReplayCommand: ParsableCommand {
         try stage.write(AnalysisOutputs.consensusCSV(first.analysis), "consensus.csv")
         try stage.write(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]), "replay.json")
         if let c = played.curve {
-            let checks = c.missedChecks(radius: played.matchRadius)
-            try stage.write(Self.curveJSON(c, oracle: played.oracle, missed: checks), "curve.json")
+            try stage.write(Self.curveJSON(c, oracle: played.oracle, missed: played.missed), "curve.json")
             try stage.write(ReplayCurveReport.html(c, title: "Replicates on \(Self.shortName(export)): F1 against assignments", orders: orders,
-                                                   oracle: played.oracle, missed: checks), "curve.html")
+                                                   oracle: played.oracle, missed: played.missed), "curve.html")
         }
         try stage.commit()
     }
@@ -127,9 +127,9 @@ struct ReplayCommand: ParsableCommand {
         }
         if let line = evidence.summary(first.analysis.consensus) { lines.append(line + " (first order)") }
         lines += played.curve.map { Self.againstFixed($0, first: played.policy) } ?? []
-        if let c = played.curve, case let checks = c.missedChecks(radius: played.matchRadius), !checks.isEmpty {
+        if !played.missed.isEmpty {
             lines.append("objects still missed, expected against found by twice the workers: "
-                         + checks.map { "fixed:\($0.workers) \(fixed($0.expected, 1)) / \(fixed($0.found, 1))" }.joined(separator: ", "))
+                         + played.missed.map { "fixed:\($0.workers) \(fixed($0.expected, 1)) / \(fixed($0.found, 1))" }.joined(separator: ", "))
         }
         if let o = played.oracle {
             lines.append("an oracle choosing each image's workers by the truth needs \(o.assignments) assignments (\(fixed(100 * o.share, 0)) % of fixed:\(o.reference)'s) for F1 \(fixed(o.targetF1, 3)); knowing each order's workers too, \(fixed(100 * o.perOrderShare, 0)) %")
