@@ -10,10 +10,10 @@ public enum Simplex {
     }
 
     /// The minimum of `f` from `initial`, first steps of `step`: the best point once the simplex
-    /// is `tolerance` across, or after `maxIterations` (`converged` false: along a direction in
-    /// which `f` no longer changes, any point is as good); nil on a non-finite answer.
+    /// is `tolerance` across, or after `maxIterations` (along a direction in which `f` no longer
+    /// changes, any point is as good); nil on a non-finite answer.
     public static func minimize(_ f: @escaping ([Double]) -> Double, initial: [Double], step: Double = 1,
-                                tolerance: Double = 1e-5, maxIterations: Int = 2000) -> (x: [Double], value: Double, converged: Bool)? {
+                                tolerance: Double = 1e-5, maxIterations: Int = 2000) -> (x: [Double], value: Double)? {
         let p = initial.count
         guard p > 0 else { return nil }
         crowdlab_gsl_quiet_errors()
@@ -33,13 +33,12 @@ public enum Simplex {
         defer { gsl_vector_free(x0); gsl_vector_free(steps) }
         for k in 0..<p { gsl_vector_set(x0, k, initial[k]); gsl_vector_set(steps, k, step) }
         guard gsl_multimin_fminimizer_set(s, &fn, x0, steps) == GSL_SUCCESS else { return nil }
-        var converged = false
         for _ in 0..<maxIterations {
-            guard gsl_multimin_fminimizer_iterate(s) == GSL_SUCCESS else { break }
-            if gsl_multimin_test_size(gsl_multimin_fminimizer_size(s), tolerance) == GSL_SUCCESS { converged = true; break }
+            guard gsl_multimin_fminimizer_iterate(s) == GSL_SUCCESS,
+                  gsl_multimin_test_size(gsl_multimin_fminimizer_size(s), tolerance) != GSL_SUCCESS else { break }
         }
         let x = (0..<p).map { gsl_vector_get(s.pointee.x, $0) }
         let v = s.pointee.fval
-        return x.allSatisfy(\.isFinite) && v.isFinite && v < .greatestFiniteMagnitude ? (x, v, converged) : nil
+        return x.allSatisfy(\.isFinite) && v.isFinite && v < .greatestFiniteMagnitude ? (x, v) : nil
     }
 }

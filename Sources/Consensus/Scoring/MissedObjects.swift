@@ -41,15 +41,15 @@ public enum MissedObjects {
         // grows without bound while the share clicked by nobody tends to 1, and their product to a
         // finite limit.
         let logReal = log(Double(shared.count)) - logSumExp(logPMF[2...])
-        var open = candidateSupports
-        for s in acceptedSupports { if let i = open.firstIndex(of: s) { open.remove(at: i) } }
-        let lone = Double(candidateSupports.filter { $0 == 1 }.count)
+        // Candidates not kept, by support: every candidate's less the kept objects'.
+        var open = [Int](repeating: 0, count: n + 1)
+        for s in candidateSupports where (1...n).contains(s) { open[s] += 1 }
+        let lone = Double(open[1])
+        for s in acceptedSupports where (1...n).contains(s) { open[s] = max(0, open[s] - 1) }
         let realLoneShare = lone > 0 ? min(1, exp(logReal + logPMF[1]) / lone) : 0
-        var supportCounts = [Int: Int]()
-        for s in open where (1...n).contains(s) { supportCounts[s, default: 0] += 1 }
         var expected = exp(logReal + logPMF[0]) * model.reaches(vote, from: 0, of: n, at: m)
-        for (s, count) in supportCounts.sorted(by: { $0.key < $1.key }) {
-            expected += Double(count) * (s == 1 ? realLoneShare : 1) * model.reaches(vote, from: s, of: n, at: m)
+        for s in 1...n where open[s] > 0 {
+            expected += Double(open[s]) * (s == 1 ? realLoneShare : 1) * model.reaches(vote, from: s, of: n, at: m)
         }
         return expected.isFinite ? Estimate(expected: expected, atWorkers: m, a: model.a, b: model.b) : nil
     }
