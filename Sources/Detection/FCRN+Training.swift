@@ -81,7 +81,7 @@ extension Detector {
                                           target: target.crop(col: c, row: r, width: w, height: h, flipX: fx, flipY: fy)))
                 }
             }
-            let loss = try epochOfSGD(&net, &velocity, samples, batch: o.cropBatch, learningRate: lr, options: o, pool: pool)
+            let loss = try epochOfSGD(&net, &velocity, samples, batch: o.cropBatch, learningRate: lr, warmUp: epoch == 0, options: o, pool: pool)
             let e = TrainingEpoch(stage: "crops", epoch: epoch + 1, epochs: o.cropEpochs, loss: loss)
             history.append(e); report(e)
             lr *= o.decay
@@ -117,12 +117,18 @@ extension Detector {
 
     struct Sample: Sendable { var width: Int, height: Int, input: [Float], target: [Float] }
 
-    /// One pass over the samples in batches; returns the mean loss over samples.
+    /// One pass over the samples in batches; returns the mean loss over samples. With `warmUp` the
+    /// rate climbs linearly from a batch's share of it to all of it over the pass (gradual warm-up,
+    /// Goyal et al., "Accurate, large minibatch SGD", 2017): from random weights the first steps'
+    /// gradients are the largest, and a full-rate step with momentum behind it can leave every
+    /// ReLU of a layer dead, a network that outputs background whatever it is shown.
     static func epochOfSGD(_ net: inout FCRN, _ velocity: inout [Float], _ samples: [Sample], batch: Int, learningRate: Double,
-                           options o: TrainingOptions, pool: WorkspacePool) throws -> Double {
+                           warmUp: Bool = false, options o: TrainingOptions, pool: WorkspacePool) throws -> Double {
         var total = 0.0
         let weights = net.layout.weights
+        let batches = Double((samples.count + max(1, batch) - 1) / max(1, batch))
         for start in stride(from: 0, to: samples.count, by: max(1, batch)) {
+            let rate = warmUp ? learningRate * Double(start / max(1, batch) + 1) / batches : learningRate
             let chunk = Array(samples[start..<min(samples.count, start + max(1, batch))])
             let (losses, gradients) = try pool.gradients(net, chunk)
             total += losses.reduce(0, +)
@@ -133,7 +139,7 @@ extension Detector {
             for i in g.indices { g[i] *= scale }
             for range in weights { for i in range { g[i] += o.weightDecay * Double(net.parameters[i]) } }
             for i in g.indices {
-                velocity[i] = Float(o.momentum * Double(velocity[i]) - learningRate * g[i])
+                velocity[i] = Float(o.momentum * Double(velocity[i]) - rate * g[i])
                 net.parameters[i] += velocity[i]
             }
         }
