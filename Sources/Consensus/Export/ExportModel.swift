@@ -39,6 +39,21 @@ public struct ExportRecord: Sendable, Equatable {
     public var vertexCount: Int { rawData.reduce(0) { $0 + $1.count } }
     /// A worker who submitted without annotating: legal, and counted.
     public var isEmpty: Bool { vertexCount == 0 }
+
+    /// An order that depends only on what the records hold: worker, completion time, then the
+    /// vertices. The portal lists records in no fixed order, and greedy clustering breaks ties by
+    /// the order clicks come in, so the same export listed another way must be read this way.
+    public static func canonicallyOrdered(_ a: ExportRecord, _ b: ExportRecord) -> Bool {
+        if a.workerID != b.workerID { return a.workerID < b.workerID }
+        if a.timeWhenCompleted != b.timeWhenCompleted { return (a.timeWhenCompleted ?? "") < (b.timeWhenCompleted ?? "") }
+        let va = a.allVertices, vb = b.allVertices
+        for (p, q) in zip(va, vb) {
+            if p.x != q.x { return p.x < q.x }
+            if p.y != q.y { return p.y < q.y }
+            if p.timestamp != q.timestamp { return p.timestamp < q.timestamp }
+        }
+        return va.count < vb.count
+    }
 }
 
 /// A whole Quanti.us export: the JSON array the portal writes, one record per worker per image.

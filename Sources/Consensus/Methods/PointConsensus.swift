@@ -20,30 +20,33 @@ public struct ClickJob: Sendable {
     public var images: [ImageClicks]
 
     /// Builds the job from crosshair records; shape records are left to the shape methods and
-    /// counted in `skippedShapeRecords` so nothing is silently dropped.
+    /// counted in `skippedShapeRecords` so nothing is silently dropped. Images keep the export's
+    /// order; workers are numbered by their ids and each image's records read in
+    /// `ExportRecord.canonicallyOrdered`, so the same records listed in any order give the same job.
     public init(export: QuantiusExport) {
-        var ids: [String: Int] = [:]
-        var workerIDs: [String] = []
+        let crosshairs = export.records.filter { $0.annotationType == .crosshairs }
+        let workerIDs = Set(crosshairs.map(\.workerID)).sorted()
+        let ids = Dictionary(uniqueKeysWithValues: workerIDs.enumerated().map { ($1, $0) })
         var images: [ImageClicks] = []
-        var skipped = 0
         var imageIndex: [String: Int] = [:]
         var seen: [Set<Int>] = []
-        for r in export.records {
-            let k: Int
-            if let i = imageIndex[r.imageFilename] { k = i } else {
-                k = images.count; imageIndex[r.imageFilename] = k
-                images.append(ImageClicks(image: r.imageFilename, width: r.width, height: r.height, workers: [],
-                                          xs: [], ys: [], worker: [], timestamp: []))
-                seen.append([])
-            }
-            if r.annotationType != .crosshairs { skipped += 1; continue }
-            let w: Int
-            if let i = ids[r.workerID] { w = i } else { w = workerIDs.count; ids[r.workerID] = w; workerIDs.append(r.workerID) }
-            if seen[k].insert(w).inserted { images[k].workers.append(w) }
-            let n = r.vertexCount
-            images[k].xs.reserveCapacity(images[k].xs.count + n)
-            for shape in r.rawData {
-                for v in shape {
+        var perImage: [[ExportRecord]] = []
+        for r in export.records where imageIndex[r.imageFilename] == nil {
+            imageIndex[r.imageFilename] = images.count
+            images.append(ImageClicks(image: r.imageFilename, width: r.width, height: r.height, workers: [],
+                                      xs: [], ys: [], worker: [], timestamp: []))
+            seen.append([])
+            perImage.append([])
+        }
+        for r in crosshairs { perImage[imageIndex[r.imageFilename]!].append(r) }
+        for k in images.indices {
+            let clicks = perImage[k].reduce(0) { $0 + $1.vertexCount }
+            images[k].xs.reserveCapacity(clicks); images[k].ys.reserveCapacity(clicks)
+            images[k].worker.reserveCapacity(clicks); images[k].timestamp.reserveCapacity(clicks)
+            for r in perImage[k].sorted(by: ExportRecord.canonicallyOrdered) {
+                let w = ids[r.workerID]!
+                if seen[k].insert(w).inserted { images[k].workers.append(w) }
+                for v in r.rawData.joined() {
                     images[k].xs.append(v.x); images[k].ys.append(v.y)
                     images[k].worker.append(Int32(w)); images[k].timestamp.append(v.timestamp)
                 }
@@ -51,7 +54,7 @@ public struct ClickJob: Sendable {
         }
         self.workerIDs = workerIDs
         self.images = images.filter { !$0.workers.isEmpty }
-        self.skippedShapeRecords = skipped
+        self.skippedShapeRecords = export.records.count - crosshairs.count
     }
 
     public init(workerIDs: [String], images: [ImageClicks]) {
@@ -330,8 +333,10 @@ func distinctWorkerList(_ im: ImageClicks, _ members: [Int]) -> [Int] {
 /// an evenly spaced sample of at most `sampleImages` images.
 public enum ClickSpread {
     public static func estimate(_ job: ClickJob, pilotRadius: Double = 8, sampleImages: Int = 32, minimumSigma: Double = 0.5) -> Double {
-        let stride = max(1, job.images.count / sampleImages)
-        let sample = Swift.stride(from: 0, to: job.images.count, by: stride).map { job.images[$0] }
+        // Every stride-th image by name, so the sample does not follow the export's order.
+        let byName = job.images.sorted { $0.image < $1.image }
+        let stride = max(1, byName.count / sampleImages)
+        let sample = Swift.stride(from: 0, to: byName.count, by: stride).map { byName[$0] }
         let residuals: [[Double]] = sample.parallelMap { im in
             var out: [Double] = []
             for members in workerConstrainedClusters(im, radius: pilotRadius) where members.count >= 3 {

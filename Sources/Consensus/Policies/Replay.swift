@@ -2,7 +2,8 @@ import Foundation
 import Randomness
 
 /// A real export played back as if its workers arrived one at a time per image, in a seeded random
-/// order of their real submissions; the policy decides after each whether to ask another. What a
+/// order of their real submissions (shuffled from `ExportRecord.canonicallyOrdered`, so the export's
+/// own listing does not change it); the policy decides after each whether to ask another. What a
 /// job run with that policy would have paid for, and the consensus it would have reached.
 public enum Replay {
     public struct Result: Sendable {
@@ -32,7 +33,7 @@ public enum Replay {
         let byImage = Dictionary(grouping: crosshairs, by: { export.records[$0].imageFilename })
         let names = byImage.keys.sorted()
         let chosen: [[Int]] = Array(names.indices).parallelMap { k in
-            var order = byImage[names[k]]!
+            var order = byImage[names[k]]!.sorted { ExportRecord.canonicallyOrdered(export.records[$0], export.records[$1]) }
             let rng = SeededRandom(seed: SeededRandom.derive(seed, UInt64(k)))
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(i + 1)) }
             var n = min(policy.start, order.count)

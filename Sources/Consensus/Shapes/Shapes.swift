@@ -143,11 +143,17 @@ public struct ShapeJob: Sendable {
     public var degenerateShapes: Int
     public var shapeRecords: Int
 
+    /// Images in the export's order, each image's records in `ExportRecord.canonicallyOrdered`: the
+    /// same records listed in any order give the same job.
     public init(export: QuantiusExport) {
         var images: [Image] = []
         var index: [String: Int] = [:]
         var degenerate = 0, records = 0
-        for r in export.records where r.annotationType != .crosshairs {
+        let rank = Dictionary(export.imageNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        let ordered = export.records.filter { $0.annotationType != .crosshairs }.sorted {
+            rank[$0.imageFilename]! != rank[$1.imageFilename]! ? rank[$0.imageFilename]! < rank[$1.imageFilename]! : ExportRecord.canonicallyOrdered($0, $1)
+        }
+        for r in ordered {
             records += 1
             let k: Int
             if let i = index[r.imageFilename] { k = i } else {
