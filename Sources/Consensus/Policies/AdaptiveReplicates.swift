@@ -8,7 +8,7 @@ import Foundation
 /// (`Settledness.undecided`) are at most `threshold` per accepted object.
 ///
 /// Defaults: start 3 (the fewest that can outvote one poor worker), cap 15, threshold 0.15 (on the
-/// real exports in Data/ it matches fixed:10's F1 with 69 % of its assignments: docs/replicates.md).
+/// real exports in Data/ it passes fixed:10's mean F1 with 68 % of its assignments: docs/replicates.md).
 public struct AdaptiveReplicates: ReplicatePolicy {
     public var start = 3
     public var cap = 15
