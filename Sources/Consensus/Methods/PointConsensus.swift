@@ -24,37 +24,47 @@ public struct ClickJob: Sendable {
     /// order; workers are numbered by their ids and each image's records read in
     /// `ExportRecord.canonicallyOrdered`, so the same records listed in any order give the same job.
     public init(export: QuantiusExport) {
-        let crosshairs = export.records.filter { $0.annotationType == .crosshairs }
-        let workerIDs = Set(crosshairs.map(\.workerID)).sorted()
+        let records = export.records
+        let crosshairs = records.indices.filter { records[$0].annotationType == .crosshairs }
+        let workerIDs = Set(crosshairs.map { records[$0].workerID }).sorted()
         let ids = Dictionary(uniqueKeysWithValues: workerIDs.enumerated().map { ($1, $0) })
         var images: [ImageClicks] = []
         var imageIndex: [String: Int] = [:]
-        var seen: [Set<Int>] = []
-        var perImage: [[ExportRecord]] = []
-        for r in export.records where imageIndex[r.imageFilename] == nil {
+        var perImage: [[Int]] = []
+        for r in records where imageIndex[r.imageFilename] == nil {
             imageIndex[r.imageFilename] = images.count
             images.append(ImageClicks(image: r.imageFilename, width: r.width, height: r.height, workers: [],
                                       xs: [], ys: [], worker: [], timestamp: []))
-            seen.append([])
             perImage.append([])
         }
-        for r in crosshairs { perImage[imageIndex[r.imageFilename]!].append(r) }
+        var workerOf = [Int](repeating: -1, count: records.count)
+        for i in crosshairs {
+            workerOf[i] = ids[records[i].workerID]!
+            perImage[imageIndex[records[i].imageFilename]!].append(i)
+        }
+        // Worker numbers follow the ids, so they order records as `canonicallyOrdered` does.
+        func before(_ a: Int, _ b: Int) -> Bool {
+            workerOf[a] != workerOf[b] ? workerOf[a] < workerOf[b] : ExportRecord.canonicallyOrdered(records[a], records[b])
+        }
         for k in images.indices {
-            let clicks = perImage[k].reduce(0) { $0 + $1.vertexCount }
+            let clicks = perImage[k].reduce(0) { $0 + records[$1].vertexCount }
             images[k].xs.reserveCapacity(clicks); images[k].ys.reserveCapacity(clicks)
             images[k].worker.reserveCapacity(clicks); images[k].timestamp.reserveCapacity(clicks)
-            for r in perImage[k].sorted(by: ExportRecord.canonicallyOrdered) {
-                let w = ids[r.workerID]!
-                if seen[k].insert(w).inserted { images[k].workers.append(w) }
-                for v in r.rawData.joined() {
-                    images[k].xs.append(v.x); images[k].ys.append(v.y)
-                    images[k].worker.append(Int32(w)); images[k].timestamp.append(v.timestamp)
+            var seen = Set<Int>()
+            for i in perImage[k].sorted(by: before) {
+                let w = workerOf[i]
+                if seen.insert(w).inserted { images[k].workers.append(w) }
+                for shape in records[i].rawData {
+                    for v in shape {
+                        images[k].xs.append(v.x); images[k].ys.append(v.y)
+                        images[k].worker.append(Int32(w)); images[k].timestamp.append(v.timestamp)
+                    }
                 }
             }
         }
         self.workerIDs = workerIDs
         self.images = images.filter { !$0.workers.isEmpty }
-        self.skippedShapeRecords = export.records.count - crosshairs.count
+        self.skippedShapeRecords = records.count - crosshairs.count
     }
 
     public init(workerIDs: [String], images: [ImageClicks]) {
