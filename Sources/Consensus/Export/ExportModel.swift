@@ -71,6 +71,31 @@ public struct QuantiusExport: Sendable {
         return out
     }
 
+    /// The indices of the records `keep` accepts, grouped by image: images in first-seen order
+    /// (also those with no record kept; `first` is the image's first record of any kind), each
+    /// image's in `ExportRecord.canonicallyOrdered`, so the same records listed in any order are
+    /// read alike.
+    public func canonicalRecordIndices(where keep: (ExportRecord) -> Bool) -> [(image: String, first: Int, indices: [Int])] {
+        let kept = records.indices.filter { keep(records[$0]) }
+        // Ranks of the worker ids decide most comparisons without comparing strings.
+        let rank = Dictionary(uniqueKeysWithValues: Set(kept.map { records[$0].workerID }).sorted().enumerated().map { ($1, $0) })
+        var index: [String: Int] = [:]
+        var groups: [(image: String, first: Int, indices: [Int])] = []
+        for (i, r) in records.enumerated() where index[r.imageFilename] == nil {
+            index[r.imageFilename] = groups.count
+            groups.append((r.imageFilename, i, []))
+        }
+        var workerRank = [Int](repeating: -1, count: records.count)
+        for i in kept {
+            workerRank[i] = rank[records[i].workerID]!
+            groups[index[records[i].imageFilename]!].indices.append(i)
+        }
+        func before(_ a: Int, _ b: Int) -> Bool {
+            workerRank[a] != workerRank[b] ? workerRank[a] < workerRank[b] : ExportRecord.canonicallyOrdered(records[a], records[b])
+        }
+        return groups.map { ($0.image, $0.first, $0.indices.sorted(by: before)) }
+    }
+
     /// Records grouped by image, in first-seen order.
     public func recordsByImage() -> [(image: String, records: [ExportRecord])] {
         var index: [String: Int] = [:]

@@ -25,46 +25,33 @@ public struct ClickJob: Sendable {
     /// `ExportRecord.canonicallyOrdered`, so the same records listed in any order give the same job.
     public init(export: QuantiusExport) {
         let records = export.records
-        let crosshairs = records.indices.filter { records[$0].annotationType == .crosshairs }
-        let workerIDs = Set(crosshairs.map { records[$0].workerID }).sorted()
+        let groups = export.canonicalRecordIndices { $0.annotationType == .crosshairs }
+        let workerIDs = Set(groups.flatMap { $0.indices.map { records[$0].workerID } }).sorted()
         let ids = Dictionary(uniqueKeysWithValues: workerIDs.enumerated().map { ($1, $0) })
         var images: [ImageClicks] = []
-        var imageIndex: [String: Int] = [:]
-        var perImage: [[Int]] = []
-        for r in records where imageIndex[r.imageFilename] == nil {
-            imageIndex[r.imageFilename] = images.count
-            images.append(ImageClicks(image: r.imageFilename, width: r.width, height: r.height, workers: [],
-                                      xs: [], ys: [], worker: [], timestamp: []))
-            perImage.append([])
-        }
-        var workerOf = [Int](repeating: -1, count: records.count)
-        for i in crosshairs {
-            workerOf[i] = ids[records[i].workerID]!
-            perImage[imageIndex[records[i].imageFilename]!].append(i)
-        }
-        // Worker numbers follow the ids, so they order records as `canonicallyOrdered` does.
-        func before(_ a: Int, _ b: Int) -> Bool {
-            workerOf[a] != workerOf[b] ? workerOf[a] < workerOf[b] : ExportRecord.canonicallyOrdered(records[a], records[b])
-        }
-        for k in images.indices {
-            let clicks = perImage[k].reduce(0) { $0 + records[$1].vertexCount }
-            images[k].xs.reserveCapacity(clicks); images[k].ys.reserveCapacity(clicks)
-            images[k].worker.reserveCapacity(clicks); images[k].timestamp.reserveCapacity(clicks)
-            var seen = Set<Int>()
-            for i in perImage[k].sorted(by: before) {
-                let w = workerOf[i]
-                if seen.insert(w).inserted { images[k].workers.append(w) }
+        var crosshairs = 0
+        for (image, first, indices) in groups {
+            var im = ImageClicks(image: image, width: records[first].width, height: records[first].height,
+                                 workers: [], xs: [], ys: [], worker: [], timestamp: [])
+            let clicks = indices.reduce(0) { $0 + records[$1].vertexCount }
+            im.xs.reserveCapacity(clicks); im.ys.reserveCapacity(clicks)
+            im.worker.reserveCapacity(clicks); im.timestamp.reserveCapacity(clicks)
+            for i in indices {
+                let w = ids[records[i].workerID]!
+                if im.workers.last != w { im.workers.append(w) }  // a worker's records are adjacent
                 for shape in records[i].rawData {
                     for v in shape {
-                        images[k].xs.append(v.x); images[k].ys.append(v.y)
-                        images[k].worker.append(Int32(w)); images[k].timestamp.append(v.timestamp)
+                        im.xs.append(v.x); im.ys.append(v.y)
+                        im.worker.append(Int32(w)); im.timestamp.append(v.timestamp)
                     }
                 }
             }
+            crosshairs += indices.count
+            images.append(im)
         }
         self.workerIDs = workerIDs
         self.images = images.filter { !$0.workers.isEmpty }
-        self.skippedShapeRecords = records.count - crosshairs.count
+        self.skippedShapeRecords = records.count - crosshairs
     }
 
     public init(workerIDs: [String], images: [ImageClicks]) {

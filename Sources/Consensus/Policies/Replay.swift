@@ -29,11 +29,11 @@ public enum Replay {
 
     public static func run(_ export: QuantiusExport, policy: any ReplicatePolicy, seed: UInt64,
                            method: AgreementConsensus = AgreementConsensus()) -> Result {
-        let crosshairs = export.records.indices.filter { export.records[$0].annotationType == .crosshairs }
-        let byImage = Dictionary(grouping: crosshairs, by: { export.records[$0].imageFilename })
+        let groups = export.canonicalRecordIndices { $0.annotationType == .crosshairs }.filter { !$0.indices.isEmpty }
+        let byImage = Dictionary(uniqueKeysWithValues: groups.map { ($0.image, $0.indices) })
         let names = byImage.keys.sorted()
         let chosen: [[Int]] = Array(names.indices).parallelMap { k in
-            var order = byImage[names[k]]!.sorted { ExportRecord.canonicallyOrdered(export.records[$0], export.records[$1]) }
+            var order = byImage[names[k]]!
             let rng = SeededRandom(seed: SeededRandom.derive(seed, UInt64(k)))
             for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, rng.int(i + 1)) }
             var n = min(policy.start, order.count)

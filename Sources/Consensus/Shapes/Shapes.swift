@@ -149,11 +149,8 @@ public struct ShapeJob: Sendable {
         var images: [Image] = []
         var index: [String: Int] = [:]
         var degenerate = 0, records = 0
-        let rank = Dictionary(export.imageNames.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
-        let ordered = export.records.filter { $0.annotationType != .crosshairs }.sorted {
-            rank[$0.imageFilename]! != rank[$1.imageFilename]! ? rank[$0.imageFilename]! < rank[$1.imageFilename]! : ExportRecord.canonicallyOrdered($0, $1)
-        }
-        for r in ordered {
+        let groups = export.canonicalRecordIndices { $0.annotationType != .crosshairs }
+        for r in groups.flatMap({ $0.indices.map { export.records[$0] } }) {
             records += 1
             let k: Int
             if let i = index[r.imageFilename] { k = i } else {
