@@ -71,29 +71,40 @@ public struct QuantiusExport: Sendable {
         return out
     }
 
-    /// The indices of the records `keep` accepts, grouped by image: images in first-seen order
-    /// (also those with no record kept; `first` is the image's first record of any kind), each
-    /// image's in `ExportRecord.canonicallyOrdered`, so the same records listed in any order are
-    /// read alike.
-    public func canonicalRecordIndices(where keep: (ExportRecord) -> Bool) -> [(image: String, first: Int, indices: [Int])] {
+    /// The records `keep` accepts, in an order that depends only on what they hold.
+    public struct CanonicalRecords: Sendable {
+        /// The kept records' worker ids, sorted; a worker's number is its place here.
+        public var workerIDs: [String]
+        /// Each record's worker number (-1 for records not kept).
+        public var workerOf: [Int]
+        /// Images in first-seen order (also those with no record kept; `first` is the image's first
+        /// record of any kind), each with its kept records' indices in `ExportRecord.canonicallyOrdered`.
+        public var images: [(image: String, first: Int, indices: [Int])]
+    }
+
+    /// The records `keep` accepts, grouped by image and in canonical order, so the same records
+    /// listed in any order are read alike.
+    public func canonicalRecords(where keep: (ExportRecord) -> Bool) -> CanonicalRecords {
         let kept = records.indices.filter { keep(records[$0]) }
-        // Ranks of the worker ids decide most comparisons without comparing strings.
-        let rank = Dictionary(uniqueKeysWithValues: Set(kept.map { records[$0].workerID }).sorted().enumerated().map { ($1, $0) })
+        let workerIDs = Set(kept.map { records[$0].workerID }).sorted()
+        let number = Dictionary(uniqueKeysWithValues: workerIDs.enumerated().map { ($1, $0) })
         var index: [String: Int] = [:]
         var groups: [(image: String, first: Int, indices: [Int])] = []
         for (i, r) in records.enumerated() where index[r.imageFilename] == nil {
             index[r.imageFilename] = groups.count
             groups.append((r.imageFilename, i, []))
         }
-        var workerRank = [Int](repeating: -1, count: records.count)
+        var workerOf = [Int](repeating: -1, count: records.count)
         for i in kept {
-            workerRank[i] = rank[records[i].workerID]!
+            workerOf[i] = number[records[i].workerID]!
             groups[index[records[i].imageFilename]!].indices.append(i)
         }
+        // Worker numbers follow the ids, so they decide most comparisons without comparing strings.
         func before(_ a: Int, _ b: Int) -> Bool {
-            workerRank[a] != workerRank[b] ? workerRank[a] < workerRank[b] : ExportRecord.canonicallyOrdered(records[a], records[b])
+            workerOf[a] != workerOf[b] ? workerOf[a] < workerOf[b] : ExportRecord.canonicallyOrdered(records[a], records[b])
         }
-        return groups.map { ($0.image, $0.first, $0.indices.sorted(by: before)) }
+        for k in groups.indices { groups[k].indices.sort(by: before) }
+        return CanonicalRecords(workerIDs: workerIDs, workerOf: workerOf, images: groups)
     }
 
     /// Records grouped by image, in first-seen order.

@@ -25,19 +25,17 @@ public struct ClickJob: Sendable {
     /// `ExportRecord.canonicallyOrdered`, so the same records listed in any order give the same job.
     public init(export: QuantiusExport) {
         let records = export.records
-        let groups = export.canonicalRecordIndices { $0.annotationType == .crosshairs }
-        let workerIDs = Set(groups.flatMap { $0.indices.map { records[$0].workerID } }).sorted()
-        let ids = Dictionary(uniqueKeysWithValues: workerIDs.enumerated().map { ($1, $0) })
+        let canonical = export.canonicalRecords { $0.annotationType == .crosshairs }
         var images: [ImageClicks] = []
         var crosshairs = 0
-        for (image, first, indices) in groups {
+        for (image, first, indices) in canonical.images {
             var im = ImageClicks(image: image, width: records[first].width, height: records[first].height,
                                  workers: [], xs: [], ys: [], worker: [], timestamp: [])
             let clicks = indices.reduce(0) { $0 + records[$1].vertexCount }
             im.xs.reserveCapacity(clicks); im.ys.reserveCapacity(clicks)
             im.worker.reserveCapacity(clicks); im.timestamp.reserveCapacity(clicks)
             for i in indices {
-                let w = ids[records[i].workerID]!
+                let w = canonical.workerOf[i]
                 if im.workers.last != w { im.workers.append(w) }  // a worker's records are adjacent
                 for shape in records[i].rawData {
                     for v in shape {
@@ -49,7 +47,7 @@ public struct ClickJob: Sendable {
             crosshairs += indices.count
             images.append(im)
         }
-        self.workerIDs = workerIDs
+        self.workerIDs = canonical.workerIDs
         self.images = images.filter { !$0.workers.isEmpty }
         self.skippedShapeRecords = records.count - crosshairs
     }

@@ -29,7 +29,7 @@ public enum Replay {
 
     public static func run(_ export: QuantiusExport, policy: any ReplicatePolicy, seed: UInt64,
                            method: AgreementConsensus = AgreementConsensus()) -> Result {
-        let groups = export.canonicalRecordIndices { $0.annotationType == .crosshairs }.filter { !$0.indices.isEmpty }
+        let groups = export.canonicalRecords { $0.annotationType == .crosshairs }.images.filter { !$0.indices.isEmpty }
         let byImage = Dictionary(uniqueKeysWithValues: groups.map { ($0.image, $0.indices) })
         let names = byImage.keys.sorted()
         let chosen: [[Int]] = Array(names.indices).parallelMap { k in

@@ -147,22 +147,20 @@ public struct ShapeJob: Sendable {
     /// same records listed in any order give the same job.
     public init(export: QuantiusExport) {
         var images: [Image] = []
-        var index: [String: Int] = [:]
         var degenerate = 0, records = 0
-        let groups = export.canonicalRecordIndices { $0.annotationType != .crosshairs }
-        for r in groups.flatMap({ $0.indices.map { export.records[$0] } }) {
-            records += 1
-            let k: Int
-            if let i = index[r.imageFilename] { k = i } else {
-                k = images.count; index[r.imageFilename] = k
-                images.append(Image(image: r.imageFilename, width: r.width, height: r.height, workers: [], shapes: []))
+        for group in export.canonicalRecords(where: { $0.annotationType != .crosshairs }).images where !group.indices.isEmpty {
+            let head = export.records[group.indices[0]]
+            var image = Image(image: group.image, width: head.width, height: head.height, workers: [], shapes: [])
+            for r in group.indices.map({ export.records[$0] }) {
+                records += 1
+                if image.workers.last != r.workerID { image.workers.append(r.workerID) }  // a worker's records are adjacent
+                for shape in r.rawData {
+                    let s = WorkerShape(image: r.imageFilename, worker: r.workerID, kind: r.annotationType, xs: shape.map(\.x), ys: shape.map(\.y))
+                    let ok = s.isClosed ? (s.count >= 3 && Geometry.area(s.xs, s.ys) > 0.5) : s.count >= 2 && Geometry.length(s.xs, s.ys, closed: false) > 0
+                    if ok { image.shapes.append(s) } else { degenerate += 1 }
+                }
             }
-            if !images[k].workers.contains(r.workerID) { images[k].workers.append(r.workerID) }
-            for shape in r.rawData {
-                let s = WorkerShape(image: r.imageFilename, worker: r.workerID, kind: r.annotationType, xs: shape.map(\.x), ys: shape.map(\.y))
-                let ok = s.isClosed ? (s.count >= 3 && Geometry.area(s.xs, s.ys) > 0.5) : s.count >= 2 && Geometry.length(s.xs, s.ys, closed: false) > 0
-                if ok { images[k].shapes.append(s) } else { degenerate += 1 }
-            }
+            images.append(image)
         }
         self.images = images
         degenerateShapes = degenerate
