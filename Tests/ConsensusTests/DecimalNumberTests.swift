@@ -52,6 +52,10 @@ final class DecimalNumberTests: XCTestCase {
         XCTAssertEqual(t[zero - 1].high, 0xCCCC_CCCC_CCCC_CCCC); XCTAssertEqual(t[zero - 1].low, 0xCCCC_CCCC_CCCC_CCCD)
         XCTAssertEqual(t[zero + 22].high, 0x87867832_6EAC9000, "10^22 = 0x87867832_6EAC9000_00000000 << 10")
         XCTAssertTrue(t.allSatisfy { $0.high >> 63 == 1 }, "every entry normalized")
+        for q in PowersOfTen.minimum...PowersOfTen.maximum {
+            let entry = t[q - PowersOfTen.minimum], reference = PowersOfTen.significand(q)
+            XCTAssertTrue(entry.high == reference.high && entry.low == reference.low, "10^\(q): the one-pass table differs from the entry built from scratch")
+        }
     }
 
     func testTheGrammarIsJSONs() {

@@ -136,8 +136,42 @@ public enum DecimalNumber {
 /// for q >= 0; for q < 0, ⌊2^b / 5^-q⌋ + 1 cut to 128 bits.
 enum PowersOfTen {
     static let minimum = -348, maximum = 347
-    static let table: [(high: UInt64, low: UInt64)] = (minimum...maximum).map(significand)
+    static let table: [(high: UInt64, low: UInt64)] = built()
 
+    /// The table in one pass: 5^k by one multiplication a step, and ⌊2^b / 5^k⌋ as ⌊2^K / 5^k⌋ (one
+    /// division by 5 a step, exact since ⌊⌊a/m⌋/5⌋ = ⌊a/5m⌋) shifted right by K − b. Building
+    /// each entry from 1, as `significand` does, is quadratic and took 14 ms, the first fractional
+    /// number's cost in every `crowdlab analyze`.
+    static func built() -> [(high: UInt64, low: UInt64)] {
+        let wide = 2048   // K: above every b (2 · 809 + 128 at q = -348)
+        var power = BigUInt(1), reciprocal = BigUInt(1)
+        reciprocal.shiftLeft(by: wide)
+        var negative: [(high: UInt64, low: UInt64)] = [], positive: [(high: UInt64, low: UInt64)] = []
+        positive.append(normalized(power))
+        for k in 1...max(-minimum, maximum) {
+            power.multiply(by: 5)
+            reciprocal.divide(by: 5)
+            if k <= maximum { positive.append(normalized(power)) }
+            if k <= -minimum {
+                let z = power.bitLength   // 5^k is no power of two for k >= 1: the least z with 2^z >= 5^k
+                let b = k <= 27 ? z + 127 : 2 * z + 128
+                var n = reciprocal
+                n.shiftRight(by: wide - b)
+                n.addOne()
+                negative.append(normalized(n))
+            }
+        }
+        return negative.reversed() + positive
+    }
+
+    static func normalized(_ value: BigUInt) -> (high: UInt64, low: UInt64) {
+        var n = value
+        let bits = n.bitLength
+        if bits < 128 { n.shiftLeft(by: 128 - bits) } else if bits > 128 { n.shiftRight(by: bits - 128) }
+        return (n.word64(1), n.word64(0))
+    }
+
+    /// One entry from scratch: the definition `built()` is checked against.
     static func significand(_ q: Int) -> (high: UInt64, low: UInt64) {
         var n: BigUInt
         if q >= 0 {
@@ -154,9 +188,7 @@ enum PowersOfTen {
             for _ in 0..<(-q) { n.divide(by: 5) }
             n.addOne()
         }
-        let bits = n.bitLength
-        if bits < 128 { n.shiftLeft(by: 128 - bits) } else if bits > 128 { n.shiftRight(by: bits - 128) }
-        return (n.word64(1), n.word64(0))
+        return normalized(n)
     }
 }
 
