@@ -21,11 +21,16 @@ public enum ExportReader {
 
     public static func decode(_ data: Data, fileName: String) throws -> QuantiusExport {
         try data.withUnsafeBytes { raw -> QuantiusExport in
-            var scanner = JSONScanner(bytes: raw.bindMemory(to: UInt8.self), file: fileName)
+            let bytes = raw.bindMemory(to: UInt8.self)
+            if let records = recordsInPieces(bytes, fileName: fileName) { return QuantiusExport(records: records) }
+            var scanner = JSONScanner(bytes: bytes, file: fileName)
             return QuantiusExport(records: try scanner.parseExport())
         }
     }
 }
+
+/// The bytes of the point key `timestamp"`, made once rather than for every point.
+private let timestampKey = Array("timestamp\"".utf8)
 
 private let requiredFields = ["image_filename", "worker_id", "annotation_type", "width", "height", "raw_data"]
 
@@ -193,7 +198,7 @@ extension JSONScanner {
             if bytes[pos + 1] == UInt8(ascii: "x") { pos += 3; return .x }
             if bytes[pos + 1] == UInt8(ascii: "y") { pos += 3; return .y }
         }
-        let ts = Array("timestamp\"".utf8)
+        let ts = timestampKey
         if pos + 1 + ts.count <= n {
             var same = true
             for k in 0..<ts.count where bytes[pos + 1 + k] != ts[k] { same = false; break }
