@@ -63,8 +63,7 @@ extension ExportReader {
     }
 
     /// The record fields' names with their closing quote, as bytes.
-    static let recordKeys: [[UInt8]] = ["image_filename", "worker_id", "annotation_type", "width", "height",
-                                        "time_when_completed", "raw_data"].map { Array(($0 + "\"").utf8) }
+    static let recordKeys: [[UInt8]] = (requiredFields + optionalRecordFields).map { Array(($0 + "\"").utf8) }
 }
 
 /// The mapped file as every piece's thread sees it: read-only for as long as the pieces are read.

@@ -32,7 +32,9 @@ public enum ExportReader {
 /// The bytes of the point key `timestamp"`, made once rather than for every point.
 private let timestampKey = Array("timestamp\"".utf8)
 
-private let requiredFields = ["image_filename", "worker_id", "annotation_type", "width", "height", "raw_data"]
+/// The fields every record must have; with `optionalRecordFields`, every field a record is read for.
+let requiredFields = ["image_filename", "worker_id", "annotation_type", "width", "height", "raw_data"]
+let optionalRecordFields = ["time_when_completed"]
 
 /// A key of a point object: the three the portal writes, or another (skipped).
 enum VertexKey {
