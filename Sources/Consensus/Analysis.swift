@@ -79,6 +79,8 @@ public struct CrowdStatistics: Sendable, Codable {
     public var workers: Int
     public var records: Int
     public var emptyRecords: Int
+    /// A worker's later submissions on an image they had already submitted, not counted in `records`.
+    public var repeatedRecordsLeftOut: Int
     public var clicks: Int
     public var images: Int
     /// Share of worker-image submissions made by the most active 20 % of workers.
@@ -470,6 +472,7 @@ public enum Analysis {
         }
         let rmses = workers.compactMap { $0.rmsePx ?? $0.rmseVsConsensusPx }
         return CrowdStatistics(workers: active.count, records: export.records.count, emptyRecords: export.emptyRecordCount,
+                               repeatedRecordsLeftOut: export.repeatedSubmissionsLeftOut,
                                clicks: export.clickCount, images: job.images.count, top20ShareOfImages: topShare,
                                participationCurve: curve,
                                medianClickPeriodS: allPeriods.isEmpty ? nil : median(workers.compactMap(\.medianClickPeriodS)),

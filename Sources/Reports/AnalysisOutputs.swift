@@ -39,7 +39,7 @@ public enum AnalysisOutputs {
     /// `shapes` section.
     public struct Metrics: Encodable {
         struct ExportSummary: Encodable {
-            var records: Int, emptyRecords: Int, clicks: Int, images: Int, workers: Int, skippedShapeRecords: Int
+            var records: Int, emptyRecords: Int, repeatedRecordsLeftOut: Int, clicks: Int, images: Int, workers: Int, skippedShapeRecords: Int
         }
         var method: String
         var matchRadiusPx: Double
@@ -57,7 +57,8 @@ public enum AnalysisOutputs {
     public static func metrics(_ r: AnalysisResult, shapes: ShapeAnalysisResult? = nil, baselines: ClassicBaselines = ClassicBaselines()) -> Metrics {
         let d = r.tpDistances
         return Metrics(method: r.method, matchRadiusPx: r.matchRadius,
-                       export: .init(records: r.crowd.records, emptyRecords: r.crowd.emptyRecords, clicks: r.crowd.clicks,
+                       export: .init(records: r.crowd.records, emptyRecords: r.crowd.emptyRecords,
+                                     repeatedRecordsLeftOut: r.crowd.repeatedRecordsLeftOut, clicks: r.crowd.clicks,
                                      images: r.crowd.images, workers: r.crowd.workers, skippedShapeRecords: r.skippedShapeRecords),
                        overall: r.overall,
                        spatialRmsePx: d.isEmpty ? nil : (d.reduce(0) { $0 + $1 * $1 } / Double(d.count)).squareRoot(),

@@ -14,7 +14,7 @@ public enum AnalysisReport {
         var page = HTMLPage(title: "Crowd consensus: \(exportName)")
         if !preface.isEmpty { page.table(["", ""], preface.map { [$0.0, $0.1] }) }
         let c = r.crowd
-        page.paragraph("\(c.records) submissions (\(c.emptyRecords) empty) by \(c.workers) workers on \(c.images) images, \(c.clicks) clicks. Method: \(r.method); match radius \(fmt(r.matchRadius, 1)) px.\(evidence(r))")
+        page.paragraph("\(c.records) submissions (\(c.emptyRecords) empty\(c.repeatedRecordsLeftOut > 0 ? "; \(c.repeatedRecordsLeftOut) repeated ones left out: a worker's first on an image counts" : "")) by \(c.workers) workers on \(c.images) images, \(c.clicks) clicks. Method: \(r.method); match radius \(fmt(r.matchRadius, 1)) px.\(evidence(r))")
         if r.skippedShapeRecords > 0 {
             page.raw("<p class=\"note\">\(r.skippedShapeRecords) shape records (polygon, polyline, freehand) are merged by the shape consensus (section below), not the point consensus.</p>")
         }

@@ -80,7 +80,7 @@ struct Analyze: ParsableCommand {
         var options = try analysisOptions()
         progress.stage("reading \(export)")
         let readStart = Date()
-        let data = try ExportReader.read(path: export)
+        let data = try readSubmissions(export)
         let readSeconds = Date().timeIntervalSince(readStart)
         if data.records.isEmpty {
             FileHandle.standardError.write(Data("crowdlab: warning: \(export) holds no submissions: the outputs are empty\n".utf8))

@@ -28,7 +28,7 @@ struct Calibrate: ParsableCommand {
 
     func run() throws {
         guard pay > 0 && pay.isFinite else { throw CLIError("--pay: must be a positive amount in USD") }
-        let data = try ExportReader.read(path: export)
+        let data = try readSubmissions(export)
         let truthSet = try truthImage.load(truth, export: data)
         let measured = try images.map { try Visibility.measure(truthSet, imagesDir: $0) }
         let visibility = measured?.visibility, lookAlikes = measured?.lookAlikes

@@ -23,7 +23,7 @@ struct Compare: ParsableCommand {
     func run() throws {
         let edges = bands.split(separator: ",").compactMap { Double($0) }
         guard edges.count >= 2, zip(edges, edges.dropFirst()).allSatisfy({ $0 < $1 }) else { throw CLIError("--bands: expected increasing numbers like 0,5,10,100") }
-        let a = try ExportReader.read(path: reference), b = try ExportReader.read(path: candidate)
+        let a = try readSubmissions(reference), b = try readSubmissions(candidate)
         let ta = try truthImage.load(truth, export: a), tb = try truthImage.load(truth, export: b)
         let ra = Analysis.run(export: a, truth: ta), rb = Analysis.run(export: b, truth: tb)
         guard let oa = ra.overall, let ob = rb.overall else { throw CLIError("compare: no image of the exports has truth") }

@@ -34,7 +34,7 @@ struct ReplayCommand: ParsableCommand {
         guard (1...100).contains(orders) else { throw CLIError("--orders: must be 1…100") }
         try evidence.check(images: images)
         guard !curve || truth != nil else { throw CLIError("--curve: needs --truth (the curve scores each design)") }
-        let data = try ExportReader.read(path: export)
+        let data = try readSubmissions(export)
         guard data.records.contains(where: { $0.annotationType == .crosshairs }) else { throw CLIError("\(export): no crosshair submissions to replay") }
         let truthSet = try truthImage.load(truth, export: data)
         var options = AnalysisOptions()

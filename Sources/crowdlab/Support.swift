@@ -91,6 +91,14 @@ final class Progress: @unchecked Sendable {
     }
 }
 
+/// A user's Quanti.us export as the commands read it: each worker's first submission on an image
+/// (`QuantiusExport.keepingFirstSubmissions`), with a note on standard error of any left out.
+func readSubmissions(_ path: String) throws -> QuantiusExport {
+    let export = try ExportReader.read(path: path).keepingFirstSubmissions()
+    if let note = export.repeatedSubmissionsNote(file: path) { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+    return export
+}
+
 /// This process's peak resident memory (VmHWM from /proc/self/status), in KiB; 0 where unavailable.
 func peakRSSKiB() -> Int {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }

@@ -125,6 +125,25 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: dir + "/out/consensus.csv", encoding: .utf8).split(separator: "\n").count, 1, "the header only")
     }
 
+    func testRepeatedSubmissionsAreLeftOutAndCounted() throws {
+        let dir = temp()
+        let text = try String(contentsOfFile: Self.root + "/Data/quanti-us/synth-cells/export.json", encoding: .utf8)
+        let body = text.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst().dropLast()
+        try ("[" + body + "," + body + "]").write(toFile: dir + "/joined.json", atomically: true, encoding: .utf8)
+        let r = try run(["analyze", dir + "/joined.json", "--out", dir + "/out"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.err.contains("note: \(dir)/joined.json: 270 repeated submissions left out"), r.err)
+        XCTAssertTrue(r.out.contains("270 submissions (0 empty)"), r.out)
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/metrics.json"))) as! [String: Any]
+        XCTAssertEqual((metrics["export"] as! [String: Any])["repeated_records_left_out"] as? Int, 270)
+        let once = try run(["analyze", Self.root + "/Data/quanti-us/synth-cells/export.json", "--out", dir + "/once"])
+        XCTAssertEqual(once.status, 0, once.err)
+        for file in ["consensus.csv", "workers.csv"] {
+            XCTAssertEqual(try String(contentsOfFile: dir + "/out/" + file, encoding: .utf8),
+                           try String(contentsOfFile: dir + "/once/" + file, encoding: .utf8), file)
+        }
+    }
+
     func testBadExportGivesOneLineErrorAndNoOutput() throws {
         let dir = temp()
         let cases: [(String, String)] = [

@@ -59,6 +59,8 @@ public struct ExportRecord: Sendable, Equatable {
 /// A whole Quanti.us export: the JSON array the portal writes, one record per worker per image.
 public struct QuantiusExport: Sendable {
     public var records: [ExportRecord]
+    /// Records `keepingFirstSubmissions` left out of this export: a worker's repeats on an image.
+    public var repeatedSubmissionsLeftOut = 0
     public init(records: [ExportRecord]) { self.records = records }
 
     public var emptyRecordCount: Int { records.reduce(0) { $0 + ($1.isEmpty ? 1 : 0) } }

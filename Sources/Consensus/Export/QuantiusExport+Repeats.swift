@@ -1,0 +1,36 @@
+import Foundation
+
+extension QuantiusExport {
+    /// The export with each worker's first submission per image and tool only.
+    ///
+    /// A worker can submit an image twice (a second HIT on it), and two downloads of one job joined
+    /// list every record twice. Pooled, one worker's two submissions count against them: every
+    /// object's second click is a stray beside the first (a worker clicks an object once), which
+    /// halves a careful worker's reliability. So, as Zooniverse's aggregation keeps a volunteer's
+    /// first classification of a subject by default, the first completed counts (by
+    /// `time_when_completed`; a time that does not read comes after one that does, and equal times
+    /// fall to `ExportRecord.canonicallyOrdered`, so any listing gives the same answer). What is
+    /// left out is counted in `repeatedSubmissionsLeftOut` of the export returned.
+    public func keepingFirstSubmissions() -> QuantiusExport {
+        var first: [String: Int] = [:]
+        var seconds = [Double](repeating: .infinity, count: records.count)
+        for (i, r) in records.enumerated() {
+            if let t = r.timeWhenCompleted { let s = portalCompletionSeconds(t); if s > 0 { seconds[i] = s } }
+            let key = r.workerID + "\u{1}" + r.imageFilename + "\u{1}" + r.annotationType.rawValue
+            guard let j = first[key] else { first[key] = i; continue }
+            if seconds[i] != seconds[j] ? seconds[i] < seconds[j] : ExportRecord.canonicallyOrdered(r, records[j]) { first[key] = i }
+        }
+        guard first.count < records.count else { return self }
+        let keep = Set(first.values)
+        var kept = QuantiusExport(records: records.indices.filter { keep.contains($0) }.map { records[$0] })
+        kept.repeatedSubmissionsLeftOut = repeatedSubmissionsLeftOut + records.count - first.count
+        return kept
+    }
+
+    /// One line for a user when `keepingFirstSubmissions` left records out, nil when it did not.
+    public func repeatedSubmissionsNote(file: String) -> String? {
+        guard repeatedSubmissionsLeftOut > 0 else { return nil }
+        let n = repeatedSubmissionsLeftOut
+        return "\(file): \(n) repeated submission\(n == 1 ? "" : "s") left out (a worker's later one on an image they had already submitted, or the same record twice); each worker's first on an image counts"
+    }
+}
