@@ -17,7 +17,9 @@ public struct RealCrowd: Sendable {
     /// Reads `export` with its truth (as `analyze --truth`) and the folder of its images. Every
     /// image with truth must be there: contrast is measured in it.
     public static func load(export path: String, truth: String, images: String, name: String? = nil) throws -> RealCrowd {
-        let export = try ExportReader.read(path: path).keepingFirstSubmissions()
+        let read = try ExportReader.read(path: path)
+        try read.checkImageSizes(file: path)
+        let export = read.keepingFirstSubmissions()
         let truthSet = try TruthSet.load(path: truth, export: export)
         var size: [String: (Int, Int)] = [:], workers: [String: Set<String>] = [:]
         for r in export.records where r.annotationType == .crosshairs {

@@ -91,10 +91,13 @@ final class Progress: @unchecked Sendable {
     }
 }
 
-/// A user's Quanti.us export as the commands read it: each worker's first submission on an image
-/// (`QuantiusExport.keepingFirstSubmissions`), with a note on standard error of any left out.
+/// A user's Quanti.us export as the commands read it: one size per image, and each worker's first
+/// submission on an image (`QuantiusExport.keepingFirstSubmissions`), with a note on standard error
+/// of any left out.
 func readSubmissions(_ path: String) throws -> QuantiusExport {
-    let export = try ExportReader.read(path: path).keepingFirstSubmissions()
+    let read = try ExportReader.read(path: path)
+    try read.checkImageSizes(file: path)
+    let export = read.keepingFirstSubmissions()
     if let note = export.repeatedSubmissionsNote(file: path) { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
     return export
 }

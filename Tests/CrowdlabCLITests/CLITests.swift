@@ -151,6 +151,9 @@ final class CLITests: XCTestCase {
              "bad.json: record 0, field raw_data[0][0].y: not a finite number (NaN)"),
             ("{\"a\": 1}", "bad.json: top level must be a JSON array"),
             ("[{\"image_filename\": \"a.png\", \"worker_id\": \"W\", \"annotation_type\": \"ellipse\"", "bad.json: record 0, field annotation_type: unknown annotation type"),
+            ("[{\"image_filename\": \"a.png\", \"worker_id\": \"W\", \"annotation_type\": \"crosshairs\", \"width\": 3, \"height\": 3, \"raw_data\": [[]]},"
+             + " {\"image_filename\": \"a.png\", \"worker_id\": \"V\", \"annotation_type\": \"crosshairs\", \"width\": 3, \"height\": 4, \"raw_data\": [[]]}]",
+             "bad.json: record 1, field height: 4, where record 0 gives 3 for the same image a.png"),
             ("[{\"image_filename\": \"a.png\", \"worker_id\": \"W\", \"annotation_type\": \"crosshairs\", \"width\": 3, \"height\": 3, \"raw_data\": [[{\"x\": 1, \"y\"", "bad.json: record 0, field raw_data[0][0].y: unexpected end of file"),
         ]
         for (json, expected) in cases {

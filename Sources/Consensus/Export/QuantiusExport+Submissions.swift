@@ -34,3 +34,19 @@ extension QuantiusExport {
         return "\(file): \(n) repeated submission\(n == 1 ? "" : "s") left out (a worker's later one on an image they had already submitted, or the same record twice); each worker's first on an image counts"
     }
 }
+
+extension QuantiusExport {
+    /// Refuses an export whose records give one image two sizes. Clicks count `y` from the bottom
+    /// edge (`y = height - row`), so two heights put one worker's clicks where another's are not,
+    /// and a truth could be flipped by either; nothing can say which record is right.
+    public func checkImageSizes(file: String) throws {
+        var size: [String: (width: Int, height: Int, record: Int)] = [:]
+        for (i, r) in records.enumerated() {
+            guard let s = size[r.imageFilename] else { size[r.imageFilename] = (r.width, r.height, i); continue }
+            for (field, here, there) in [("width", r.width, s.width), ("height", r.height, s.height)] where here != there {
+                throw InputError(file: file, record: i, field: field,
+                                 message: "\(here), where record \(s.record) gives \(there) for the same image \(r.imageFilename) (clicks count y from the bottom edge, so an image has one size)")
+            }
+        }
+    }
+}
