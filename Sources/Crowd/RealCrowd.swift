@@ -17,9 +17,7 @@ public struct RealCrowd: Sendable {
     /// Reads `export` with its truth (as `analyze --truth`) and the folder of its images. Every
     /// image with truth must be there: contrast is measured in it.
     public static func load(export path: String, truth: String, images: String, name: String? = nil) throws -> RealCrowd {
-        let read = try ExportReader.read(path: path)
-        try read.checkImageSizes(file: path)
-        let export = read.keepingFirstSubmissions()
+        let export = try ExportReader.readSubmissions(path: path)
         let truthSet = try TruthSet.load(path: truth, export: export)
         var size: [String: (Int, Int)] = [:], workers: [String: Set<String>] = [:]
         for r in export.records where r.annotationType == .crosshairs {

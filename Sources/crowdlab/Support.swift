@@ -95,11 +95,14 @@ final class Progress: @unchecked Sendable {
 /// submission on an image (`QuantiusExport.keepingFirstSubmissions`), with a note on standard error
 /// of any left out.
 func readSubmissions(_ path: String) throws -> QuantiusExport {
-    let read = try ExportReader.read(path: path)
-    try read.checkImageSizes(file: path)
-    let export = read.keepingFirstSubmissions()
-    if let note = export.repeatedSubmissionsNote(file: path) { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+    let export = try ExportReader.readSubmissions(path: path)
+    noteRepeatedSubmissions(export, file: path)
     return export
+}
+
+/// Says on standard error how many of a worker's repeated submissions were left out, if any.
+func noteRepeatedSubmissions(_ export: QuantiusExport, file: String) {
+    if let note = export.repeatedSubmissionsNote(file: file) { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
 }
 
 /// This process's peak resident memory (VmHWM from /proc/self/status), in KiB; 0 where unavailable.

@@ -21,8 +21,10 @@ struct RealCrowdOptions: ParsableArguments {
     /// One export, its truth and images by default in the export's folder and its `images/`.
     static func load(_ export: String, truth: String? = nil, images: String? = nil) throws -> RealCrowd {
         let folder = (export as NSString).deletingLastPathComponent
-        return try RealCrowd.load(export: export, truth: truth ?? (folder.isEmpty ? "." : folder),
-                                  images: images ?? (folder as NSString).appendingPathComponent("images"))
+        let crowd = try RealCrowd.load(export: export, truth: truth ?? (folder.isEmpty ? "." : folder),
+                                       images: images ?? (folder as NSString).appendingPathComponent("images"))
+        noteRepeatedSubmissions(crowd.export, file: export)
+        return crowd
     }
 }
 

@@ -4,9 +4,10 @@ extension QuantiusExport {
     /// The export with each worker's first submission per image and tool only.
     ///
     /// A worker can submit an image twice (a second HIT on it), and two downloads of one job joined
-    /// list every record twice. Pooled, one worker's two submissions count against them: every
-    /// object's second click is a stray beside the first (a worker clicks an object once), which
-    /// halves a careful worker's reliability. So, as Zooniverse's aggregation keeps a volunteer's
+    /// list every record twice. Pooled, one worker's two submissions count against each other: a
+    /// worker clicks an object once, so each object's second click stands apart, as a stray that
+    /// halves a careful worker's reliability or, where every record is there twice, as a second copy
+    /// of every object. So, as Zooniverse's aggregation keeps a volunteer's
     /// first classification of a subject by default, the first completed counts (by
     /// `time_when_completed`; a time that does not read comes after one that does, and equal times
     /// fall to `ExportRecord.canonicallyOrdered`, so any listing gives the same answer). What is
@@ -48,5 +49,16 @@ extension QuantiusExport {
                                  message: "\(here), where record \(s.record) gives \(there) for the same image \(r.imageFilename) (clicks count y from the bottom edge, so an image has one size)")
             }
         }
+    }
+}
+
+extension ExportReader {
+    /// A user's export as crowdlab reads it: the file's records, refused if they give an image two
+    /// sizes, with each worker's first submission on an image (`keepingFirstSubmissions`; its
+    /// `repeatedSubmissionsNote` says what was left out).
+    public static func readSubmissions(path: String) throws -> QuantiusExport {
+        let records = try read(path: path)
+        try records.checkImageSizes(file: path)
+        return records.keepingFirstSubmissions()
     }
 }
