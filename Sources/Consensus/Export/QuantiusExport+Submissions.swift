@@ -13,13 +13,17 @@ extension QuantiusExport {
     /// fall to `ExportRecord.canonicallyOrdered`, so any listing gives the same answer). What is
     /// left out is counted in `repeatedSubmissionsLeftOut` of the export returned.
     public func keepingFirstSubmissions() -> QuantiusExport {
+        /// When a record was completed; a time that does not read comes last.
+        func completed(_ r: ExportRecord) -> Double {
+            let s = r.timeWhenCompleted.map(portalCompletionSeconds) ?? 0
+            return s > 0 ? s : .infinity
+        }
         var first: [String: Int] = [:]
-        var seconds = [Double](repeating: .infinity, count: records.count)
         for (i, r) in records.enumerated() {
-            if let t = r.timeWhenCompleted { let s = portalCompletionSeconds(t); if s > 0 { seconds[i] = s } }
             let key = r.workerID + "\u{1}" + r.imageFilename + "\u{1}" + r.annotationType.rawValue
             guard let j = first[key] else { first[key] = i; continue }
-            if seconds[i] != seconds[j] ? seconds[i] < seconds[j] : ExportRecord.canonicallyOrdered(r, records[j]) { first[key] = i }
+            let (ti, tj) = (completed(r), completed(records[j]))
+            if ti != tj ? ti < tj : ExportRecord.canonicallyOrdered(r, records[j]) { first[key] = i }
         }
         guard first.count < records.count else { return self }
         let keep = Set(first.values)
