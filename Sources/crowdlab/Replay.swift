@@ -8,7 +8,7 @@ struct ReplayCommand: ParsableCommand {
         commandName: "replay",
         abstract: "Play a real export back under a replicate policy: what it would have cost and found.",
         discussion: """
-        Each image's real workers arrive one at a time in a seeded random order (their real submissions); the policy decides after each whether to ask another. fixed:K takes the first K; adaptive (default adaptive:3,15,0.15) starts with 3 and adds one at a time while the image's consensus has more than 0.15 undecided objects per accepted one (accepted with the bare support an object needs, or one vote short of it with two workers or more), up to 15. Writes DIR/consensus.csv (the contract, from the submissions the policy paid for) and DIR/replay.json ({"policy", "assignments", "images": {image: workers used}}, with --truth also precision, recall and F1; with --orders N each order's assignments and F1 and their means). With --images DIR --image-evidence the consensus of the submissions paid for hears the images (the policy still decides by the vote). With --curve, --policy may be repeated to weigh several settings on a pilot of your own (over twenty orders or more: five are too few to choose by).
+        Each image's real workers arrive one at a time in a seeded random order (their real submissions); the policy decides after each whether to ask another. fixed:K takes the first K; adaptive (default adaptive:3,15,0.15) starts with 3 and adds one at a time while the image's consensus has more than 0.15 undecided objects per accepted one (accepted with the bare support an object needs, or one vote short of it with two workers or more), up to 15. Writes DIR/consensus.csv (the contract, from the submissions the policy paid for) and DIR/replay.json ({"policy", "assignments", "images": {image: workers used}}, with --truth also precision, recall and F1; with --orders N each order's assignments and F1 and their means). An export of outlines (polygon records, as the portal's polygon tool gives) is played back by its outlines: DIR/consensus_shapes.json in place of consensus.csv, scored by their centroids, the adaptive policy measuring each image on the groups the shape consensus forms. With --images DIR --image-evidence the consensus of the submissions paid for hears the images (the policy still decides by the vote). With --curve, --policy may be repeated to weigh several settings on a pilot of your own (over twenty orders or more: five are too few to choose by), and --curve-to K plays the fixed designs up to K workers.
 
         Example:
           crowdlab replay Data/quanti-us/synth-cells/export.json --policy adaptive \\
@@ -18,7 +18,7 @@ struct ReplayCommand: ParsableCommand {
             --policy adaptive:3,15,0.15 --policy adaptive:3,12,0.075
         """)
 
-    @Argument(help: "A real (or simulated) Quanti.us export.") var export: String
+    @Argument(help: "A real (or simulated) Quanti.us export: clicks (crosshairs) or outlines (polygons).") var export: String
     @Option(help: "fixed:K, adaptive or adaptive:START,CAP,THRESHOLD (default adaptive). With --curve it may be repeated: each policy is played beside the fixed designs; the first one's consensus.csv and replay.json are written.") var policy: [String] = []
     @Option(help: "Seed of the first arrival order.") var seed: UInt64 = 1
     @Option(help: "Arrival orders to play (seeds seed, seed+1, ...); outputs are the first order's.") var orders: Int = 1
@@ -26,7 +26,8 @@ struct ReplayCommand: ParsableCommand {
     @OptionGroup var truthImage: TruthImageOption
     @Option(help: "Folder holding the export's images (for --image-evidence).") var images: String?
     @OptionGroup var evidence: ImageEvidenceOption
-    @Flag(help: "Also play fixed:3 to fixed:15 over the same orders and write DIR/curve.html and curve.json: F1 against assignments, and the least an oracle choosing each image's workers by the truth pays for fixed:10's F1 (needs --truth).") var curve = false
+    @Flag(help: "Also play fixed:3 to fixed:15 (--curve-to) over the same orders and write DIR/curve.html and curve.json: F1 against assignments, and the least an oracle choosing each image's workers by the truth pays for fixed:10's F1 (needs --truth).") var curve = false
+    @Option(help: "With --curve, the largest fixed design played (fixed:3 to fixed:K, at most the workers an image has).") var curveTo: Int = 15
     @Option(help: "Output folder.") var out: String = "Reports/replay"
 
     func run() throws {
@@ -34,21 +35,23 @@ struct ReplayCommand: ParsableCommand {
         guard (1...100).contains(orders) else { throw CLIError("--orders: must be 1…100") }
         try evidence.check(images: images)
         guard !curve || truth != nil else { throw CLIError("--curve: needs --truth (the curve scores each design)") }
+        guard (3...1000).contains(curveTo) else { throw CLIError("--curve-to: must be 3…1000 (the curve runs from fixed:3)") }
         let data = try readSubmissions(export)
-        guard data.records.contains(where: { $0.annotationType == .crosshairs }) else { throw CLIError("\(export): no crosshair submissions to replay") }
+        guard let tool = Replay.Tool(of: data) else { throw CLIError("\(export): no crosshair or polygon submissions to replay") }
+        guard tool == .crosshairs || !evidence.imageEvidence else { throw CLIError("--image-evidence: hears the images for clicks, and \(export) holds outlines") }
         let truthSet = try truthImage.load(truth, export: data)
         var options = AnalysisOptions()
         if let heard = try evidence.method(for: data, images: images) { options.method = heard }
         let played = play(data, policies: policies, truth: truthSet, options: options)
         try write(played)
-        for line in summary(played, available: data.records.filter { $0.annotationType == .crosshairs }.count) { print(line) }
+        for line in summary(played, available: data.records.filter { $0.annotationType == tool.annotationType }.count) { print(line) }
     }
 
     /// One order of the first policy: what it paid for and the consensus of that.
     struct Order {
         var result: Replay.Result
-        var analysis: AnalysisResult
-        var score: DetectionScore? { analysis.overall }
+        var analysed: Replay.Analysed
+        var score: DetectionScore? { analysed.overall }
     }
 
     /// What a replay found: the first policy over every order, and the curve when asked.
@@ -69,7 +72,7 @@ struct ReplayCommand: ParsableCommand {
         let played = (0..<orders).map { k -> Order in
             progress.stage("order \(k + 1) of \(orders)")
             let r = Replay.run(data, policy: policies[0], seed: seed + UInt64(k))
-            return Order(result: r, analysis: Analysis.run(export: r.export, truth: truth, options: options))
+            return Order(result: r, analysed: Replay.analyse(r, truth: truth, options: options))
         }
         var curveResult: ReplayCurve?
         if curve, let truth {
@@ -77,8 +80,8 @@ struct ReplayCommand: ParsableCommand {
             // The first policy's orders above are the curve's too (a fixed:K takes its place among the fixed designs).
             let others = policies.dropFirst().filter { !($0 is FixedReplicates) }
             let first = played.reduce(into: ReplayCurve.Point(policy: policies[0].description,
-                                                              fixedWorkers: (policies[0] as? FixedReplicates)?.workers)) { $0.record($1.result, $1.analysis) }
-            curveResult = ReplayCurve.run(data, truth: truth, policies: others, played: [first], fixedRange: 3...15, seed: seed,
+                                                              fixedWorkers: (policies[0] as? FixedReplicates)?.workers)) { $0.record($1.result, $1.analysed) }
+            curveResult = ReplayCurve.run(data, truth: truth, policies: others, played: [first], fixedRange: 3...curveTo, seed: seed,
                                           orders: orders, options: options) { done, total in progress.tick(done, total, "designs") }
         }
         progress.done()
@@ -93,7 +96,7 @@ struct ReplayCommand: ParsableCommand {
         var json: [String: Any] = ["policy": played.policy, "seed": first.result.seed, "assignments": first.result.assignments,
                                    "images": first.result.workersPerImage]
         if let s = first.score { json["precision"] = s.precision; json["recall"] = s.recall; json["f1"] = s.f1 }
-        let missed = first.analysis.images.filter { $0.expectedMissedObjects != nil }
+        let missed = first.analysed.points?.images.filter { $0.expectedMissedObjects != nil } ?? []
         if !missed.isEmpty {
             json["expected_missed_objects"] = Dictionary(missed.map { ($0.image, $0.expectedMissedObjects!) }, uniquingKeysWith: +)
             json["missed_at_workers"] = Dictionary(missed.map { ($0.image, $0.missedAtWorkers!) }, uniquingKeysWith: max)
@@ -108,7 +111,8 @@ struct ReplayCommand: ParsableCommand {
             if played.scored { json["mean_f1"] = played.meanF1 }
         }
         let stage = try OutputStage(destination: out)
-        try stage.write(AnalysisOutputs.consensusCSV(first.analysis), "consensus.csv")
+        if let points = first.analysed.points { try stage.write(AnalysisOutputs.consensusCSV(points), "consensus.csv") }
+        if let shapes = first.analysed.shapes { try stage.write(ShapeOutputs.consensusShapesJSON(shapes), "consensus_shapes.json") }
         try stage.write(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys]), "replay.json")
         if let c = played.curve {
             try stage.write(Self.curveJSON(c, oracle: played.oracle, missed: played.missed), "curve.json")
@@ -125,7 +129,7 @@ struct ReplayCommand: ParsableCommand {
             lines.append("consensus F1 \(fixed(played.meanF1, 3))" + (orders > 1 ? " (mean)" : "")
                          + (first.score.map { ", first order P \(fixed($0.precision, 3)) R \(fixed($0.recall, 3))" } ?? ""))
         }
-        if let line = evidence.summary(first.analysis.consensus) { lines.append(line + " (first order)") }
+        if let points = first.analysed.points, let line = evidence.summary(points.consensus) { lines.append(line + " (first order)") }
         lines += played.curve.map { Self.againstFixed($0, first: played.policy) } ?? []
         if !played.missed.isEmpty {
             lines.append("objects still missed, expected against found by twice the workers: "
@@ -134,7 +138,7 @@ struct ReplayCommand: ParsableCommand {
         if let o = played.oracle {
             lines.append("an oracle choosing each image's workers by the truth needs \(o.assignments) assignments (\(fixed(100 * o.share, 0)) % of fixed:\(o.reference)'s) for F1 \(fixed(o.targetF1, 3)); knowing each order's workers too, \(fixed(100 * o.perOrderShare, 0)) %")
         }
-        lines.append("wrote \(out)/consensus.csv, replay.json" + (curve ? ", curve.html, curve.json" : ""))
+        lines.append("wrote \(out)/\(first.analysed.shapes == nil ? "consensus.csv" : "consensus_shapes.json"), replay.json" + (curve ? ", curve.html, curve.json" : ""))
         return lines
     }
 

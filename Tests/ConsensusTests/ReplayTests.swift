@@ -189,6 +189,42 @@ final class ReplayTests: XCTestCase {
         let fixed = try XCTUnwrap(curve.fixedF1(at: adaptive.meanAssignments))
         XCTAssertGreaterThan(adaptive.meanF1, fixed + 0.01, "adaptive F1 \(adaptive.meanF1) at \(adaptive.meanAssignments) assignments; fixed designs \(fixed)")
     }
+
+    /// An export of outlines is played back by its outlines: all its workers give the shape
+    /// consensus of the whole export, and the adaptive policy measures each image on the groups the
+    /// outlines' centroids form (three workers leave the densest image unsettled, where clicks
+    /// measured on outline records would find nothing to settle), asking more where it is crowded.
+    func testAnOutlineExportIsReplayedByItsOutlines() throws {
+        let (e, t) = try load("circle-spots")
+        XCTAssertEqual(Replay.Tool(of: e), .polygon)
+        let all = Replay.run(e, policy: FixedReplicates(workers: 25), seed: 1)
+        XCTAssertEqual(all.assignments, 400)
+        let replayed = Replay.analyse(all, truth: t)
+        let whole = try XCTUnwrap(ShapeAnalysis.run(export: e, pointTruth: t, shapeTruth: nil).score)
+        XCTAssertNil(replayed.points)
+        XCTAssertEqual(replayed.overall, whole)
+        XCTAssertGreaterThan(whole.f1, 0.85)
+        XCTAssertEqual(replayed.imageObjects.values.reduce(0) { $0 + $1.xs.count }, whole.tp + whole.fp)
+
+        let densest = e.records.filter { $0.imageFilename == "snr_10_0_density_0.008_spot_img.png" }
+        let firstThree = Array(densest.prefix(3))
+        XCTAssertTrue(AgreementConsensus().consensus(ClickJob(export: QuantiusExport(records: firstThree))).allSatisfy { $0.candidateSupports.isEmpty },
+                      "outline records hold no clicks")
+        XCTAssertTrue(Replay.wantsAnother(firstThree, policy: AdaptiveReplicates()))
+        XCTAssertFalse(Replay.wantsAnother(Array(densest.prefix(15)), policy: AdaptiveReplicates()), "at the cap")
+
+        let curve = ReplayCurve.run(e, truth: t, policies: [AdaptiveReplicates()], fixedRange: 10...15, seed: 1, orders: 5)
+        let adaptive = try XCTUnwrap(curve.others.first)
+        let used = adaptive.imageWorkers.flatMap(\.values)
+        XCTAssertTrue(used.allSatisfy { (3...15).contains($0) })
+        XCTAssertTrue(used.contains { $0 < 15 } && used.contains(15), "some images stop before the cap, some reach it: \(used)")
+        let sparse = adaptive.imageWorkers.flatMap { $0.filter { $0.key.contains("density_0.002") }.values }
+        let dense = adaptive.imageWorkers.flatMap { $0.filter { $0.key.contains("density_0.008") }.values }
+        XCTAssertLessThan(Consensus.mean(sparse.map(Double.init)), Consensus.mean(dense.map(Double.init)), "fewer workers where objects are few")
+        XCTAssertEqual(curve.fixed.map(\.fixedWorkers), Array(10...15))
+        let f1 = curve.fixed.map(\.meanF1)
+        XCTAssertGreaterThan(f1.last!, f1.first!, "more outliners, more objects found: \(f1)")
+    }
 }
 
 /// The verify stage's aggregation: verifiers' coins fitted by EM decide the questions.

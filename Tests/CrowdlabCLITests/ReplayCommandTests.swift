@@ -99,4 +99,38 @@ final class ReplayCommandTests: XCTestCase {
         XCTAssertTrue(bad.err.contains("--image-evidence: needs --images"), bad.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/bad"))
     }
+
+    /// An outline export is replayed by its outlines: the shape consensus of what was paid for is
+    /// written as consensus_shapes.json; image evidence, which hears the images for clicks, is refused.
+    func testReplayOfOutlinesWritesTheirConsensus() throws {
+        let cli = CLIRunner()
+        let set = "Data/quanti-us/circle-spots", out = cli.temp()
+        let r = try cli.run(["replay", set + "/export.json", "--policy", "fixed:25", "--truth", set, "--out", out + "/all"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("fixed:25: 400.0 of 400 assignments"), r.out)
+        XCTAssertTrue(r.out.contains("wrote \(out)/all/consensus_shapes.json, replay.json"), r.out)
+        let shapes = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/all/consensus_shapes.json"))) as? [[String: Any]])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/all/consensus.csv"))
+        let analysed = try cli.run(["analyze", set + "/export.json", "--truth", set, "--out", out + "/analyze"])
+        XCTAssertEqual(analysed.status, 0, analysed.err)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out + "/all/consensus_shapes.json")),
+                       try Data(contentsOf: URL(fileURLWithPath: out + "/analyze/consensus_shapes.json")), "all workers: analyze's outlines")
+        XCTAssertGreaterThan(shapes.count, 600)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/all/replay.json"))) as? [String: Any])
+        XCTAssertGreaterThan(json["f1"] as! Double, 0.85)
+        // The curve runs to --curve-to, as far as the workers an image has.
+        let curve = try cli.run(["replay", set + "/export.json", "--truth", set, "--curve", "--curve-to", "30", "--out", out + "/curve"])
+        XCTAssertEqual(curve.status, 0, curve.err)
+        let designs = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/curve/curve.json"))) as? [String: Any])?["designs"] as? [[String: Any]])
+        XCTAssertEqual(designs.map { $0["policy"] as! String }, (3...25).map { "fixed:\($0)" } + ["adaptive:3,15,0.15"])
+        XCTAssertEqual(designs[22]["mean_f1"] as! Double, json["f1"] as! Double, accuracy: 1e-12, "fixed:25 is every worker")
+        let short = try cli.run(["replay", set + "/export.json", "--truth", set, "--curve", "--curve-to", "2", "--out", out + "/short"])
+        XCTAssertNotEqual(short.status, 0)
+        XCTAssertTrue(short.err.contains("--curve-to: must be 3…1000"), short.err)
+        let bad = try cli.run(["replay", set + "/export.json", "--images", set + "/images", "--image-evidence", "--out", out + "/bad"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("--image-evidence: hears the images for clicks"), bad.err)
+        XCTAssertEqual(bad.err.split(separator: "\n").count, 1, bad.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/bad"))
+    }
 }

@@ -24,16 +24,18 @@ public struct ReplayCurve: Sendable {
         public var sdF1: Double { sampleStandardDeviation(f1) }
 
         /// Adds one order: what the policy paid for and the consensus of that, scored.
-        public mutating func record(_ replay: Replay.Result, _ analysis: AnalysisResult) {
+        public mutating func record(_ replay: Replay.Result, _ analysed: Replay.Analysed) {
             assignments.append(replay.assignments)
-            f1.append(analysis.overall?.f1 ?? 0)
-            imageScores.append(Dictionary(analysis.images.compactMap { row in row.score.map { (row.image, $0) } }, uniquingKeysWith: +))
+            f1.append(analysed.overall?.f1 ?? 0)
+            imageScores.append(analysed.imageScores)
             imageWorkers.append(replay.workersPerImage)
-            imageObjects.append(Dictionary(zip(analysis.consensus.map(\.image),
-                                               analysis.consensus.map { (xs: $0.points.map(\.x), ys: $0.points.map(\.y)) }),
-                                           uniquingKeysWith: { first, _ in first }))
-            imageMissed.append(Dictionary(analysis.images.compactMap { row in row.expectedMissedObjects.map { (row.image, $0) } },
-                                          uniquingKeysWith: +))
+            imageObjects.append(analysed.imageObjects)
+            imageMissed.append(analysed.imageMissed)
+        }
+
+        /// Adds one order whose clicks have been analysed.
+        public mutating func record(_ replay: Replay.Result, _ analysis: AnalysisResult) {
+            record(replay, Replay.Analysed(analysis))
         }
     }
 
@@ -54,7 +56,8 @@ public struct ReplayCurve: Sendable {
                            options: AnalysisOptions = AnalysisOptions(),
                            progress: ((Int, Int) -> Void)? = nil) -> ReplayCurve {
         var perImage: [String: Int] = [:]
-        for r in export.records where r.annotationType == .crosshairs { perImage[r.imageFilename, default: 0] += 1 }
+        let replayed = Replay.Tool(of: export)?.annotationType
+        for r in export.records where r.annotationType == replayed { perImage[r.imageFilename, default: 0] += 1 }
         let most = perImage.values.max() ?? 0
         let ks = fixedRange.clamped(to: fixedRange.lowerBound...max(fixedRange.lowerBound, most))
         let playedFixed = Dictionary(played.compactMap { p in p.fixedWorkers.map { ($0, p) } }, uniquingKeysWith: { first, _ in first })
@@ -64,7 +67,7 @@ public struct ReplayCurve: Sendable {
             var p = Point(policy: policy.description, fixedWorkers: k)
             for o in 0..<orders {
                 let r = Replay.run(export, policy: policy, seed: seed + UInt64(o))
-                p.record(r, Analysis.run(export: r.export, truth: truth, options: options))
+                p.record(r, Replay.analyse(r, truth: truth, options: options))
             }
             done += 1
             progress?(done, toPlay)

@@ -55,10 +55,17 @@ public struct ShapeConsensusMethod: Sendable {
         public var errant: Int
     }
 
-    public func consensus(_ job: ShapeJob) -> Result {
-        var shapes: [ConsensusShape] = []
-        var unsupported = 0, errant = 0
-        // Polygons: one click job of centroids, so sigma is estimated over all images together.
+    /// Each image's polygons as clicks at their centroids, the errant outlines (far larger than the
+    /// image's typical one) left out first: what the polygons are grouped on.
+    struct CentroidClicks {
+        var job: ClickJob
+        /// The polygons behind each image's clicks, in click order.
+        var polygons: [[WorkerShape]]
+        var errant: Int
+    }
+
+    func centroidClicks(_ job: ShapeJob) -> CentroidClicks {
+        var errant = 0
         var workerIDs: [String] = []
         var workerIndex: [String: Int] = [:]
         var clickImages: [ImageClicks] = []
@@ -90,8 +97,25 @@ public struct ShapeConsensusMethod: Sendable {
             }
             if !polygons.isEmpty { clickImages.append(c); polygonsOf.append(polygons) }
         }
+        return CentroidClicks(job: ClickJob(workerIDs: workerIDs, images: clickImages), polygons: polygonsOf, errant: errant)
+    }
+
+    /// The polygons' groups as a point consensus of their centroids, one per image holding a polygon:
+    /// what an adaptive policy measures an outline job's settledness on.
+    public func polygonGroups(_ job: ShapeJob) -> [ImageConsensus] {
+        let clicks = centroidClicks(job)
+        return clicks.job.images.isEmpty ? [] : centroidGrouping.consensus(clicks.job)
+    }
+
+    public func consensus(_ job: ShapeJob) -> Result {
+        var shapes: [ConsensusShape] = []
+        var unsupported = 0
+        // Polygons: one click job of centroids, so sigma is estimated over all images together.
+        let clicks = centroidClicks(job)
+        var errant = clicks.errant
+        let clickImages = clicks.job.images, polygonsOf = clicks.polygons
         if !clickImages.isEmpty {
-            let groups = centroidGrouping.consensus(ClickJob(workerIDs: workerIDs, images: clickImages))
+            let groups = centroidGrouping.consensus(clicks.job)
             for (k, g) in groups.enumerated() {
                 let polygons = polygonsOf[k]
                 let used = g.points.reduce(0) { $0 + $1.members.count }
