@@ -67,11 +67,11 @@ public struct SVGPlot {
         var xt = categories.isEmpty ? niceTicks(xr) : categories.map(\.0)
         var yt = niceTicks(yr)
         // An automatic range ends on a tick at or above the highest value, so the tallest bar or
-        // the rightmost point is never cut by the frame.
+        // the rightmost point is never cut by the frame (bars already stand half a unit inside it).
         if yRange == nil, yt.count >= 2, let last = yt.last, last < yr.upperBound - 1e-12 {
             yt.append(last + (yt[1] - yt[0]))
         }
-        if xRange == nil, categories.isEmpty, xt.count >= 2, let last = xt.last, last < xr.upperBound - 1e-12 {
+        if xRange == nil, categories.isEmpty, !hasBars, xt.count >= 2, let last = xt.last, last < xr.upperBound - 1e-12 {
             xt.append(last + (xt[1] - xt[0]))
         }
         xr = min(xr.lowerBound, xt.first!)...max(xr.upperBound, xt.last!)
