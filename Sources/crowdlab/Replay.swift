@@ -39,6 +39,10 @@ struct ReplayCommand: ParsableCommand {
         let data = try readSubmissions(export)
         guard let tool = Replay.Tool(of: data) else { throw CLIError("\(export): no crosshair or polygon submissions to replay") }
         guard tool == .crosshairs || !evidence.imageEvidence else { throw CLIError("--image-evidence: hears the images for clicks, and \(export) holds outlines") }
+        let others = data.records.filter { $0.annotationType != tool.annotationType }.count
+        if others > 0 {
+            FileHandle.standardError.write(Data("note: \(others) record(s) of other tools than \(tool.rawValue) left out: \(export) is replayed by its \(tool == .crosshairs ? "clicks" : "outlines")\n".utf8))
+        }
         let truthSet = try truthImage.load(truth, export: data)
         var options = AnalysisOptions()
         if let heard = try evidence.method(for: data, images: images) { options.method = heard }
