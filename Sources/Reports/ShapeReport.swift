@@ -120,7 +120,7 @@ public enum ShapeReport {
             page.paragraph(text + ".")
         }
         let withArea = r.areaOverTime.filter { $0.consensus > 0 }
-        if withArea.count >= 2 {
+        if r.isMovie, withArea.count >= 2 {
             var plot = SVGPlot(title: "Area over time", xLabel: "frame", yLabel: "area (px²)")
             plot.add(.init(name: "crowd consensus", xs: withArea.indices.map(Double.init), ys: withArea.map(\.consensus), mark: .line, color: SVGPlot.palette[1]))
             let truth = withArea.compactMap(\.truth)

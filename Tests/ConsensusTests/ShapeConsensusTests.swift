@@ -84,6 +84,24 @@ final class ShapeConsensusTests: XCTestCase {
         let fixed = try XCTUnwrap(ShapeAnalysis.run(export: export, pointTruth: truth, shapeTruth: nil, method: fixedShare).score)
         print(String(format: "  with a vote of 1/8 of the workers: P %.3f R %.3f F1 %.3f", fixed.precision, fixed.recall, fixed.f1))
         XCTAssertLessThan(fixed.recall, s.recall)
+        // Sixteen separate images, not a movie: nothing is linked from one to the next.
+        XCTAssertFalse(result.isMovie)
+        XCTAssertTrue(result.tracks.isEmpty)
+        XCTAssertEqual(result.areaOverTime.map(\.image), result.job.images.map(\.image))
+    }
+
+    /// Frames are one stem and a number before the extension, no number twice; any other set of
+    /// names (the real exports' spot images, two stems, a repeated frame) is not a movie.
+    func testFrameSequenceTellsAMovieFromSeparateImages() {
+        XCTAssertEqual(FrameSequence.order(["tissue_0002.png", "tissue_0000.png", "tissue_0001.png"]), [1, 2, 0])
+        XCTAssertEqual(FrameSequence.order(["t9.png", "t10.png", "t8.png"]), [2, 0, 1])
+        XCTAssertEqual(FrameSequence.order(["frame_1", "frame_3"]), [0, 1], "no extension; frames may skip")
+        XCTAssertNil(FrameSequence.order(["snr_5_0_density_0.002_spots.png", "snr_5_0_density_0.004_spots.png"]))
+        XCTAssertNil(FrameSequence.order(["MAX_ISP_300_1_nspots50_spot_sig1.75_snr5_2.5spot_img.png",
+                                          "MAX_ISP_300_1_nspots50_spot_sig1.75_snr10_2.5spot_img.png"]))
+        XCTAssertNil(FrameSequence.order(["a_0001.png", "b_0002.png"]), "two stems")
+        XCTAssertNil(FrameSequence.order(["t_01.png", "t_1.png"]), "frame 1 twice")
+        XCTAssertNil(FrameSequence.order(["t_0001.png"]), "one frame")
     }
 
     func testTrackerLinksAcrossAGap() {

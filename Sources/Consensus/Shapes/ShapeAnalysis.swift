@@ -63,12 +63,16 @@ public struct ShapeAnalysisResult: Sendable {
     public var perImage: [(image: String, score: DetectionScore)]
     /// Matched polygons: relative area error |A - A_true| / A_true, by image.
     public var areaErrors: [(image: String, error: Double)]
-    /// Per frame: consensus area and true area (summed over the frame's polygons).
+    /// Per image (in frame order for a movie): consensus area and true area (summed over its polygons).
     public var areaOverTime: [(image: String, consensus: Double, truth: Double?)]
     /// Lengths: consensus traces, single workers' traces, truth's traces.
     public var consensusLengths: [Double]
     public var workerLengths: [Double]
     public var truthLengths: [Double]
+    /// Whether the images are the frames of one movie (`FrameSequence`): only then are objects
+    /// tracked and areas read as a time course.
+    public var isMovie: Bool
+    /// Consensus objects linked frame to frame, in frame order (none unless `isMovie`).
     public var tracks: [Track]
     /// Tracks of `minimumTrackFrames` or more (a speed fitted over fewer is dominated by the
     /// jitter of each position) matched to a true track: fitted speed and the truth's (px/frame).
@@ -157,12 +161,14 @@ public enum ShapeAnalysis {
             }
         }
         let workerLengths = job.images.flatMap { $0.shapes.filter { !$0.isClosed }.map { Geometry.length($0.xs, $0.ys, closed: false) } }
-        let tracks = Tracker().link(frames: job.images.map { im in (byImage[im.image] ?? []).map { ($0.centroid[0], $0.centroid[1]) } })
+        let frameOrder = FrameSequence.order(job.images.map(\.image))
+        let frames = (frameOrder ?? []).map { job.images[$0] }
+        let tracks = Tracker().link(frames: frames.map { im in (byImage[im.image] ?? []).map { ($0.centroid[0], $0.centroid[1]) } })
         // Velocities against the truth: each long track matched to the true track nearest its start.
         var velocities: [(Int, Double, Double)] = []
         if let shapeTruth {
             var truthTracks: [String: [(frame: Int, x: Double, y: Double)]] = [:]
-            for (f, im) in job.images.enumerated() {
+            for (f, im) in frames.enumerated() {
                 for o in shapeTruth[im.image]?.inExportCoordinates() ?? [] where o.kind != "point" {
                     let c = Geometry.centroid(o.points.map { $0[0] }, o.points.map { $0[1] }, closed: o.kind == "polygon")
                     truthTracks[o.track, default: []].append((f, c.x, c.y))
@@ -182,9 +188,10 @@ public enum ShapeAnalysis {
             }
         }
         let keypoints = shapeTruth.map { keypointTrajectories(export: export, truth: $0) } ?? []
+        if let frameOrder { areaOverTime = frameOrder.map { areaOverTime[$0] } }
         return ShapeAnalysisResult(job: job, consensus: consensus, score: scored ? total : nil, perImage: perImage, areaErrors: areaErrors,
                                    areaOverTime: areaOverTime, consensusLengths: consensus.shapes.compactMap(\.length),
-                                   workerLengths: workerLengths, truthLengths: truthLengths, tracks: tracks,
+                                   workerLengths: workerLengths, truthLengths: truthLengths, isMovie: frameOrder != nil, tracks: tracks,
                                    velocities: velocities, keypoints: keypoints)
     }
 }
