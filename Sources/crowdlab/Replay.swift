@@ -48,7 +48,7 @@ struct ReplayCommand: ParsableCommand {
         if let heard = try evidence.method(for: data, images: images) { options.method = heard }
         let played = play(data, policies: policies, truth: truthSet, options: options)
         try write(played)
-        for line in summary(played, available: data.records.filter { $0.annotationType == tool.annotationType }.count) { print(line) }
+        for line in summary(played, available: data.records.count - others) { print(line) }
     }
 
     /// One order of the first policy: what it paid for and the consensus of that.

@@ -113,8 +113,8 @@ public struct ShapeConsensusMethod: Sendable {
         // Polygons: one click job of centroids, so sigma is estimated over all images together.
         let clicks = centroidClicks(job)
         var errant = clicks.errant
-        let clickImages = clicks.job.images, polygonsOf = clicks.polygons
-        if !clickImages.isEmpty {
+        let polygonsOf = clicks.polygons
+        if !clicks.job.images.isEmpty {
             let groups = centroidGrouping.consensus(clicks.job)
             for (k, g) in groups.enumerated() {
                 let polygons = polygonsOf[k]
