@@ -59,6 +59,8 @@ public struct ImageRow: Sendable, Codable {
     /// With truth: the mean displacement of workers' matched clicks from the true objects, `[x, y]`
     /// in the export's coordinates (`y` up). Workers' RMSE against the truth is measured about it.
     public var truthOffsetPx: [Double]? = nil
+    /// With truth: the missed and false objects by cause (`ErrorBreakdown`).
+    public var errors: ErrorBreakdown? = nil
 }
 
 extension ImageRow {
@@ -146,6 +148,10 @@ public struct AnalysisResult: Sendable {
     public var truthNotes: [String]
     public var matchRadius: Double
     public var tpDistances: [Double]
+    /// With truth: the errors of every image with truth by cause.
+    public var errors: ErrorBreakdown? {
+        overall == nil ? nil : images.compactMap(\.errors).reduce(ErrorBreakdown(), +)
+    }
     /// Wall seconds per phase, for benchmarks (not written to metrics.json: it would break byte-identical outputs).
     public var timings: [(phase: String, seconds: Double)] = []
 }
@@ -218,6 +224,7 @@ public enum Analysis {
             if let t = truth?.byImage[out.images[k].image] {
                 let (score, d) = scoreAgainstTruth(points, t, radius: r.matchRadius)
                 out.images[k].score = score
+                out.images[k].errors = errorBreakdown(consensus[k], truth: t, clicks: r.job.images[k], matchRadius: r.matchRadius)
                 out.overall = out.overall! + score
                 out.tpDistances += d
             }
@@ -254,12 +261,20 @@ public enum Analysis {
             if let t = truth?.byImage[im.image] {
                 let (s, d) = scoreAgainstTruth(consensus[k].points, t, radius: r)
                 row.truthObjects = t.count; row.score = s
+                row.errors = errorBreakdown(consensus[k], truth: t, clicks: im, matchRadius: r)
                 overall = overall! + s
                 tpDistances += d
             }
             imageRows.append(row)
         }
         return (imageRows, overall, tpDistances)
+    }
+
+    /// The image's errors by cause, at the vote the method took there and twice its click spread.
+    static func errorBreakdown(_ c: ImageConsensus, truth: TruthPoints, clicks: ImageClicks, matchRadius: Double) -> ErrorBreakdown {
+        ErrorBreakdown.of(c.points, truth: truth, clicks: clicks, matchRadius: matchRadius,
+                          pointingRadius: c.diagnostics.sigmaPx.map { 2 * $0 } ?? matchRadius / 2,
+                          vote: c.diagnostics.minWeightedSupport.map { Int($0.rounded(.up)) })
     }
 
     /// The mean displacement of workers' matched clicks from the truth (`Displacements.offset`):

@@ -45,6 +45,7 @@ public enum AnalysisOutputs {
         var matchRadiusPx: Double
         var export: ExportSummary
         var overall: DetectionScore?
+        var errors: ErrorBreakdown?
         var spatialRmsePx: Double?
         var images: [ImageRow]
         var crowd: CrowdStatistics
@@ -60,7 +61,7 @@ public enum AnalysisOutputs {
                        export: .init(records: r.crowd.records, emptyRecords: r.crowd.emptyRecords,
                                      repeatedRecordsLeftOut: r.crowd.repeatedRecordsLeftOut, clicks: r.crowd.clicks,
                                      images: r.crowd.images, workers: r.crowd.workers, skippedShapeRecords: r.skippedShapeRecords),
-                       overall: r.overall,
+                       overall: r.overall, errors: r.errors,
                        spatialRmsePx: d.isEmpty ? nil : (d.reduce(0) { $0 + $1 * $1 } / Double(d.count)).squareRoot(),
                        images: r.images, crowd: r.crowd, fitts: r.fitts, filteredBottomThird: r.filtered, notes: r.truthNotes,
                        shapes: shapes.map { ShapeOutputs.metrics($0, baselines: baselines) })

@@ -31,6 +31,7 @@ public enum AnalysisReport {
                 [im.image, "\(im.workers)", "\(im.clicks)", "\(im.consensusObjects)", im.truthObjects.map(String.init) ?? "–",
                  fmt(im.score?.precision), fmt(im.score?.recall), fmt(im.score?.f1)]
             })
+            if let e = r.errors { errorSection(e, r.images, into: &page) }
         }
 
         page.heading("Consensus")
@@ -100,6 +101,29 @@ public enum AnalysisReport {
         }
         extra?(&page)
         return page.render()
+    }
+
+    /// The errors by cause (`ErrorBreakdown`), each with what would reduce it, and per image.
+    static func errorSection(_ e: ErrorBreakdown, _ images: [ImageRow], into page: inout HTMLPage) {
+        page.heading("Where the errors are")
+        page.paragraph("Each missed and each false object against the truth, given one cause read off the clicks. Its clicks: those within twice the click spread of it that lie nearer to it than to any other true object.")
+        let about = [
+            ("no click of its own", "contrast, pay (a larger click budget per image), fewer objects per image; more workers only slowly"),
+            ("clicked by fewer workers than the vote asks", "more workers on the image (the adaptive policy adds them where candidates are undecided); image evidence"),
+            ("clicked by as many workers as the vote asks, not kept: their weights fell short, or their clicks split between clusters", "image evidence"),
+            ("half or more of its clicks are in an object matched to another true object: the crowd clicked the two as one", "a larger display of the image (a crop per HIT); not more workers"),
+            ("a true object lies within the match radius, matched to another consensus object: a fragment or duplicate", "–"),
+            ("no true object within the match radius: structure several workers took for an object, or one the truth leaves out", "a clearer description of the objects in the HIT"),
+        ]
+        page.table(["", "objects", "what they are", "what would help"], zip(ErrorBreakdown.causes, about).map { c, a in
+            [c.name, "\(e[keyPath: c.count])", a.0, a.1]
+        })
+        let rows = images.compactMap { im in im.errors.map { (im, $0) } }
+        guard rows.count > 1 else { return }
+        page.table(["image", "missed", "no worker", "too few", "turned down", "neighbour", "false", "beside", "elsewhere"], rows.map { im, e in
+            [im.image, "\(e.missed)", "\(e.missedNotClicked)", "\(e.missedTooFewWorkers)", "\(e.missedTurnedDown)", "\(e.missedTakenByNeighbour)",
+             "\(e.falseObjects)", "\(e.falseBesideTrueObject)", "\(e.falseElsewhere)"]
+        })
     }
 
     /// The Fitts fit in words: `c` fixed at the measured amplitude says so instead of a zero error,

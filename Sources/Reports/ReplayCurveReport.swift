@@ -50,6 +50,12 @@ public enum ReplayCurveReport {
             page.paragraph("An oracle that knows the truth gives each image the number of workers (\(fixed.first?.fixedWorkers ?? 3) to \(fixed.last?.fixedWorkers ?? reference)) for which, averaged over the orders, the whole consensus reaches fixed:\(reference)'s F1 less 0.005 (\(fmt(o.targetF1))) with the fewest assignments: \(o.assignments), \(fmt(100 * o.share, 0)) % of fixed:\(reference)'s \(o.referenceAssignments) on the images with truth. A stopping rule sees the clicks, not the truth: to pay less it would have to tell from the clicks which orders happened to bring good workers. An oracle that knows that too (each order's own F1 against the truth) needs \(fmt(100 * o.perOrderShare, 0)) %.")
             page.table(["image", "workers the oracle chose"], o.workers.keys.sorted().map { [$0, "\(o.workers[$0]!)"] })
         }
+        let brokenDown = curve.points.compactMap { p in p.meanErrors.map { (p, $0) } }
+        if !brokenDown.isEmpty {
+            page.heading("Where the errors are")
+            page.paragraph("Each design's missed and false objects against the truth by cause (as crowdlab analyze gives them), means over the orders. Read down a column for what more workers change: objects no worker clicked become objects too few workers clicked, and those become objects once they reach the vote, which itself rises with the workers (an eighth of them, two at least); objects whose clicks went to a neighbour's object do not fall, and on crowded images they grow, as more clicks join close objects into one.")
+            page.table(["design"] + ErrorBreakdown.causes.map(\.name), brokenDown.map { p, e in [p.policy] + e.map { fmt($0, 1) } })
+        }
         if !missed.isEmpty {
             page.heading("Objects still missed")
             page.paragraph("Each image's consensus reports the objects twice its workers would find that it misses (metrics.json's expected_missed_objects: a capture-recapture model of how visible the objects are, fitted to the candidates two or more workers clicked; five workers at least). Here the estimate of each fixed design meets what the design with twice its workers found, in the same orders, that it did not (objects matched within the match radius); per order, summed over the images with an estimate. Objects that no worker of a crowd like this one clicks are beyond both.")

@@ -228,6 +228,7 @@ struct Analyze: ParsableCommand {
         if pointRecords > 0, let o = r.overall {
             print(String(format: "vs truth at %.1f px: precision %.3f  recall %.3f  F1 %.3f  (tp %d, fp %d, fn %d)",
                          matchRadius, o.precision, o.recall, o.f1, o.tp, o.fp, o.fn))
+            if let e = r.errors { print("  " + e.sentence) }
         }
         if let line = Self.truthOffsetNote(c.truthOffsetPx) { print(line) }
         if let shapes { printShapeSummary(shapes, baselines: baselines) }

@@ -181,6 +181,7 @@ struct ReplayCommand: ParsableCommand {
             if let r = reference, let gap = c.difference(p, from: r) {
                 d["against_reference"] = ["reference": r.policy, "f1_gap": gap.mean, "standard_error": gap.standardError] as [String: Any]
             }
+            if let e = p.meanErrors { d["mean_errors"] = Dictionary(uniqueKeysWithValues: zip(ErrorBreakdown.causes.map(\.key), e)) }
             return d
         }
         var json: [String: Any] = ["designs": designs]

@@ -58,6 +58,15 @@ final class ReplayTests: XCTestCase {
         XCTAssertEqual(c.fixedF1(at: 40.5)!, (f1[1] + f1[2]) / 2, accuracy: 1e-9)
         XCTAssertNil(c.fixedAssignments(reaching: f1.last! + 0.01), "above every fixed design")
         XCTAssertNil(c.fixedF1(at: 200))
+        // Each design's errors by cause add up to its misses, order by order; more workers leave
+        // fewer objects that no worker clicked.
+        for p in c.points {
+            XCTAssertEqual(p.errors.count, 2)
+            for (o, e) in p.errors.enumerated() { XCTAssertEqual(e.missed, p.imageScores[o].values.reduce(0) { $0 + $1.fn }) }
+        }
+        let notClicked = c.fixed.map { $0.meanErrors![0] }
+        XCTAssertEqual(ErrorBreakdown.causes[0].key, "missed_not_clicked")
+        XCTAssertEqual(notClicked, notClicked.sorted(by: >), "\(notClicked)")
         // Designs past the most workers an image has are not played (they would repeat the last).
         let (s, st) = try load("smfish-inverted")
         XCTAssertEqual(ReplayCurve.run(s, truth: st, policies: [], fixedRange: 29...40, seed: 1, orders: 1).fixed.map(\.fixedWorkers), [29, 30])

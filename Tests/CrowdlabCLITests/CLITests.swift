@@ -69,9 +69,15 @@ final class CLITests: XCTestCase {
         XCTAssertNotNil(metrics["crowd"]); XCTAssertNotNil(metrics["fitts"])
         let images = metrics["images"] as! [[String: Any]]
         XCTAssertEqual(images.compactMap { $0["undecided_objects"] as? Int }.count, 9, "each image says how many candidates one more worker could turn")
+        // The misses and false objects by cause, in metrics.json, on the terminal and in the report.
+        let errors = metrics["errors"] as! [String: Int]
+        XCTAssertEqual(errors.filter { $0.key.hasPrefix("missed_") }.values.reduce(0, +), overall["fn"] as? Int)
+        XCTAssertEqual(errors.filter { $0.key.hasPrefix("false_") }.values.reduce(0, +), overall["fp"] as? Int)
+        XCTAssertTrue(r.out.contains("  missed \(overall["fn"] as! Int): \(errors["missed_not_clicked"]!) clicked by no worker"), r.out)
         let html = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
         XCTAssertTrue(html.contains("<svg")); XCTAssertTrue(html.contains("overlays/"))
         XCTAssertTrue(html.contains("<th>undecided per object</th>"), "the consensus table per image")
+        XCTAssertTrue(html.contains("Where the errors are"))
         XCTAssertTrue(html.contains("<title>Crowd consensus: synth-cells/export.json</title>"), "the report names the export's folder")
         let overlays = try FileManager.default.contentsOfDirectory(atPath: out + "/overlays")
         XCTAssertEqual(overlays.filter { $0.hasSuffix(".png") }.count, 9)

@@ -36,6 +36,12 @@ final class ReplayCommandTests: XCTestCase {
         let designs = try XCTUnwrap(json["designs"] as? [[String: Any]])
         XCTAssertEqual(designs.map { $0["policy"] as! String }, (3...15).map { "fixed:\($0)" } + ["adaptive:3,15,0.15"])
         XCTAssertEqual(designs[0]["assignments"] as? [Int], [27, 27])
+        for d in designs {
+            let errors = try XCTUnwrap(d["mean_errors"] as? [String: Double], "every design's errors by cause")
+            XCTAssertEqual(errors.keys.sorted(), ["false_beside_true_object", "false_elsewhere", "missed_not_clicked", "missed_taken_by_neighbour",
+                                                  "missed_too_few_workers", "missed_turned_down"])
+        }
+        XCTAssertTrue(try String(contentsOfFile: out + "/curve.html", encoding: .utf8).contains("Where the errors are"))
         let gap = try XCTUnwrap(designs.last?["against_reference"] as? [String: Any])
         XCTAssertEqual(gap["reference"] as? String, "fixed:10")
         let f1 = designs.map { $0["f1"] as! [Double] }

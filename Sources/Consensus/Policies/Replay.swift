@@ -88,10 +88,13 @@ extension Replay {
         public var imageObjects: [String: (xs: [Double], ys: [Double])]
         /// The objects twice the workers are expected to add (`MissedObjects`), where estimated (clicks).
         public var imageMissed: [String: Double]
+        /// The misses and false objects by cause (`ErrorBreakdown`; clicks with truth).
+        public var errors: ErrorBreakdown? = nil
 
         public init(_ a: AnalysisResult) {
             points = a
             overall = a.overall
+            errors = a.errors
             imageScores = Dictionary(a.images.compactMap { row in row.score.map { (row.image, $0) } }, uniquingKeysWith: +)
             imageObjects = Dictionary(zip(a.consensus.map(\.image), a.consensus.map { (xs: $0.points.map(\.x), ys: $0.points.map(\.y)) }),
                                       uniquingKeysWith: { first, _ in first })

@@ -18,6 +18,8 @@ public struct ReplayCurve: Sendable {
         /// (`MissedObjects`, where estimated): what `missedChecks` holds against fixed:2K.
         public var imageObjects: [[String: (xs: [Double], ys: [Double])]] = []
         public var imageMissed: [[String: Double]] = []
+        /// Each order's misses and false objects by cause (clicks with truth).
+        public var errors: [ErrorBreakdown] = []
         public var meanAssignments: Double { Double(assignments.reduce(0, +)) / Double(max(1, assignments.count)) }
         public var meanF1: Double { f1.reduce(0, +) / Double(max(1, f1.count)) }
         /// Standard deviation of F1 over the orders (0 for one order).
@@ -31,6 +33,14 @@ public struct ReplayCurve: Sendable {
             imageWorkers.append(replay.workersPerImage)
             imageObjects.append(analysed.imageObjects)
             imageMissed.append(analysed.imageMissed)
+            if let e = analysed.errors { errors.append(e) }
+        }
+
+        /// The mean over the orders of each cause's count, in `ErrorBreakdown.causes` order; nil
+        /// unless every order was broken down.
+        public var meanErrors: [Double]? {
+            guard !errors.isEmpty, errors.count == f1.count else { return nil }
+            return ErrorBreakdown.causes.map { c in Double(errors.reduce(0) { $0 + $1[keyPath: c.count] }) / Double(errors.count) }
         }
 
         /// Adds one order whose clicks have been analysed.
