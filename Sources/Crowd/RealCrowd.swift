@@ -78,6 +78,9 @@ public struct CrowdFigures: Sendable, Codable, Equatable {
     public var falsePositiveRate: Double
     /// Consensus precision and recall per image.
     public var perImage: [String: [Double]]
+    /// The consensus's missed and false objects by cause (`ErrorBreakdown`, keyed as in metrics.json):
+    /// a prediction should miss for the real crowd's reasons, not only as often.
+    public var errors: [String: Double] = [:]
 
     /// Visibility bands (contrast in noise units) for detection: below 3 a spot barely stands out
     /// of the noise; above 12 it is plain.
@@ -100,7 +103,8 @@ public struct CrowdFigures: Sendable, Codable, Equatable {
                             detectionByBand: detection.map(\.rate),
                             clicksPerWorker: clicks.isEmpty ? 0 : median(clicks),
                             rmse: a.crowd.medianWorkerRmsePx ?? .nan, period: a.crowd.medianClickPeriodS ?? .nan,
-                            falsePositiveRate: fp.isEmpty ? .nan : median(fp), perImage: perImage)
+                            falsePositiveRate: fp.isEmpty ? .nan : median(fp), perImage: perImage,
+                            errors: Dictionary(uniqueKeysWithValues: ErrorBreakdown.causes.map { c in (c.key, a.errors.map { Double($0[keyPath: c.count]) } ?? .nan) }))
     }
 
     /// The mean of several crowds' figures (NaN entries left out).
@@ -113,6 +117,7 @@ public struct CrowdFigures: Sendable, Codable, Equatable {
         return CrowdFigures(precision: m(\.precision), recall: m(\.recall),
                             detectionByBand: xs[0].detectionByBand.indices.map { b in m { $0.detectionByBand[b] } },
                             clicksPerWorker: m(\.clicksPerWorker), rmse: m(\.rmse), period: m(\.period),
-                            falsePositiveRate: m(\.falsePositiveRate), perImage: perImage)
+                            falsePositiveRate: m(\.falsePositiveRate), perImage: perImage,
+                            errors: Dictionary(uniqueKeysWithValues: xs[0].errors.keys.map { k in (k, m { $0.errors[k] ?? .nan }) }))
     }
 }

@@ -32,7 +32,7 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "How well calibration predicts real crowds it has not seen (leave-one-crowd-out).",
         discussion: """
-        For each real export given, a population is calibrated on the other exports (pooled) or on --calibrate-on, and simulated crowds of it annotate the held crowd's own images, at its real image sizes and replicate count. The table sets the real crowd's figures against the prediction (the mean over --seeds simulated crowds): consensus precision and recall (the default method, 8 px), the mean per-image error of both, detection by visibility band (contrast in noise units), median clicks per worker, median worker RMSE and click period, and the median worker's false-positive rate.
+        For each real export given, a population is calibrated on the other exports (pooled) or on --calibrate-on, and simulated crowds of it annotate the held crowd's own images, at its real image sizes and replicate count. The table sets the real crowd's figures against the prediction (the mean over --seeds simulated crowds): consensus precision and recall (the default method, 8 px), the mean per-image error of both, detection by visibility band (contrast in noise units), median clicks per worker, median worker RMSE and click period, the median worker's false-positive rate, and the consensus's missed and false objects by cause (as analyze gives them).
 
         Example:
           crowdlab validate Data/quanti-us/synth-cells/export.json \\
@@ -66,6 +66,9 @@ struct Validate: ParsableCommand {
 }
 
 enum ValidationTable {
+    /// The consensus's errors by cause (`ErrorBreakdown`), as the table names them.
+    static let causes = Array(zip(ErrorBreakdown.causes.map(\.key), ["missed: no click", "missed: too few", "missed: turned down",
+                                                                     "missed: neighbour's", "false: beside truth", "false: elsewhere"]))
     static func text(_ rows: [Validation.Row]) -> String {
         func f(_ v: Double, _ d: Int) -> String { v.isFinite ? fixed(v, d) : "-" }
         var s = ""
@@ -84,6 +87,9 @@ enum ValidationTable {
             line("RMSE (px)", r.real.rmse, r.predicted.rmse, 2)
             line("click period (s)", r.real.period, r.predicted.period, 2)
             line("false positives", r.real.falsePositiveRate, r.predicted.falsePositiveRate, 3)
+            for (key, name) in ValidationTable.causes {
+                line(name, r.real.errors[key] ?? .nan, r.predicted.errors[key] ?? .nan, 1)
+            }
             s += "  per image: mean |error| precision \(f(r.perImagePrecisionError, 3)), recall \(f(r.perImageRecallError, 3))\n"
         }
         return s

@@ -127,6 +127,12 @@ final class CalibrationTests: XCTestCase {
         let widest = crowd.tasks.max { $0.width < $1.width }!.name, narrowest = crowd.tasks.min { $0.width < $1.width }!.name
         XCTAssertLessThan(real.perImage[widest]![1], real.perImage[narrowest]![1] - 0.1)
         XCTAssertLessThan(recall[widest]!, recall[narrowest]! - 0.04, "per-image recall: \(recall)")
+        // And for the same reason: most misses, real and simulated, are spots whose clicks went to a
+        // close neighbour's object.
+        for f in [real, predicted] {
+            let neighbours = f.errors["missed_taken_by_neighbour"]!
+            XCTAssertGreaterThan(neighbours, 0.5 * ErrorBreakdown.causes.filter { $0.key.hasPrefix("missed_") }.reduce(0) { $0 + f.errors[$1.key]! }, "\(f.errors)")
+        }
         // The real consensus keeps false objects (structure beside the marked spots that several
         // workers click); the simulated one keeps as many.
         XCTAssertEqual(predicted.precision, real.precision, accuracy: 0.04, "consensus precision: simulated \(predicted.precision), real \(real.precision)")

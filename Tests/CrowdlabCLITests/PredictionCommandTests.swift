@@ -48,6 +48,11 @@ final class PredictionCommandTests: XCTestCase {
         XCTAssertEqual(rows.count, 1)
         let real = rows[0]["real"] as! [String: Any], predicted = rows[0]["predicted"] as! [String: Any]
         XCTAssertEqual(real["recall"] as! Double, predicted["recall"] as! Double, accuracy: 0.08)
+        // The misses by cause, real against predicted: the real count is the analysis's.
+        let realErrors = real["errors"] as! [String: Double], predictedErrors = predicted["errors"] as! [String: Double]
+        XCTAssertEqual(Set(realErrors.keys), Set(predictedErrors.keys))
+        XCTAssertEqual(realErrors["missed_not_clicked"], 95, "synth-cells: 95 of its spots no worker clicked")
+        XCTAssertTrue(r.out.contains("missed: neighbour's"), r.out)
         // One crowd alone cannot be left out.
         let one = try cli.run(["validate", "Data/quanti-us/synth-cells/export.json"])
         XCTAssertNotEqual(one.status, 0)
