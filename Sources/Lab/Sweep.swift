@@ -58,7 +58,10 @@ public struct Sweep: Sendable {
         return out
     }
 
+    /// The figures of each run: scores, cost and time, then the consensus's misses and false
+    /// objects by cause (`ErrorBreakdown`), so a sweep shows which errors each setting removes.
     public static let metricColumns = ["precision", "recall", "f1", "filtered_precision", "filtered_recall", "cost_usd", "hours", "annotations_per_hour", "workers"]
+        + ErrorBreakdown.causes.map(\.key)
 
     /// The runs CSV header: point, the run's seed, one column per axis, the metrics. A `seed` axis
     /// is the point's first seed, named `base_seed` so no two columns share a name.
@@ -76,9 +79,11 @@ public struct Sweep: Sendable {
                 s.seed = s.seed &+ r.seedOffset
                 let o = try LabRun.run(s, keepPhantoms: false)
                 let a = o.analysis
-                let m: [Double] = [a.overall?.precision ?? .nan, a.overall?.recall ?? .nan, a.overall?.f1 ?? .nan,
-                                   a.filtered.score?.precision ?? .nan, a.filtered.score?.recall ?? .nan,
-                                   o.cost.total, o.simulation.hours, o.simulation.annotationsPerHour, Double(o.simulation.imagesPerWorker.count)]
+                let scores: [Double] = [a.overall?.precision ?? .nan, a.overall?.recall ?? .nan, a.overall?.f1 ?? .nan,
+                                        a.filtered.score?.precision ?? .nan, a.filtered.score?.recall ?? .nan,
+                                        o.cost.total, o.simulation.hours, o.simulation.annotationsPerHour, Double(o.simulation.imagesPerWorker.count)]
+                let errors: [Double] = ErrorBreakdown.causes.map { c in a.errors.map { Double($0[keyPath: c.count]) } ?? .nan }
+                let m = scores + errors
                 return ([String(r.point), String(s.seed)] + r.values.map(csvField) + m.map { String(format: "%.6g", $0) }).joined(separator: ",")
             }
         }
@@ -95,8 +100,10 @@ public struct Sweep: Sendable {
 /// Summaries of a sweep's runs CSV: mean and 95 % interval over seeds per grid point, and plots.
 public enum SweepSummary {
     public struct Table: Sendable {
+        /// One grid point: its axis values, seeds, and each metric's mean and 95 % half-width.
+        public typealias Row = (point: Int, values: [String], seeds: Int, mean: [Double], half: [Double])
         public var keys: [String]
-        public var rows: [(point: Int, values: [String], seeds: Int, mean: [Double], half: [Double])]
+        public var rows: [Row]
     }
 
     /// Reads runs CSV text (one header line, then rows); every problem names the file and line.
@@ -118,7 +125,7 @@ public enum SweepSummary {
             if byPoint[point] == nil { byPoint[point] = (values, []) }
             byPoint[point]!.metrics.append(metrics)
         }
-        var rows: [(point: Int, values: [String], seeds: Int, mean: [Double], half: [Double])] = []
+        var rows: [Table.Row] = []
         for point in byPoint.keys.sorted() {
             let (values, ms) = byPoint[point]!
             var mean: [Double] = [], half: [Double] = []
@@ -133,6 +140,27 @@ public enum SweepSummary {
             rows.append((point, values, ms.count, mean, half))
         }
         return Table(keys: keys, rows: rows)
+    }
+
+    /// The missed objects by cause against the first numeric key, one plot per value of the other
+    /// key (the first three): which misses replicates remove, which pay removes, and which neither.
+    static func missedByCause(_ t: Table, x: Int, groupAxis: Int?, groups: [String: [Table.Row]],
+                              into page: inout HTMLPage) {
+        let causes = ErrorBreakdown.causes.filter { $0.key.hasPrefix("missed_") }
+        let columns = causes.compactMap { Sweep.metricColumns.firstIndex(of: $0.key) }
+        guard columns.count == causes.count, t.rows.contains(where: { r in columns.contains { r.mean[$0].isFinite } }) else { return }
+        for g in groups.keys.sorted().prefix(3) {
+            let rows = groups[g]!.sorted { Double($0.values[x])! < Double($1.values[x])! }
+            let suffix = groupAxis.map { ", \(t.keys[$0]) = \(g)" } ?? ""
+            var plot = SVGPlot(title: "Missed objects by cause against \(t.keys[x])\(suffix)", xLabel: t.keys[x], yLabel: "missed objects (all images)")
+            for (k, (cause, c)) in zip(causes, columns).enumerated() {
+                plot.add(.init(name: String(cause.name.dropFirst("missed: ".count)), xs: rows.map { Double($0.values[x])! }, ys: rows.map { $0.mean[c] },
+                               errors: rows.map { $0.half[c] }, mark: .line, color: SVGPlot.palette[k % SVGPlot.palette.count]))
+            }
+            let top = plot.series.flatMap { se in zip(se.ys, se.errors ?? []).map { $0 + $1 } }.filter(\.isFinite).max() ?? 1
+            plot.yRange = 0...max(top, 1e-9)
+            page.figure(plot.render(), caption: "What the consensus misses, by cause (as crowdlab analyze gives it): more workers remove the objects too few workers clicked, and more pay also those no worker clicked; the objects whose clicks went to a neighbour's object fall with neither (a larger display of the images is what parts them).")
+        }
     }
 
     static func tQuantile975(_ dof: Int) -> Double {
@@ -180,6 +208,7 @@ public enum SweepSummary {
                 if !plot.series.isEmpty { page.figure(plot.render(), caption: "\(label) by \(first); one line per \(groupAxis.map { t.keys[$0] } ?? "sweep").") }
             }
         }
+        if let x = xAxis { missedByCause(t, x: x, groupAxis: groupAxis, groups: groups, into: &page) }
         if let f = Sweep.metricColumns.firstIndex(of: "f1"), let c = Sweep.metricColumns.firstIndex(of: "cost_usd"), t.rows.count > 1 {
             var plot = SVGPlot(title: "F1 against cost", xLabel: "cost (USD)", yLabel: "F1")
             for (k, g) in groups.keys.sorted().enumerated() {

@@ -1,9 +1,25 @@
 import Foundation
 import XCTest
 
-/// generate, simulate, calibrate and population as a user runs them.
+/// generate, simulate, calibrate, population and sweep as a user runs them.
 final class LabCommandTests: XCTestCase {
     let cli = CLIRunner()
+
+    /// A sweep over replicates says which misses they remove: the objects too few workers clicked
+    /// and those nobody clicked fall from three workers to ten; the close pairs clicked as one do not.
+    func testASweepShowsWhichMissesReplicatesRemove() throws {
+        let out = cli.temp() + "/sweep"
+        let r = try cli.run(["sweep", "Scenarios/spots-quickstart.yaml", "--vary", "job.replicates=3,10", "--seeds", "2", "--set", "scene.images=3", "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        let lines = try String(contentsOfFile: out + "/summary.csv", encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = lines[0]
+        func mean(_ row: Int, _ cause: String) throws -> Double { try XCTUnwrap(Double(lines[row][try XCTUnwrap(header.firstIndex(of: cause + "_mean"))])) }
+        XCTAssertEqual(lines.count, 3)
+        XCTAssertLessThan(try mean(2, "missed_too_few_workers"), try mean(1, "missed_too_few_workers") / 2)
+        XCTAssertLessThan(try mean(2, "missed_not_clicked"), try mean(1, "missed_not_clicked") / 2)
+        XCTAssertGreaterThanOrEqual(try mean(2, "missed_taken_by_neighbour"), try mean(1, "missed_taken_by_neighbour"))
+        XCTAssertTrue(try String(contentsOfFile: out + "/report.html", encoding: .utf8).contains("Missed objects by cause against job.replicates"))
+    }
 
     func testGenerateSimulateAnalyzeEndToEnd() throws {
         let dir = cli.temp()
