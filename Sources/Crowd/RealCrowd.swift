@@ -104,7 +104,7 @@ public struct CrowdFigures: Sendable, Codable, Equatable {
                             clicksPerWorker: clicks.isEmpty ? 0 : median(clicks),
                             rmse: a.crowd.medianWorkerRmsePx ?? .nan, period: a.crowd.medianClickPeriodS ?? .nan,
                             falsePositiveRate: fp.isEmpty ? .nan : median(fp), perImage: perImage,
-                            errors: Dictionary(uniqueKeysWithValues: ErrorBreakdown.causes.map { c in (c.key, a.errors.map { Double($0[keyPath: c.count]) } ?? .nan) }))
+                            errors: Dictionary(uniqueKeysWithValues: zip(ErrorBreakdown.causes.map(\.key), a.errors?.counts.map(Double.init) ?? [])))
     }
 
     /// The mean of several crowds' figures (NaN entries left out).

@@ -82,7 +82,7 @@ public struct Sweep: Sendable {
                 let scores: [Double] = [a.overall?.precision ?? .nan, a.overall?.recall ?? .nan, a.overall?.f1 ?? .nan,
                                         a.filtered.score?.precision ?? .nan, a.filtered.score?.recall ?? .nan,
                                         o.cost.total, o.simulation.hours, o.simulation.annotationsPerHour, Double(o.simulation.imagesPerWorker.count)]
-                let errors: [Double] = ErrorBreakdown.causes.map { c in a.errors.map { Double($0[keyPath: c.count]) } ?? .nan }
+                let errors: [Double] = a.errors?.counts.map(Double.init) ?? ErrorBreakdown.causes.map { _ in .nan }
                 let m = scores + errors
                 return ([String(r.point), String(s.seed)] + r.values.map(csvField) + m.map { String(format: "%.6g", $0) }).joined(separator: ",")
             }
@@ -146,7 +146,7 @@ public enum SweepSummary {
     /// key (the first three): which misses replicates remove, which pay removes, and which neither.
     static func missedByCause(_ t: Table, x: Int, groupAxis: Int?, groups: [String: [Table.Row]],
                               into page: inout HTMLPage) {
-        let causes = ErrorBreakdown.causes.filter { $0.key.hasPrefix("missed_") }
+        let causes = ErrorBreakdown.missedCauses
         let columns = causes.compactMap { Sweep.metricColumns.firstIndex(of: $0.key) }
         guard columns.count == causes.count, t.rows.contains(where: { r in columns.contains { r.mean[$0].isFinite } }) else { return }
         for g in groups.keys.sorted().prefix(3) {
@@ -154,7 +154,7 @@ public enum SweepSummary {
             let suffix = groupAxis.map { ", \(t.keys[$0]) = \(g)" } ?? ""
             var plot = SVGPlot(title: "Missed objects by cause against \(t.keys[x])\(suffix)", xLabel: t.keys[x], yLabel: "missed objects (all images)")
             for (k, (cause, c)) in zip(causes, columns).enumerated() {
-                plot.add(.init(name: String(cause.name.dropFirst("missed: ".count)), xs: rows.map { Double($0.values[x])! }, ys: rows.map { $0.mean[c] },
+                plot.add(.init(name: cause.short, xs: rows.map { Double($0.values[x])! }, ys: rows.map { $0.mean[c] },
                                errors: rows.map { $0.half[c] }, mark: .line, color: SVGPlot.palette[k % SVGPlot.palette.count]))
             }
             let top = plot.series.flatMap { se in zip(se.ys, se.errors ?? []).map { $0 + $1 } }.filter(\.isFinite).max() ?? 1

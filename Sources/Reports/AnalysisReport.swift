@@ -120,9 +120,9 @@ public enum AnalysisReport {
         })
         let rows = images.compactMap { im in im.errors.map { (im, $0) } }
         guard rows.count > 1 else { return }
-        page.table(["image", "missed", "no worker", "too few", "turned down", "neighbour", "false", "beside", "elsewhere"], rows.map { im, e in
-            [im.image, "\(e.missed)", "\(e.missedNotClicked)", "\(e.missedTooFewWorkers)", "\(e.missedTurnedDown)", "\(e.missedTakenByNeighbour)",
-             "\(e.falseObjects)", "\(e.falseBesideTrueObject)", "\(e.falseElsewhere)"]
+        let missed = ErrorBreakdown.missedCauses, wrong = ErrorBreakdown.falseCauses
+        page.table(["image", "missed"] + missed.map(\.short) + ["false"] + wrong.map(\.short), rows.map { im, e in
+            [im.image, "\(e.missed)"] + missed.map { "\(e[keyPath: $0.count])" } + ["\(e.falseObjects)"] + wrong.map { "\(e[keyPath: $0.count])" }
         })
     }
 

@@ -66,9 +66,6 @@ struct Validate: ParsableCommand {
 }
 
 enum ValidationTable {
-    /// The consensus's errors by cause (`ErrorBreakdown`), as the table names them.
-    static let causes = Array(zip(ErrorBreakdown.causes.map(\.key), ["missed: no click", "missed: too few", "missed: turned down",
-                                                                     "missed: neighbour's", "false: beside truth", "false: elsewhere"]))
     static func text(_ rows: [Validation.Row]) -> String {
         func f(_ v: Double, _ d: Int) -> String { v.isFinite ? fixed(v, d) : "-" }
         var s = ""
@@ -87,8 +84,8 @@ enum ValidationTable {
             line("RMSE (px)", r.real.rmse, r.predicted.rmse, 2)
             line("click period (s)", r.real.period, r.predicted.period, 2)
             line("false positives", r.real.falsePositiveRate, r.predicted.falsePositiveRate, 3)
-            for (key, name) in ValidationTable.causes {
-                line(name, r.real.errors[key] ?? .nan, r.predicted.errors[key] ?? .nan, 1)
+            for c in ErrorBreakdown.causes {
+                line(c.key.hasPrefix("missed_") ? "missed: " + c.short : "false: " + c.short, r.real.errors[c.key] ?? .nan, r.predicted.errors[c.key] ?? .nan, 1)
             }
             s += "  per image: mean |error| precision \(f(r.perImagePrecisionError, 3)), recall \(f(r.perImageRecallError, 3))\n"
         }

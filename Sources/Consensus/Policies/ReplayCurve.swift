@@ -40,7 +40,7 @@ public struct ReplayCurve: Sendable {
         /// unless every order was broken down.
         public var meanErrors: [Double]? {
             guard !errors.isEmpty, errors.count == f1.count else { return nil }
-            return ErrorBreakdown.causes.map { c in Double(errors.reduce(0) { $0 + $1[keyPath: c.count] }) / Double(errors.count) }
+            return errors.reduce(ErrorBreakdown(), +).counts.map { Double($0) / Double(errors.count) }
         }
 
         /// Adds one order whose clicks have been analysed.

@@ -33,27 +33,30 @@ public struct ErrorBreakdown: Sendable, Codable, Equatable {
 
     public init() {}
 
-    /// Every cause, with its key in metrics.json and its name on a page.
-    public static var causes: [(key: String, name: String, count: KeyPath<ErrorBreakdown, Int>)] { [
-        ("missed_not_clicked", "missed: clicked by no worker", \.missedNotClicked),
-        ("missed_too_few_workers", "missed: too few workers", \.missedTooFewWorkers),
-        ("missed_turned_down", "missed: turned down", \.missedTurnedDown),
-        ("missed_taken_by_neighbour", "missed: taken by a neighbour", \.missedTakenByNeighbour),
-        ("false_beside_true_object", "false: beside a true object", \.falseBesideTrueObject),
-        ("false_elsewhere", "false: elsewhere", \.falseElsewhere),
+    /// Every cause: its key in metrics.json, its name on a page, a short name for table columns.
+    public static var causes: [(key: String, name: String, short: String, count: WritableKeyPath<ErrorBreakdown, Int>)] { [
+        ("missed_not_clicked", "missed: clicked by no worker", "no worker", \.missedNotClicked),
+        ("missed_too_few_workers", "missed: too few workers", "too few", \.missedTooFewWorkers),
+        ("missed_turned_down", "missed: turned down", "turned down", \.missedTurnedDown),
+        ("missed_taken_by_neighbour", "missed: taken by a neighbour", "neighbour", \.missedTakenByNeighbour),
+        ("false_beside_true_object", "false: beside a true object", "beside", \.falseBesideTrueObject),
+        ("false_elsewhere", "false: elsewhere", "elsewhere", \.falseElsewhere),
     ] }
+    public static var missedCauses: [(key: String, name: String, short: String, count: WritableKeyPath<ErrorBreakdown, Int>)] {
+        causes.filter { $0.key.hasPrefix("missed_") }
+    }
+    public static var falseCauses: [(key: String, name: String, short: String, count: WritableKeyPath<ErrorBreakdown, Int>)] {
+        causes.filter { $0.key.hasPrefix("false_") }
+    }
 
-    public var missed: Int { missedTakenByNeighbour + missedNotClicked + missedTooFewWorkers + missedTurnedDown }
-    public var falseObjects: Int { falseBesideTrueObject + falseElsewhere }
+    /// Each cause's count, in `causes` order.
+    public var counts: [Int] { Self.causes.map { self[keyPath: $0.count] } }
+    public var missed: Int { Self.missedCauses.reduce(0) { $0 + self[keyPath: $1.count] } }
+    public var falseObjects: Int { Self.falseCauses.reduce(0) { $0 + self[keyPath: $1.count] } }
 
     public static func + (a: ErrorBreakdown, b: ErrorBreakdown) -> ErrorBreakdown {
         var s = a
-        s.missedTakenByNeighbour += b.missedTakenByNeighbour
-        s.missedNotClicked += b.missedNotClicked
-        s.missedTooFewWorkers += b.missedTooFewWorkers
-        s.missedTurnedDown += b.missedTurnedDown
-        s.falseBesideTrueObject += b.falseBesideTrueObject
-        s.falseElsewhere += b.falseElsewhere
+        for c in causes { s[keyPath: c.count] += b[keyPath: c.count] }
         return s
     }
 
