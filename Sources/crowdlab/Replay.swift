@@ -100,6 +100,7 @@ struct ReplayCommand: ParsableCommand {
         var json: [String: Any] = ["policy": played.policy, "seed": first.result.seed, "assignments": first.result.assignments,
                                    "images": first.result.workersPerImage]
         if let s = first.score { json["precision"] = s.precision; json["recall"] = s.recall; json["f1"] = s.f1 }
+        if let e = first.analysed.errors { json["errors"] = Dictionary(uniqueKeysWithValues: zip(ErrorBreakdown.causes.map(\.key), e.counts)) }
         let missed = first.analysed.points?.images.filter { $0.expectedMissedObjects != nil } ?? []
         if !missed.isEmpty {
             json["expected_missed_objects"] = Dictionary(missed.map { ($0.image, $0.expectedMissedObjects!) }, uniquingKeysWith: +)
@@ -132,6 +133,7 @@ struct ReplayCommand: ParsableCommand {
         if played.scored {
             lines.append("consensus F1 \(fixed(played.meanF1, 3))" + (orders > 1 ? " (mean)" : "")
                          + (first.score.map { ", first order P \(fixed($0.precision, 3)) R \(fixed($0.recall, 3))" } ?? ""))
+            if let e = first.analysed.errors { lines.append("first order " + e.sentence) }
         }
         if let points = first.analysed.points, let line = evidence.summary(points.consensus) { lines.append(line + " (first order)") }
         lines += played.curve.map { Self.againstFixed($0, first: played.policy) } ?? []

@@ -19,6 +19,11 @@ final class ReplayCommandTests: XCTestCase {
         XCTAssertEqual(images.count, 9)
         XCTAssertEqual(images.values.reduce(0, +), json["assignments"] as? Int)
         XCTAssertEqual((json["orders"] as? [Any])?.count, 2)
+        // The first order's misses by cause are its 900 true spots less those found.
+        let errors = try XCTUnwrap(json["errors"] as? [String: Int])
+        let found = Int(((json["recall"] as! Double) * 900).rounded())
+        XCTAssertEqual(errors.filter { $0.key.hasPrefix("missed_") }.values.reduce(0, +), 900 - found)
+        XCTAssertTrue(r.out.contains("first order missed \(900 - found): "), r.out)
         let bad = try cli.run(["replay", set + "/export.json", "--policy", "fixed:0", "--out", out + "2"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.err.contains("--policy: \"fixed:0\": expected fixed:K"), bad.err)
