@@ -222,9 +222,9 @@ public enum Analysis {
             out.images[k].undecidedObjects = undecided(consensus[k])
             out.images[k].setMissed(missed(consensus[k], workers: out.images[k].workers, method: AgreementConsensus()))
             if let t = truth?.byImage[out.images[k].image] {
-                let (score, d) = scoreAgainstTruth(points, t, radius: r.matchRadius)
+                let (score, d, errors) = scored(consensus[k], truth: t, clicks: r.job.images[k], matchRadius: r.matchRadius)
                 out.images[k].score = score
-                out.images[k].errors = errorBreakdown(consensus[k], truth: t, clicks: r.job.images[k], matchRadius: r.matchRadius)
+                out.images[k].errors = errors
                 out.overall = out.overall! + score
                 out.tpDistances += d
             }
@@ -259,9 +259,9 @@ public enum Analysis {
                                undecidedObjects: undecided(consensus[k]))
             row.setMissed(missing[k])
             if let t = truth?.byImage[im.image] {
-                let (s, d) = scoreAgainstTruth(consensus[k].points, t, radius: r)
+                let (s, d, errors) = scored(consensus[k], truth: t, clicks: im, matchRadius: r)
                 row.truthObjects = t.count; row.score = s
-                row.errors = errorBreakdown(consensus[k], truth: t, clicks: im, matchRadius: r)
+                row.errors = errors
                 overall = overall! + s
                 tpDistances += d
             }
@@ -270,11 +270,15 @@ public enum Analysis {
         return (imageRows, overall, tpDistances)
     }
 
-    /// The image's errors by cause, at the vote the method took there and twice its click spread.
-    static func errorBreakdown(_ c: ImageConsensus, truth: TruthPoints, clicks: ImageClicks, matchRadius: Double) -> ErrorBreakdown {
-        ErrorBreakdown.of(c.points, truth: truth, clicks: clicks, matchRadius: matchRadius,
-                          pointingRadius: c.diagnostics.sigmaPx.map { 2 * $0 } ?? matchRadius / 2,
-                          vote: c.diagnostics.minWeightedSupport.map { Int($0.rounded(.up)) })
+    /// One image's consensus against its truth, matched once: the score, the true positives'
+    /// distances, and the errors by cause at the vote the method took there and twice its click spread.
+    static func scored(_ c: ImageConsensus, truth: TruthPoints, clicks: ImageClicks,
+                       matchRadius: Double) -> (score: DetectionScore, distances: [Double], errors: ErrorBreakdown) {
+        let m = matchPoints(ax: c.points.map(\.x), ay: c.points.map(\.y), bx: truth.xs, by: truth.ys, radius: matchRadius)
+        let errors = ErrorBreakdown.of(c.points, truth: truth, clicks: clicks, matchRadius: matchRadius,
+                                       pointingRadius: c.diagnostics.sigmaPx.map { 2 * $0 } ?? matchRadius / 2,
+                                       vote: c.diagnostics.minWeightedSupport.map { Int($0.rounded(.up)) }, matching: m)
+        return (DetectionScore(tp: m.pairs.count, fp: m.unmatchedA, fn: m.unmatchedB), m.pairs.map(\.2), errors)
     }
 
     /// The mean displacement of workers' matched clicks from the truth (`Displacements.offset`):

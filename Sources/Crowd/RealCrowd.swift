@@ -104,7 +104,7 @@ public struct CrowdFigures: Sendable, Codable, Equatable {
                             clicksPerWorker: clicks.isEmpty ? 0 : median(clicks),
                             rmse: a.crowd.medianWorkerRmsePx ?? .nan, period: a.crowd.medianClickPeriodS ?? .nan,
                             falsePositiveRate: fp.isEmpty ? .nan : median(fp), perImage: perImage,
-                            errors: Dictionary(uniqueKeysWithValues: zip(ErrorBreakdown.causes.map(\.key), a.errors?.counts.map(Double.init) ?? [])))
+                            errors: a.errors.map { ErrorBreakdown.byKey($0.counts.map(Double.init)) } ?? [:])
     }
 
     /// The mean of several crowds' figures (NaN entries left out).

@@ -147,8 +147,8 @@ public enum SweepSummary {
     static func missedByCause(_ t: Table, x: Int, groupAxis: Int?, groups: [String: [Table.Row]],
                               into page: inout HTMLPage) {
         let causes = ErrorBreakdown.missedCauses
-        let columns = causes.compactMap { Sweep.metricColumns.firstIndex(of: $0.key) }
-        guard columns.count == causes.count, t.rows.contains(where: { r in columns.contains { r.mean[$0].isFinite } }) else { return }
+        let columns = causes.map { Sweep.metricColumns.firstIndex(of: $0.key)! }   // metricColumns ends with every cause
+        guard t.rows.contains(where: { r in columns.contains { r.mean[$0].isFinite } }) else { return }
         for g in groups.keys.sorted().prefix(3) {
             let rows = groups[g]!.sorted { Double($0.values[x])! < Double($1.values[x])! }
             let suffix = groupAxis.map { ", \(t.keys[$0]) = \(g)" } ?? ""

@@ -100,7 +100,7 @@ struct ReplayCommand: ParsableCommand {
         var json: [String: Any] = ["policy": played.policy, "seed": first.result.seed, "assignments": first.result.assignments,
                                    "images": first.result.workersPerImage]
         if let s = first.score { json["precision"] = s.precision; json["recall"] = s.recall; json["f1"] = s.f1 }
-        if let e = first.analysed.errors { json["errors"] = Dictionary(uniqueKeysWithValues: zip(ErrorBreakdown.causes.map(\.key), e.counts)) }
+        if let e = first.analysed.errors { json["errors"] = e.byKey }
         let missed = first.analysed.points?.images.filter { $0.expectedMissedObjects != nil } ?? []
         if !missed.isEmpty {
             json["expected_missed_objects"] = Dictionary(missed.map { ($0.image, $0.expectedMissedObjects!) }, uniquingKeysWith: +)
@@ -183,7 +183,7 @@ struct ReplayCommand: ParsableCommand {
             if let r = reference, let gap = c.difference(p, from: r) {
                 d["against_reference"] = ["reference": r.policy, "f1_gap": gap.mean, "standard_error": gap.standardError] as [String: Any]
             }
-            if let e = p.meanErrors { d["mean_errors"] = Dictionary(uniqueKeysWithValues: zip(ErrorBreakdown.causes.map(\.key), e)) }
+            if let e = p.meanErrors { d["mean_errors"] = ErrorBreakdown.byKey(e) }
             return d
         }
         var json: [String: Any] = ["designs": designs]

@@ -85,7 +85,7 @@ enum ValidationTable {
             line("click period (s)", r.real.period, r.predicted.period, 2)
             line("false positives", r.real.falsePositiveRate, r.predicted.falsePositiveRate, 3)
             for c in ErrorBreakdown.causes {
-                line(c.key.hasPrefix("missed_") ? "missed: " + c.short : "false: " + c.short, r.real.errors[c.key] ?? .nan, r.predicted.errors[c.key] ?? .nan, 1)
+                line(c.name.prefix { $0 != ":" } + ": " + c.short, r.real.errors[c.key] ?? .nan, r.predicted.errors[c.key] ?? .nan, 1)
             }
             s += "  per image: mean |error| precision \(f(r.perImagePrecisionError, 3)), recall \(f(r.perImageRecallError, 3))\n"
         }

@@ -51,6 +51,10 @@ public struct ErrorBreakdown: Sendable, Codable, Equatable {
 
     /// Each cause's count, in `causes` order.
     public var counts: [Int] { Self.causes.map { self[keyPath: $0.count] } }
+    /// Each cause's count by its metrics.json key.
+    public var byKey: [String: Int] { Self.byKey(counts) }
+    /// Values in `causes` order (counts, or their means over runs) by the causes' keys.
+    public static func byKey<T>(_ values: [T]) -> [String: T] { Dictionary(uniqueKeysWithValues: zip(causes.map(\.key), values)) }
     public var missed: Int { Self.missedCauses.reduce(0) { $0 + self[keyPath: $1.count] } }
     public var falseObjects: Int { Self.falseCauses.reduce(0) { $0 + self[keyPath: $1.count] } }
 
@@ -61,10 +65,11 @@ public struct ErrorBreakdown: Sendable, Codable, Equatable {
     }
 
     /// The breakdown of one image's consensus, matched to its truth one-to-one within
-    /// `matchRadius` as `scoreAgainstTruth` matches it (so `missed` is its fn, `falseObjects` its fp).
-    public static func of(_ points: [ConsensusPoint], truth: TruthPoints, clicks: ImageClicks,
-                          matchRadius: Double, pointingRadius: Double, vote: Int?) -> ErrorBreakdown {
-        let m = matchPoints(ax: points.map(\.x), ay: points.map(\.y), bx: truth.xs, by: truth.ys, radius: matchRadius)
+    /// `matchRadius` as `scoreAgainstTruth` matches it (so `missed` is its fn, `falseObjects` its fp);
+    /// `matching`: that matching, when the caller has it already.
+    public static func of(_ points: [ConsensusPoint], truth: TruthPoints, clicks: ImageClicks, matchRadius: Double,
+                          pointingRadius: Double, vote: Int?, matching: PointMatching? = nil) -> ErrorBreakdown {
+        let m = matching ?? matchPoints(ax: points.map(\.x), ay: points.map(\.y), bx: truth.xs, by: truth.ys, radius: matchRadius)
         var pointMatched = [Bool](repeating: false, count: points.count)
         var truthMatched = [Bool](repeating: false, count: truth.count)
         for p in m.pairs { pointMatched[p.0] = true; truthMatched[p.1] = true }
