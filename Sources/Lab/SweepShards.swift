@@ -64,6 +64,32 @@ public struct SweepShards: Sendable, Equatable {
     /// Shard indices with no file, ascending.
     public var missing: [Int] { (1...count).filter { files[$0] == nil } }
 
+    /// The shards present joined into one `runs.csv` (header once, rows in grid order whatever
+    /// order the shards finished in) and its row count. Refuses shards whose headers differ and a
+    /// run listed in two shards, naming the file and line.
+    public func joinedRuns() throws -> (csv: String, runs: Int) {
+        var header: String? = nil
+        var rows: [String] = []
+        var seen = Set<String>()
+        for (_, path) in files.sorted(by: { $0.key < $1.key }) {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw InputError(file: path, message: "cannot read") }
+            let lines = text.split(separator: "\n").map(String.init)
+            guard let h = lines.first else { throw InputError(file: path, message: "empty file") }
+            if let header, header != h { throw InputError(file: path, record: 1, message: "header differs from the first shard's (shards of different sweeps?)", unit: "line") }
+            header = h
+            for (n, line) in lines.enumerated().dropFirst() {
+                let key = Self.runKey(line).map(String.init).joined(separator: ",")
+                guard seen.insert(key).inserted else { throw InputError(file: path, record: n + 1, message: "run \(key) appears in two shards", unit: "line") }
+                rows.append(line)
+            }
+        }
+        rows.sort { Self.runKey($0).compactMap { Int($0) }.lexicographicallyPrecedes(Self.runKey($1).compactMap { Int($0) }) }
+        return ((header ?? "") + "\n" + rows.map { $0 + "\n" }.joined(), rows.count)
+    }
+
+    /// A run's place in the grid: its first two columns (point, seed).
+    static func runKey(_ line: String) -> ArraySlice<Substring> { line.split(separator: ",").prefix(2) }
+
     /// `1-3,5,7-8`: the form Slurm's `--array` takes.
     public static func arrayRanges(_ indices: [Int]) -> String {
         var parts: [String] = []

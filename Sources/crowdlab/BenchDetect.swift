@@ -13,6 +13,20 @@ struct BenchDetect: ParsableCommand {
     @Option(help: "Python with torch, for the peer.") var python = "python3"
 
     func run() throws {
+        let ours = try timeOurs()
+        for cores in ours.keys.sorted() {
+            guard let theirs = try timePeer(cores: cores) else {
+                print("  PyTorch peer not run (\(python) cannot import torch: pip install torch, the CPU build)")
+                return
+            }
+            let mine = ours[cores]!
+            print(String(format: "  PyTorch, %d core(s): %.2f training steps/s, %.2f M px/s inference: crowdlab trains %.2fx and infers %.2fx as fast", cores, theirs.steps, theirs.pixels / 1e6, mine.steps / theirs.steps, mine.pixels / theirs.pixels))
+        }
+    }
+
+    /// Training steps per second and inference pixels per second, on one core and on all, keyed
+    /// by the cores used.
+    func timeOurs() throws -> [Int: (steps: Double, pixels: Double)] {
         // One 500 x 500 frame of noise with 40 labelled points: the crops and targets of a real run.
         var planes = [Float](repeating: 0, count: 2 * 500 * 500)
         var state: UInt32 = 12345
@@ -26,7 +40,7 @@ struct BenchDetect: ParsableCommand {
         o.cropEpochs = steps; o.cropsPerImage = 8; o.cropBatch = 8; o.fullEpochs = 0
         o.detection = .paper  // training steps alone are timed
         print("FCRN 2 -> 32 -> 32 -> 1 on oneDNN: \(steps) steps of 8 crops of 100x100, \(frames) frames of 500x500")
-        var ours: [Int: (Double, Double)] = [:]
+        var ours: [Int: (steps: Double, pixels: Double)] = [:]
         for threads in [1, 0] {
             Parallelism.maxThreads = threads
             defer { Parallelism.maxThreads = 0 }
@@ -38,24 +52,21 @@ struct BenchDetect: ParsableCommand {
             let infer = Date().timeIntervalSince(t1)
             let cores = threads == 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount
             ours[cores] = (Double(steps) / train, Double(frames * 500 * 500) / infer)
-            print(String(format: "  crowdlab, %d core(s): %.2f training steps/s, %.2f M px/s inference (with peak finding)", cores, ours[cores]!.0, ours[cores]!.1 / 1e6))
+            print(String(format: "  crowdlab, %d core(s): %.2f training steps/s, %.2f M px/s inference (with peak finding)", cores, ours[cores]!.steps, ours[cores]!.pixels / 1e6))
         }
-        let script = benchScript("fcrn_peer.py")
-        for cores in ours.keys.sorted() {
-            let p = Process(), out = Pipe()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = [python, script, String(cores), String(steps), String(frames)]
-            p.standardOutput = out; p.standardError = FileHandle.nullDevice
-            try p.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            let v = text.split(separator: "\n").compactMap { Double($0) }
-            guard p.terminationStatus == 0, v.count == 2 else {
-                print("  PyTorch peer not run (\(python) cannot import torch: pip install torch, the CPU build)")
-                return
-            }
-            let mine = ours[cores]!
-            print(String(format: "  PyTorch, %d core(s): %.2f training steps/s, %.2f M px/s inference: crowdlab trains %.2fx and infers %.2fx as fast", cores, v[0], v[1] / 1e6, mine.0 / v[0], mine.1 / v[1]))
-        }
+        return ours
+    }
+
+    /// The same network in PyTorch on `cores` cores (bench/fcrn_peer.py); nil when torch is missing.
+    func timePeer(cores: Int) throws -> (steps: Double, pixels: Double)? {
+        let p = Process(), out = Pipe()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [python, benchScript("fcrn_peer.py"), String(cores), String(steps), String(frames)]
+        p.standardOutput = out; p.standardError = FileHandle.nullDevice
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let v = text.split(separator: "\n").compactMap { Double($0) }
+        return p.terminationStatus == 0 && v.count == 2 ? (v[0], v[1]) : nil
     }
 }

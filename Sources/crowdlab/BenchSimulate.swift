@@ -22,7 +22,14 @@ struct BenchSimulate: ParsableCommand {
     @Option(help: "Python interpreter for the Mesa peer.") var python: String = "python3"
 
     func run() throws {
-        // Truth: uniform positions, SNR 5-20, as the spot phantoms.
+        let (tasks, truthFiles) = benchTruth()
+        timeInMemory(tasks)
+        let rate = try timeWholeProcess(truthFiles)
+        comparePeer(rate)
+    }
+
+    /// Uniform positions, SNR 5-20, as the spot phantoms: the tasks and each image's truth CSV.
+    func benchTruth() -> ([ImageTask], [String]) {
         let rng = SeededRandom(seed: seed)
         var tasks: [ImageTask] = []
         var csvs: [String] = []
@@ -37,6 +44,11 @@ struct BenchSimulate: ParsableCommand {
             tasks.append(ImageTask(name: String(format: "bench_%04d.png", i), width: 300, height: 300, xs: xs, ys: ys, visibility: snr))
             csvs.append(csv)
         }
+        return (tasks, csvs)
+    }
+
+    /// The crowd model in memory, best of three, on one core and on all.
+    func timeInMemory(_ tasks: [ImageTask]) {
         let sim = CrowdSimulation(population: Population(), replicates: replicates, pay: 0.05, seed: seed)
         func timed(threads: Int) -> (Double, Int) {
             Parallelism.maxThreads = threads
@@ -55,36 +67,41 @@ struct BenchSimulate: ParsableCommand {
         print("in memory: \(clicks) clicks (\(images) images x \(objects) objects x \(replicates) workers)")
         print(String(format: "  1 core     %.3f s  %6.2f M clicks/s", one, Double(clicks) / one / 1e6))
         print(String(format: "  %d cores    %.3f s  %6.2f M clicks/s  (%.2fx the single core)", cores, all, Double(clicks) / all / 1e6, one / all))
+    }
 
-        // Whole process: truth files in, JSON export out.
+    /// `crowdlab simulate` as a whole process, truth files in and JSON export out, best of three;
+    /// clicks per second.
+    func timeWholeProcess(_ truthFiles: [String]) throws -> Double {
         let truthDir = (work as NSString).appendingPathComponent("truth")
         try? FileManager.default.removeItem(atPath: truthDir)
         try FileManager.default.createDirectory(atPath: truthDir, withIntermediateDirectories: true)
-        for (i, c) in csvs.enumerated() { try c.write(toFile: (truthDir as NSString).appendingPathComponent(String(format: "bench_%04d.csv", i)), atomically: true, encoding: .utf8) }
-        let me = CommandLine.arguments[0]
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? me
+        for (i, c) in truthFiles.enumerated() { try c.write(toFile: (truthDir as NSString).appendingPathComponent(String(format: "bench_%04d.csv", i)), atomically: true, encoding: .utf8) }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let export = (work as NSString).appendingPathComponent("export.json")
         var runs: [ProcessMeasure] = []
         for _ in 0..<3 {
             // Each run writes a new file: freeing the previous output's blocks is the file system's
             // cost of overwriting, not simulation work (tens of ms on this machine's ext4 with discard).
-            try? FileManager.default.removeItem(atPath: (work as NSString).appendingPathComponent("export.json"))
+            try? FileManager.default.removeItem(atPath: export)
             sync()
             let m = try measureProcess(exe, ["simulate", "--truth", truthDir, "--replicates", String(replicates), "--seed", String(seed),
-                                             "--pay", "0.05", "--out", (work as NSString).appendingPathComponent("export.json")])
+                                             "--pay", "0.05", "--out", export])
             guard m.status == 0 else { throw CLIError("bench: crowdlab simulate failed with status \(m.status)") }
             runs.append(m)
         }
         let whole = runs.map(\.seconds).min()!
-        let exported = try ExportReader.read(path: (work as NSString).appendingPathComponent("export.json")).clickCount
+        let exported = try ExportReader.read(path: export).clickCount
         print(String(format: "crowdlab simulate, whole process (best of 3): %.3f s, %d clicks, %.2f M clicks/s", whole, exported, Double(exported) / whole / 1e6))
+        return Double(exported) / whole
+    }
 
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("bench/mesa_peer.py").path
-        let peer = try measureProcess("/usr/bin/env", [python, FileManager.default.fileExists(atPath: script) ? script : "bench/mesa_peer.py",
-                                                       String(images), String(objects), String(replicates), String(seed)], capture: 1)
-        if peer.status == 0, let rate = Double(peer.output.split(separator: "\n").last ?? "") {
+    /// The same model written with Mesa (bench/mesa_peer.py), in memory on one core, when installed.
+    func comparePeer(_ rate: Double) {
+        let peer = try? measureProcess("/usr/bin/env", [python, benchScript("mesa_peer.py"),
+                                                        String(images), String(objects), String(replicates), String(seed)], capture: 1)
+        if let peer, peer.status == 0, let peerRate = Double(peer.output.split(separator: "\n").last ?? "") {
             print(String(format: "peer: Mesa, in memory, one core: %.2f M clicks/s -> crowdlab simulate (whole process) is %.1fx faster",
-                         rate / 1e6, Double(exported) / whole / rate))
+                         peerRate / 1e6, rate / peerRate))
         } else {
             print("peer: skipped (\(python) with mesa not available: pip install mesa)")
         }

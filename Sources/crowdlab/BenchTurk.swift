@@ -29,6 +29,19 @@ struct BenchTurk: AsyncParsableCommand {
 
     func run() async throws {
         guard clients >= 1, hits >= 1, reads >= 1 else { throw CLIError("--clients, --hits and --reads must be at least 1") }
+        let (server, endpoint, db) = try startServer()
+        defer { server.terminate(); server.waitUntilExit() }
+        let client = try LiveTurkClient(endpoint: endpoint, credentials: AWSCredentials(accessKey: "AKIDCROWDLAB", secretKey: "crowdlab-local-secret"), maxRetries: 0)
+        print("server: \(endpoint), store \(db), clock x\(clockSpeed), \(clients) clients, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        let (hitIds, createRate) = try await writePhase(client)
+        let readRate = try await readPhase(client, hitIds: hitIds)
+        let bareRate = try await peerPhase(endpoint)
+        print(String(format: "ratio: signed reads reach %.2f of the bare HTTP rate; CreateHIT %.2f", readRate / bareRate, createRate / bareRate))
+        try await checkIntegrity(client, hitIds: hitIds)
+    }
+
+    /// `crowdlab turk serve` in its own process on a fresh store; its endpoint read off its first line.
+    func startServer() throws -> (Process, String, String) {
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let db = (work as NSString).appendingPathComponent("bench.sqlite")
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: db + suffix) }
@@ -40,38 +53,41 @@ struct BenchTurk: AsyncParsableCommand {
         server.standardOutput = out
         server.standardError = FileHandle.nullDevice
         try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
         var line = Data()
         while !line.contains(UInt8(ascii: "\n")) {
             let chunk = out.fileHandleForReading.availableData
-            if chunk.isEmpty { throw CLIError("the server did not start") }
+            if chunk.isEmpty { server.terminate(); throw CLIError("the server did not start") }
             line += chunk
         }
         guard let text = String(data: line, encoding: .utf8), let range = text.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-              let port = Int(text[range].split(separator: ":").last ?? "") else { throw CLIError("cannot read the server's port from: \(String(decoding: line, as: UTF8.self))") }
-        let endpoint = "http://127.0.0.1:\(port)"
-        let client = try LiveTurkClient(endpoint: endpoint, credentials: AWSCredentials(accessKey: "AKIDCROWDLAB", secretKey: "crowdlab-local-secret"), maxRetries: 0)
-        print("server: \(endpoint), store \(db), clock x\(clockSpeed), \(clients) clients, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+              let port = Int(text[range].split(separator: ":").last ?? "") else {
+            server.terminate()
+            throw CLIError("cannot read the server's port from: \(String(decoding: line, as: UTF8.self))")
+        }
+        return (server, "http://127.0.0.1:\(port)", db)
+    }
 
+    /// Creates --hits HITs on one image (signed, each committed before the reply); their ids and
+    /// the requests per second.
+    func writePhase(_ client: LiveTurkClient) async throws -> ([String], Double) {
         var scene = SpotsScene()
         scene.count = 60...60
         let phantom = scene.render(seed: 1)
         let url = try await client.putImage(name: "bench.png", png: try PNG.encode(phantom.image), truthCSV: truthCSV(phantom.truth))
         let question = HTMLQuestion.make(imageURL: url, tool: .crosshairs, instructions: "Click every spot.")
-
-        // Writes.
-        let hitCount = hits
-        let (createLatencies, createSeconds, hitIds) = try await load(clients: clients, total: hitCount) { i in
+        let (latencies, seconds, hitIds) = try await load(clients: clients, total: hits) { i in
             let r = try await client.send(CreateHIT(maxAssignments: 3 + i % 5, lifetimeInSeconds: 7 * 86_400, assignmentDurationInSeconds: 3600,
                                                     reward: "0.05", title: "bench \(i)", description: "d", question: question,
                                                     uniqueRequestToken: "bench-\(i)", autoApprovalDelayInSeconds: 86_400))
             return r.HIT?.HITId ?? ""
         }
-        report("CreateHIT (signed, committed)", createLatencies, createSeconds)
+        report("CreateHIT (signed, committed)", latencies, seconds)
+        return (hitIds, Double(hits) / seconds)
+    }
 
-        // Reads, while the simulated workers take the HITs.
-        let ids = hitIds
-        let (readLatencies, readSeconds, _) = try await load(clients: clients, total: reads) { i in
+    /// --reads signed reads while the simulated workers take the HITs; requests per second.
+    func readPhase(_ client: LiveTurkClient, hitIds ids: [String]) async throws -> Double {
+        let (latencies, seconds, _) = try await load(clients: clients, total: reads) { i in
             let id = ids[(i * 7919) % ids.count]
             switch i % 3 {
             case 0: _ = try await client.send(GetHIT(hitId: id))
@@ -80,19 +96,23 @@ struct BenchTurk: AsyncParsableCommand {
             }
             return ""
         }
-        report("reads (signed: GetHIT, ListAssignmentsForHIT, GetAccountBalance)", readLatencies, readSeconds)
+        report("reads (signed: GetHIT, ListAssignmentsForHIT, GetAccountBalance)", latencies, seconds)
+        return Double(reads) / seconds
+    }
 
-        // The peer: the same HTTP stack without signatures, SQLite or JSON.
-        let (healthLatencies, healthSeconds, _) = try await load(clients: clients, total: reads) { _ in
+    /// The peer: the same HTTP stack without signatures, SQLite or JSON; requests per second.
+    func peerPhase(_ endpoint: String) async throws -> Double {
+        let (latencies, seconds, _) = try await load(clients: clients, total: reads) { _ in
             let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: endpoint + "/health"), timeout: .seconds(30))
             _ = try await response.body.collect(upTo: 1024)
             return ""
         }
-        report("peer: GET /health (unsigned)", healthLatencies, healthSeconds)
-        print(String(format: "ratio: signed reads reach %.2f of the bare HTTP rate; CreateHIT %.2f",
-                     Double(reads) / readSeconds / (Double(reads) / healthSeconds), Double(hitCount) / createSeconds / (Double(reads) / healthSeconds)))
+        report("peer: GET /health (unsigned)", latencies, seconds)
+        return Double(reads) / seconds
+    }
 
-        // Integrity: every HIT's assignments through paging, against the HIT's own counts.
+    /// Every HIT's assignments through paging, against the HIT's own counts.
+    func checkIntegrity(_ client: LiveTurkClient, hitIds: [String]) async throws {
         var lost = 0, duplicated = 0, overfilled = 0, assignments = 0
         var seen = Set<String>()
         for id in hitIds {

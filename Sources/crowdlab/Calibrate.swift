@@ -36,19 +36,7 @@ struct Calibrate: ParsableCommand {
         let truthNote = truthSet.imagesWithoutTruth.isEmpty ? "" : "; truth for \(truthSet.byImage.count) of \(truthSet.byImage.count + truthSet.imagesWithoutTruth.count) images"
         let title = "Calibrated by crowdlab calibrate on \((export as NSString).lastPathComponent) (\(data.records.count) submissions, \(data.clickCount) clicks\(truthNote))"
         let yaml = c.populationWithUncertainty.yaml(title: title, notes: c.notes)
-        let p = c.population
-        let seen: (first: Double, later: Double) = c.observed.falseRatesSeen.first > 0 ? c.observed.falseRatesSeen : (p.falsePositiveFirst, p.falsePositiveLater)
-        let page = report.map { _ in
-            var inputs = CalibrationReport.Inputs(
-                title: "Calibration: \(((export as NSString).deletingLastPathComponent as NSString).lastPathComponent)/\((export as NSString).lastPathComponent)",
-                summary: c.summary, objects: c.observed.objects, clicks: c.observed.clicks, falseByIndex: c.observed.falseByIndex,
-                falseFirst: seen.first, falseLater: seen.later, learningAnnotations: p.learningAnnotations,
-                pointing: c.observed.pointing, fitts: (p.fittsA, p.fittsB, p.fittsC),
-                bands: visibility == nil ? [-.infinity, 5, 7.5, 10, 15, 20] : CrowdFigures.bands.dropLast(), measure: p.measure.rawValue)
-            inputs.falseDistance = c.observed.falseDistance
-            inputs.falseGenerated = p.falsePositiveFirst
-            return CalibrationReport.html(inputs)
-        }
+        let page = report.map { _ in reportPage(c, visibilityMeasured: visibility != nil) }
         // Both outputs are ready before either is written.
         try AtomicFile.write(yaml, to: out)
         for line in c.summary { print(line) }
@@ -58,5 +46,20 @@ struct Calibrate: ParsableCommand {
             try AtomicFile.write(page, to: path)
             print("wrote \(path)")
         }
+    }
+
+    /// The calibration report: what the pilot showed against what the fitted population predicts.
+    func reportPage(_ c: Calibration, visibilityMeasured: Bool) -> String {
+        let p = c.population
+        let seen: (first: Double, later: Double) = c.observed.falseRatesSeen.first > 0 ? c.observed.falseRatesSeen : (p.falsePositiveFirst, p.falsePositiveLater)
+        var inputs = CalibrationReport.Inputs(
+            title: "Calibration: \(((export as NSString).deletingLastPathComponent as NSString).lastPathComponent)/\((export as NSString).lastPathComponent)",
+            summary: c.summary, objects: c.observed.objects, clicks: c.observed.clicks, falseByIndex: c.observed.falseByIndex,
+            falseFirst: seen.first, falseLater: seen.later, learningAnnotations: p.learningAnnotations,
+            pointing: c.observed.pointing, fitts: (p.fittsA, p.fittsB, p.fittsC),
+            bands: visibilityMeasured ? CrowdFigures.bands.dropLast() : [-.infinity, 5, 7.5, 10, 15, 20], measure: p.measure.rawValue)
+        inputs.falseDistance = c.observed.falseDistance
+        inputs.falseGenerated = p.falsePositiveFirst
+        return CalibrationReport.html(inputs)
     }
 }

@@ -22,13 +22,20 @@ struct PaperCommand: ParsableCommand {
     @Option(help: "Seeds: the claims are stated on the mean of the experiments over these (comma-separated).") var seeds: String = "1,2,3,4,5"
 
     func run() throws {
-        let progress = Progress(stages: 4 * max(1, seeds.split(separator: ",").count) + 1)
-        let start = Date()
         let seedList = seeds.split(separator: ",").compactMap { UInt64($0.trimmingCharacters(in: .whitespaces)) }
         guard !seedList.isEmpty, seedList.count == seeds.split(separator: ",").count else { throw CLIError("--seeds: expected whole numbers like 1,2,3, found \"\(seeds)\"") }
+        let progress = Progress(stages: 4 * seedList.count + 1)
+        let start = Date()
         let result = try Paper.run(seeds: seedList) { progress.stage($0) }
         progress.stage("writing \(out)")
         let writeStart = Date()
+        try write(result)
+        progress.done()
+        printSummary(result, total: Date().timeIntervalSince(start), writing: Date().timeIntervalSince(writeStart))
+    }
+
+    /// The report, paper.json and each experiment's export with its truth and how to re-analyse it.
+    func write(_ result: Paper.Result) throws {
         let stage = try OutputStage(destination: out)
         try stage.write(Paper.json(result), "paper.json")
         try stage.write(Paper.html(result), "report.html")
@@ -43,14 +50,15 @@ struct PaperCommand: ParsableCommand {
             try stage.write("\(sc.description.isEmpty ? e.name : sc.description)\nRe-analyse as the paper report did:\n  \(command)\n", "exports/\(e.name)/README.txt")
         }
         try stage.commit()
-        progress.done()
-        let held = result.claims.filter(\.holds).count
+    }
+
+    /// Each claim against the paper, then where the time went.
+    func printSummary(_ result: Paper.Result, total: Double, writing: Double) {
         for c in result.claims {
             print((c.holds ? "holds  " : "FAILS  ") + c.id.padding(toLength: 42, withPad: " ", startingAt: 0) + String(format: "paper %10.4g  simulated %10.4g  ± %.3g", c.paper, c.simulated, c.tolerance))
         }
-        let total = Date().timeIntervalSince(start)
-        let writing = Date().timeIntervalSince(writeStart)
         func list(_ t: [(String, Double)]) -> String { t.map { String(format: "%@ %.1f s", $0.0, $0.1) }.joined(separator: ", ") }
+        let held = result.claims.filter(\.holds).count
         print(String(format: "%d of %d claims hold; %.1f s (experiments %@; writing %.1f s)", held, result.claims.count, total, list(result.timings), writing))
         let work = result.phases + [("writing the report and exports", writing)]
         let sum = work.map(\.1).reduce(0, +)

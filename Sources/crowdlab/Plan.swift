@@ -41,6 +41,17 @@ struct Plan: ParsableCommand {
     @Flag(help: "Print the plan as JSON instead of a summary.") var json = false
 
     func run() throws {
+        try checkOptions()
+        let progress = Progress(stages: 1)
+        progress.stage("simulating designs")
+        let plan = try makePlanner().plan { done, total in progress.tick(done, total, "runs") }
+        let data = try write(plan)
+        progress.done()
+        if json { print(String(decoding: data, as: UTF8.self)) } else { printSummary(plan) }
+        if plan.recommended == nil { throw ExitCode(3) }
+    }
+
+    func checkOptions() throws {
         guard (1...5000).contains(objectsPerImage) else { throw CLIError("--objects-per-image: must be 1…5000") }
         guard (1...10_000_000).contains(images) else { throw CLIError("--images: must be at least 1") }
         guard (0...1).contains(targetRecall) else { throw CLIError("--target-recall: must be in 0…1") }
@@ -49,6 +60,9 @@ struct Plan: ParsableCommand {
         if let d = deadline, !(d > 0) { throw CLIError("--deadline: must be a positive number of hours") }
         guard (2...100).contains(seeds) else { throw CLIError("--seeds: must be 2…100") }
         if let k = detectorAfter, !(1..<images).contains(k) { throw CLIError("--detector-after: must be 1…\(images - 1), fewer than --images") }
+    }
+
+    func makePlanner() throws -> Planner {
         let pop = try population.map { try Population.load(path: $0) } ?? Population()
         var planner = Planner(objectsPerImage: objectsPerImage, images: images, targetRecall: targetRecall, targetPrecision: targetPrecision,
                               budget: budget, deadlineHours: deadline, population: pop)
@@ -56,9 +70,12 @@ struct Plan: ParsableCommand {
         planner.adaptivePolicies = try adaptivePolicies()
         if verify { planner.verifyStages = [VerifyStage()] }
         planner.detectorAfter = detectorAfter
-        let progress = Progress(stages: 1)
-        progress.stage("simulating designs")
-        let plan = try planner.plan { done, total in progress.tick(done, total, "runs") }
+        return planner
+    }
+
+    /// plan.json, report.html and (when a design is recommended) planned.yaml, all or nothing;
+    /// returns plan.json's bytes.
+    func write(_ plan: Planner.Plan) throws -> Data {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         enc.keyEncodingStrategy = .convertToSnakeCase
@@ -69,8 +86,10 @@ struct Plan: ParsableCommand {
         let absolutePopulation = population.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         if let yaml = Planner.scenarioYAML(plan, populationPath: absolutePopulation) { try stage.write(yaml, "planned.yaml") }
         try stage.commit()
-        progress.done()
-        if json { print(String(decoding: data, as: UTF8.self)); return }
+        return data
+    }
+
+    func printSummary(_ plan: Planner.Plan) {
         if let d = plan.recommended {
             print(String(format: "recommended: $%.3f per image, %@ workers per image%@", d.payUsd, d.workersPerImage, d.dropBottomThird ? ", drop the bottom third of workers" : ""))
             print(String(format: "  cost $%.2f (fees $%.2f), about %.1f h", d.costUsd, d.feesUsd, d.hours))
@@ -90,7 +109,6 @@ struct Plan: ParsableCommand {
                          o.crowdImages, o.detectorImages, o.costUsd, o.hours, o.labellingEverythingUsd, o.labellingEverythingHours, o.savingUsd))
         }
         print("wrote \(out)/plan.json, report.html\(plan.recommended == nil ? "" : ", planned.yaml")")
-        if plan.recommended == nil { throw ExitCode(3) }
     }
 
     func adaptivePolicies() throws -> [AdaptiveReplicates] {

@@ -109,34 +109,13 @@ struct Merge: ParsableCommand {
             FileHandle.standardError.write(Data("merge: partial: shard(s) \(list) of \(set.count) missing; merging the other \(set.files.count)\n".utf8))
             title += " (partial: shard(s) \(list) of \(set.count) missing)"
         }
-        var header: String? = nil
-        var rows: [String] = []
-        var seen = Set<String>()
-        for (_, path) in set.files.sorted(by: { $0.key < $1.key }) {
-            let name = (path as NSString).lastPathComponent
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("\(path): cannot read") }
-            let lines = text.split(separator: "\n").map(String.init)
-            guard let h = lines.first else { throw CLIError("\(path): empty file") }
-            if let header, header != h { throw CLIError("\(path): line 1: header differs from the first shard's (shards of different sweeps?)") }
-            header = h
-            for (n, l) in lines.enumerated().dropFirst() {
-                let key = l.split(separator: ",").prefix(2).joined(separator: ",")
-                guard seen.insert(key).inserted else { throw CLIError("\(name): line \(n + 1): run \(key) appears in two shards") }
-                rows.append(l)
-            }
-        }
-        // Rows in grid order, whatever order the shards finished in.
-        rows.sort { a, b in
-            let fa = a.split(separator: ",").prefix(2).compactMap { Int($0) }, fb = b.split(separator: ",").prefix(2).compactMap { Int($0) }
-            return fa.lexicographicallyPrecedes(fb)
-        }
-        let csv = header! + "\n" + rows.map { $0 + "\n" }.joined()
+        let (csv, runs) = try set.joinedRuns()
         let table = try SweepSummary.summarise(csv: csv, file: "runs.csv")
         let stage = try OutputStage(destination: out)
         try stage.write(csv, "runs.csv")
         try stage.write(SweepSummary.csv(table), "summary.csv")
         try stage.write(SweepSummary.html(table, title: title), "report.html")
         try stage.commit()
-        print("merged \(rows.count) run(s) from \(set.files.count) shard(s) → \(out)/runs.csv, summary.csv, report.html")
+        print("merged \(runs) run(s) from \(set.files.count) shard(s) → \(out)/runs.csv, summary.csv, report.html")
     }
 }

@@ -47,6 +47,27 @@ final class ClusterSweepTests: XCTestCase {
         XCTAssertThrowsError(try SweepShards.gather([dir + "/nothing"])) { e in XCTAssertTrue("\(e)".contains("no such file")) }
     }
 
+    func testJoinedRunsAreInGridOrderAndRefuseARunTwice() throws {
+        let dir = NSTemporaryDirectory() + "join-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // Two shards of four runs (point, seed), each listed out of order; point 10 sorts after 1 as a number.
+        let shard1 = dir + "/" + SweepShards.fileName(1, of: 2), shard2 = dir + "/" + SweepShards.fileName(2, of: 2)
+        try "point,seed,f1\n1,2,0.8\n0,1,0.7\n".write(toFile: shard1, atomically: true, encoding: .utf8)
+        try "point,seed,f1\n10,1,0.9\n0,2,0.6\n".write(toFile: shard2, atomically: true, encoding: .utf8)
+        let joined = try SweepShards.gather([dir]).joinedRuns()
+        XCTAssertEqual(joined.runs, 4)
+        XCTAssertEqual(joined.csv, "point,seed,f1\n0,1,0.7\n0,2,0.6\n1,2,0.8\n10,1,0.9\n")
+
+        try "point,seed,f1\n0,1,0.5\n".write(toFile: shard2, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try SweepShards.gather([dir]).joinedRuns()) { e in
+            XCTAssertEqual("\(e)", "\(shard2): line 2: run 0,1 appears in two shards")
+        }
+        try "point,seed,recall\n0,3,0.5\n".write(toFile: shard2, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try SweepShards.gather([dir]).joinedRuns()) { e in
+            XCTAssertEqual("\(e)", "\(shard2): line 1: header differs from the first shard's (shards of different sweeps?)")
+        }
+    }
+
     func testSlurmScriptsQuoteEveryPathAndChainTheMerge() throws {
         let r = try record()
         let sweep = r.sweepScript(), merge = r.mergeScript()
