@@ -25,6 +25,79 @@ struct BudgetFit {
 }
 
 extension Calibrator {
+    /// Detection and the click budget, fitted in turn: the budget's share of what is noticed on
+    /// each image enters the detection fit, and the detection curve gives what each worker notices
+    /// for the budget fit. Three rounds settle both.
+    /// On an image shown scaled, clicks aimed at objects miss the matching radius more often; the
+    /// detection and budget fits read the objects found, and the clicks aimed, net of that.
+    static func fitDetectionAndBudget(_ pilot: Pilot, matchRadius: Double, _ c: inout Calibration) {
+        let images = pilot.job.images.indices.filter { !pilot.vis[$0].isEmpty }
+        let capture = pilot.job.images.indices.map { pilot.captureRelative($0, rmse: c.population.rmseMedian, radius: matchRadius) }
+        var share = [Double](repeating: 1, count: pilot.job.images.count)
+        var detection: DetectionFit? = nil
+        var budget: BudgetFit? = nil
+        for _ in 0..<3 {
+            guard let d = fitDetection(pilot, images: images, share: zip(share, capture).map(*), resolution: c.population.resolution, prior: c.population) else { break }
+            detection = d
+            let noticed = images.map { k in Self.noticed(d, visibility: pilot.vis[k]) }
+            var obs: [(clicks: Double, noticed: Noticed)] = []
+            for (i, k) in images.enumerated() {
+                for r in pilot.rows where r.image == k && pilot.good(r) { obs.append((Double(r.tp) / capture[k], noticed[i])) }
+            }
+            budget = fitBudget(obs)
+            guard let b = budget, b.bounded else { break }
+            for (i, k) in images.enumerated() { share[k] = budgetShare(median: b.median, logSD: b.logSD, noticed: noticed[i].mean) }
+        }
+        var p = c.population
+        if let d = detection {
+            p.detectionPlateau = d.plateau; p.detectionThreshold = d.threshold; p.detectionWidth = d.width; p.objectVisibilitySD = d.tau
+            c.notes["detection.plateau"] = String(format: "fitted ± %.3f", d.se[0])
+            c.notes["detection.threshold"] = String(format: "fitted ± %.3f", d.se[1])
+            c.notes["detection.width"] = String(format: "fitted ± %.3f", d.se[2])
+            c.notes["detection.object_sd"] = "matches the spread of per-object detection"
+            c.standardErrors["detection.plateau"] = d.se[0]; c.standardErrors["detection.threshold"] = d.se[1]; c.standardErrors["detection.width"] = d.se[2]
+            let keys = ["detection.plateau", "detection.threshold", "detection.width"]
+            for i in 0..<3 { for j in (i + 1)..<3 where d.correlations.count == 3 { c.correlations[keys[i] + "|" + keys[j]] = d.correlations[i][j] } }
+            c.summary.append(String(format: "detection: plateau %.3f, threshold %.2f, width %.2f, object SD %.2f (%@)", d.plateau, d.threshold, d.width, d.tau, p.measure.rawValue))
+            for (k, v) in zip(d.objectVisibility, d.objectObserved).enumerated() {
+                c.observed.objects.append((v.0, v.1, d.predicted[k]))
+            }
+        } else {
+            c.notes["detection.threshold"] = "prior: the detection fit failed (too few objects, or no trend with visibility)"
+            c.notes["detection.width"] = "prior: the detection fit failed"
+            c.summary.append("detection: the fit failed; prior kept for plateau, threshold and width")
+        }
+        if let b = budget {
+            p.detectionPlateauSD = b.plateauSD
+            c.notes["detection.plateau_sd"] = String(format: "fitted with the budget (censored likelihood over %d worker-images)", b.count)
+        }
+        if let b = budget, b.bounded {
+            p.toleratedAnnotations = b.median; p.patienceLogSD = b.logSD
+            c.notes["effort.tolerated_annotations"] = String(format: "fitted at %.3g USD: median budget %.0f ± %.0f clicks per image (censored likelihood over %d worker-images)", p.referencePay, b.median, b.seMedian, b.count)
+            c.notes["effort.patience_log_sd"] = String(format: "fitted ± %.2f", b.seLogSD)
+            c.standardErrors["effort.tolerated_annotations"] = b.seMedian; c.standardErrors["effort.patience_log_sd"] = b.seLogSD
+            c.correlations["effort.patience_log_sd|effort.tolerated_annotations"] = b.correlation
+            c.summary.append(String(format: "click budget: median %.0f clicks per image (log SD %.2f) at $%.3f", b.median, b.logSD, p.referencePay))
+        } else {
+            let most = budget?.largest ?? 0
+            p.toleratedAnnotations = max(p.toleratedAnnotations, most)
+            c.notes["effort.tolerated_annotations"] = String(format: "prior, at least %.0f: no image of the pilot ran workers out of clicks", most)
+            c.notes["effort.patience_log_sd"] = "prior: the budget is not seen in the pilot"
+            c.summary.append(String(format: "click budget: not reached in the pilot (workers clicked at most %.0f); prior %.0f kept", most, p.toleratedAnnotations))
+        }
+        if let d = detection, let b = budget {
+            let bm = b.bounded ? b.median : p.toleratedAnnotations, bs = b.bounded ? b.logSD : p.patienceLogSD
+            for k in images {
+                let n = Self.noticed(d, visibility: pilot.vis[k])
+                let expected = expectedClicks(median: bm, logSD: bs, noticed: n.mean) * capture[k]
+                for r in pilot.rows where r.image == k && pilot.good(r) {
+                    c.observed.clicks.append((pilot.job.images[k].image, Double(r.tp), expected))
+                }
+            }
+        }
+        c.population = p
+    }
+
     /// Fits `plateau · share · E_u[1/(1 + exp(-(v + u − threshold)/width))]`, u ~ N(0, τ²), to the
     /// per-object detection shares; τ by the method of moments (the curve's expected spread of
     /// shares, salience plus binomial noise, equal to the observed). Nil when too few objects or
