@@ -245,72 +245,10 @@ public enum TurkJob {
     /// The name of the qualification type that carries workers' scores from job to job.
     public static let scoreQualificationName = "crowdlab worker score"
 
-    /// The requester's score qualification type, if an earlier review made it.
-    public static func scoreQualification(_ client: any TurkBackend) async throws -> String? {
-        let found = try await client.send(ListQualificationTypes(query: scoreQualificationName, mustBeOwnedByCaller: true, maxResults: 100))
-        return found.QualificationTypes?.first { $0.Name == scoreQualificationName }?.QualificationTypeId
-    }
-
-    /// A worker's score on the job as a qualification value: the Quanti.us score (1 is perfect,
-    /// below 0 worse than clicking nothing) as a percentage, clamped to 0-100.
-    public static func qualificationValue(score: Double) -> Int { Int((min(1, max(0, score)) * 100).rounded()) }
-
-    /// Records every worker's score on this job in the score qualification type (made once per
-    /// requester account, found by name afterwards), so a later job can require it
-    /// (`job.require_score`). A worker who did several jobs keeps the latest score. Idempotent.
-    public static func recordScores(_ m: inout TurkJobManifest, collected: Collected, client: any TurkBackend, job: String) async throws -> (type: String, workers: Int) {
-        var type = try await scoreQualification(client)
-        if type == nil {
-            let created = try await client.send(CreateQualificationType(name: scoreQualificationName,
-                description: "The worker's accuracy on an earlier crowdlab job (0-100: clicks that agree with the consensus, missed objects weighing 0.2)"))
-            type = created.QualificationType?.QualificationTypeId
-        }
-        guard let id = type else { throw TurkError.request("CreateQualificationType returned no id") }
-        var recorded = 0
-        for w in collected.analysis.workers where w.annotations > 0 || w.images > 0 {
-            _ = try await client.send(AssociateQualificationWithWorker(qualificationTypeId: id, workerId: w.worker,
-                                                                       integerValue: qualificationValue(score: w.score)))
-            recorded += 1
-        }
-        m.scoreQualificationId = m.scoreQualificationId ?? id
-        try m.save(job: job)
-        return (id, recorded)
-    }
-
     /// One image's HIT as the service reports it.
     public struct ImageStatus: Sendable {
         public var image: String, hitId: String, status: String
         public var available: Int, pending: Int, submitted: Int, approved: Int, rejected: Int
-    }
-
-    /// Each image's HIT, then each verify HIT: its state and how many assignments are open,
-    /// under way and submitted.
-    public static func status(_ m: TurkJobManifest, client: any TurkBackend) async throws -> [ImageStatus] {
-        var out: [ImageStatus] = []
-        for image in m.images {
-            guard let id = image.hitId else {
-                out.append(ImageStatus(image: image.name, hitId: "-", status: "not posted", available: 0, pending: 0, submitted: 0, approved: 0, rejected: 0))
-                continue
-            }
-            out.append(try await row(image.name, hitId: id))
-        }
-        for (h, id) in (m.verify?.hitIds ?? []).enumerated() {
-            let name = "verify-\(h + 1)"
-            if let id { out.append(try await row(name, hitId: id)) } else {
-                out.append(ImageStatus(image: name, hitId: "-", status: "not posted", available: 0, pending: 0, submitted: 0, approved: 0, rejected: 0))
-            }
-        }
-        return out
-
-        func row(_ name: String, hitId id: String) async throws -> ImageStatus {
-            let hit = try await client.send(GetHIT(hitId: id)).HIT
-            let a = try await client.allAssignments(hitId: id)
-            return ImageStatus(image: name, hitId: id, status: hit?.HITStatus.rawValue ?? "?",
-                               available: hit?.NumberOfAssignmentsAvailable ?? 0, pending: hit?.NumberOfAssignmentsPending ?? 0,
-                               submitted: a.filter { $0.AssignmentStatus == .Submitted }.count,
-                               approved: a.filter { $0.AssignmentStatus == .Approved }.count,
-                               rejected: a.filter { $0.AssignmentStatus == .Rejected }.count)
-        }
     }
 
     /// The answers collected so far, as an export and its analysis.
@@ -326,80 +264,6 @@ public enum TurkJob {
         /// First-stage answers that came in after the verify stage drew its questions: in the
         /// export, left out of the analysis (its questions refer to the consensus without them).
         public var late = 0
-    }
-
-    /// A HIT's assignments as export records (in order, with their assignment ids), and a line for
-    /// each answer that cannot be read.
-    static func answers(_ assignments: [HITAssignment], image: TurkJobManifest.Image) -> (records: [ExportRecord], assignmentIds: [String], unreadable: [String]) {
-        var out: (records: [ExportRecord], assignmentIds: [String], unreadable: [String]) = ([], [], [])
-        for a in assignments {
-            do {
-                out.records.append(try AnswerFormat.exportRecord(answer: a.Answer ?? "", image: image.name, width: image.width, height: image.height,
-                                                                 workerId: a.WorkerId, submitTime: a.SubmitTime ?? 0))
-                out.assignmentIds.append(a.AssignmentId)
-            } catch {
-                out.unreadable.append("\(a.AssignmentId) (worker \(a.WorkerId), \(image.name)): \(error)")
-            }
-        }
-        return out
-    }
-
-    /// Every image's answers so far, in image order.
-    static func firstStage(_ m: TurkJobManifest, client: any TurkBackend) async throws -> (records: [ExportRecord], assignmentIds: [String], unreadable: [String]) {
-        var out: (records: [ExportRecord], assignmentIds: [String], unreadable: [String]) = ([], [], [])
-        for image in m.images {
-            guard let hitId = image.hitId else { continue }
-            let read = answers(try await client.allAssignments(hitId: hitId), image: image)
-            out.records += read.records; out.assignmentIds += read.assignmentIds; out.unreadable += read.unreadable
-        }
-        return out
-    }
-
-    /// The job's answers analysed as `crowdlab run` analyses a simulated crowd's: the scenario's
-    /// method (with near misses for a verify job) against the truth in `job/truth`.
-    static func analyse(_ m: TurkJobManifest, _ export: QuantiusExport, job: String) throws -> (AnalysisResult, TruthSet) {
-        let s = try Scenario.load(path: m.scenario, overrides: m.overrides)
-        let truth = try TruthSet.load(path: (job as NSString).appendingPathComponent("truth"), export: export)
-        var options = AnalysisOptions()
-        options.method = try s.pointMethod(images: s.imageEvidence ? try jobImages(export, job: job) : nil)
-        options.matchRadius = s.matchRadius
-        return (Analysis.run(export: export, truth: truth, options: options), truth)
-    }
-
-    /// The images the job posted (`job/images`), by name, for a scenario whose analysis hears them.
-    static func jobImages(_ export: QuantiusExport, job: String) throws -> [String: Image] {
-        let dir = (job as NSString).appendingPathComponent("images")
-        let (found, missing) = try PNG.read(folder: dir, names: export.imageNames)
-        if let name = missing.first { throw ImageError(file: (dir as NSString).appendingPathComponent(name), message: "cannot be read (the job posted it)") }
-        return found
-    }
-
-    /// Every submitted answer as a Quanti.us export (`job/export.json`), analysed with the
-    /// scenario's method against the truth; outputs as `crowdlab analyze` writes them, in
-    /// `job/analysis`. A verify job's posted second stage decides the objects it asked about.
-    public static func collect(_ m: TurkJobManifest, client: any TurkBackend, job: String) async throws -> Collected {
-        let read = try await firstStage(m, client: client)
-        let export = QuantiusExport(records: read.records)
-        try ExportWriter.write(export, to: (job as NSString).appendingPathComponent("export.json"))
-        var preface: [(String, String)] = [("job", "\(m.images.count) HITs, \(m.assignmentsAsked) assignments\(m.policy.map { " (\($0))" } ?? "") at $\(m.reward) on \(m.backend) (\(m.endpoint))")]
-        var c: Collected
-        if let part = m.verify, let plan = m.verifyPlan {
-            let used = Set(part.firstStageAssignments)
-            let kept = zip(read.records, read.assignmentIds).filter { used.contains($0.1) }.map(\.0)
-            let (first, truth) = try analyse(m, QuantiusExport(records: kept), job: job)
-            let decided = try await verified(first, part: part, plan: plan, client: client, job: job)
-            c = Collected(export: export, assignmentIds: read.assignmentIds, analysis: Analysis.rescored(first, consensus: decided.consensus, truth: truth),
-                          unreadable: read.unreadable + decided.unreadable, verify: decided.summary, late: read.records.count - kept.count)
-            preface.append(("verify stage", "\(part.questions.count) undecided objects asked in \(part.hitIds.count) HITs of \(plan.workersPerQuestion) assignments at $\(plan.reward); \(decided.summary.answeredQuestions) answered: \(decided.summary.removed) first-stage objects turned down, \(decided.summary.added) near misses confirmed"))
-        } else {
-            c = Collected(export: export, assignmentIds: read.assignmentIds, analysis: try analyse(m, export, job: job).0, unreadable: read.unreadable)
-        }
-        preface.append(("answers", "\(read.records.count) collected, \(c.unreadable.count) unreadable\(c.late > 0 ? ", \(c.late) arrived after the verify stage was drawn (left out of the analysis)" : "")"))
-        let stage = try OutputStage(destination: (job as NSString).appendingPathComponent("analysis"))
-        try AnalysisOutputs.write(c.analysis, metrics: AnalysisOutputs.metrics(c.analysis), into: stage)
-        try stage.write(AnalysisReport.html(c.analysis, exportName: "job \(m.jobId) (\(m.backend))", overlays: [], preface: preface), "report.html")
-        try stage.commit()
-        return c
     }
 
     /// How `review` decides: agreement with the consensus, and who earns a bonus.
@@ -420,63 +284,4 @@ public enum TurkJob {
         public var bonusCents = 0
     }
 
-    /// Approves or rejects every submitted assignment by its worker's agreement with the consensus,
-    /// and pays the top workers a bonus; resumable (decisions are checked against the service and
-    /// the manifest, bonuses carry a UniqueRequestToken).
-    public static func review(_ m: inout TurkJobManifest, collected: Collected, client: any TurkBackend, policy: ReviewPolicy, job: String) async throws -> ReviewOutcome {
-        var outcome = ReviewOutcome()
-        let rows = Dictionary(uniqueKeysWithValues: collected.analysis.workers.map { ($0.worker, $0) })
-        let ranked = collected.analysis.workers.filter { $0.annotations > 0 }.sorted { $0.score != $1.score ? $0.score > $1.score : $0.worker < $1.worker }
-        let topCount = Int((Double(ranked.count) * policy.bonusTopShare).rounded(.down))
-        let top = Set(ranked.prefix(topCount).map(\.worker))
-        for (k, record) in collected.export.records.enumerated() {
-            let id = collected.assignmentIds[k]
-            let worker = record.workerID
-            let assignment = try await client.send(GetAssignment(assignmentId: id)).Assignment
-            guard let status = assignment?.AssignmentStatus else { continue }
-            var approvedNow = status == .Approved
-            if status == .Submitted {
-                let row = rows[worker]
-                let judged = (row?.annotations ?? 0) >= policy.minimumAnnotations
-                let poor = judged && (row?.vsConsensus.precision ?? 1) < policy.minimumPrecision
-                let empty = record.isEmpty
-                if poor || empty {
-                    let why = empty ? "No annotations were submitted." :
-                        String(format: "Only %.0f%% of your clicks agreed with the other workers' consensus (%.0f%% needed).",
-                               100 * (row?.vsConsensus.precision ?? 0), 100 * policy.minimumPrecision)
-                    _ = try await client.send(RejectAssignment(assignmentId: id, feedback: why))
-                    m.reviewed[id] = "Rejected"; outcome.rejected += 1
-                } else {
-                    _ = try await client.send(ApproveAssignment(assignmentId: id, feedback: "Thank you."))
-                    m.reviewed[id] = "Approved"; outcome.approved += 1; approvedNow = true
-                }
-                try m.save(job: job)
-            } else {
-                outcome.alreadyReviewed += 1
-            }
-            if approvedNow && top.contains(worker) && policy.bonusCents > 0 && m.bonuses[id] == nil {
-                let amount = Money.string(cents: policy.bonusCents)
-                _ = try await client.send(SendBonus(workerId: worker, bonusAmount: amount, assignmentId: id,
-                                                    reason: "Among the most accurate workers on this job.", uniqueRequestToken: "\(m.jobId)-bonus-\(id)"))
-                m.bonuses[id] = amount; outcome.bonuses += 1; outcome.bonusCents += policy.bonusCents
-                try m.save(job: job)
-            }
-        }
-        // Verify answers: approved when every question was answered, rejected when unreadable.
-        if let v = collected.verify {
-            let verdicts = v.assignmentIds.map { ($0, true) } + v.unreadableAssignmentIds.map { ($0, false) }
-            for (id, readable) in verdicts {
-                guard try await client.send(GetAssignment(assignmentId: id)).Assignment?.AssignmentStatus == .Submitted else { outcome.alreadyReviewed += 1; continue }
-                if readable {
-                    _ = try await client.send(ApproveAssignment(assignmentId: id, feedback: "Thank you."))
-                    m.reviewed[id] = "Approved"; outcome.approved += 1
-                } else {
-                    _ = try await client.send(RejectAssignment(assignmentId: id, feedback: "Not every question was answered yes or no."))
-                    m.reviewed[id] = "Rejected"; outcome.rejected += 1
-                }
-                try m.save(job: job)
-            }
-        }
-        return outcome
-    }
 }
