@@ -76,8 +76,12 @@ public struct SVGPlot {
         }
         xr = min(xr.lowerBound, xt.first!)...max(xr.upperBound, xt.last!)
         yr = min(yr.lowerBound, yt.first!)...max(yr.upperBound, yt.last!)
-        func X(_ v: Double) -> Double { ml + (v - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * pw }
-        func Y(_ v: Double) -> Double { mt + ph - (v - yr.lowerBound) / (yr.upperBound - yr.lowerBound) * ph }
+        // Markers and error-bar caps at the ends of the range stand inside the frame, not cut by
+        // it: the data area is inset by a marker's width (bars stand on the frame's floor).
+        let inset = hasBars ? 0 : max(6, pointRadius + 2, (series.compactMap(\.radius).max() ?? 0) + 2)
+        let insetX = categories.isEmpty ? inset : 0
+        func X(_ v: Double) -> Double { ml + insetX + (v - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * (pw - 2 * insetX) }
+        func Y(_ v: Double) -> Double { mt + ph - inset - (v - yr.lowerBound) / (yr.upperBound - yr.lowerBound) * (ph - 2 * inset) }
         var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(f(width)) \(f(height))\" width=\"\(f(width))\" height=\"\(f(height))\" role=\"img\" aria-label=\"\(esc(title))\" font-family=\"sans-serif\" font-size=\"11\">"
         s += "<text x=\"\(f(width / 2))\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(esc(title))</text>"
         s += "<rect x=\"\(f(ml))\" y=\"\(f(mt))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"#fafafa\" stroke=\"#999\"/>"

@@ -95,6 +95,33 @@ final class ReportPieceTests: XCTestCase {
         XCTAssertNotEqual(svg.components(separatedBy: "clipPath id=\"")[1].prefix(12), other.render().components(separatedBy: "clipPath id=\"")[1].prefix(12))
     }
 
+    /// A point on the range's last tick, with its error bar, stands inside the frame, not cut by it.
+    func testMarkersAtTheEndsOfTheRangeStandInsideTheFrame() throws {
+        var plot = SVGPlot(title: "F1", xLabel: "workers", yLabel: "F1")
+        plot.add(.init(name: "fixed", xs: [3, 5, 10], ys: [0.5, 0.8, 1], errors: [0.1, 0.1, 0.05], mark: .points, color: "#000"))
+        plot.yRange = 0...1
+        let svg = plot.render()
+        // The series' marks (drawn in its colour, apart from the axes' and grid's lines).
+        func numbers(_ tag: String, _ attribute: String) -> [Double] {
+            svg.components(separatedBy: "<" + tag + " ").dropFirst().compactMap { piece in
+                guard piece.prefix { $0 != ">" }.contains("\"#000\""), let r = piece.range(of: attribute + "=\"") else { return nil }
+                return Double(piece[r.upperBound...].prefix { $0 != "\"" })
+            }
+        }
+        let frame = try XCTUnwrap(svg.components(separatedBy: "<rect ").dropFirst().first)
+        func attribute(_ name: String) -> Double {
+            let r = frame.range(of: name + "=\"")!
+            return Double(frame[r.upperBound...].prefix { $0 != "\"" })!
+        }
+        let left = attribute("x"), top = attribute("y"), right = left + attribute("width")
+        let cx = numbers("circle", "cx"), cy = numbers("circle", "cy")
+        XCTAssertEqual(cx.count, 3)
+        XCTAssertGreaterThan(cx.min()! - 3, left)
+        XCTAssertLessThan(cx.max()! + 3, right, "the point at x = 10 and its caps inside the frame")
+        XCTAssertGreaterThan(cy.min()! - 3, top, "the point at y = 1 inside the frame")
+        XCTAssertLessThan(numbers("line", "x2").max()!, right, "no error-bar cap past the frame")
+    }
+
     /// Overlays circle the vote's objects in red and those the image admitted in orange, each where
     /// the export puts it (`row = height - y`).
     func testOverlaysDrawWhatTheImageAdmittedApart() {
