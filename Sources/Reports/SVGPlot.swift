@@ -25,11 +25,12 @@ public struct SVGPlot {
     public var width = 520.0, height = 320.0
     public var xRange: ClosedRange<Double>?
     public var yRange: ClosedRange<Double>?
-    /// Where the legend goes: top right (default) or bottom right, where a precision-recall plot
-    /// is empty (high recall at low precision is nobody's operating point).
-    public var legendAtBottom = false
-    /// The legend on the left instead (bottom left with `legendAtBottom`), where a plot is empty there.
-    public var legendAtLeft = false
+    /// Where the legend goes: bottom (right) where a precision-recall plot is empty (high recall at
+    /// low precision is nobody's operating point), or left. Unset (both nil), the legend takes the
+    /// corner its box covers the fewest marks in, top right first.
+    public var legendAtBottom: Bool? = nil
+    /// The legend on the left (bottom left with `legendAtBottom`).
+    public var legendAtLeft: Bool? = nil
     /// Names for the x ticks at these positions (categories such as "paper" and "simulated") in
     /// place of numbers.
     public var xCategories: [(Double, String)]? = nil
@@ -136,15 +137,50 @@ public struct SVGPlot {
         // Legend, top right (or bottom right) inside the plot; a series without a name (markers
         // over another series' line) has no entry.
         let named = series.filter { !$0.name.isEmpty }
-        for (k, se) in named.enumerated() where showsLegend {
-            let ly = legendAtBottom ? mt + ph - 8 - Double(named.count - 1 - k) * 15 : mt + 14 + Double(k) * 15
-            // As wide as the longest name (about 6 px a character at this size).
-            let wide = 25 + 6.2 * Double(named.map(\.name.count).max() ?? 0)
-            let lx = legendAtLeft ? ml + 10 : ml + pw - max(legendAtBottom ? 230 : 150, wide)
-            s += "<rect x=\"\(f(lx))\" y=\"\(f(ly - 9))\" width=\"10\" height=\"10\" fill=\"\(se.color)\"/>"
-            s += "<text x=\"\(f(lx + 15))\" y=\"\(f(ly))\">\(esc(se.name))</text>"
+        guard showsLegend, !named.isEmpty else { return s + "</svg>" }
+        // As wide as the longest name (about 6 px a character at this size).
+        let wide = 25 + 6.2 * Double(named.map(\.name.count).max() ?? 0)
+        func box(bottom: Bool, left: Bool) -> (x: Double, top: Double, width: Double, height: Double) {
+            let width = max(bottom ? 230 : 150, wide), height = Double(named.count) * 15 + 4
+            return (left ? ml + 10 : ml + pw - width, bottom ? mt + ph - 8 - Double(named.count) * 15 + 4 : mt + 3, width, height)
+        }
+        var corner = (bottom: legendAtBottom ?? false, left: legendAtLeft ?? false)
+        if legendAtBottom == nil && legendAtLeft == nil {
+            let marks = markPositions(X, Y)
+            func covered(_ b: (x: Double, top: Double, width: Double, height: Double)) -> Int {
+                marks.filter { $0.0 >= b.x - 4 && $0.0 <= b.x + b.width && $0.1 >= b.top - 4 && $0.1 <= b.top + b.height + 4 }.count
+            }
+            let corners = [(false, false), (false, true), (true, false), (true, true)]
+            corner = corners.min { covered(box(bottom: $0.0, left: $0.1)) < covered(box(bottom: $1.0, left: $1.1)) }.map { ($0.0, $0.1) }!
+        }
+        let place = box(bottom: corner.bottom, left: corner.left)
+        for (k, se) in named.enumerated() {
+            let ly = place.top + 12 + Double(k) * 15
+            s += "<rect x=\"\(f(place.x))\" y=\"\(f(ly - 9))\" width=\"10\" height=\"10\" fill=\"\(se.color)\"/>"
+            s += "<text x=\"\(f(place.x + 15))\" y=\"\(f(ly))\">\(esc(se.name))</text>"
         }
         return s + "</svg>"
+    }
+
+    /// Where the series put ink, in pixels: points, lines sampled along each segment, error bars'
+    /// ends, bar tops. `min` of the corners keeps the first on ties (top right).
+    func markPositions(_ X: (Double) -> Double, _ Y: (Double) -> Double) -> [(Double, Double)] {
+        var out: [(Double, Double)] = []
+        for se in series {
+            let pts = zip(se.xs, se.ys).filter { $0.0.isFinite && $0.1.isFinite }.map { (X($0.0), Y($0.1)) }
+            out += pts
+            if se.mark == .line {
+                for (a, b) in zip(pts, pts.dropFirst()) {
+                    for k in 1..<20 { let t = Double(k) / 20; out.append((a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))) }
+                }
+            }
+            if let e = se.errors {
+                for (k, (x, y)) in zip(se.xs, se.ys).enumerated() where k < e.count && e[k].isFinite && x.isFinite && y.isFinite {
+                    for t in stride(from: -1.0, through: 1.0, by: 0.25) { out.append((X(x), Y(y + t * e[k]))) }
+                }
+            }
+        }
+        return out
     }
 }
 

@@ -122,6 +122,29 @@ final class ReportPieceTests: XCTestCase {
         XCTAssertLessThan(numbers("line", "x2").max()!, right, "no error-bar cap past the frame")
     }
 
+    /// Unplaced, the legend takes an empty corner: a line rising to the top right puts it at the
+    /// top left; one falling from the top left, at the top right; a caller's choice stands.
+    func testTheLegendTakesAnEmptyCorner() throws {
+        func legendX(_ ys: [Double], bottom: Bool? = nil) throws -> (x: Double, frameLeft: Double, frameRight: Double) {
+            var plot = SVGPlot(title: "t", xLabel: "x", yLabel: "y")
+            plot.add(.init(name: "a series", xs: [0, 1, 2, 3, 4], ys: ys, mark: .line, color: "#000"))
+            plot.yRange = 0...1
+            plot.legendAtBottom = bottom
+            let svg = plot.render()
+            let swatch = try XCTUnwrap(svg.components(separatedBy: "<rect x=\"").last)
+            let frame = try XCTUnwrap(svg.components(separatedBy: "<rect x=\"").dropFirst().first)
+            let width = Double(try XCTUnwrap(frame.components(separatedBy: "width=\"").dropFirst().first?.prefix { $0 != "\"" }))!
+            let left = Double(frame.prefix { $0 != "\"" })!
+            return (Double(swatch.prefix { $0 != "\"" })!, left, left + width)
+        }
+        let rising = try legendX([0.1, 0.3, 0.5, 0.8, 1])
+        XCTAssertLessThan(rising.x, rising.frameLeft + 20, "top left: the line ends at the top right")
+        let falling = try legendX([1, 0.8, 0.5, 0.3, 0.1])
+        XCTAssertGreaterThan(falling.x, (falling.frameLeft + falling.frameRight) / 2, "top right: the line starts at the top left")
+        let chosen = try legendX([0.1, 0.3, 0.5, 0.8, 1], bottom: false)
+        XCTAssertGreaterThan(chosen.x, (chosen.frameLeft + chosen.frameRight) / 2, "a caller's top right stands")
+    }
+
     /// Overlays circle the vote's objects in red and those the image admitted in orange, each where
     /// the export puts it (`row = height - y`).
     func testOverlaysDrawWhatTheImageAdmittedApart() {
