@@ -47,8 +47,30 @@ public struct SVGPlot {
     public mutating func add(_ s: Series) { series.append(s) }
 
     public func render() -> String {
-        let ml = 62.0, mr = 16.0, mt = 30.0, mb = 46.0
-        let pw = width - ml - mr, ph = height - mt - mb
+        let l = layout()
+        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(f(width)) \(f(height))\" width=\"\(f(width))\" height=\"\(f(height))\" role=\"img\" aria-label=\"\(esc(title))\" font-family=\"sans-serif\" font-size=\"11\">"
+        s += "<text x=\"\(f(width / 2))\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(esc(title))</text>"
+        s += "<rect x=\"\(f(l.left))\" y=\"\(f(l.top))\" width=\"\(f(l.width))\" height=\"\(f(l.height))\" fill=\"#fafafa\" stroke=\"#999\"/>"
+        return s + axes(l) + marks(l) + legend(l) + "</svg>"
+    }
+
+    /// The frame in pixels, the data ranges and their ticks, and the maps from data to pixels.
+    struct Layout {
+        let left = 62.0, top = 30.0
+        var width = 0.0, height = 0.0
+        var xr = 0.0...1.0, yr = 0.0...1.0
+        var xt: [Double] = [], yt: [Double] = []
+        var insetX = 0.0, insetY = 0.0
+        func X(_ v: Double) -> Double { left + insetX + (v - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * (width - 2 * insetX) }
+        func Y(_ v: Double) -> Double { top + height - insetY - (v - yr.lowerBound) / (yr.upperBound - yr.lowerBound) * (height - 2 * insetY) }
+    }
+
+    var hasBars: Bool { series.contains { $0.mark == .bars } }
+
+    func layout() -> Layout {
+        var l = Layout()
+        l.width = width - l.left - 16
+        l.height = height - l.top - 46
         let allX = series.flatMap(\.xs).filter(\.isFinite)
         var allY: [Double] = []
         for se in series {
@@ -62,7 +84,6 @@ public struct SVGPlot {
         var yr = yRange ?? (min(0, allY.min() ?? 0)...(allY.max() ?? 1))
         if xr.upperBound <= xr.lowerBound { xr = (xr.lowerBound - 1)...(xr.upperBound + 1) }
         if yr.upperBound <= yr.lowerBound { yr = (yr.lowerBound - 1)...(yr.upperBound + 1) }
-        let hasBars = series.contains { $0.mark == .bars }
         if hasBars && xRange == nil { xr = (xr.lowerBound - 0.5)...(xr.upperBound + 0.5) }
         let categories = xCategories ?? []
         var xt = categories.isEmpty ? niceTicks(xr) : categories.map(\.0)
@@ -75,91 +96,106 @@ public struct SVGPlot {
         if xRange == nil, categories.isEmpty, !hasBars, xt.count >= 2, let last = xt.last, last < xr.upperBound - 1e-12 {
             xt.append(last + (xt[1] - xt[0]))
         }
-        xr = min(xr.lowerBound, xt.first!)...max(xr.upperBound, xt.last!)
-        yr = min(yr.lowerBound, yt.first!)...max(yr.upperBound, yt.last!)
+        l.xr = min(xr.lowerBound, xt.first!)...max(xr.upperBound, xt.last!)
+        l.yr = min(yr.lowerBound, yt.first!)...max(yr.upperBound, yt.last!)
+        l.xt = xt; l.yt = yt
         // Markers and error-bar caps at the ends of the range stand inside the frame, not cut by
         // it: the data area is inset by a marker's width (bars stand on the frame's floor).
-        let inset = hasBars ? 0 : max(6, pointRadius + 2, (series.compactMap(\.radius).max() ?? 0) + 2)
-        let insetX = categories.isEmpty ? inset : 0
-        func X(_ v: Double) -> Double { ml + insetX + (v - xr.lowerBound) / (xr.upperBound - xr.lowerBound) * (pw - 2 * insetX) }
-        func Y(_ v: Double) -> Double { mt + ph - inset - (v - yr.lowerBound) / (yr.upperBound - yr.lowerBound) * (ph - 2 * inset) }
-        var s = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 \(f(width)) \(f(height))\" width=\"\(f(width))\" height=\"\(f(height))\" role=\"img\" aria-label=\"\(esc(title))\" font-family=\"sans-serif\" font-size=\"11\">"
-        s += "<text x=\"\(f(width / 2))\" y=\"18\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\">\(esc(title))</text>"
-        s += "<rect x=\"\(f(ml))\" y=\"\(f(mt))\" width=\"\(f(pw))\" height=\"\(f(ph))\" fill=\"#fafafa\" stroke=\"#999\"/>"
-        for t in xt where t >= xr.lowerBound && t <= xr.upperBound {
-            s += "<line x1=\"\(f(X(t)))\" y1=\"\(f(mt + ph))\" x2=\"\(f(X(t)))\" y2=\"\(f(mt + ph + 5))\" stroke=\"#333\"/>"
-            s += "<line x1=\"\(f(X(t)))\" y1=\"\(f(mt))\" x2=\"\(f(X(t)))\" y2=\"\(f(mt + ph))\" stroke=\"#e5e5e5\"/>"
-            s += "<text x=\"\(f(X(t)))\" y=\"\(f(mt + ph + 17))\" text-anchor=\"middle\">\(categories.first { $0.0 == t }.map { esc($0.1) } ?? tickLabel(t))</text>"
+        l.insetY = hasBars ? 0 : max(6, pointRadius + 2, (series.compactMap(\.radius).max() ?? 0) + 2)
+        l.insetX = categories.isEmpty ? l.insetY : 0
+        return l
+    }
+
+    /// Ticks, grid lines, their labels and the axis names.
+    func axes(_ l: Layout) -> String {
+        let categories = xCategories ?? []
+        let bottom = l.top + l.height
+        var s = ""
+        for t in l.xt where t >= l.xr.lowerBound && t <= l.xr.upperBound {
+            s += "<line x1=\"\(f(l.X(t)))\" y1=\"\(f(bottom))\" x2=\"\(f(l.X(t)))\" y2=\"\(f(bottom + 5))\" stroke=\"#333\"/>"
+            s += "<line x1=\"\(f(l.X(t)))\" y1=\"\(f(l.top))\" x2=\"\(f(l.X(t)))\" y2=\"\(f(bottom))\" stroke=\"#e5e5e5\"/>"
+            s += "<text x=\"\(f(l.X(t)))\" y=\"\(f(bottom + 17))\" text-anchor=\"middle\">\(categories.first { $0.0 == t }.map { esc($0.1) } ?? tickLabel(t))</text>"
         }
-        for t in yt where t >= yr.lowerBound && t <= yr.upperBound {
-            s += "<line x1=\"\(f(ml - 5))\" y1=\"\(f(Y(t)))\" x2=\"\(f(ml))\" y2=\"\(f(Y(t)))\" stroke=\"#333\"/>"
-            s += "<line x1=\"\(f(ml))\" y1=\"\(f(Y(t)))\" x2=\"\(f(ml + pw))\" y2=\"\(f(Y(t)))\" stroke=\"#e5e5e5\"/>"
-            s += "<text x=\"\(f(ml - 8))\" y=\"\(f(Y(t) + 4))\" text-anchor=\"end\">\(tickLabel(t))</text>"
+        for t in l.yt where t >= l.yr.lowerBound && t <= l.yr.upperBound {
+            s += "<line x1=\"\(f(l.left - 5))\" y1=\"\(f(l.Y(t)))\" x2=\"\(f(l.left))\" y2=\"\(f(l.Y(t)))\" stroke=\"#333\"/>"
+            s += "<line x1=\"\(f(l.left))\" y1=\"\(f(l.Y(t)))\" x2=\"\(f(l.left + l.width))\" y2=\"\(f(l.Y(t)))\" stroke=\"#e5e5e5\"/>"
+            s += "<text x=\"\(f(l.left - 8))\" y=\"\(f(l.Y(t) + 4))\" text-anchor=\"end\">\(tickLabel(t))</text>"
         }
-        s += "<text x=\"\(f(ml + pw / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(esc(xLabel))</text>"
-        s += "<text transform=\"translate(14 \(f(mt + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(esc(yLabel))</text>"
-        // Series are clipped to the frame: an interval past what is possible (a precision above 1,
-        // hours below 0) stops at the axis. The clip's id is a hash of the plot, so it is the
-        // same on every run and two plots of one page do not share it unless they are the same.
+        s += "<text x=\"\(f(l.left + l.width / 2))\" y=\"\(f(height - 8))\" text-anchor=\"middle\">\(esc(xLabel))</text>"
+        s += "<text transform=\"translate(14 \(f(l.top + l.height / 2))) rotate(-90)\" text-anchor=\"middle\">\(esc(yLabel))</text>"
+        return s
+    }
+
+    /// The series' points, lines, bars and error bars, clipped to the frame: an interval past what
+    /// is possible (a precision above 1, hours below 0) stops at the axis. The clip's id is a hash
+    /// of the plot, so it is the same on every run and two plots of one page do not share it
+    /// unless they are the same.
+    func marks(_ l: Layout) -> String {
         var hash: UInt64 = 0xcbf29ce484222325
-        for byte in (title + xLabel + yLabel + "\(series.count) \(f(xr.lowerBound)) \(f(yr.upperBound))").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        for byte in (title + xLabel + yLabel + "\(series.count) \(f(l.xr.lowerBound)) \(f(l.yr.upperBound))").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
         let clip = "clip" + String(hash, radix: 36)
-        s += "<defs><clipPath id=\"\(clip)\"><rect x=\"\(f(ml))\" y=\"\(f(mt))\" width=\"\(f(pw))\" height=\"\(f(ph))\"/></clipPath></defs><g clip-path=\"url(#\(clip))\">"
+        var s = "<defs><clipPath id=\"\(clip)\"><rect x=\"\(f(l.left))\" y=\"\(f(l.top))\" width=\"\(f(l.width))\" height=\"\(f(l.height))\"/></clipPath></defs><g clip-path=\"url(#\(clip))\">"
         let barSeries = series.filter { $0.mark == .bars }.count
         var barIndex = 0
         for se in series {
             switch se.mark {
             case .points:
                 for (x, y) in zip(se.xs, se.ys) where x.isFinite && y.isFinite {
-                    s += "<circle cx=\"\(f(X(x)))\" cy=\"\(f(Y(y)))\" r=\"\(f(se.radius ?? pointRadius))\" fill=\"\(se.color)\" fill-opacity=\"\(se.radius == nil ? "0.7" : "0.95")\"\(se.radius == nil ? "" : " stroke=\"#222\" stroke-width=\"1.2\"")/>"
+                    s += "<circle cx=\"\(f(l.X(x)))\" cy=\"\(f(l.Y(y)))\" r=\"\(f(se.radius ?? pointRadius))\" fill=\"\(se.color)\" fill-opacity=\"\(se.radius == nil ? "0.7" : "0.95")\"\(se.radius == nil ? "" : " stroke=\"#222\" stroke-width=\"1.2\"")/>"
                 }
             case .line:
-                let pts = zip(se.xs, se.ys).filter { $0.0.isFinite && $0.1.isFinite }.map { "\(f(X($0.0))),\(f(Y($0.1)))" }
+                let pts = zip(se.xs, se.ys).filter { $0.0.isFinite && $0.1.isFinite }.map { "\(f(l.X($0.0))),\(f(l.Y($0.1)))" }
                 s += "<polyline points=\"\(pts.joined(separator: " "))\" fill=\"none\" stroke=\"\(se.color)\" stroke-width=\"2\"/>"
             case .bars:
                 let step = se.xs.count > 1 ? (se.xs[1] - se.xs[0]) : 1
-                let bw = abs(X(step) - X(0)) * 0.8 / Double(max(1, barSeries))
+                let slot = abs(l.X(step) - l.X(0)), bw = slot * 0.8 / Double(max(1, barSeries))
+                let floor = l.Y(max(0, l.yr.lowerBound))
                 for (x, y) in zip(se.xs, se.ys) where x.isFinite && y.isFinite {
-                    let left = X(x) - abs(X(step) - X(0)) * 0.4 + Double(barIndex) * bw
-                    s += "<rect x=\"\(f(left))\" y=\"\(f(min(Y(y), Y(max(0, yr.lowerBound)))))\" width=\"\(f(bw))\" height=\"\(f(abs(Y(max(0, yr.lowerBound)) - Y(y))))\" fill=\"\(se.color)\" fill-opacity=\"0.8\"/>"
+                    let left = l.X(x) - slot * 0.4 + Double(barIndex) * bw
+                    s += "<rect x=\"\(f(left))\" y=\"\(f(min(l.Y(y), floor)))\" width=\"\(f(bw))\" height=\"\(f(abs(floor - l.Y(y))))\" fill=\"\(se.color)\" fill-opacity=\"0.8\"/>"
                 }
                 barIndex += 1
             }
             if let e = se.errors {
                 for (k, (x, y)) in zip(se.xs, se.ys).enumerated() where k < e.count && e[k].isFinite && e[k] > 0 {
-                    s += "<line x1=\"\(f(X(x)))\" y1=\"\(f(Y(y - e[k])))\" x2=\"\(f(X(x)))\" y2=\"\(f(Y(y + e[k])))\" stroke=\"\(se.color)\"/>"
-                    s += "<line x1=\"\(f(X(x) - 3))\" y1=\"\(f(Y(y - e[k])))\" x2=\"\(f(X(x) + 3))\" y2=\"\(f(Y(y - e[k])))\" stroke=\"\(se.color)\"/>"
-                    s += "<line x1=\"\(f(X(x) - 3))\" y1=\"\(f(Y(y + e[k])))\" x2=\"\(f(X(x) + 3))\" y2=\"\(f(Y(y + e[k])))\" stroke=\"\(se.color)\"/>"
+                    let cx = l.X(x), low = l.Y(y - e[k]), high = l.Y(y + e[k])
+                    s += "<line x1=\"\(f(cx))\" y1=\"\(f(low))\" x2=\"\(f(cx))\" y2=\"\(f(high))\" stroke=\"\(se.color)\"/>"
+                    s += "<line x1=\"\(f(cx - 3))\" y1=\"\(f(low))\" x2=\"\(f(cx + 3))\" y2=\"\(f(low))\" stroke=\"\(se.color)\"/>"
+                    s += "<line x1=\"\(f(cx - 3))\" y1=\"\(f(high))\" x2=\"\(f(cx + 3))\" y2=\"\(f(high))\" stroke=\"\(se.color)\"/>"
                 }
             }
         }
-        s += "</g>"
-        // Legend, top right (or bottom right) inside the plot; a series without a name (markers
-        // over another series' line) has no entry.
+        return s + "</g>"
+    }
+
+    /// The legend inside the frame, in the corner the report chose or else the one its box covers
+    /// the fewest marks in; a series without a name (markers over another series' line) has no entry.
+    func legend(_ l: Layout) -> String {
         let named = series.filter { !$0.name.isEmpty }
-        guard showsLegend, !named.isEmpty else { return s + "</svg>" }
+        guard showsLegend, !named.isEmpty else { return "" }
         // As wide as the longest name (about 6 px a character at this size).
         let wide = 25 + 6.2 * Double(named.map(\.name.count).max() ?? 0)
         func box(bottom: Bool, left: Bool) -> (x: Double, top: Double, width: Double, height: Double) {
             let width = max(bottom ? 230 : 150, wide), height = Double(named.count) * 15 + 4
-            return (left ? ml + 10 : ml + pw - width, bottom ? mt + ph - 8 - Double(named.count) * 15 + 4 : mt + 3, width, height)
+            return (left ? l.left + 10 : l.left + l.width - width, bottom ? l.top + l.height - 8 - Double(named.count) * 15 + 4 : l.top + 3, width, height)
         }
         var corner = (bottom: legendAtBottom ?? false, left: legendAtLeft ?? false)
         if legendAtBottom == nil && legendAtLeft == nil {
-            let marks = markPositions(X, Y)
+            let ink = markPositions(l.X, l.Y)
             func covered(_ b: (x: Double, top: Double, width: Double, height: Double)) -> Int {
-                marks.filter { $0.0 >= b.x - 4 && $0.0 <= b.x + b.width && $0.1 >= b.top - 4 && $0.1 <= b.top + b.height + 4 }.count
+                ink.filter { $0.0 >= b.x - 4 && $0.0 <= b.x + b.width && $0.1 >= b.top - 4 && $0.1 <= b.top + b.height + 4 }.count
             }
             let corners = [(false, false), (false, true), (true, false), (true, true)]
             corner = corners.min { covered(box(bottom: $0.0, left: $0.1)) < covered(box(bottom: $1.0, left: $1.1)) }.map { ($0.0, $0.1) }!
         }
         let place = box(bottom: corner.bottom, left: corner.left)
+        var s = ""
         for (k, se) in named.enumerated() {
             let ly = place.top + 12 + Double(k) * 15
             s += "<rect x=\"\(f(place.x))\" y=\"\(f(ly - 9))\" width=\"10\" height=\"10\" fill=\"\(se.color)\"/>"
             s += "<text x=\"\(f(place.x + 15))\" y=\"\(f(ly))\">\(esc(se.name))</text>"
         }
-        return s + "</svg>"
+        return s
     }
 
     /// Where the series put ink, in pixels: points, lines sampled along each segment, error bars'
