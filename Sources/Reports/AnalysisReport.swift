@@ -13,27 +13,42 @@ public enum AnalysisReport {
                             preface: [(String, String)] = [], extra: ((inout HTMLPage) -> Void)? = nil) -> String {
         var page = HTMLPage(title: "Crowd consensus: \(exportName)")
         if !preface.isEmpty { page.table(["", ""], preface.map { [$0.0, $0.1] }) }
+        summary(r, into: &page)
+        if let o = r.overall { truthSection(r, o, into: &page) }
+        consensusSection(r, into: &page)
+        workerSection(r, into: &page)
+        overlaySection(r, overlays, into: &page)
+        extra?(&page)
+        return page.render()
+    }
+
+    /// What was read and how it was merged, and the notes on it.
+    static func summary(_ r: AnalysisResult, into page: inout HTMLPage) {
         let c = r.crowd
         page.paragraph("\(c.records) submissions (\(c.emptyRecords) empty\(c.repeatedRecordsLeftOut > 0 ? "; \(c.repeatedRecordsLeftOut) repeated ones left out: a worker's first on an image counts" : "")) by \(c.workers) workers on \(c.images) images, \(c.clicks) clicks. Method: \(r.method); match radius \(fmt(r.matchRadius, 1)) px.\(evidence(r))")
         if r.skippedShapeRecords > 0 {
             page.raw("<p class=\"note\">\(r.skippedShapeRecords) shape records (polygon, polyline, freehand) are merged by the shape consensus (section below), not the point consensus.</p>")
         }
         for n in r.truthNotes { page.raw("<p class=\"note\">\(esc(n))</p>") }
+    }
 
-        if let o = r.overall {
-            page.heading("Against truth")
-            var rows = [["all images", "\(o.tp)", "\(o.fp)", "\(o.fn)", fmt(o.precision), fmt(o.recall), fmt(o.f1)]]
-            if let fs = r.filtered.score {
-                rows.append(["without the bottom third of workers", "\(fs.tp)", "\(fs.fp)", "\(fs.fn)", fmt(fs.precision), fmt(fs.recall), fmt(fs.f1)])
-            }
-            page.table(["", "TP", "FP", "FN", "precision", "recall", "F1"], rows)
-            page.table(["image", "workers", "clicks", "objects", "truth", "precision", "recall", "F1"], r.images.map { im in
-                [im.image, "\(im.workers)", "\(im.clicks)", "\(im.consensusObjects)", im.truthObjects.map(String.init) ?? "–",
-                 fmt(im.score?.precision), fmt(im.score?.recall), fmt(im.score?.f1)]
-            })
-            if let e = r.errors { errorSection(e, r.images, into: &page) }
+    /// Scores against the truth, overall and per image, and the errors by cause.
+    static func truthSection(_ r: AnalysisResult, _ o: DetectionScore, into page: inout HTMLPage) {
+        page.heading("Against truth")
+        var rows = [["all images", "\(o.tp)", "\(o.fp)", "\(o.fn)", fmt(o.precision), fmt(o.recall), fmt(o.f1)]]
+        if let fs = r.filtered.score {
+            rows.append(["without the bottom third of workers", "\(fs.tp)", "\(fs.fp)", "\(fs.fn)", fmt(fs.precision), fmt(fs.recall), fmt(fs.f1)])
         }
+        page.table(["", "TP", "FP", "FN", "precision", "recall", "F1"], rows)
+        page.table(["image", "workers", "clicks", "objects", "truth", "precision", "recall", "F1"], r.images.map { im in
+            [im.image, "\(im.workers)", "\(im.clicks)", "\(im.consensusObjects)", im.truthObjects.map(String.init) ?? "–",
+             fmt(im.score?.precision), fmt(im.score?.recall), fmt(im.score?.f1)]
+        })
+        if let e = r.errors { errorSection(e, r.images, into: &page) }
+    }
 
+    /// The support histogram and, per image, the expected false, missed and undecided objects.
+    static func consensusSection(_ r: AnalysisResult, into page: inout HTMLPage) {
         page.heading("Consensus")
         let supports = r.consensus.flatMap(\.candidateSupports)
         let kept = r.consensus.flatMap { $0.points.map(\.support) }
@@ -50,7 +65,11 @@ public enum AnalysisReport {
             })
             page.paragraph("Expected false: the objects' doubt summed (one less each one's confidence). Expected missed: the objects a crowd of twice the image's workers would find that this consensus misses, from how visible the objects two or more workers clicked are (a capture-recapture model; five workers at least; one image's figure is rough, a sum over images firmer). Objects no worker of a crowd like this one clicks are beyond it. Undecided: candidates within one vote of the support an object needs, kept or not, that two or more workers share; one more worker could turn any of them. The adaptive policy asks another worker while they exceed \(formatNumber(AdaptiveReplicates().threshold)) per object (docs/replicates.md): images high here are where more workers would change the answer.")
         }
+    }
 
+    /// Worker scores, the Fitts fit, participation, learning and the per-worker table.
+    static func workerSection(_ r: AnalysisResult, into page: inout HTMLPage) {
+        let c = r.crowd
         page.heading("Workers")
         let sorted = r.workers.filter { $0.images > 0 }.sorted { $0.score > $1.score }
         var sp = SVGPlot(title: "Worker scores (vs consensus)", xLabel: "worker rank", yLabel: "score 1 − (fp + 0.2·fn)/(2·tp)")
@@ -91,16 +110,16 @@ public enum AnalysisReport {
             [w.worker, "\(w.images)", "\(w.annotations)", fmt(w.medianClickPeriodS, 2), fmt(w.score), fmt(w.coverage, 2), fmt(w.reliability, 2),
              fmt(w.rmsePx ?? w.rmseVsConsensusPx, 2)]
         })
+    }
 
-        if !overlays.isEmpty {
-            page.heading("Overlays")
-            let shown = overlays.count < r.job.images.count ? " The first \(overlays.count) of the \(r.job.images.count) images are shown (more with report.overlays in a scenario)." : ""
-            let admitted = r.consensus.contains { $0.points.contains(where: \.admittedByImage) } ? " Orange circles: objects the image admitted after the vote turned them down." : ""
-            page.paragraph("Blue: every click. Red circles: consensus." + admitted + " Green crosses: truth (when given). Click an image for full size." + shown)
-            page.raw("<div class=\"overlays\">" + overlays.map { "<a href=\"\(esc($0.file))\"><img src=\"\(esc($0.file))\" alt=\"\(esc($0.image))\" title=\"\(esc($0.image))\"></a>" }.joined() + "</div>")
-        }
-        extra?(&page)
-        return page.render()
+    /// The overlays, when images were given.
+    static func overlaySection(_ r: AnalysisResult, _ overlays: [(image: String, file: String)], into page: inout HTMLPage) {
+        guard !overlays.isEmpty else { return }
+        page.heading("Overlays")
+        let shown = overlays.count < r.job.images.count ? " The first \(overlays.count) of the \(r.job.images.count) images are shown (more with report.overlays in a scenario)." : ""
+        let admitted = r.consensus.contains { $0.points.contains(where: \.admittedByImage) } ? " Orange circles: objects the image admitted after the vote turned them down." : ""
+        page.paragraph("Blue: every click. Red circles: consensus." + admitted + " Green crosses: truth (when given). Click an image for full size." + shown)
+        page.raw("<div class=\"overlays\">" + overlays.map { "<a href=\"\(esc($0.file))\"><img src=\"\(esc($0.file))\" alt=\"\(esc($0.image))\" title=\"\(esc($0.image))\"></a>" }.joined() + "</div>")
     }
 
     /// The errors by cause (`ErrorBreakdown`), each with what would reduce it, and per image.
