@@ -114,74 +114,90 @@ public enum TurkJob {
         if let existing = try? TurkJobManifest.load(job: job) {
             manifest = existing   // resume: same ids, same tokens
         } else {
-            let absolute = URL(fileURLWithPath: job).standardizedFileURL.path
-            let digest = SHA256.hash(data: Array("\(absolute)|\(endpoint)|\(s.seed)|\(s.name)".utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
-            let base = imageBaseURL ?? (endpoint + "/images")
-            let rewardCents = Int((s.pay * 100).rounded())
-            let adaptive = s.policy == .adaptive
-            manifest = TurkJobManifest(jobId: "\(s.name)-\(digest)", scenario: scenarioPath, overrides: overrides, backend: name, endpoint: endpoint,
-                                       imageBaseURL: base.hasSuffix("/") ? String(base.dropLast()) : base, reward: Money.string(cents: rewardCents),
-                                       replicates: adaptive ? s.adaptive.start : s.replicates, title: "Click the centre of every object in the image",
-                                       instructions: s.description.isEmpty ? "Click once on the centre of every bright object." : "Click once on the centre of every bright object. (\(s.description))",
-                                       lifetimeSeconds: 7 * 86_400, assignmentSeconds: 3600, autoApprovalSeconds: 3 * 86_400, images: [])
-            if adaptive { manifest.policy = s.adaptive.description }
-            if s.policy == .verify {
-                manifest.policy = s.policyDescription
-                manifest.verifyPlan = .init(workersPerQuestion: s.verify.workersPerQuestion, questionsPerHIT: s.verify.questionsPerHIT,
-                                            reward: Money.string(cents: Int(((s.verifyPay ?? s.pay) * 100).rounded())))
-            }
-            if let score = s.requireScore {
-                guard let type = try await scoreQualification(client) else {
-                    throw InputError(file: scenarioPath, field: "job.require_score", message: "no worker scores on this marketplace yet: run `crowdlab job review --record-scores` on an earlier job first")
-                }
-                manifest.scoreQualificationId = type
-                manifest.requiredScore = score
-            }
+            manifest = try await newManifest(s, scenarioPath: scenarioPath, overrides: overrides, backend: name, endpoint: endpoint,
+                                             client: client, job: job, imageBaseURL: imageBaseURL)
         }
-        // The images and truth, rendered as `crowdlab run` renders them.
-        let scene = s.scene
-        let imagesDir = (job as NSString).appendingPathComponent("images"), truthDir = (job as NSString).appendingPathComponent("truth")
-        try FileManager.default.createDirectory(atPath: imagesDir, withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: truthDir, withIntermediateDirectories: true)
-        if manifest.images.isEmpty {
-            for i in 0..<s.images {
-                let name = String(format: "%@_%04d.png", s.sceneKind.rawValue, i)
-                let p = scene.render(seed: SeededRandom.derive(s.seed, UInt64(i)))
-                try AtomicFile.write(try PNG.encode(p.image), to: (imagesDir as NSString).appendingPathComponent(name))
-                try AtomicFile.write(truthCSV(p.truth), to: (truthDir as NSString).appendingPathComponent((name as NSString).deletingPathExtension + ".csv"))
-                manifest.images.append(.init(name: name, width: p.image.width, height: p.image.height, hitId: nil))
-            }
-            try manifest.save(job: job)
-        }
+        if manifest.images.isEmpty { try renderImages(s, into: &manifest, job: job) }
         for (k, image) in manifest.images.enumerated() where image.hitId == nil {
             progress(k, manifest.images.count)
-            if client.hostsImages {
-                let png = try Data(contentsOf: URL(fileURLWithPath: (imagesDir as NSString).appendingPathComponent(image.name)))
-                let truth = try String(contentsOfFile: (truthDir as NSString).appendingPathComponent((image.name as NSString).deletingPathExtension + ".csv"), encoding: .utf8)
-                _ = try await client.putImage(name: image.name, png: png, truthCSV: truth)
-            }
-            let question = HTMLQuestion.make(imageURL: "\(manifest.imageBaseURL)/\(image.name)", tool: HTMLQuestion.Tool(rawValue: s.tool.rawValue) ?? .crosshairs, instructions: manifest.instructions)
-            let token = "\(manifest.jobId)-\(image.name)"
-            let hitId: String
-            do {
-                let r = try await client.send(CreateHIT(maxAssignments: manifest.replicates, lifetimeInSeconds: manifest.lifetimeSeconds,
-                                                        assignmentDurationInSeconds: manifest.assignmentSeconds, reward: manifest.reward,
-                                                        title: manifest.title, description: "Image annotation for \(s.name): \(image.name)",
-                                                        question: question, requesterAnnotation: token, uniqueRequestToken: token,
-                                                        autoApprovalDelayInSeconds: manifest.autoApprovalSeconds, keywords: "image, annotation, science",
-                                                        qualificationRequirements: manifest.scoreRequirement))
-                hitId = r.HIT?.HITId ?? ""
-            } catch let e as TurkError where e.turkErrorCode == "AWS.MechanicalTurk.HitAlreadyExists" {
-                // Posted before an interruption: the HIT carries the token as its annotation.
-                guard let hit = try await client.hit(requesterAnnotation: token) else { throw e }
-                hitId = hit.HITId
-            }
-            manifest.images[k].hitId = hitId
+            manifest.images[k].hitId = try await post(image, of: manifest, scenario: s, client: client, job: job)
             manifest.images[k].assignments = manifest.replicates
             try manifest.save(job: job)
         }
         progress(manifest.images.count, manifest.images.count)
         return manifest
+    }
+
+    /// A new job's manifest: its id (a digest of where it is, the endpoint and the scenario), the
+    /// HIT's terms, its policy and the score the workers must hold.
+    static func newManifest(_ s: Scenario, scenarioPath: String, overrides: [String], backend name: String, endpoint: String,
+                            client: any TurkBackend, job: String, imageBaseURL: String?) async throws -> TurkJobManifest {
+        let absolute = URL(fileURLWithPath: job).standardizedFileURL.path
+        let digest = SHA256.hash(data: Array("\(absolute)|\(endpoint)|\(s.seed)|\(s.name)".utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+        let base = imageBaseURL ?? (endpoint + "/images")
+        let rewardCents = Int((s.pay * 100).rounded())
+        let adaptive = s.policy == .adaptive
+        var manifest = TurkJobManifest(jobId: "\(s.name)-\(digest)", scenario: scenarioPath, overrides: overrides, backend: name, endpoint: endpoint,
+                                       imageBaseURL: base.hasSuffix("/") ? String(base.dropLast()) : base, reward: Money.string(cents: rewardCents),
+                                       replicates: adaptive ? s.adaptive.start : s.replicates, title: "Click the centre of every object in the image",
+                                       instructions: s.description.isEmpty ? "Click once on the centre of every bright object." : "Click once on the centre of every bright object. (\(s.description))",
+                                       lifetimeSeconds: 7 * 86_400, assignmentSeconds: 3600, autoApprovalSeconds: 3 * 86_400, images: [])
+        if adaptive { manifest.policy = s.adaptive.description }
+        if s.policy == .verify {
+            manifest.policy = s.policyDescription
+            manifest.verifyPlan = .init(workersPerQuestion: s.verify.workersPerQuestion, questionsPerHIT: s.verify.questionsPerHIT,
+                                        reward: Money.string(cents: Int(((s.verifyPay ?? s.pay) * 100).rounded())))
+        }
+        if let score = s.requireScore {
+            guard let type = try await scoreQualification(client) else {
+                throw InputError(file: scenarioPath, field: "job.require_score", message: "no worker scores on this marketplace yet: run `crowdlab job review --record-scores` on an earlier job first")
+            }
+            manifest.scoreQualificationId = type
+            manifest.requiredScore = score
+        }
+        return manifest
+    }
+
+    /// The images and truth, rendered as `crowdlab run` renders them, into `job/images` and `job/truth`.
+    static func renderImages(_ s: Scenario, into manifest: inout TurkJobManifest, job: String) throws {
+        let imagesDir = (job as NSString).appendingPathComponent("images"), truthDir = (job as NSString).appendingPathComponent("truth")
+        try FileManager.default.createDirectory(atPath: imagesDir, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: truthDir, withIntermediateDirectories: true)
+        let scene = s.scene
+        for i in 0..<s.images {
+            let name = String(format: "%@_%04d.png", s.sceneKind.rawValue, i)
+            let p = scene.render(seed: SeededRandom.derive(s.seed, UInt64(i)))
+            try AtomicFile.write(try PNG.encode(p.image), to: (imagesDir as NSString).appendingPathComponent(name))
+            try AtomicFile.write(truthCSV(p.truth), to: (truthDir as NSString).appendingPathComponent((name as NSString).deletingPathExtension + ".csv"))
+            manifest.images.append(.init(name: name, width: p.image.width, height: p.image.height, hitId: nil))
+        }
+        try manifest.save(job: job)
+    }
+
+    /// Uploads one image when the backend hosts images and posts its HIT; the HIT's id. A HIT posted
+    /// before an interruption is found by its token, not posted twice.
+    static func post(_ image: TurkJobManifest.Image, of manifest: TurkJobManifest, scenario s: Scenario, client: any TurkBackend, job: String) async throws -> String {
+        if client.hostsImages {
+            let imagesDir = (job as NSString).appendingPathComponent("images"), truthDir = (job as NSString).appendingPathComponent("truth")
+            let png = try Data(contentsOf: URL(fileURLWithPath: (imagesDir as NSString).appendingPathComponent(image.name)))
+            let truth = try String(contentsOfFile: (truthDir as NSString).appendingPathComponent((image.name as NSString).deletingPathExtension + ".csv"), encoding: .utf8)
+            _ = try await client.putImage(name: image.name, png: png, truthCSV: truth)
+        }
+        let question = HTMLQuestion.make(imageURL: "\(manifest.imageBaseURL)/\(image.name)", tool: HTMLQuestion.Tool(rawValue: s.tool.rawValue) ?? .crosshairs, instructions: manifest.instructions)
+        let token = "\(manifest.jobId)-\(image.name)"
+        do {
+            let r = try await client.send(CreateHIT(maxAssignments: manifest.replicates, lifetimeInSeconds: manifest.lifetimeSeconds,
+                                                    assignmentDurationInSeconds: manifest.assignmentSeconds, reward: manifest.reward,
+                                                    title: manifest.title, description: "Image annotation for \(s.name): \(image.name)",
+                                                    question: question, requesterAnnotation: token, uniqueRequestToken: token,
+                                                    autoApprovalDelayInSeconds: manifest.autoApprovalSeconds, keywords: "image, annotation, science",
+                                                    qualificationRequirements: manifest.scoreRequirement))
+            return r.HIT?.HITId ?? ""
+        } catch let e as TurkError where e.turkErrorCode == "AWS.MechanicalTurk.HitAlreadyExists" {
+            // Posted before an interruption: the HIT carries the token as its annotation.
+            guard let hit = try await client.hit(requesterAnnotation: token) else { throw e }
+            return hit.HITId
+        }
     }
 
     /// Mechanical Turk cannot extend a HIT created with fewer than 10 assignments to 10 or more, so
