@@ -116,31 +116,7 @@ public struct Annotator: Sendable {
     /// its reading order and its objects' detectability.
     public func annotate(_ task: ImageTask, readingOrder: [Int], detectability: [Double]? = nil, worker: WorkerAgent, budget: Double,
                          annotationIndex: inout Int, rng: SeededRandom, into out: inout [Vertex]) {
-        // Objects this worker notices, in reading order (the order they are clicked in). Noticing
-        // is the psychometric curve read as a latent salience: the worker perceives an object at
-        // its visibility plus logistic noise of scale `width`, and notices it when that exceeds the
-        // threshold (and their attention, the plateau, does not lapse).
-        let d = detectability ?? self.detectability(task)
-        var chosen: [Int] = [], draw: [Double] = []
-        chosen.reserveCapacity(task.objectCount); draw.reserveCapacity(task.objectCount)
-        for i in readingOrder {
-            let attends = rng.uniform() < worker.plateau
-            let u = rng.uniform()
-            if attends && u > 1 - d[i] { chosen.append(i); draw.append(u) }
-        }
-        // A worker spends a budget of clicks on an image whatever it holds (real crowds click 50-95
-        // times on smFISH fields of 145-268 spots). When they notice more than that, the clicks go
-        // to what they perceive as most salient, wherever it is in the image: faint objects lose
-        // out for everyone, so a bigger crowd does not recover them.
-        let spend = Int(budget + rng.uniform())
-        if spend < chosen.count {
-            let width = population.detectionWidth
-            let salience = chosen.indices.map { k in task.visibility[chosen[k]] + width * log(draw[k] / max(1 - draw[k], 1e-300)) }
-            let ranked = chosen.indices.sorted { salience[$0] != salience[$1] ? salience[$0] > salience[$1] : $0 < $1 }
-            var keep = [Bool](repeating: false, count: chosen.count)
-            for k in ranked.prefix(spend) { keep[k] = true }
-            chosen = chosen.indices.filter { keep[$0] }.map { chosen[$0] }
-        }
+        let chosen = noticed(task, readingOrder: readingOrder, detectability: detectability ?? self.detectability(task), worker: worker, budget: budget, rng: rng)
         // Room for the chosen objects and the false clicks expected among them (one allocation).
         out.reserveCapacity(out.count + chosen.count + chosen.count / 8 + 4)
         // A worker's pointing error is on the screen: in image pixels it grows by the display scale.
@@ -154,21 +130,7 @@ public struct Annotator: Sendable {
             let fp = falsePositiveRate(worker, annotationIndex)
             var x: Double, y: Double
             if rng.uniform() < fp {
-                if !task.distractorXs.isEmpty && rng.uniform() < population.distractorConfusion {
-                    let d = rng.int(task.distractorXs.count)
-                    x = task.distractorXs[d] + rng.gaussian(sigma: sigma); y = task.distractorYs[d] + rng.gaussian(sigma: sigma)
-                } else if let s = task.structure, !s.xs.isEmpty && rng.uniform() < population.structureShare {
-                    // Image structure that looks like an object to this worker: a look-alike drawn
-                    // by how detectable it is, so bright untruthed spots draw the same false clicks
-                    // from many workers (and the consensus keeps some, as real ones do).
-                    let k = s.draw(rng.uniform())
-                    x = s.xs[k] + rng.gaussian(sigma: sigma); y = s.ys[k] + rng.gaussian(sigma: sigma)
-                } else if population.nearObjectShare > 0 && task.objectCount > 0 && rng.uniform() < population.nearObjectShare {
-                    // Structure beside an object (real false clicks hug what the truth marks).
-                    (x, y) = besideObject(task, rng: rng)
-                } else {
-                    x = rng.uniform() * maxX; y = rng.uniform() * maxY
-                }
+                (x, y) = falseClick(task, sigma: sigma, rng: rng)
             } else {
                 let i = chosen[next]; next += 1
                 x = task.xs[i] + rng.gaussian(sigma: sigma); y = task.ys[i] + rng.gaussian(sigma: sigma)
@@ -187,6 +149,58 @@ public struct Annotator: Sendable {
 }
 
 extension Annotator {
+    /// The objects a worker clicks on an image, in the order they click them.
+    func noticed(_ task: ImageTask, readingOrder: [Int], detectability: [Double], worker: WorkerAgent, budget: Double, rng: SeededRandom) -> [Int] {
+        // Objects this worker notices, in reading order (the order they are clicked in). Noticing
+        // is the psychometric curve read as a latent salience: the worker perceives an object at
+        // its visibility plus logistic noise of scale `width`, and notices it when that exceeds the
+        // threshold (and their attention, the plateau, does not lapse).
+        var chosen: [Int] = [], draw: [Double] = []
+        chosen.reserveCapacity(task.objectCount); draw.reserveCapacity(task.objectCount)
+        for i in readingOrder {
+            let attends = rng.uniform() < worker.plateau
+            let u = rng.uniform()
+            if attends && u > 1 - detectability[i] { chosen.append(i); draw.append(u) }
+        }
+        // A worker spends a budget of clicks on an image whatever it holds (real crowds click 50-95
+        // times on smFISH fields of 145-268 spots). When they notice more than that, the clicks go
+        // to what they perceive as most salient, wherever it is in the image: faint objects lose
+        // out for everyone, so a bigger crowd does not recover them.
+        let spend = Int(budget + rng.uniform())
+        if spend < chosen.count {
+            let width = population.detectionWidth
+            let salience = chosen.indices.map { k in task.visibility[chosen[k]] + width * log(draw[k] / max(1 - draw[k], 1e-300)) }
+            let ranked = chosen.indices.sorted { salience[$0] != salience[$1] ? salience[$0] > salience[$1] : $0 < $1 }
+            var keep = [Bool](repeating: false, count: chosen.count)
+            for k in ranked.prefix(spend) { keep[k] = true }
+            chosen = chosen.indices.filter { keep[$0] }.map { chosen[$0] }
+        }
+        return chosen
+    }
+
+    /// Where a false click lands: a distractor, a look-alike in the image, structure beside an
+    /// object, or anywhere.
+    func falseClick(_ task: ImageTask, sigma: Double, rng: SeededRandom) -> (Double, Double) {
+        let maxX = Double(task.width - 1), maxY = Double(task.height)
+        var x: Double, y: Double
+        if !task.distractorXs.isEmpty && rng.uniform() < population.distractorConfusion {
+            let d = rng.int(task.distractorXs.count)
+            x = task.distractorXs[d] + rng.gaussian(sigma: sigma); y = task.distractorYs[d] + rng.gaussian(sigma: sigma)
+        } else if let s = task.structure, !s.xs.isEmpty && rng.uniform() < population.structureShare {
+            // Image structure that looks like an object to this worker: a look-alike drawn
+            // by how detectable it is, so bright untruthed spots draw the same false clicks
+            // from many workers (and the consensus keeps some, as real ones do).
+            let k = s.draw(rng.uniform())
+            x = s.xs[k] + rng.gaussian(sigma: sigma); y = s.ys[k] + rng.gaussian(sigma: sigma)
+        } else if population.nearObjectShare > 0 && task.objectCount > 0 && rng.uniform() < population.nearObjectShare {
+            // Structure beside an object (real false clicks hug what the truth marks).
+            (x, y) = besideObject(task, rng: rng)
+        } else {
+            x = rng.uniform() * maxX; y = rng.uniform() * maxY
+        }
+        return (x, y)
+    }
+
     /// A point beside a random object: a normal offset of SD `nearObjectSD`, redrawn (up to 50
     /// times) while within `nearObjectInner` px of the object.
     func besideObject(_ task: ImageTask, rng: SeededRandom) -> (Double, Double) {
