@@ -164,34 +164,40 @@ public enum ShapeAnalysis {
         let frameOrder = FrameSequence.order(job.images.map(\.image))
         let frames = (frameOrder ?? []).map { job.images[$0] }
         let tracks = Tracker().link(frames: frames.map { im in (byImage[im.image] ?? []).map { ($0.centroid[0], $0.centroid[1]) } })
-        // Velocities against the truth: each long track matched to the true track nearest its start.
-        var velocities: [(Int, Double, Double)] = []
-        if let shapeTruth {
-            var truthTracks: [String: [(frame: Int, x: Double, y: Double)]] = [:]
-            for (f, im) in frames.enumerated() {
-                for o in shapeTruth[im.image]?.inExportCoordinates() ?? [] where o.kind != "point" {
-                    let c = Geometry.centroid(o.points.map { $0[0] }, o.points.map { $0[1] }, closed: o.kind == "polygon")
-                    truthTracks[o.track, default: []].append((f, c.x, c.y))
-                }
-            }
-            let truthSpeed = truthTracks.mapValues { Track(frames: $0.map(\.frame), objects: $0.map { _ in 0 }, xs: $0.map(\.x), ys: $0.map(\.y)).fittedSpeed }
-            for (k, t) in tracks.enumerated() where t.frames.count >= minimumTrackFrames {
-                guard let speed = t.fittedSpeed else { continue }
-                var best: (String, Double)? = nil
-                for (id, points) in truthTracks {
-                    guard let p = points.first(where: { $0.frame == t.frames[0] }) else { continue }
-                    let d = hypot(p.x - t.xs[0], p.y - t.ys[0])
-                    if d <= 2 * matchRadius, d < (best?.1 ?? .infinity) { best = (id, d) }
-                }
-                // Objects that do not travel (the tissue) have no speed to compare.
-                if let (id, _) = best, let v = truthSpeed[id] ?? nil, v >= 0.2 { velocities.append((k, speed, v)) }
-            }
-        }
+        let velocities = shapeTruth.map { trackVelocities(tracks, frames: frames.map(\.image), truth: $0, matchRadius: matchRadius, minimumTrackFrames: minimumTrackFrames) } ?? []
         let keypoints = shapeTruth.map { keypointTrajectories(export: export, truth: $0) } ?? []
         if let frameOrder { areaOverTime = frameOrder.map { areaOverTime[$0] } }
         return ShapeAnalysisResult(job: job, consensus: consensus, score: scored ? total : nil, perImage: perImage, areaErrors: areaErrors,
                                    areaOverTime: areaOverTime, consensusLengths: consensus.shapes.compactMap(\.length),
                                    workerLengths: workerLengths, truthLengths: truthLengths, isMovie: frameOrder != nil, tracks: tracks,
                                    velocities: velocities, keypoints: keypoints)
+    }
+
+    /// Each track of `minimumTrackFrames` or more with the speed fitted to it, against the speed of
+    /// the true track nearest its start (within twice the match radius); objects that do not travel
+    /// (the tissue) have no speed to compare.
+    static func trackVelocities(_ tracks: [Track], frames: [String], truth: [String: ShapeTruth], matchRadius: Double,
+                                minimumTrackFrames: Int) -> [(Int, Double, Double)] {
+        var velocities: [(Int, Double, Double)] = []
+        var truthTracks: [String: [(frame: Int, x: Double, y: Double)]] = [:]
+        for (f, image) in frames.enumerated() {
+            for o in truth[image]?.inExportCoordinates() ?? [] where o.kind != "point" {
+                let c = Geometry.centroid(o.points.map { $0[0] }, o.points.map { $0[1] }, closed: o.kind == "polygon")
+                truthTracks[o.track, default: []].append((f, c.x, c.y))
+            }
+        }
+        let truthSpeed = truthTracks.mapValues { Track(frames: $0.map(\.frame), objects: $0.map { _ in 0 }, xs: $0.map(\.x), ys: $0.map(\.y)).fittedSpeed }
+        for (k, t) in tracks.enumerated() where t.frames.count >= minimumTrackFrames {
+            guard let speed = t.fittedSpeed else { continue }
+            var best: (String, Double)? = nil
+            for id in truthTracks.keys.sorted() {
+                guard let p = truthTracks[id]!.first(where: { $0.frame == t.frames[0] }) else { continue }
+                let d = hypot(p.x - t.xs[0], p.y - t.ys[0])
+                if d <= 2 * matchRadius, d < (best?.1 ?? .infinity) { best = (id, d) }
+            }
+            // Objects that do not travel (the tissue) have no speed to compare.
+            if let (id, _) = best, let v = truthSpeed[id] ?? nil, v >= 0.2 { velocities.append((k, speed, v)) }
+        }
+        return velocities
     }
 }
