@@ -169,7 +169,8 @@ public struct SVGPlot {
     }
 
     /// The legend inside the frame, in the corner the report chose or else the one its box covers
-    /// the fewest marks in; a series without a name (markers over another series' line) has no entry.
+    /// the fewest marks in (the first of equals: top right, top left, bottom right, bottom left);
+    /// a series without a name (markers over another series' line) has no entry.
     func legend(_ l: Layout) -> String {
         let named = series.filter { !$0.name.isEmpty }
         guard showsLegend, !named.isEmpty else { return "" }
@@ -198,8 +199,8 @@ public struct SVGPlot {
         return s
     }
 
-    /// Where the series put ink, in pixels: points, lines sampled along each segment, error bars'
-    /// ends, bar tops. `min` of the corners keeps the first on ties (top right).
+    /// Where the series put ink, in pixels: points, lines sampled along each segment, error bars
+    /// along their length, bar tops.
     func markPositions(_ X: (Double) -> Double, _ Y: (Double) -> Double) -> [(Double, Double)] {
         var out: [(Double, Double)] = []
         for se in series {
