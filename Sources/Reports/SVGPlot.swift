@@ -186,8 +186,9 @@ public struct SVGPlot {
             func covered(_ b: (x: Double, top: Double, width: Double, height: Double)) -> Int {
                 ink.filter { $0.0 >= b.x - 4 && $0.0 <= b.x + b.width && $0.1 >= b.top - 4 && $0.1 <= b.top + b.height + 4 }.count
             }
-            let corners = [(false, false), (false, true), (true, false), (true, true)]
-            corner = corners.min { covered(box(bottom: $0.0, left: $0.1)) < covered(box(bottom: $1.0, left: $1.1)) }.map { ($0.0, $0.1) }!
+            let corners: [(bottom: Bool, left: Bool)] = [(false, false), (false, true), (true, false), (true, true)]
+            let counts = corners.map { covered(box(bottom: $0.bottom, left: $0.left)) }
+            corner = corners[counts.firstIndex(of: counts.min()!)!]
         }
         let place = box(bottom: corner.bottom, left: corner.left)
         var s = ""

@@ -67,7 +67,7 @@ extension TurkJob {
     /// method (with near misses for a verify job) against the truth in `job/truth`.
     static func analyse(_ m: TurkJobManifest, _ export: QuantiusExport, job: String) throws -> (AnalysisResult, TruthSet) {
         let s = try Scenario.load(path: m.scenario, overrides: m.overrides)
-        let truth = try TruthSet.load(path: (job as NSString).appendingPathComponent("truth"), export: export)
+        let truth = try TruthSet.load(path: folders(job: job).truth, export: export)
         var options = AnalysisOptions()
         options.method = try s.pointMethod(images: s.imageEvidence ? try jobImages(export, job: job) : nil)
         options.matchRadius = s.matchRadius
@@ -76,7 +76,7 @@ extension TurkJob {
 
     /// The images the job posted (`job/images`), by name, for a scenario whose analysis hears them.
     static func jobImages(_ export: QuantiusExport, job: String) throws -> [String: Image] {
-        let dir = (job as NSString).appendingPathComponent("images")
+        let dir = folders(job: job).images
         let (found, missing) = try PNG.read(folder: dir, names: export.imageNames)
         if let name = missing.first { throw ImageError(file: (dir as NSString).appendingPathComponent(name), message: "cannot be read (the job posted it)") }
         return found

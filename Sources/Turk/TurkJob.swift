@@ -128,6 +128,11 @@ public enum TurkJob {
         return manifest
     }
 
+    /// Where a job keeps what it posted: `job/images` (the PNGs) and `job/truth` (their truth CSVs).
+    static func folders(job: String) -> (images: String, truth: String) {
+        ((job as NSString).appendingPathComponent("images"), (job as NSString).appendingPathComponent("truth"))
+    }
+
     /// A new job's manifest: its id (a digest of where it is, the endpoint and the scenario), the
     /// HIT's terms, its policy and the score the workers must hold.
     static func newManifest(_ s: Scenario, scenarioPath: String, overrides: [String], backend name: String, endpoint: String,
@@ -160,7 +165,7 @@ public enum TurkJob {
 
     /// The images and truth, rendered as `crowdlab run` renders them, into `job/images` and `job/truth`.
     static func renderImages(_ s: Scenario, into manifest: inout TurkJobManifest, job: String) throws {
-        let imagesDir = (job as NSString).appendingPathComponent("images"), truthDir = (job as NSString).appendingPathComponent("truth")
+        let (imagesDir, truthDir) = folders(job: job)
         try FileManager.default.createDirectory(atPath: imagesDir, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: truthDir, withIntermediateDirectories: true)
         let scene = s.scene
@@ -178,7 +183,7 @@ public enum TurkJob {
     /// before an interruption is found by its token, not posted twice.
     static func post(_ image: TurkJobManifest.Image, of manifest: TurkJobManifest, scenario s: Scenario, client: any TurkBackend, job: String) async throws -> String {
         if client.hostsImages {
-            let imagesDir = (job as NSString).appendingPathComponent("images"), truthDir = (job as NSString).appendingPathComponent("truth")
+            let (imagesDir, truthDir) = folders(job: job)
             let png = try Data(contentsOf: URL(fileURLWithPath: (imagesDir as NSString).appendingPathComponent(image.name)))
             let truth = try String(contentsOfFile: (truthDir as NSString).appendingPathComponent((image.name as NSString).deletingPathExtension + ".csv"), encoding: .utf8)
             _ = try await client.putImage(name: image.name, png: png, truthCSV: truth)
