@@ -51,9 +51,9 @@ extension Calibrator {
         var p = c.population
         if let d = detection {
             p.detectionPlateau = d.plateau; p.detectionThreshold = d.threshold; p.detectionWidth = d.width; p.objectVisibilitySD = d.tau
-            c.notes["detection.plateau"] = String(format: "fitted ± %.3f", d.se[0])
-            c.notes["detection.threshold"] = String(format: "fitted ± %.3f", d.se[1])
-            c.notes["detection.width"] = String(format: "fitted ± %.3f", d.se[2])
+            c.notes["detection.plateau"] = "fitted " + plusMinus(d.se[0], digits: 3)
+            c.notes["detection.threshold"] = "fitted " + plusMinus(d.se[1], digits: 3)
+            c.notes["detection.width"] = "fitted " + plusMinus(d.se[2], digits: 3)
             c.notes["detection.object_sd"] = "matches the spread of per-object detection"
             c.standardErrors["detection.plateau"] = d.se[0]; c.standardErrors["detection.threshold"] = d.se[1]; c.standardErrors["detection.width"] = d.se[2]
             let keys = ["detection.plateau", "detection.threshold", "detection.width"]
@@ -73,8 +73,8 @@ extension Calibrator {
         }
         if let b = budget, b.bounded {
             p.toleratedAnnotations = b.median; p.patienceLogSD = b.logSD
-            c.notes["effort.tolerated_annotations"] = String(format: "fitted at %.3g USD: median budget %.0f ± %.0f clicks per image (censored likelihood over %d worker-images)", p.referencePay, b.median, b.seMedian, b.count)
-            c.notes["effort.patience_log_sd"] = String(format: "fitted ± %.2f", b.seLogSD)
+            c.notes["effort.tolerated_annotations"] = String(format: "fitted at %.3g USD: median budget %.0f %@ clicks per image (censored likelihood over %d worker-images)", p.referencePay, b.median, plusMinus(b.seMedian, digits: 0), b.count)
+            c.notes["effort.patience_log_sd"] = "fitted " + plusMinus(b.seLogSD, digits: 2)
             c.standardErrors["effort.tolerated_annotations"] = b.seMedian; c.standardErrors["effort.patience_log_sd"] = b.seLogSD
             c.correlations["effort.patience_log_sd|effort.tolerated_annotations"] = b.correlation
             c.summary.append(String(format: "click budget: median %.0f clicks per image (log SD %.2f) at $%.3f", b.median, b.logSD, p.referencePay))
@@ -209,10 +209,16 @@ extension Calibrator {
                 }
             }
         }
-        // Bounded when the likelihood falls clearly (by 2 log units) towards ever larger budgets.
-        var atLargest = -Double.infinity
-        for s in stride(from: 0.1, through: 3.0, by: 0.1) { atLargest = max(atLargest, logLikelihood(mMax, s, best.psd)) }
-        let bounded = best.m < mMax - 0.3 && best.ll - atLargest > 2
+        // Bounded when the likelihood falls clearly (by 2 log units) towards ever larger budgets,
+        // the plateau's spread free there too: on one image, or images where workers notice alike,
+        // a spread of clicks is the plateau's as well as a budget's, and no budget is seen.
+        var atLargest = (ll: -Double.infinity, psd: best.psd)
+        for psd in Array(stride(from: 0.0, through: 0.45, by: 0.05)) + [best.psd] {
+            for s in stride(from: 0.1, through: 3.0, by: 0.1) {
+                let ll = logLikelihood(mMax, s, psd); if ll > atLargest.ll { atLargest = (ll, psd) }
+            }
+        }
+        let bounded = best.m < mMax - 0.3 && best.ll - atLargest.ll > 2
         let h = 1e-3, f0 = best.ll
         let dmm = (logLikelihood(best.m + h, best.s, best.psd) - 2 * f0 + logLikelihood(best.m - h, best.s, best.psd)) / (h * h)
         let dss = (logLikelihood(best.m, best.s + h, best.psd) - 2 * f0 + logLikelihood(best.m, best.s - h, best.psd)) / (h * h)
@@ -222,7 +228,8 @@ extension Calibrator {
         let det = dmm * dss - dms * dms
         let ok = dmm < 0 && det > 0
         let seM = ok ? (-dss / det).squareRoot() : .nan, seS = ok ? (-dmm / det).squareRoot() : .nan
-        var out = BudgetFit(median: exp(best.m), logSD: best.s, plateauSD: best.psd, seMedian: exp(best.m) * seM, seLogSD: seS,
+        // Without a budget the plateau's spread is the one that explains the clicks alone.
+        var out = BudgetFit(median: exp(best.m), logSD: best.s, plateauSD: bounded ? best.psd : atLargest.psd, seMedian: exp(best.m) * seM, seLogSD: seS,
                             bounded: bounded, largest: largest, count: obs.count)
         out.correlation = ok ? dms / (dmm * dss).squareRoot() : 0
         return out

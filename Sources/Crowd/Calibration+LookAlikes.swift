@@ -98,7 +98,7 @@ extension Calibrator {
         c.population.structureContrastSlope = beta
         let se = 1 / information.squareRoot()
         c.standardErrors[key] = se
-        c.notes[key] = String(format: "maximum likelihood over %d false clicks on look-alikes, ± %.3f per contrast unit", count, se)
-        c.summary.append(String(format: "look-alikes drawn by contrast: slope %.3f ± %.3f beyond the detection curve", beta, se))
+        c.notes[key] = String(format: "maximum likelihood over %d false clicks on look-alikes, %@ per contrast unit", count, plusMinus(se, digits: 3))
+        c.summary.append(String(format: "look-alikes drawn by contrast: slope %.3f %@ beyond the detection curve", beta, plusMinus(se, digits: 3)))
     }
 }

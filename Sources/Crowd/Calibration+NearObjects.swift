@@ -51,7 +51,7 @@ extension Calibrator {
         let seShare = max(cw < 0 ? 1 / (-cw).squareRoot() : counted, counted)
         c.standardErrors[shareKey] = seShare
         if cs < 0, w > 0.05 { c.standardErrors[sdKey] = 1 / (-cs).squareRoot() }
-        c.notes[shareKey] = String(format: "maximum likelihood over %d false clicks off the look-alikes (± %.3f)", count, seShare)
+        c.notes[shareKey] = String(format: "maximum likelihood over %d false clicks off the look-alikes (%@)", count, plusMinus(seShare, digits: 3))
         c.notes[sdKey] = w > 0.05 ? "maximum likelihood, with the share" : "not determined: few false clicks fall beside objects"
         c.notes["false_positives.near_object_inner_px"] = "the matching radius of the calibration"
         c.summary.append(String(format: "false clicks beside objects: %.0f %% of those off the look-alikes, offset SD %.1f px", 100 * w, s))

@@ -32,9 +32,9 @@ extension Calibrator {
             let amplitude = allSteps.isEmpty ? p.fittsC : median(allSteps)
             if let f = FittsLaw.fit(rmse: rmse, period: period, amplitude: amplitude), f.result.parameters.allSatisfy(\.isFinite) {
                 p.fittsA = f.result.parameters[0]; p.fittsB = max(0, f.result.parameters[1]); p.fittsC = f.result.parameters[2]
-                c.notes["pointing.fitts_a_s"] = String(format: "fitted ± %.3f", f.result.standardErrors[0])
-                c.notes["pointing.fitts_b_s"] = String(format: "fitted ± %.3f", f.result.standardErrors[1])
-                c.notes["pointing.fitts_c_px"] = f.amplitudeFixed ? "measured movement amplitude (c not determined by the fit)" : String(format: "fitted ± %.2f", f.result.standardErrors[2])
+                c.notes["pointing.fitts_a_s"] = "fitted " + plusMinus(f.result.standardErrors[0], digits: 3)
+                c.notes["pointing.fitts_b_s"] = "fitted " + plusMinus(f.result.standardErrors[1], digits: 3)
+                c.notes["pointing.fitts_c_px"] = f.amplitudeFixed ? "measured movement amplitude (c not determined by the fit)" : "fitted " + plusMinus(f.result.standardErrors[2], digits: 2)
                 let resid = zip(rmse, period).map { log($1 / max(0.05, FittsLaw.value([p.fittsA, p.fittsB, p.fittsC], $0))) }
                 let mr = mean(resid)
                 p.periodLogSD = (resid.map { ($0 - mr) * ($0 - mr) }.reduce(0, +) / Double(max(1, resid.count - 1))).squareRoot()

@@ -63,6 +63,12 @@ public struct Calibration: Sendable {
 }
 
 public enum Calibrator {
+    /// A standard error as a note gives it: `± 0.123`, or what stands in for one the fit could not
+    /// give (the likelihood flat, or its optimum on the edge of the parameter's range).
+    static func plusMinus(_ se: Double, digits: Int) -> String {
+        se.isFinite ? "± " + String(format: "%.\(digits)f", se) : "(error unknown: the likelihood is flat or at its range's edge there)"
+    }
+
     /// One worker's submission on one image, matched to truth.
     struct Row {
         var worker: Int, image: Int

@@ -34,15 +34,22 @@ struct Validate: ParsableCommand {
         discussion: """
         For each real export given, a population is calibrated on the other exports (pooled) or on --calibrate-on, and simulated crowds of it annotate the held crowd's own images, at its real image sizes and replicate count. The table sets the real crowd's figures against the prediction (the mean over --seeds simulated crowds): consensus precision and recall (the default method, 8 px), the mean per-image error of both, detection by visibility band (contrast in noise units), median clicks per worker, median worker RMSE and click period, the median worker's false-positive rate, and the consensus's missed and false objects by cause (as analyze gives them).
 
-        Example:
+        With --pilot-workers K and/or --pilot-images M, each export is checked against pilots drawn from itself instead: --pilots draws of K of its workers on every image (or M of its images with all their workers), each calibrated on and used to predict the whole crowd as `crowdlab predict` does (--seeds simulated crowds, 90 % intervals), and whether the real crowd's precision and recall fall inside: how small a pilot can be trusted.
+
+        Examples:
           crowdlab validate Data/quanti-us/synth-cells/export.json \\
             Data/quanti-us/synth-tissue/export.json --json out/validate.json
+          crowdlab validate Data/quanti-us/smfish-inverted/export.json \\
+            --pilot-workers 5 --pilots 3 --seeds 10
         """)
 
     @OptionGroup var crowds: RealCrowdOptions
     @Option(name: .customLong("calibrate-on"), help: "Calibrate once on this export (its truth and images from its folder) instead of leaving one out.") var calibrateOn: String?
     @Option(help: "Pay per image of the exports, in USD.") var pay: Double = 0.02
     @Option(help: "Simulated crowds per prediction.") var seeds: Int = 3
+    @Option(name: .customLong("pilot-workers"), help: "Check pilots of this many workers per image, drawn from each export, against the whole crowd.") var pilotWorkers: Int?
+    @Option(name: .customLong("pilot-images"), help: "Check pilots of this many images (all their workers), drawn from each export, against the whole crowd.") var pilotImages: Int?
+    @Option(help: "Pilots drawn per export (with --pilot-workers or --pilot-images).") var pilots: Int = 5
     @Option(help: "Write the rows as JSON here.") var json: String?
 
     func run() throws {
@@ -50,6 +57,7 @@ struct Validate: ParsableCommand {
         guard seeds >= 1 && seeds <= 100 else { throw CLIError("--seeds: must be 1…100") }
         guard pay > 0 && pay.isFinite else { throw CLIError("--pay: must be a positive amount in USD") }
         let held = try crowds.load(crowds.exports)
+        if pilotWorkers != nil || pilotImages != nil { return try checkPilots(held) }
         let source = try calibrateOn.map { try RealCrowdOptions.load($0) }
         let progress = Progress(stages: held.count * 2)
         let rows = try Validation.run(crowds: held, calibrateOn: source, pay: pay, seeds: (1...seeds).map(UInt64.init), progress: progress.stage)
@@ -57,11 +65,58 @@ struct Validate: ParsableCommand {
         print(ValidationTable.text(rows))
         let excess = Validation.excessVariation(rows)
         print("real crowds' per-image variation beyond chance: precision \(fixed(excess.precision, 3)), recall \(fixed(excess.recall, 3))")
-        if let json {
-            let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]; enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            try AtomicFile.write(String(decoding: try enc.encode(rows), as: UTF8.self) + "\n", to: json)
-            print("wrote \(json)")
+        try write(rows)
+    }
+
+    /// Pilots drawn from each crowd, each predicting the whole crowd.
+    func checkPilots(_ held: [RealCrowd]) throws {
+        guard calibrateOn == nil else { throw CLIError("--calibrate-on: not with --pilot-workers or --pilot-images (each crowd's pilots are drawn from itself)") }
+        guard pilotWorkers.map({ $0 >= 2 }) ?? true else { throw CLIError("--pilot-workers: must be 2 or more (calibration needs two workers)") }
+        guard pilotImages.map({ $0 >= 1 }) ?? true else { throw CLIError("--pilot-images: must be 1 or more") }
+        guard pilots >= 1 && pilots <= 100 else { throw CLIError("--pilots: must be 1…100") }
+        guard seeds >= 2 else { throw CLIError("--seeds: must be 2 or more for an interval") }
+        let design = Validation.PilotDesign(workersPerImage: pilotWorkers, images: pilotImages)
+        let progress = Progress(stages: held.count * pilots * 2)
+        var rows: [Validation.PilotRow] = []
+        for crowd in held {
+            rows += try Validation.runPilots(of: crowd, design, draws: pilots, seeds: seeds, pay: pay, progress: progress.stage)
         }
+        progress.done()
+        print(PilotTable.text(rows, design: design))
+        try write(rows)
+    }
+
+    func write<T: Encodable>(_ rows: T) throws {
+        guard let json else { return }
+        let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]; enc.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        try AtomicFile.write(String(decoding: try enc.encode(rows), as: UTF8.self) + "\n", to: json)
+        print("wrote \(json)")
+    }
+}
+
+enum PilotTable {
+    static func text(_ rows: [Validation.PilotRow], design: Validation.PilotDesign) -> String {
+        func show(_ i: Prediction.Interval) -> String { "\(fixed(i.mean, 3)) [\(fixed(i.low, 3)), \(fixed(i.high, 3))]" }
+        var s = ""
+        var seen = Set<String>()
+        for crowd in rows.map(\.crowd) where seen.insert(crowd).inserted {
+            let mine = rows.filter { $0.crowd == crowd }
+            s += "\(crowd): pilots of \(design.description), each predicting the whole crowd (\(mine[0].replicates) per image), 90 % intervals\n"
+            func line(_ cells: [String]) -> String {
+                "  " + zip(cells, [7, 8, 13, 26, 8, 26]).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined() + cells[6] + "\n"
+            }
+            s += line(["pilot", "images", "submissions", "precision predicted", "real", "recall predicted", "real"])
+            for r in mine {
+                s += line(["\(r.draw)", "\(r.pilotImages)", "\(r.pilotSubmissions)", show(r.predicted.precision) + (r.precisionInside ? "" : " out"),
+                           fixed(r.realPrecision, 3), show(r.predicted.recall) + (r.recallInside ? "" : " out"), fixed(r.realRecall, 3)])
+            }
+            let n = Double(mine.count)
+            let error = mine.map { $0.predicted.recall.mean - $0.realRecall }.reduce(0, +) / n
+            let halfWidth = mine.map { ($0.predicted.recall.high - $0.predicted.recall.low) / 2 }.reduce(0, +) / n
+            s += "  real figures inside the intervals: precision \(mine.filter(\.precisionInside).count) of \(mine.count), recall \(mine.filter(\.recallInside).count) of \(mine.count); "
+            s += "recall predicted \(error >= 0 ? "+" : "")\(fixed(error, 3)) on average, interval half-width \(fixed(halfWidth, 3))\n"
+        }
+        return s
     }
 }
 

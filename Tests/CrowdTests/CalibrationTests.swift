@@ -182,6 +182,45 @@ final class CalibrationTests: XCTestCase {
         // budgets bind (docs/crowd-model.md).
     }
 
+    /// A pilot of one image cannot tell a click budget from workers who differ in what they notice:
+    /// both spread the clicks alike. The real synth-tissue crowd on its 50-spot SNR 5 image alone
+    /// clicked at most 42 times where the whole crowd, on images of 150 spots, clicked up to 145
+    /// and ran into no budget; read as a budget binding at the clicks seen, the single image
+    /// predicted a recall of 0.53 for the whole job (real 0.88).
+    func testOneImageShowsNoClickBudget() throws {
+        let tissue = try ExportReader.read(path: data("synth-tissue/export.json"))
+        let image = "MAX_ISP_300_1_nspots50_spot_sig1.75_snr5_2.5spot_img.png"
+        let one = QuantiusExport(records: tissue.records.filter { $0.imageFilename == image })
+        XCTAssertEqual(Set(one.records.map(\.workerID)).count, 30)
+        let truth = try TruthSet.load(path: data("synth-tissue"), export: one)
+        let cal = try Calibrator.calibrate(export: one, truth: truth, visibility: try contrast("synth-tissue", truth), pay: 0.02)
+        XCTAssertTrue(cal.notes["effort.tolerated_annotations"]?.hasPrefix("prior") ?? false, cal.notes["effort.tolerated_annotations"] ?? "no note")
+        XCTAssertGreaterThanOrEqual(cal.population.toleratedAnnotations, 42, "at least what the busiest worker clicked")
+    }
+
+    /// A pilot drawn from a crowd keeps the workers asked for on each image (or the images asked
+    /// for, with all their workers), the same ones however the export lists its records.
+    func testAPilotDrawnFromACrowdDependsOnItsDrawNotOnTheListing() throws {
+        let crowd = try RealCrowd.load(export: data("smfish-inverted/export.json"), truth: data("smfish-inverted"), images: data("smfish-inverted/images"))
+        let design = Validation.PilotDesign(workersPerImage: 4)
+        let pilot = Validation.pilot(of: crowd, design, draw: 1)
+        for name in crowd.export.imageNames {
+            let mine = pilot.export.records.filter { $0.imageFilename == name }
+            XCTAssertEqual(Set(mine.map(\.workerID)).count, 4, name)
+            XCTAssertTrue(mine.allSatisfy { r in crowd.export.records.contains(r) }, "a pilot holds the crowd's own submissions")
+        }
+        var relisted = crowd
+        relisted.export = QuantiusExport(records: crowd.export.records.reversed())
+        let again = Validation.pilot(of: relisted, design, draw: 1)
+        XCTAssertEqual(Set(again.export.records.map { $0.workerID + $0.imageFilename }), Set(pilot.export.records.map { $0.workerID + $0.imageFilename }))
+        let other = Validation.pilot(of: crowd, design, draw: 2)
+        XCTAssertNotEqual(Set(other.export.records.map { $0.workerID + $0.imageFilename }), Set(pilot.export.records.map { $0.workerID + $0.imageFilename }))
+        let oneImage = Validation.pilot(of: crowd, Validation.PilotDesign(images: 1), draw: 1)
+        XCTAssertEqual(oneImage.tasks.count, 1)
+        XCTAssertEqual(Set(oneImage.truth.byImage.keys), Set([oneImage.tasks[0].name]))
+        XCTAssertEqual(oneImage.export.records.count, crowd.export.records.filter { $0.imageFilename == oneImage.tasks[0].name }.count)
+    }
+
     /// On the real smFISH fields (300, 500 and 700 px wide), a crowd simulated in a 500 px viewer
     /// records the widest field's clicks on the viewer's lattice, misses more there, and
     /// calibration finds the viewer again and the pointing error in screen pixels.

@@ -59,6 +59,26 @@ final class PredictionCommandTests: XCTestCase {
         XCTAssertTrue(one.err.contains("leave-one-out needs two crowds or more"), one.err)
     }
 
+    /// Pilots of 10 workers per image drawn from the synth-tissue crowd predict the whole crowd of
+    /// 30: the real precision and recall lie inside each pilot's 90 % intervals.
+    func testPilotsDrawnFromACrowdPredictTheWholeCrowd() throws {
+        let dir = cli.temp()
+        let r = try cli.run(["validate", "Data/quanti-us/synth-tissue/export.json", "--pilot-workers", "10", "--pilots", "2", "--seeds", "4", "--json", dir + "/p.json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("synth-tissue: pilots of 10 workers per image, each predicting the whole crowd (30 per image)"), r.out)
+        let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/p.json"))) as! [[String: Any]]
+        XCTAssertEqual(rows.count, 2)
+        for row in rows {
+            XCTAssertEqual(row["pilotSubmissions"] as? Int, 90, "10 workers on each of 9 images")
+            XCTAssertEqual(row["realRecall"] as! Double, 0.884, accuracy: 0.001)
+            XCTAssertEqual(row["recallInside"] as? Bool, true, "\(row)")
+            XCTAssertEqual(row["precisionInside"] as? Bool, true, "\(row)")
+        }
+        let bad = try cli.run(["validate", "Data/quanti-us/synth-tissue/export.json", "--pilot-workers", "1"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("--pilot-workers: must be 2 or more"), bad.err)
+    }
+
     func testCalibrateNamesAMissingImage() throws {
         let dir = cli.temp()
         let r = try cli.run(["calibrate", smfish + "/export.json", "--truth", smfish, "--images", "Data/quanti-us/synth-cells/images", "--out", dir + "/p.yaml"])
