@@ -67,16 +67,18 @@ extension Validation {
     }
 
     /// `draws` pilots of `crowd`, each calibrated on and predicting the whole crowd (`seeds`
-    /// simulated crowds, 90 % intervals).
+    /// simulated crowds, 90 % intervals); `calibrated` sees each pilot's calibration.
     public static func runPilots(of crowd: RealCrowd, _ design: PilotDesign, draws: Int, seeds: Int, pay: Double,
+                                 calibrated: ((Int, Calibration) throws -> Void)? = nil,
                                  progress: ((String) -> Void)? = nil) throws -> [PilotRow] {
         let real = CrowdFigures.measure(crowd.export, on: crowd)
         return try (1...draws).map { draw in
             let pilot = pilot(of: crowd, design, draw: draw)
             progress?("\(crowd.name): pilot \(draw) of \(draws), calibrating")
-            let population = try pilot.calibrate(pay: pay).population
+            let calibration = try pilot.calibrate(pay: pay)
+            try calibrated?(draw, calibration)
             progress?("\(crowd.name): pilot \(draw) of \(draws), predicting")
-            let p = Prediction.run(population: population, tasks: crowd.tasks, truth: crowd.truth, replicates: crowd.replicates, pay: pay, seeds: seeds)
+            let p = Prediction.run(population: calibration.population, tasks: crowd.tasks, truth: crowd.truth, replicates: crowd.replicates, pay: pay, seeds: seeds)
             return PilotRow(crowd: crowd.name, draw: draw, pilotImages: pilot.tasks.count, pilotSubmissions: pilot.export.records.count,
                             replicates: crowd.replicates, real: real, predicted: p.consensus)
         }

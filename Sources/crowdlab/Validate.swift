@@ -50,6 +50,7 @@ struct Validate: ParsableCommand {
     @Option(name: .customLong("pilot-workers"), help: "Check pilots of this many workers per image, drawn from each export, against the whole crowd.") var pilotWorkers: Int?
     @Option(name: .customLong("pilot-images"), help: "Check pilots of this many images (all their workers), drawn from each export, against the whole crowd.") var pilotImages: Int?
     @Option(help: "Pilots drawn per export (with --pilot-workers or --pilot-images).") var pilots: Int = 5
+    @Option(name: .customLong("pilots-out"), help: "Write each pilot's fitted population here, as <crowd>-pilot-<n>.yaml.") var pilotsOut: String?
     @Option(help: "Write the rows as JSON here.") var json: String?
 
     func run() throws {
@@ -78,8 +79,13 @@ struct Validate: ParsableCommand {
         let design = Validation.PilotDesign(workersPerImage: pilotWorkers, images: pilotImages)
         let progress = Progress(stages: held.count * pilots * 2)
         var rows: [Validation.PilotRow] = []
+        if let pilotsOut { try FileManager.default.createDirectory(atPath: pilotsOut, withIntermediateDirectories: true) }
         for crowd in held {
-            rows += try Validation.runPilots(of: crowd, design, draws: pilots, seeds: seeds, pay: pay, progress: progress.stage)
+            rows += try Validation.runPilots(of: crowd, design, draws: pilots, seeds: seeds, pay: pay, calibrated: { draw, c in
+                guard let pilotsOut else { return }
+                let title = "Calibrated by crowdlab validate on pilot \(draw) of \(crowd.name): \(design.description)"
+                try AtomicFile.write(c.populationWithUncertainty.yaml(title: title, notes: c.notes), to: (pilotsOut as NSString).appendingPathComponent("\(crowd.name)-pilot-\(draw).yaml"))
+            }, progress: progress.stage)
         }
         progress.done()
         print(PilotTable.text(rows, design: design))

@@ -63,7 +63,8 @@ final class PredictionCommandTests: XCTestCase {
     /// 30: the real precision and recall lie inside each pilot's 90 % intervals.
     func testPilotsDrawnFromACrowdPredictTheWholeCrowd() throws {
         let dir = cli.temp()
-        let r = try cli.run(["validate", "Data/quanti-us/synth-tissue/export.json", "--pilot-workers", "10", "--pilots", "2", "--seeds", "4", "--json", dir + "/p.json"])
+        let r = try cli.run(["validate", "Data/quanti-us/synth-tissue/export.json", "--pilot-workers", "10", "--pilots", "2", "--seeds", "4", "--json", dir + "/p.json",
+                             "--pilots-out", dir + "/pilots"])
         XCTAssertEqual(r.status, 0, r.err)
         XCTAssertTrue(r.out.contains("synth-tissue: pilots of 10 workers per image, each predicting the whole crowd (30 per image)"), r.out)
         let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/p.json"))) as! [[String: Any]]
@@ -73,6 +74,12 @@ final class PredictionCommandTests: XCTestCase {
             XCTAssertEqual(row["realRecall"] as! Double, 0.884, accuracy: 0.001)
             XCTAssertEqual(row["recallInside"] as? Bool, true, "\(row)")
             XCTAssertEqual(row["precisionInside"] as? Bool, true, "\(row)")
+        }
+        // Each pilot's population, as calibrate writes one: simulate reads it.
+        for draw in 1...2 {
+            let yaml = dir + "/pilots/synth-tissue-pilot-\(draw).yaml"
+            let sim = try cli.run(["simulate", "--truth", "Data/quanti-us/synth-tissue", "--images", "Data/quanti-us/synth-tissue/images", "--replicates", "2", "--population", yaml, "--out", dir + "/sim\(draw).json"])
+            XCTAssertEqual(sim.status, 0, sim.err)
         }
         let bad = try cli.run(["validate", "Data/quanti-us/synth-tissue/export.json", "--pilot-workers", "1"])
         XCTAssertNotEqual(bad.status, 0)
