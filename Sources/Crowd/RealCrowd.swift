@@ -25,6 +25,10 @@ public struct RealCrowd: Sendable {
             workers[r.imageFilename, default: []].insert(r.workerID)
         }
         let names = export.imageNames.filter { truthSet.byImage[$0] != nil && size[$0] != nil }
+        guard !size.isEmpty else {
+            let kinds = Set(export.records.map(\.annotationType.rawValue)).sorted().joined(separator: ", ")
+            throw InputError(file: path, message: "no crosshair submissions (\(export.records.count) record(s)\(kinds.isEmpty ? "" : " of " + kinds)): calibration and prediction work from clicks")
+        }
         guard !names.isEmpty else { throw InputError(file: path, message: "no crosshair image of the export has truth in \(truth)") }
         let measured = try Visibility.measure(TruthSet(byImage: truthSet.byImage.filter { names.contains($0.key) }), imagesDir: images)
         let visibility = measured.visibility, lookAlikes = measured.lookAlikes
@@ -34,9 +38,15 @@ public struct RealCrowd: Sendable {
                              distractorXs: t.distractorXs, distractorYs: t.distractorYs, structure: lookAlikes[name])
         }
         let counts = names.map { Double(workers[$0]?.count ?? 0) }
-        return RealCrowd(name: name ?? (((path as NSString).deletingLastPathComponent as NSString).lastPathComponent),
+        return RealCrowd(name: name ?? defaultName(path),
                          export: export, truth: truthSet, visibility: visibility, lookAlikes: lookAlikes,
                          tasks: tasks, replicates: max(1, Int(median(counts).rounded())))
+    }
+
+    /// A crowd's name: its export's file name, or its folder's where the export is `export.json`.
+    static func defaultName(_ path: String) -> String {
+        let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        return stem == "export" ? ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent : stem
     }
 
     /// Several crowds as one pilot (their images are distinct; worker ids are kept apart by crowd).

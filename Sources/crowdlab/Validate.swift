@@ -44,7 +44,9 @@ struct Validate: ParsableCommand {
         """)
 
     @OptionGroup var crowds: RealCrowdOptions
-    @Option(name: .customLong("calibrate-on"), help: "Calibrate once on this export (its truth and images from its folder) instead of leaving one out.") var calibrateOn: String?
+    @Option(name: .customLong("calibrate-on"), help: "Calibrate once on this export instead of leaving one out.") var calibrateOn: String?
+    @Option(name: .customLong("calibrate-on-truth"), help: "Truth CSV or folder of --calibrate-on (default: its folder).") var calibrateOnTruth: String?
+    @Option(name: .customLong("calibrate-on-images"), help: "Image folder of --calibrate-on (default: <its folder>/images).") var calibrateOnImages: String?
     @Option(help: "Pay per image of the exports, in USD.") var pay: Double = 0.02
     @Option(help: "Simulated crowds per prediction.") var seeds: Int = 3
     @Option(name: .customLong("pilot-workers"), help: "Check pilots of this many workers per image, drawn from each export, against the whole crowd.") var pilotWorkers: Int?
@@ -59,7 +61,10 @@ struct Validate: ParsableCommand {
         guard pay > 0 && pay.isFinite else { throw CLIError("--pay: must be a positive amount in USD") }
         let held = try crowds.load(crowds.exports)
         if pilotWorkers != nil || pilotImages != nil { return try checkPilots(held) }
-        let source = try calibrateOn.map { try RealCrowdOptions.load($0) }
+        guard calibrateOn != nil || (calibrateOnTruth == nil && calibrateOnImages == nil) else {
+            throw CLIError("--calibrate-on-truth, --calibrate-on-images: give them with --calibrate-on")
+        }
+        let source = try calibrateOn.map { try RealCrowdOptions.load($0, truth: calibrateOnTruth, images: calibrateOnImages) }
         let progress = Progress(stages: held.count * 2)
         let rows = try Validation.run(crowds: held, calibrateOn: source, pay: pay, seeds: (1...seeds).map(UInt64.init), progress: progress.stage)
         progress.done()

@@ -53,6 +53,18 @@ final class PredictionCommandTests: XCTestCase {
         XCTAssertEqual(Set(realErrors.keys), Set(predictedErrors.keys))
         XCTAssertEqual(realErrors["missed_not_clicked"], 95, "synth-cells: 95 of its spots no worker clicked")
         XCTAssertTrue(r.out.contains("missed: neighbour "), r.out)
+        // A pilot kept apart from its truth and images names them.
+        try FileManager.default.copyItem(atPath: "Data/quanti-us/synth-tissue/export.json", toPath: dir + "/tissue-pilot.json")
+        let apart = try cli.run(["validate", "Data/quanti-us/synth-cells/export.json", "--calibrate-on", dir + "/tissue-pilot.json", "--seeds", "2",
+                                 "--calibrate-on-truth", "Data/quanti-us/synth-tissue", "--calibrate-on-images", "Data/quanti-us/synth-tissue/images"])
+        XCTAssertEqual(apart.status, 0, apart.err)
+        XCTAssertTrue(apart.out.contains("calibrated on tissue-pilot"), apart.out)
+        XCTAssertEqual(apart.out.components(separatedBy: "\n").dropFirst().joined(), r.out.components(separatedBy: "\n").dropFirst().filter { !$0.hasPrefix("wrote") }.joined(),
+                       "the same pilot gives the same prediction wherever it lies")
+        // Outlines cannot be calibrated on: the error says what the export holds.
+        let outlines = try cli.run(["validate", "Data/quanti-us/circle-spots/export.json", "--pilot-workers", "3"])
+        XCTAssertNotEqual(outlines.status, 0)
+        XCTAssertTrue(outlines.err.contains("no crosshair submissions (") && outlines.err.contains("polygon"), outlines.err)
         // One crowd alone cannot be left out.
         let one = try cli.run(["validate", "Data/quanti-us/synth-cells/export.json"])
         XCTAssertNotEqual(one.status, 0)
