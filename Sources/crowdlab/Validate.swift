@@ -84,7 +84,14 @@ struct Validate: ParsableCommand {
         let design = Validation.PilotDesign(workersPerImage: pilotWorkers, images: pilotImages)
         let progress = Progress(stages: held.count * pilots * 2)
         var rows: [Validation.PilotRow] = []
-        if let pilotsOut { try FileManager.default.createDirectory(atPath: pilotsOut, withIntermediateDirectories: true) }
+        if let pilotsOut {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: pilotsOut, isDirectory: &isFolder), !isFolder.boolValue {
+                throw CLIError("--pilots-out: \(pilotsOut) is a file, not a folder")
+            }
+            do { try FileManager.default.createDirectory(atPath: pilotsOut, withIntermediateDirectories: true) }
+            catch { throw CLIError("--pilots-out: cannot create the folder \(pilotsOut)") }
+        }
         for crowd in held {
             rows += try Validation.runPilots(of: crowd, design, draws: pilots, seeds: seeds, pay: pay, calibrated: { draw, c in
                 guard let pilotsOut else { return }
