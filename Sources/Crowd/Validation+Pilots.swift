@@ -78,7 +78,8 @@ extension Validation {
             let calibration = try pilot.calibrate(pay: pay)
             try calibrated?(draw, calibration)
             progress?("\(crowd.name): pilot \(draw) of \(draws), predicting")
-            let p = Prediction.run(population: calibration.population, tasks: crowd.tasks, truth: crowd.truth, replicates: crowd.replicates, pay: pay, seeds: seeds)
+            // With the fitted errors, as `crowdlab predict` reads them from the pilot's YAML.
+            let p = Prediction.run(population: calibration.populationWithUncertainty, tasks: crowd.tasks, truth: crowd.truth, replicates: crowd.replicates, pay: pay, seeds: seeds)
             return PilotRow(crowd: crowd.name, draw: draw, pilotImages: pilot.tasks.count, pilotSubmissions: pilot.export.records.count,
                             replicates: crowd.replicates, real: real, predicted: p.consensus)
         }

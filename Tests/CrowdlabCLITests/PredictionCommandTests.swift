@@ -87,12 +87,22 @@ final class PredictionCommandTests: XCTestCase {
             XCTAssertEqual(row["recallInside"] as? Bool, true, "\(row)")
             XCTAssertEqual(row["precisionInside"] as? Bool, true, "\(row)")
         }
-        // Each pilot's population, as calibrate writes one: simulate reads it.
+        // Each pilot's population, as calibrate writes one: simulate reads it, and predict gives
+        // from it the interval the check set the real crowd against (its fitted errors included).
         for draw in 1...2 {
             let yaml = dir + "/pilots/synth-tissue-pilot-\(draw).yaml"
             let sim = try cli.run(["simulate", "--truth", "Data/quanti-us/synth-tissue", "--images", "Data/quanti-us/synth-tissue/images", "--replicates", "2", "--population", yaml, "--out", dir + "/sim\(draw).json"])
             XCTAssertEqual(sim.status, 0, sim.err)
         }
+        let predicted = try cli.run(["predict", "--population", dir + "/pilots/synth-tissue-pilot-1.yaml", "--truth", "Data/quanti-us/synth-tissue",
+                                     "--images", "Data/quanti-us/synth-tissue/images", "--replicates", "30", "--seeds", "4", "--json", dir + "/predict.json"])
+        XCTAssertEqual(predicted.status, 0, predicted.err)
+        let fromFile = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/predict.json"))) as! [String: Any]
+        let fileRecall = (fromFile["consensus"] as! [String: [String: Double]])["recall"]!
+        let checkRecall = (rows[0]["predicted"] as! [String: [String: Double]])["recall"]!
+        // The two take the images in different orders, so their simulated crowds differ by chance
+        // (within 0.01 here); the population's fitted errors left out, the mean moves by 0.016.
+        for end in ["low", "mean", "high"] { XCTAssertEqual(fileRecall[end]!, checkRecall[end]!, accuracy: 0.012, end) }
         let bad = try cli.run(["validate", "Data/quanti-us/synth-tissue/export.json", "--pilot-workers", "1"])
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.err.contains("--pilot-workers: must be 2 or more"), bad.err)
