@@ -40,15 +40,16 @@ extension Validation {
         }
     }
 
-    /// Pilot `draw` of `crowd`: images drawn first, then workers on each, from seeded shuffles of
-    /// the crowd's canonical order, so a draw is the same however the export lists its records.
-    public static func pilot(of crowd: RealCrowd, _ design: PilotDesign, draw: Int) -> RealCrowd {
+    /// Pilot `draw` of `crowd`: images drawn first, then workers on each, from shuffles of the
+    /// crowd's canonical order seeded by `seed` and the draw, so a draw is the same however the
+    /// export lists its records.
+    public static func pilot(of crowd: RealCrowd, _ design: PilotDesign, draw: Int, seed: UInt64 = 1) -> RealCrowd {
         let groups = crowd.export.canonicalRecords { $0.annotationType == .crosshairs }.images
             .filter { !$0.indices.isEmpty && crowd.truth.byImage[$0.image] != nil }
             .sorted { $0.image < $1.image }
         func shuffled<T>(_ xs: [T], stream: UInt64) -> [T] {
             var out = xs
-            let rng = SeededRandom(seed: SeededRandom.derive(UInt64(draw), stream))
+            let rng = SeededRandom(seed: SeededRandom.derive(SeededRandom.derive(seed, UInt64(draw)), stream))
             for i in stride(from: out.count - 1, to: 0, by: -1) { out.swapAt(i, rng.int(i + 1)) }
             return out
         }
@@ -68,12 +69,12 @@ extension Validation {
 
     /// `draws` pilots of `crowd`, each calibrated on and predicting the whole crowd (`seeds`
     /// simulated crowds, 90 % intervals); `calibrated` sees each pilot's calibration.
-    public static func runPilots(of crowd: RealCrowd, _ design: PilotDesign, draws: Int, seeds: Int, pay: Double,
+    public static func runPilots(of crowd: RealCrowd, _ design: PilotDesign, draws: Int, seed: UInt64 = 1, seeds: Int, pay: Double,
                                  calibrated: ((Int, Calibration) throws -> Void)? = nil,
                                  progress: ((String) -> Void)? = nil) throws -> [PilotRow] {
         let real = CrowdFigures.measure(crowd.export, on: crowd)
         return try (1...draws).map { draw in
-            let pilot = pilot(of: crowd, design, draw: draw)
+            let pilot = pilot(of: crowd, design, draw: draw, seed: seed)
             progress?("\(crowd.name): pilot \(draw) of \(draws), calibrating")
             let calibration = try pilot.calibrate(pay: pay)
             try calibrated?(draw, calibration)

@@ -52,6 +52,7 @@ struct Validate: ParsableCommand {
     @Option(name: .customLong("pilot-workers"), help: "Check pilots of this many workers per image, drawn from each export, against the whole crowd.") var pilotWorkers: Int?
     @Option(name: .customLong("pilot-images"), help: "Check pilots of this many images (all their workers), drawn from each export, against the whole crowd.") var pilotImages: Int?
     @Option(help: "Pilots drawn per export (with --pilot-workers or --pilot-images).") var pilots: Int = 5
+    @Option(name: .customLong("pilot-seed"), help: "Seed of the pilots' draws.") var pilotSeed: UInt64 = 1
     @Option(name: .customLong("pilots-out"), help: "Write each pilot's fitted population here, as <crowd>-pilot-<n>.yaml.") var pilotsOut: String?
     @Option(help: "Write the rows as JSON here.") var json: String?
 
@@ -59,11 +60,14 @@ struct Validate: ParsableCommand {
         guard !crowds.exports.isEmpty else { throw CLIError("give one or more exports") }
         guard seeds >= 1 && seeds <= 100 else { throw CLIError("--seeds: must be 1…100") }
         guard pay > 0 && pay.isFinite else { throw CLIError("--pay: must be a positive amount in USD") }
-        let held = try crowds.load(crowds.exports)
-        if pilotWorkers != nil || pilotImages != nil { return try checkPilots(held) }
         guard calibrateOn != nil || (calibrateOnTruth == nil && calibrateOnImages == nil) else {
             throw CLIError("--calibrate-on-truth, --calibrate-on-images: give them with --calibrate-on")
         }
+        if pilotWorkers != nil || pilotImages != nil {
+            try checkPilotOptions()
+            return try checkPilots(try crowds.load(crowds.exports))
+        }
+        let held = try crowds.load(crowds.exports)
         let source = try calibrateOn.map { try RealCrowdOptions.load($0, truth: calibrateOnTruth, images: calibrateOnImages) }
         let progress = Progress(stages: held.count * 2)
         let rows = try Validation.run(crowds: held, calibrateOn: source, pay: pay, seeds: (1...seeds).map(UInt64.init), progress: progress.stage)
@@ -74,26 +78,31 @@ struct Validate: ParsableCommand {
         try write(rows)
     }
 
-    /// Pilots drawn from each crowd, each predicting the whole crowd.
-    func checkPilots(_ held: [RealCrowd]) throws {
+    func checkPilotOptions() throws {
         guard calibrateOn == nil else { throw CLIError("--calibrate-on: not with --pilot-workers or --pilot-images (each crowd's pilots are drawn from itself)") }
         guard pilotWorkers.map({ $0 >= 2 }) ?? true else { throw CLIError("--pilot-workers: must be 2 or more (calibration needs two workers)") }
         guard pilotImages.map({ $0 >= 1 }) ?? true else { throw CLIError("--pilot-images: must be 1 or more") }
         guard pilots >= 1 && pilots <= 100 else { throw CLIError("--pilots: must be 1…100") }
         guard seeds >= 2 else { throw CLIError("--seeds: must be 2 or more for an interval") }
-        let design = Validation.PilotDesign(workersPerImage: pilotWorkers, images: pilotImages)
-        let progress = Progress(stages: held.count * pilots * 2)
-        var rows: [Validation.PilotRow] = []
         if let pilotsOut {
             var isFolder: ObjCBool = false
             if FileManager.default.fileExists(atPath: pilotsOut, isDirectory: &isFolder), !isFolder.boolValue {
                 throw CLIError("--pilots-out: \(pilotsOut) is a file, not a folder")
             }
+        }
+    }
+
+    /// Pilots drawn from each crowd, each predicting the whole crowd.
+    func checkPilots(_ held: [RealCrowd]) throws {
+        let design = Validation.PilotDesign(workersPerImage: pilotWorkers, images: pilotImages)
+        if let pilotsOut {
             do { try FileManager.default.createDirectory(atPath: pilotsOut, withIntermediateDirectories: true) }
             catch { throw CLIError("--pilots-out: cannot create the folder \(pilotsOut)") }
         }
+        let progress = Progress(stages: held.count * pilots * 2)
+        var rows: [Validation.PilotRow] = []
         for crowd in held {
-            rows += try Validation.runPilots(of: crowd, design, draws: pilots, seeds: seeds, pay: pay, calibrated: { draw, c in
+            rows += try Validation.runPilots(of: crowd, design, draws: pilots, seed: pilotSeed, seeds: seeds, pay: pay, calibrated: { draw, c in
                 guard let pilotsOut else { return }
                 let title = "Calibrated by crowdlab validate on pilot \(draw) of \(crowd.name): \(design.description)"
                 try AtomicFile.write(c.populationWithUncertainty.yaml(title: title, notes: c.notes), to: (pilotsOut as NSString).appendingPathComponent("\(crowd.name)-pilot-\(draw).yaml"))

@@ -213,8 +213,10 @@ final class CalibrationTests: XCTestCase {
         relisted.export = QuantiusExport(records: crowd.export.records.reversed())
         let again = Validation.pilot(of: relisted, design, draw: 1)
         XCTAssertEqual(Set(again.export.records.map { $0.workerID + $0.imageFilename }), Set(pilot.export.records.map { $0.workerID + $0.imageFilename }))
-        let other = Validation.pilot(of: crowd, design, draw: 2)
-        XCTAssertNotEqual(Set(other.export.records.map { $0.workerID + $0.imageFilename }), Set(pilot.export.records.map { $0.workerID + $0.imageFilename }))
+        let drawn = Set(pilot.export.records.map { $0.workerID + $0.imageFilename })
+        for other in [Validation.pilot(of: crowd, design, draw: 2), Validation.pilot(of: crowd, design, draw: 1, seed: 2)] {
+            XCTAssertNotEqual(Set(other.export.records.map { $0.workerID + $0.imageFilename }), drawn, "another draw, or another seed, draws other workers")
+        }
         let oneImage = Validation.pilot(of: crowd, Validation.PilotDesign(images: 1), draw: 1)
         XCTAssertEqual(oneImage.tasks.count, 1)
         XCTAssertEqual(Set(oneImage.truth.byImage.keys), Set([oneImage.tasks[0].name]))
