@@ -44,9 +44,13 @@ struct Predict: ParsableCommand {
         progress.done()
         let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(String(decoding: try enc.encode(r), as: UTF8.self) + "\n", to: json)
-        func show(_ i: Prediction.Interval) -> String { "\(fixed(i.mean, 3)) [\(fixed(i.low, 3)), \(fixed(i.high, 3))]" }
         print("\(replicates) workers per image on \(tasks.count) image(s), \(seeds) simulated crowds, 90 % intervals:")
-        print("consensus precision \(show(r.consensus.precision)), recall \(show(r.consensus.recall))")
+        print("consensus precision \(r.consensus.precision.shown), recall \(r.consensus.recall.shown)")
         print("wrote \(json)")
     }
+}
+
+extension Prediction.Interval {
+    /// `mean [low, high]` to three decimals, as predict and validate print an interval.
+    var shown: String { "\(fixed(mean, 3)) [\(fixed(low, 3)), \(fixed(high, 3))]" }
 }

@@ -123,7 +123,6 @@ struct Validate: ParsableCommand {
 
 enum PilotTable {
     static func text(_ rows: [Validation.PilotRow], design: Validation.PilotDesign) -> String {
-        func show(_ i: Prediction.Interval) -> String { "\(fixed(i.mean, 3)) [\(fixed(i.low, 3)), \(fixed(i.high, 3))]" }
         var s = ""
         var seen = Set<String>()
         for crowd in rows.map(\.crowd) where seen.insert(crowd).inserted {
@@ -134,8 +133,8 @@ enum PilotTable {
             }
             s += line(["pilot", "images", "submissions", "precision predicted", "real", "recall predicted", "real"])
             for r in mine {
-                s += line(["\(r.draw)", "\(r.pilotImages)", "\(r.pilotSubmissions)", show(r.predicted.precision) + (r.precisionInside ? "" : " out"),
-                           fixed(r.realPrecision, 3), show(r.predicted.recall) + (r.recallInside ? "" : " out"), fixed(r.realRecall, 3)])
+                s += line(["\(r.draw)", "\(r.pilotImages)", "\(r.pilotSubmissions)", r.predicted.precision.shown + (r.precisionInside ? "" : " out"),
+                           fixed(r.realPrecision, 3), r.predicted.recall.shown + (r.recallInside ? "" : " out"), fixed(r.realRecall, 3)])
             }
             let n = Double(mine.count)
             let error = mine.map { $0.predicted.recall.mean - $0.realRecall }.reduce(0, +) / n
