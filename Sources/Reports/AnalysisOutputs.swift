@@ -6,8 +6,11 @@ import Imaging
 /// header `image,x,y,support,…`, one row per consensus object, `x, y` in the export's own
 /// coordinates (`y` from the bottom edge), `support` = distinct workers.
 public enum AnalysisOutputs {
-    public static func consensusCSV(_ r: AnalysisResult) -> String {
-        let parts: [String] = r.consensus.parallelMap { c in
+    public static func consensusCSV(_ r: AnalysisResult) -> String { consensusCSV([r]) }
+
+    /// Several analyses' objects in one contract file (the exports of one job: each image in one of them).
+    public static func consensusCSV(_ results: [AnalysisResult]) -> String {
+        let parts: [String] = results.flatMap(\.consensus).parallelMap { c in
             var s = ""
             let name = csvField(c.image)
             for p in c.points {

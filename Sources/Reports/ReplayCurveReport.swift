@@ -23,7 +23,8 @@ public enum ReplayCurveReport {
         let ref = fixed.first { $0.fixedWorkers == reference }
         // The oracle is drawn where its assignments count the same images as the designs' (every image has truth),
         // beneath the policies, which are what the page is about.
-        if let o = oracle, let r = ref, Double(o.referenceAssignments) == r.meanAssignments {
+        let oracleDrawn = oracle != nil && ref.map { Double(oracle!.referenceAssignments) == $0.meanAssignments } == true
+        if oracleDrawn, let o = oracle {
             plot.add(.init(name: "oracle (knows the truth)", xs: [Double(o.assignments)], ys: [o.targetF1], mark: .points,
                            color: "#444444", radius: 5))
         }
@@ -31,7 +32,8 @@ public enum ReplayCurveReport {
             plot.add(.init(name: p.policy, xs: [p.meanAssignments], ys: [p.meanF1], errors: [p.sdF1], mark: .points,
                            color: SVGPlot.palette[(k + 1) % SVGPlot.palette.count], radius: 6))
         }
-        page.figure(plot.render(), caption: "The fixed designs' curve (one point per K) and each other policy at its own mean cost. A policy above the curve buys more F1 per assignment than paying every image alike; the oracle marks the least any stopping rule could pay for fixed:\(reference)'s F1 less 0.005.")
+        page.figure(plot.render(), caption: "The fixed designs' curve (one point per K) and each other policy at its own mean cost. A policy above the curve buys more F1 per assignment than paying every image alike"
+                    + (oracleDrawn ? "; the oracle marks the least any stopping rule could pay for fixed:\(reference)'s F1 less 0.005." : ". The oracle is not drawn: some images have no truth, so its assignments count fewer images than the designs' (below)."))
         page.heading("Designs")
         if orders > 1 {
             page.paragraph("Against fixed:\(reference): the F1 gap order by order over the same arrival orders, its mean ± its standard error. The arrival order alone moves a design's F1 (which workers happened to come first), so a gap within about two standard errors is not yet told apart from it; more orders (--orders) narrow the error.")

@@ -15,11 +15,14 @@ public struct ClassicBaselines: Sendable {
 public enum ShapeOutputs {
     /// `consensus_shapes.json`: a list of `{"image", "kind", "points": [[x, y], ...], "support"}`
     /// (plus area or length), in the export's coordinates.
-    public static func consensusShapesJSON(_ r: ShapeAnalysisResult) throws -> Data {
+    public static func consensusShapesJSON(_ r: ShapeAnalysisResult) throws -> Data { try consensusShapesJSON([r]) }
+
+    /// Several analyses' shapes in one file (the exports of one job: each image in one of them).
+    public static func consensusShapesJSON(_ results: [ShapeAnalysisResult]) throws -> Data {
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys]
         enc.keyEncodingStrategy = .convertToSnakeCase
-        return try enc.encode(r.consensus.shapes)
+        return try enc.encode(results.flatMap(\.consensus.shapes))
     }
 
     /// The `shapes` section of metrics.json.

@@ -72,6 +72,39 @@ final class ReplayTests: XCTestCase {
         XCTAssertEqual(ReplayCurve.run(s, truth: st, policies: [], fixedRange: 29...40, seed: 1, orders: 1).fixed.map(\.fixedWorkers), [29, 30])
     }
 
+    /// Several exports as one job: each design's orders add their assignments, and F1 comes from the
+    /// pooled counts of every image, not the mean of the exports' F1; one curve pooled alone is itself.
+    func testCurvesOfSeveralExportsPoolTheirCounts() throws {
+        let (e, t) = try load("synth-cells"), (s, st) = try load("smfish-inverted")
+        let cells = ReplayCurve.run(e, truth: t, policies: [AdaptiveReplicates()], fixedRange: 3...5, seed: 2, orders: 2)
+        let fish = ReplayCurve.run(s, truth: st, policies: [AdaptiveReplicates()], fixedRange: 3...5, seed: 2, orders: 2)
+        let alone = try XCTUnwrap(ReplayCurve.pooled([cells]))
+        for (a, b) in zip(alone.points, cells.points) {
+            XCTAssertEqual(a.assignments, b.assignments)
+            for (x, y) in zip(a.f1, b.f1) { XCTAssertEqual(x, y, accuracy: 1e-12, "an export's F1 is its images' counts pooled") }
+        }
+        let job = try XCTUnwrap(ReplayCurve.pooled([cells, fish]))
+        XCTAssertEqual(job.points.map(\.policy), cells.points.map(\.policy))
+        for (k, p) in job.points.enumerated() {
+            let a = cells.points[k], b = fish.points[k]
+            XCTAssertEqual(p.assignments, zip(a.assignments, b.assignments).map(+))
+            XCTAssertEqual(p.imageScores[0].count, 12)
+            for o in 0..<2 {
+                let sum = (Array(a.imageScores[o].values) + Array(b.imageScores[o].values)).reduce(DetectionScore(), +)
+                XCTAssertEqual(p.f1[o], sum.f1, accuracy: 1e-12)
+                // Not the mean of the two exports' F1: synth-cells' 900 spots outweigh the fields' 643.
+                XCTAssertNotEqual(p.f1[o], (a.f1[o] + b.f1[o]) / 2, accuracy: 1e-6)
+                XCTAssertEqual(p.errors[o].missed, sum.fn)
+            }
+        }
+        // The oracle chooses among the images of both.
+        XCTAssertEqual(job.oracle(reference: 5)?.workers.count, 12)
+        // Curves of other designs do not pool.
+        let other = ReplayCurve.run(s, truth: st, policies: [], fixedRange: 3...5, seed: 2, orders: 2)
+        XCTAssertNil(ReplayCurve.pooled([cells, other]))
+        XCTAssertNil(ReplayCurve.pooled([]))
+    }
+
     /// A policy the caller has already played joins the curve as if the curve had played it: the
     /// same orders, assignments, F1 and per-image figures, ahead of the policies still to play.
     func testAPolicyAlreadyPlayedJoinsTheCurveUnchanged() throws {

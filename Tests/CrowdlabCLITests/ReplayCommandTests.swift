@@ -90,6 +90,62 @@ final class ReplayCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out + "2"))
     }
 
+    /// Several exports replayed as one job: each on its own, as it would be replayed alone, the
+    /// figures pooled; the truth goes with each export in order, `--truth-image` with the export
+    /// holding that image; an image in two exports, a missing truth, or two tools are refused.
+    func testSeveralExportsAreReplayedAsOneJob() throws {
+        let cli = CLIRunner()
+        let out = cli.temp()
+        let cells = "Data/quanti-us/synth-cells", fish = "Data/quanti-us/smfish-inverted"
+        let r = try cli.run(["replay", cells + "/export.json", fish + "/export.json", "--truth", cells, "--truth", fish,
+                             "--policy", "adaptive:3,8,0.15", "--orders", "2", "--out", out + "/job"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertTrue(r.out.contains("over 2 exports"), r.out)
+        func json(_ dir: String) throws -> [String: Any] {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/replay.json"))) as? [String: Any])
+        }
+        var alone: [[String: Any]] = []
+        for set in [cells, fish] {
+            let a = try cli.run(["replay", set + "/export.json", "--truth", set, "--policy", "adaptive:3,8,0.15", "--orders", "2",
+                                 "--out", out + "/" + (set as NSString).lastPathComponent])
+            XCTAssertEqual(a.status, 0, a.err)
+            alone.append(try json(out + "/" + (set as NSString).lastPathComponent))
+        }
+        let job = try json(out + "/job")
+        XCTAssertEqual(job["exports"] as? [String], [cells + "/export.json", fish + "/export.json"])
+        XCTAssertEqual(job["assignments"] as? Int, alone.map { $0["assignments"] as! Int }.reduce(0, +))
+        XCTAssertEqual(job["images"] as? [String: Int], (alone[0]["images"] as! [String: Int]).merging(alone[1]["images"] as! [String: Int]) { a, _ in a })
+        // Pooled counts: 900 + 643 true spots, each export's found and false objects added.
+        let missed = alone.map { ($0["errors"] as! [String: Int]).filter { $0.key.hasPrefix("missed_") }.values.reduce(0, +) }
+        let falseObjects = alone.map { ($0["errors"] as! [String: Int]).filter { $0.key.hasPrefix("false_") }.values.reduce(0, +) }
+        let tp = 1543 - missed.reduce(0, +), fp = falseObjects.reduce(0, +)
+        XCTAssertEqual(job["recall"] as! Double, Double(tp) / 1543, accuracy: 1e-12)
+        XCTAssertEqual(job["precision"] as! Double, Double(tp) / Double(tp + fp), accuracy: 1e-12)
+        let csv = try String(contentsOfFile: out + "/job/consensus.csv", encoding: .utf8)
+        let parts = try [cells, fish].map { try String(contentsOfFile: out + "/" + ($0 as NSString).lastPathComponent + "/consensus.csv", encoding: .utf8) }
+        XCTAssertEqual(csv, parts[0] + parts[1].split(separator: "\n", maxSplits: 1)[1], "each export's objects, one header")
+        // --truth-image goes with the export that holds that image: an expert's spots on one field.
+        let field = "C2-ISP_293T_TFRC_InSituPrep_20180712_1_MMStack_Pos0_300_inv"
+        let one = try cli.run(["replay", cells + "/export.json", fish + "/export.json", "--truth", cells, "--truth", fish + "/" + field + ".csv",
+                               "--truth-image", field + ".png", "--policy", "fixed:30", "--out", out + "/field"])
+        XCTAssertEqual(one.status, 0, one.err)
+        let scored = try json(out + "/field"), errors = scored["errors"] as! [String: Int]
+        let found = 900 + 145 - errors.filter { $0.key.hasPrefix("missed_") }.values.reduce(0, +)
+        XCTAssertEqual(scored["recall"] as! Double, Double(found) / 1045, accuracy: 1e-12, "synth-cells' 900 spots and the field's 145")
+        for (args, message) in [(["--truth", cells], "--truth: one per export (2 given)"),
+                                (["--truth", cells, "--truth", cells], "synth-cells/export.json: image "),
+                                (["--truth", cells, "--truth", fish, "--truth-image", "nowhere.png"], "--truth-image: no export holds an image nowhere.png")] {
+            let second = args.count == 4 && args[3] == cells ? cells + "/export.json" : fish + "/export.json"
+            let bad = try cli.run(["replay", cells + "/export.json", second] + args + ["--out", out + "/bad"])
+            XCTAssertNotEqual(bad.status, 0)
+            XCTAssertTrue(bad.err.contains(message), bad.err)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out + "/bad"))
+        }
+        let tools = try cli.run(["replay", cells + "/export.json", "Data/quanti-us/circle-spots/export.json", "--out", out + "/bad"])
+        XCTAssertNotEqual(tools.status, 0)
+        XCTAssertTrue(tools.err.contains("one job is replayed by one tool"), tools.err)
+    }
+
     /// The same paid-for submissions, their consensus hearing the images: the same workers, more spots.
     func testReplayWithImageEvidenceFindsMoreWithTheSameWorkers() throws {
         let cli = CLIRunner()

@@ -27,8 +27,8 @@ extension ReplayCurve {
         }
     }
 
-    /// The oracle for `fixed:reference` less `tolerance` (the replicate issue's test: within 0.005
-    /// of fixed:10). Nil when the reference was not played or no image has truth.
+    /// The oracle for `fixed:reference` less `tolerance` (a stopping rule is held to
+    /// fixed:10's F1 within 0.005). Nil when the reference was not played or no image has truth.
     public func oracle(reference: Int = ReplayCurve.reference, tolerance: Double = 0.005) -> Oracle? {
         let designs = fixed
         guard let ref = designs.first(where: { $0.fixedWorkers == reference }), let orders = ref.imageScores.indices.last.map({ $0 + 1 }),

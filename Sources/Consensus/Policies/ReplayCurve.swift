@@ -50,8 +50,8 @@ public struct ReplayCurve: Sendable {
     }
 
     public var points: [Point]
-    /// The fixed design the curve's page, JSON and oracle measure the others against: the replicate
-    /// issue's fixed:10.
+    /// The fixed design the curve's page, JSON and oracle measure the others against: fixed:10, ten
+    /// workers an image, a common paid design.
     public static let reference = 10
     public var fixed: [Point] { points.filter { $0.fixedWorkers != nil }.sorted { $0.fixedWorkers! < $1.fixedWorkers! } }
     public var others: [Point] { points.filter { $0.fixedWorkers == nil } }
@@ -65,10 +65,7 @@ public struct ReplayCurve: Sendable {
                            played: [Point] = [], fixedRange: ClosedRange<Int>, seed: UInt64, orders: Int,
                            options: AnalysisOptions = AnalysisOptions(),
                            progress: ((Int, Int) -> Void)? = nil) -> ReplayCurve {
-        var perImage: [String: Int] = [:]
-        let replayed = Replay.Tool(of: export)?.annotationType
-        for r in export.records where r.annotationType == replayed { perImage[r.imageFilename, default: 0] += 1 }
-        let most = perImage.values.max() ?? 0
+        let most = mostWorkers(export)
         let ks = fixedRange.clamped(to: fixedRange.lowerBound...max(fixedRange.lowerBound, most))
         let playedFixed = Dictionary(played.compactMap { p in p.fixedWorkers.map { ($0, p) } }, uniquingKeysWith: { first, _ in first })
         let toPlay = ks.filter { playedFixed[$0] == nil }.count + policies.count
@@ -86,6 +83,15 @@ public struct ReplayCurve: Sendable {
         let points = ks.map { playedFixed[$0] ?? playDesign(FixedReplicates(workers: $0), fixedWorkers: $0) }
             + played.filter { $0.fixedWorkers == nil } + policies.map { playDesign($0, fixedWorkers: nil) }
         return ReplayCurve(points: points)
+    }
+
+    /// The most workers any image of `export` has (submissions of the tool it is replayed by): the
+    /// largest fixed design it can play.
+    public static func mostWorkers(_ export: QuantiusExport) -> Int {
+        var perImage: [String: Int] = [:]
+        let replayed = Replay.Tool(of: export)?.annotationType
+        for r in export.records where r.annotationType == replayed { perImage[r.imageFilename, default: 0] += 1 }
+        return perImage.values.max() ?? 0
     }
 
     /// The assignments the fixed curve needs for a consensus F1 of `f1` (linear between the fixed
