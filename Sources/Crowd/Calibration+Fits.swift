@@ -9,6 +9,8 @@ import Foundation
 struct DetectionFit {
     var plateau: Double, threshold: Double, width: Double, tau: Double
     var se: [Double]
+    /// The width was narrower than the visibilities resolve and is held at that resolution (no error).
+    var widthHeld = false
     /// Correlations between the plateau, threshold and width estimates.
     var correlations: [[Double]] = []
     var objectVisibility: [Double] = [], objectObserved: [Double] = [], predicted: [Double] = []
@@ -53,11 +55,13 @@ extension Calibrator {
             p.detectionPlateau = d.plateau; p.detectionThreshold = d.threshold; p.detectionWidth = d.width; p.objectVisibilitySD = d.tau
             c.notes["detection.plateau"] = "fitted " + plusMinus(d.se[0], digits: 3)
             c.notes["detection.threshold"] = "fitted " + plusMinus(d.se[1], digits: 3)
-            c.notes["detection.width"] = "fitted " + plusMinus(d.se[2], digits: 3)
+            c.notes["detection.width"] = d.widthHeld ? "fitted: narrower than the visibilities resolve, held at a thousandth of their range"
+                                                     : "fitted " + plusMinus(d.se[2], digits: 3)
             c.notes["detection.object_sd"] = "matches the spread of per-object detection"
-            c.standardErrors["detection.plateau"] = d.se[0]; c.standardErrors["detection.threshold"] = d.se[1]; c.standardErrors["detection.width"] = d.se[2]
+            c.standardErrors["detection.plateau"] = d.se[0]; c.standardErrors["detection.threshold"] = d.se[1]; if !d.widthHeld { c.standardErrors["detection.width"] = d.se[2] }
             let keys = ["detection.plateau", "detection.threshold", "detection.width"]
-            for i in 0..<3 { for j in (i + 1)..<3 where d.correlations.count == 3 { c.correlations[keys[i] + "|" + keys[j]] = d.correlations[i][j] } }
+            let fitted = d.widthHeld ? 2 : 3
+            for i in 0..<fitted { for j in (i + 1)..<fitted where d.correlations.count == 3 { c.correlations[keys[i] + "|" + keys[j]] = d.correlations[i][j] } }
             c.summary.append(String(format: "detection: plateau %.3f, threshold %.2f, width %.2f, object SD %.2f (%@)", d.plateau, d.threshold, d.width, d.tau, p.measure.rawValue))
             for (k, v) in zip(d.objectVisibility, d.objectObserved).enumerated() {
                 c.observed.objects.append((v.0, v.1, d.predicted[k]))
@@ -79,7 +83,9 @@ extension Calibrator {
             c.correlations["effort.patience_log_sd|effort.tolerated_annotations"] = b.correlation
             c.summary.append(String(format: "click budget: median %.0f clicks per image (log SD %.2f) at $%.3f", b.median, b.logSD, p.referencePay))
         } else {
-            let most = budget?.largest ?? 0
+            // Without a budget fit (too few worker-images, or no detection curve to fit it with) the
+            // most true clicks are read off the pilot directly.
+            let most = budget?.largest ?? pilot.rows.filter { images.contains($0.image) && pilot.good($0) }.map { Double($0.tp) }.max() ?? 0
             p.toleratedAnnotations = max(p.toleratedAnnotations, most)
             c.notes["effort.tolerated_annotations"] = String(format: "prior, at least %.0f: no image of the pilot ran workers out of clicks", most)
             c.notes["effort.patience_log_sd"] = "prior: the budget is not seen in the pilot"
@@ -122,11 +128,24 @@ extension Calibrator {
         let spread = max(quantile(vs, 0.75) - quantile(vs, 0.25), 0.05 * range)
         let m0 = min(max(prior.detectionPlateau, 0.05), 0.95)
         let start = [log(m0 / (1 - m0)), median(vs), log(spread / 3)]
+        // A transition narrower than a thousandth of the visibilities' range is not resolved by them:
+        // the crowd either sees an object or does not (bright beads). The width is then held there
+        // and the plateau and threshold fitted, rather than the curve thrown away for the prior's.
+        let narrowest = 1e-3 * range
         func fit(_ tau: Double, _ from: [Double]) -> FitResult? {
-            NonlinearLeastSquares.fit(xs: vs.indices.map(Double.init), ys: ys, initial: from) { q, x in
-                let i = Int(x)
-                return marginalDetection(q, v: vs[i], share: ss[i], tau: tau)
-            }
+            let xs = vs.indices.map(Double.init)
+            guard let free = NonlinearLeastSquares.fit(xs: xs, ys: ys, initial: from, model: { q, x in
+                marginalDetection(q, v: vs[Int(x)], share: ss[Int(x)], tau: tau)
+            }) else { return nil }
+            guard exp(free.parameters[2]) < narrowest else { return free }
+            let held = log(narrowest)
+            guard var f = NonlinearLeastSquares.fit(xs: xs, ys: ys, initial: Array(free.parameters.prefix(2)), model: { q, x in
+                let (value, g) = marginalDetection([q[0], q[1], held], v: vs[Int(x)], share: ss[Int(x)], tau: tau)
+                return (value, [g[0], g[1]])
+            }) else { return nil }
+            f.parameters.append(held); f.standardErrors.append(0)
+            f.correlations = f.correlations.count == 2 ? [f.correlations[0] + [0], f.correlations[1] + [0], [0, 0, 1]] : []
+            return f
         }
         guard let base = fit(0, start) else { return nil }
         let width0 = exp(base.parameters[2])
@@ -150,10 +169,11 @@ extension Calibrator {
         guard let (tau, f) = best, f.parameters.allSatisfy(\.isFinite) else { return nil }
         let plateau = 1 / (1 + exp(-f.parameters[0])), threshold = f.parameters[1], width = exp(f.parameters[2])
         // A curve whose midpoint or width lies far beyond the visibilities seen is not measured.
-        guard threshold > lo - 2 * range, threshold < hi + 2 * range, width > 1e-3 * range, width < 4 * range else { return nil }
+        guard threshold > lo - 2 * range, threshold < hi + 2 * range, width >= narrowest, width < 4 * range else { return nil }
         var out = DetectionFit(plateau: plateau, threshold: threshold, width: width, tau: tau,
                                se: [plateau * (1 - plateau) * f.standardErrors[0], f.standardErrors[1], width * f.standardErrors[2]])
         out.correlations = f.correlations
+        out.widthHeld = f.standardErrors[2] == 0
         out.objectVisibility = vs; out.objectObserved = ys
         out.predicted = vs.indices.map { marginalDetection(f.parameters, v: vs[$0], share: ss[$0], tau: tau).0 }
         return out

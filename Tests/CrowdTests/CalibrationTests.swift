@@ -182,6 +182,29 @@ final class CalibrationTests: XCTestCase {
         // budgets bind (docs/crowd-model.md).
     }
 
+    /// A crowd that either sees an object or does not (a step in visibility, as bright beads are
+    /// seen) is still measured: the width, narrower than the visibilities resolve, is held at that
+    /// resolution and the plateau and threshold fitted, where the curve was thrown away for the
+    /// prior's (plateau 0.72, threshold 5), which then under-predicted such a crowd.
+    func testACrowdThatSeesAnObjectOrNotIsStillMeasured() throws {
+        let cells = try ExportReader.read(path: data("synth-cells/export.json"))
+        let truth = try TruthSet.load(path: data("synth-cells"), export: cells)
+        let sources = try TaskLoader.sources(truth: data("synth-cells"), image: nil, imagesDir: data("synth-cells/images"))
+            .filter { truth.byImage[$0.imageName] != nil }
+        var pop = Population()
+        pop.measure = .contrast; pop.toleratedAnnotations = 1000; pop.detectionPlateau = 0.9; pop.detectionThreshold = 3; pop.detectionWidth = 1e-3
+        pop.objectVisibilitySD = 0
+        let tasks = try TaskLoader.tasks(sources, size: nil, measure: .contrast)
+        let sim = CrowdSimulation(population: pop, replicates: 12, pay: 0.02, seed: 3).run(tasks)
+        let cal = try Calibrator.calibrate(export: sim.export, truth: truth, visibility: try contrast("synth-cells", truth), pay: 0.02)
+        XCTAssertEqual(cal.notes["detection.width"], "fitted: narrower than the visibilities resolve, held at a thousandth of their range")
+        XCTAssertNil(cal.standardErrors["detection.width"], "a held width is not drawn by predict")
+        // The plateau comes out as high from a crowd of the same workers with a graded curve (width 1).
+        XCTAssertEqual(cal.population.detectionPlateau, 0.9, accuracy: 0.1)
+        XCTAssertEqual(cal.population.detectionThreshold, 3, accuracy: 0.5)
+        XCTAssertLessThan(cal.population.detectionWidth, 0.1)
+    }
+
     /// A pilot of one image cannot tell a click budget from workers who differ in what they notice:
     /// both spread the clicks alike. The real synth-tissue crowd on its 50-spot SNR 5 image alone
     /// clicked at most 42 times where the whole crowd, on images of 150 spots, clicked up to 145
