@@ -97,7 +97,13 @@ public struct CrowdFigures: Sendable, Codable, Equatable {
     public static let bands: [Double] = [-.infinity, 3, 6, 12, .infinity]
     public static let bandNames = ["<3", "3-6", "6-12", ">=12"]
 
-    public static func measure(_ export: QuantiusExport, on crowd: RealCrowd, radius: Double = 8) -> CrowdFigures {
+    /// Measured on the crowd's tasks alone (its images with truth), the images a prediction
+    /// simulates: a real export's other images would otherwise enter its clicks, pointing and
+    /// worker weights but not the prediction's.
+    public static func measure(_ all: QuantiusExport, on crowd: RealCrowd, radius: Double = 8) -> CrowdFigures {
+        let simulated = Set(crowd.tasks.map(\.name))
+        let export = all.records.allSatisfy { simulated.contains($0.imageFilename) } ? all
+                   : QuantiusExport(records: all.records.filter { simulated.contains($0.imageFilename) })
         var options = AnalysisOptions(); options.matchRadius = radius
         let a = Analysis.run(export: export, truth: crowd.truth, options: options)
         var perImage: [String: [Double]] = [:]

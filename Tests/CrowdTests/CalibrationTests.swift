@@ -205,6 +205,21 @@ final class CalibrationTests: XCTestCase {
         XCTAssertLessThan(cal.population.detectionWidth, 0.1)
     }
 
+    /// A crowd with truth on one of its images is judged on that image alone, as its prediction
+    /// simulates it: the other images' clicks enter neither the real figures nor its consensus.
+    func testARealCrowdIsMeasuredOnTheImagesItsPredictionSimulates() throws {
+        let field = "C2-ISP_293T_TFRC_InSituPrep_20180712_1_MMStack_Pos0_300_inv"
+        let crowd = try RealCrowd.load(export: data("smfish-inverted/export.json"), truth: data("smfish-inverted/\(field).csv"),
+                                       images: data("smfish-inverted/images"))
+        XCTAssertEqual(crowd.tasks.map(\.name), [field + ".png"])
+        XCTAssertEqual(crowd.export.imageNames.count, 3, "the export keeps its three fields")
+        let real = CrowdFigures.measure(crowd.export, on: crowd)
+        let alone = QuantiusExport(records: crowd.export.records.filter { $0.imageFilename == field + ".png" })
+        XCTAssertEqual(real, CrowdFigures.measure(alone, on: crowd))
+        XCTAssertEqual(real.clicksPerWorker, median(alone.records.map { Double($0.allVertices.count) }))
+        XCTAssertNotEqual(real.clicksPerWorker, median(crowd.export.records.map { Double($0.allVertices.count) }), "the three fields' median differs")
+    }
+
     /// A pilot of one image cannot tell a click budget from workers who differ in what they notice:
     /// both spread the clicks alike. The real synth-tissue crowd on its 50-spot SNR 5 image alone
     /// clicked at most 42 times where the whole crowd, on images of 150 spots, clicked up to 145
