@@ -19,6 +19,16 @@ final class CalibrationTests: XCTestCase {
         return v
     }
 
+    /// synth-cells' truth, and its images as the tasks of a simulated crowd (contrast measured):
+    /// ground on which a known population is simulated and calibrated again.
+    func cellsTasks() throws -> (truth: TruthSet, tasks: [ImageTask]) {
+        let cells = try ExportReader.read(path: data("synth-cells/export.json"))
+        let truth = try TruthSet.load(path: data("synth-cells"), export: cells)
+        let sources = try TaskLoader.sources(truth: data("synth-cells"), image: nil, imagesDir: data("synth-cells/images"))
+            .filter { truth.byImage[$0.imageName] != nil }
+        return (truth, try TaskLoader.tasks(sources, size: nil, measure: .contrast))
+    }
+
     /// Calibration measures pointing about each image's mean displacement from the truth, so a
     /// truth written in another pixel convention (1-based: every object a pixel right and down) is
     /// not handed to the simulated crowd as pointing error.
@@ -44,11 +54,8 @@ final class CalibrationTests: XCTestCase {
         XCTAssertEqual(pop.rmseMedian, 2.7, accuracy: 0.5, "data README: median worker RMSE 2.7 px")
 
         let cells = try ExportReader.read(path: data("synth-cells/export.json"))
-        let cellsTruth = try TruthSet.load(path: data("synth-cells"), export: cells)
-        let sources = try TaskLoader.sources(truth: data("synth-cells"), image: nil, imagesDir: data("synth-cells/images"))
-            .filter { cellsTruth.byImage[$0.imageName] != nil }
-        XCTAssertEqual(sources.count, 9)
-        let tasks = try TaskLoader.tasks(sources, size: nil, measure: .contrast)
+        let (cellsTruth, tasks) = try cellsTasks()
+        XCTAssertEqual(tasks.count, 9)
         // The model's expectation: the mean of several simulated crowds (one crowd of 30 per image
         // varies a lot, because a few workers do most of the images).
         let seeds: [UInt64] = [1, 2, 3, 4, 5, 6]
@@ -146,15 +153,11 @@ final class CalibrationTests: XCTestCase {
     /// Pointing is tight (1.5 px): with looser pointing, aimed clicks that miss by more than the
     /// matching radius read as false clicks beside objects too, and the SD comes out lower.
     func testFalseClicksBesideObjectsAreRecoveredFromASimulatedCrowd() throws {
-        let cells = try ExportReader.read(path: data("synth-cells/export.json"))
-        let truth = try TruthSet.load(path: data("synth-cells"), export: cells)
-        let sources = try TaskLoader.sources(truth: data("synth-cells"), image: nil, imagesDir: data("synth-cells/images"))
-            .filter { truth.byImage[$0.imageName] != nil }
+        let (truth, tasks) = try cellsTasks()
         var pop = Population()
         pop.measure = .contrast; pop.detectionThreshold = 4; pop.detectionWidth = 1
         pop.falsePositiveFirst = 0.15; pop.falsePositiveLater = 0.15; pop.carelessShare = 0
         pop.structureShare = 0.2; pop.nearObjectShare = 0.5; pop.nearObjectSD = 12; pop.rmseMedian = 1.5
-        let tasks = try TaskLoader.tasks(sources, size: nil, measure: .contrast)
         let sim = CrowdSimulation(population: pop, replicates: 30, pay: 0.02, seed: 11).run(tasks)
         let measured = try Visibility.measure(truth, imagesDir: data("synth-cells/images"))
         let cal = try Calibrator.calibrate(export: sim.export, truth: truth, visibility: measured.visibility, lookAlikes: measured.lookAlikes, pay: 0.02)
@@ -166,13 +169,9 @@ final class CalibrationTests: XCTestCase {
     /// A known budget is found again: a population whose workers run out of clicks simulates a
     /// crowd on dense images, and calibration on that crowd recovers the budget's median.
     func testTheClickBudgetIsRecoveredFromASimulatedCrowd() throws {
-        let cells = try ExportReader.read(path: data("synth-cells/export.json"))
-        let truth = try TruthSet.load(path: data("synth-cells"), export: cells)
-        let sources = try TaskLoader.sources(truth: data("synth-cells"), image: nil, imagesDir: data("synth-cells/images"))
-            .filter { truth.byImage[$0.imageName] != nil }
+        let (truth, tasks) = try cellsTasks()
         var pop = Population()
         pop.measure = .contrast; pop.toleratedAnnotations = 40; pop.patienceLogSD = 0.4; pop.detectionThreshold = 4; pop.detectionWidth = 1
-        let tasks = try TaskLoader.tasks(sources, size: nil, measure: .contrast)
         let sim = CrowdSimulation(population: pop, replicates: 30, pay: 0.02, seed: 7).run(tasks)
         let cal = try Calibrator.calibrate(export: sim.export, truth: truth, visibility: try contrast("synth-cells", truth), pay: 0.02)
         XCTAssertEqual(cal.population.toleratedAnnotations, 40, accuracy: 8, "budget median")
@@ -187,14 +186,10 @@ final class CalibrationTests: XCTestCase {
     /// resolution and the plateau and threshold fitted, where the curve was thrown away for the
     /// prior's (plateau 0.72, threshold 5), which then under-predicted such a crowd.
     func testACrowdThatSeesAnObjectOrNotIsStillMeasured() throws {
-        let cells = try ExportReader.read(path: data("synth-cells/export.json"))
-        let truth = try TruthSet.load(path: data("synth-cells"), export: cells)
-        let sources = try TaskLoader.sources(truth: data("synth-cells"), image: nil, imagesDir: data("synth-cells/images"))
-            .filter { truth.byImage[$0.imageName] != nil }
+        let (truth, tasks) = try cellsTasks()
         var pop = Population()
         pop.measure = .contrast; pop.toleratedAnnotations = 1000; pop.detectionPlateau = 0.9; pop.detectionThreshold = 3; pop.detectionWidth = 1e-3
         pop.objectVisibilitySD = 0
-        let tasks = try TaskLoader.tasks(sources, size: nil, measure: .contrast)
         let sim = CrowdSimulation(population: pop, replicates: 12, pay: 0.02, seed: 3).run(tasks)
         let cal = try Calibrator.calibrate(export: sim.export, truth: truth, visibility: try contrast("synth-cells", truth), pay: 0.02)
         XCTAssertEqual(cal.notes["detection.width"], "fitted: narrower than the visibilities resolve, held at a thousandth of their range")
