@@ -143,7 +143,7 @@ extension Calibrator {
                 let (value, g) = marginalDetection([q[0], q[1], held], v: vs[Int(x)], share: ss[Int(x)], tau: tau)
                 return (value, [g[0], g[1]])
             }) else { return nil }
-            f.parameters.append(held); f.standardErrors.append(0)
+            f.parameters.append(held); f.standardErrors.append(0)   // no error: how `DetectionFit.widthHeld` knows it
             f.correlations = f.correlations.count == 2 ? [f.correlations[0] + [0], f.correlations[1] + [0], [0, 0, 1]] : []
             return f
         }

@@ -23,8 +23,8 @@ public enum ReplayCurveReport {
         let ref = fixed.first { $0.fixedWorkers == reference }
         // The oracle is drawn where its assignments count the same images as the designs' (every image has truth),
         // beneath the policies, which are what the page is about.
-        let oracleDrawn = oracle != nil && ref.map { Double(oracle!.referenceAssignments) == $0.meanAssignments } == true
-        if oracleDrawn, let o = oracle {
+        let drawnOracle = oracle.flatMap { o in ref.flatMap { Double(o.referenceAssignments) == $0.meanAssignments ? o : nil } }
+        if let o = drawnOracle {
             plot.add(.init(name: "oracle (knows the truth)", xs: [Double(o.assignments)], ys: [o.targetF1], mark: .points,
                            color: "#444444", radius: 5))
         }
@@ -33,7 +33,7 @@ public enum ReplayCurveReport {
                            color: SVGPlot.palette[(k + 1) % SVGPlot.palette.count], radius: 6))
         }
         page.figure(plot.render(), caption: "The fixed designs' curve (one point per K) and each other policy at its own mean cost. A policy above the curve buys more F1 per assignment than paying every image alike"
-                    + (oracleDrawn ? "; the oracle marks the least any stopping rule could pay for fixed:\(reference)'s F1 less 0.005." : ". The oracle is not drawn: some images have no truth, so its assignments count fewer images than the designs' (below)."))
+                    + (drawnOracle != nil ? "; the oracle marks the least any stopping rule could pay for fixed:\(reference)'s F1 less 0.005." : ". The oracle is not drawn: some images have no truth, so its assignments count fewer images than the designs' (below)."))
         page.heading("Designs")
         if orders > 1 {
             page.paragraph("Against fixed:\(reference): the F1 gap order by order over the same arrival orders, its mean ± its standard error. The arrival order alone moves a design's F1 (which workers happened to come first), so a gap within about two standard errors is not yet told apart from it; more orders (--orders) narrow the error.")

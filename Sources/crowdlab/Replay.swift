@@ -90,9 +90,9 @@ struct ReplayCommand: ParsableCommand {
 
     /// Export `k`'s truth. With several exports `--truth-image` goes with the one that holds that image.
     func truthSet(_ k: Int, _ data: QuantiusExport) throws -> TruthSet? {
-        guard !truth.isEmpty else { return try truthImage.load(String?.none, export: data) }
-        guard exports.count > 1, let name = truthImage.truthImage else { return try truthImage.load(Optional(truth[k]), export: data) }
-        return try TruthSet.load(path: truth[k], export: data, image: data.imageNames.contains(name) ? name : nil)
+        let path: String? = truth.isEmpty ? nil : truth[k]
+        guard exports.count > 1, let path, let name = truthImage.truthImage else { return try truthImage.load(path, export: data) }
+        return try TruthSet.load(path: path, export: data, image: data.imageNames.contains(name) ? name : nil)
     }
 
     /// One order of the first policy over every export: what it paid for and the consensus of that.
