@@ -84,8 +84,9 @@ extension Calibrator {
             c.summary.append(String(format: "click budget: median %.0f clicks per image (log SD %.2f) at $%.3f", b.median, b.logSD, p.referencePay))
         } else {
             // Without a budget fit (too few worker-images, or no detection curve to fit it with) the
-            // most true clicks are read off the pilot directly.
-            let most = budget?.largest ?? pilot.rows.filter { images.contains($0.image) && pilot.good($0) }.map { Double($0.tp) }.max() ?? 0
+            // most true clicks are read off the pilot directly, net of a scaled image's capture as
+            // the budget fit reads them.
+            let most = budget?.largest ?? pilot.rows.filter { images.contains($0.image) && pilot.good($0) }.map { Double($0.tp) / capture[$0.image] }.max() ?? 0
             p.toleratedAnnotations = max(p.toleratedAnnotations, most)
             c.notes["effort.tolerated_annotations"] = String(format: "prior, at least %.0f: no image of the pilot ran workers out of clicks", most)
             c.notes["effort.patience_log_sd"] = "prior: the budget is not seen in the pilot"

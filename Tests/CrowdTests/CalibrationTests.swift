@@ -231,6 +231,37 @@ final class CalibrationTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(cal.population.toleratedAnnotations, 42, "at least what the busiest worker clicked")
     }
 
+    /// Where no detection curve can be fitted (a pilot on 8 spots of the 700 px smFISH field, shown
+    /// at 500 px: the real crowd's clicks within 12 px of them), the budget's floor is the busiest
+    /// worker's true clicks read as the budget fit reads them: net of the clicks a scaled image lets
+    /// miss the matching radius, so above the raw count.
+    func testTheBudgetFloorOnAScaledImageCountsTheClicksItsScaleLetMiss() throws {
+        let name = "C2-ISP_293T_TFRC_InSituPrep_20180712_1_MMStack_Pos0_700_inv.png"
+        let all = try ExportReader.read(path: data("smfish-inverted/export.json"))
+        let field = QuantiusExport(records: all.records.filter { $0.imageFilename == name })
+        let spots = try TruthSet.load(path: data("smfish-inverted"), export: field).byImage[name]!
+        let eight = TruthPoints(xs: Array(spots.xs.prefix(8)), ys: Array(spots.ys.prefix(8)), snr: nil, source: spots.source)
+        func nearTheEight(_ v: Vertex) -> Bool { eight.xs.indices.contains { dist2(v.x, v.y, eight.xs[$0], eight.ys[$0]) <= 144 } }
+        let export = QuantiusExport(records: field.records.map { r in
+            var near = r
+            near.rawData = r.rawData.map { $0.filter(nearTheEight) }
+            return near
+        })
+        let truth = TruthSet(byImage: [name: eight])
+        let image = try PNG.read(path: data("smfish-inverted/images/\(name)"))
+        let visibility = [name: Visibility.contrast(image: image, xs: eight.xs, ys: eight.ys)]
+        var prior = Population()
+        prior.toleratedAnnotations = 1
+        let cal = try Calibrator.calibrate(export: export, truth: truth, visibility: visibility, pay: 0.02, prior: prior)
+        XCTAssertEqual(cal.population.displayWidth, 500, "the scale is seen")
+        XCTAssertTrue(cal.notes["effort.tolerated_annotations"]?.hasPrefix("prior, at least") ?? false, cal.notes["effort.tolerated_annotations"] ?? "no note")
+        let pilot = try Calibrator.match(export: export, truth: truth, visibility: visibility, matchRadius: 8, source: "pilot")
+        let busiest = Double(pilot.rows.map(\.tp).max()!)
+        XCTAssertGreaterThan(busiest, 0)
+        XCTAssertGreaterThan(cal.population.toleratedAnnotations, busiest, "shown at 1/1.4, fewer clicks land within 8 px than were aimed")
+        XCTAssertLessThan(cal.population.toleratedAnnotations, 1.4 * busiest)
+    }
+
     /// A pilot drawn from a crowd keeps the workers asked for on each image (or the images asked
     /// for, with all their workers), the same ones however the export lists its records.
     func testAPilotDrawnFromACrowdDependsOnItsDrawNotOnTheListing() throws {
