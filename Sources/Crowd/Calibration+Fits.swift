@@ -83,14 +83,17 @@ extension Calibrator {
             c.correlations["effort.patience_log_sd|effort.tolerated_annotations"] = b.correlation
             c.summary.append(String(format: "click budget: median %.0f clicks per image (log SD %.2f) at $%.3f", b.median, b.logSD, p.referencePay))
         } else {
-            // Without a budget fit (too few worker-images, or no detection curve to fit it with) the
-            // most true clicks are read off the pilot directly, net of a scaled image's capture as
-            // the budget fit reads them.
-            let most = budget?.largest ?? pilot.rows.filter { images.contains($0.image) && pilot.good($0) }.map { Double($0.tp) / capture[$0.image] }.max() ?? 0
-            p.toleratedAnnotations = max(p.toleratedAnnotations, most)
-            c.notes["effort.tolerated_annotations"] = String(format: "prior, at least %.0f: no image of the pilot ran workers out of clicks", most)
+            // No worker ran out of clicks: each worker-image's true clicks (net of a scaled image's
+            // capture, as the budget fit reads them) bound that worker's budget from below. The
+            // median is the least those bounds do not refute, and never below the busiest worker's:
+            // from a few widely spread bounds the least can fall below it (docs/crowd-model.md).
+            let bounds = pilot.rows.filter { images.contains($0.image) && pilot.good($0) }.map { Double($0.tp) / capture[$0.image] }
+            let most = bounds.max() ?? 0
+            let least = leastUnrefutedBudget(bounds, logSD: p.patienceLogSD)
+            p.toleratedAnnotations = max(p.toleratedAnnotations, most, least)
+            c.notes["effort.tolerated_annotations"] = String(format: "prior, at least %.0f: no image of the pilot ran workers out of clicks (the most was %.0f); the least median that, at the prior's spread, gives the pilot's %d freely clicking worker-images a 5 %% chance, and not below the most", max(least, most), most, bounds.count)
             c.notes["effort.patience_log_sd"] = "prior: the budget is not seen in the pilot"
-            c.summary.append(String(format: "click budget: not reached in the pilot (workers clicked at most %.0f); prior %.0f kept", most, p.toleratedAnnotations))
+            c.summary.append(String(format: "click budget: not reached in the pilot (workers clicked at most %.0f); median %.0f", most, p.toleratedAnnotations))
         }
         if let d = detection, let b = budget {
             let bm = b.bounded ? b.median : p.toleratedAnnotations, bs = b.bounded ? b.logSD : p.patienceLogSD
@@ -103,6 +106,28 @@ extension Calibrator {
             }
         }
         c.population = p
+    }
+
+    /// The least median budget a pilot in which no worker ran out of clicks does not refute. Each
+    /// worker-image's clicks `c` are then a lower bound on that worker's budget there, and a
+    /// log-normal budget of median m and log SD s gives all of them together the chance
+    /// `Π P(B ≥ c)`; it grows with m, and the median returned is where it reaches `level`: the
+    /// one-sided lower confidence bound. Taking the busiest worker's clicks as the median instead
+    /// would cut half the simulated workers below what that worker clicked freely, which on a
+    /// small crowd costs the consensus the objects the cut workers leave.
+    static func leastUnrefutedBudget(_ bounds: [Double], logSD s: Double, level: Double = 0.05) -> Double {
+        let lower = bounds.filter { $0 >= 1 }
+        guard let most = lower.max(), s > 0 else { return bounds.max() ?? 0 }
+        func logChance(_ logMedian: Double) -> Double {
+            lower.reduce(0) { $0 + log(max(0.5 * erfc((log($1) - logMedian) / (s * 2.0.squareRoot())), 1e-300)) }
+        }
+        var lo = log(most) - 10 * s, hi = log(most) + 10 * s
+        guard logChance(lo) < log(level) else { return exp(lo) }
+        for _ in 0..<60 {
+            let mid = 0.5 * (lo + hi)
+            if logChance(mid) < log(level) { lo = mid } else { hi = mid }
+        }
+        return exp(hi)
     }
 
     /// Fits `plateau · share · E_u[1/(1 + exp(-(v + u − threshold)/width))]`, u ~ N(0, τ²), to the
