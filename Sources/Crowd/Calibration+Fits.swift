@@ -18,12 +18,12 @@ struct DetectionFit {
 
 /// A fitted click budget: log-normal median and log SD over worker-images, with standard errors.
 /// `bounded` is false when no image ran workers out of clicks (the data then give a lower bound
-/// only); `largest` is the most true clicks any worker made.
+/// only).
 struct BudgetFit {
     var median: Double, logSD: Double, plateauSD: Double, seMedian: Double, seLogSD: Double
     /// Correlation of the median's and the log SD's estimates.
     var correlation: Double = 0
-    var bounded: Bool, largest: Double, count: Int
+    var bounded: Bool, count: Int
 }
 
 extension Calibrator {
@@ -89,9 +89,9 @@ extension Calibrator {
             // from a few widely spread bounds the least can fall below it (docs/crowd-model.md).
             let bounds = pilot.rows.filter { images.contains($0.image) && pilot.good($0) }.map { Double($0.tp) / capture[$0.image] }
             let most = bounds.max() ?? 0
-            let least = leastUnrefutedBudget(bounds, logSD: p.patienceLogSD)
-            p.toleratedAnnotations = max(p.toleratedAnnotations, most, least)
-            c.notes["effort.tolerated_annotations"] = String(format: "prior, at least %.0f: no image of the pilot ran workers out of clicks (the most was %.0f); the least median that, at the prior's spread, gives the pilot's %d freely clicking worker-images a 5 %% chance, and not below the most", max(least, most), most, bounds.count)
+            let floor = max(most, leastUnrefutedBudget(bounds, logSD: p.patienceLogSD))
+            p.toleratedAnnotations = max(p.toleratedAnnotations, floor)
+            c.notes["effort.tolerated_annotations"] = String(format: "prior, at least %.0f: no image of the pilot ran workers out of clicks (the most was %.0f); the least median that, at the prior's spread, gives the pilot's %d freely clicking worker-images a 5 %% chance, and not below the most", floor, most, bounds.count)
             c.notes["effort.patience_log_sd"] = "prior: the budget is not seen in the pilot"
             c.summary.append(String(format: "click budget: not reached in the pilot (workers clicked at most %.0f); median %.0f", most, p.toleratedAnnotations))
         }
@@ -276,7 +276,7 @@ extension Calibrator {
         let seM = ok ? (-dss / det).squareRoot() : .nan, seS = ok ? (-dmm / det).squareRoot() : .nan
         // Without a budget the plateau's spread is the one that explains the clicks alone.
         var out = BudgetFit(median: exp(best.m), logSD: best.s, plateauSD: bounded ? best.psd : atLargest.psd, seMedian: exp(best.m) * seM, seLogSD: seS,
-                            bounded: bounded, largest: largest, count: obs.count)
+                            bounded: bounded, count: obs.count)
         out.correlation = ok ? dms / (dmm * dss).squareRoot() : 0
         return out
     }
