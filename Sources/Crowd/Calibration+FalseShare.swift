@@ -2,13 +2,21 @@ import Consensus
 import Foundation
 
 extension Calibrator {
-    /// The false-click rate the simulator needs for the false share the pilot shows. A pilot's
+    /// The false-click rates the simulator needs for the false shares the pilot shows. A pilot's
     /// false share counts clicks matched to no object; a simulated false click that lands within
     /// the matching radius of an object (beside one, or anywhere on a dense field) is matched like a
-    /// true one, so generating at the observed rate shows less: on the smFISH pilot the rates are
-    /// generated at 1.6 times what the pilot shows. Indirect inference: simulate the pilot (its images, replicates per image, pay)
-    /// with the calibrated population, measure the same pooled share of careful workers, and scale
-    /// the rates by observed over simulated; two rounds of three seeds.
+    /// true one, so generating at the observed rate shows less: on the smFISH pilot the careful
+    /// rates are generated at 2.5 times the share the pilot shows. Indirect inference: simulate the pilot (its
+    /// images, replicates per image, pay) with the calibrated population (three seeds), measure what
+    /// the pilot's figures measure, and move the generating values until the simulated pilot shows
+    /// the real one's:
+    /// - the careful workers' pooled false share, by the careful rates; the share grows more slowly
+    ///   than the rate (the rate's spread is cut where a worker would turn careless,
+    ///   `CrowdPool.carefulFalseFactor`), so each round steps by the secant in logs;
+    /// - the careless workers' false share and the share of the objects they find, by their false
+    ///   rate (in odds) and their detection factor, over the simulated workers drawn careless. Both
+    ///   at once: raising the rate alone would multiply their clicks, since a worker's false clicks
+    ///   come on top of the objects they click.
     static func matchFalseShareBySimulation(_ pilot: Pilot, export: QuantiusExport, visibility: [String: [Double]]?,
                                             lookAlikes: [String: LookAlikes]?, pay: Double, matchRadius: Double, _ c: inout Calibration) {
         let key = "false_positives.rate_first"
@@ -18,26 +26,43 @@ extension Calibrator {
         let replicates = max(1, Int(median(pilot.job.images.map { Double($0.workers.count) }).rounded()))
         let fitted = c.population.falsePositiveFirst
         c.observed.falseRatesSeen = (c.population.falsePositiveFirst, c.population.falsePositiveLater)
-        // The simulated pilots (3 seeds), matched and with careless workers found as in the real one.
-        func simulatedPilots() -> [Pilot] {
+        // The simulated pilots, matched and with careless workers found as in the real one; each
+        // with the workers the simulation drew careless (indices into its job's workers).
+        func simulatedPilots() -> [(pilot: Pilot, drawnCareless: Set<Int>)] {
             (UInt64(1)...3).compactMap { seed in
                 let sim = CrowdSimulation(population: c.population, replicates: replicates, pay: pay, seed: seed).run(tasks)
                 guard var simulated = try? match(export: sim.export, truth: pilot.truth, visibility: visibility, matchRadius: matchRadius, source: "simulated pilot") else { return nil }
                 var scratch = Calibration(population: c.population, notes: [:], summary: [])
                 fitCareless(&simulated, &scratch)
-                return simulated
+                let drawn = Set(sim.pool.workers.filter(\.careless).map(\.id))
+                return (simulated, Set(simulated.job.workerIDs.indices.filter { drawn.contains(simulated.job.workerIDs[$0]) }))
             }
         }
-        for _ in 0..<2 {
-            let shares = simulatedPilots().map(carefulFalseShare)
+        let careless = carelessFigures(pilot, of: pilot.careless)
+        var last: (logRate: Double, logShare: Double)?
+        for _ in 0..<4 {
+            let pilots = simulatedPilots()
+            let shares = pilots.map { carefulFalseShare($0.pilot) }
             let simulated = shares.isEmpty ? 0 : shares.reduce(0, +) / Double(shares.count)
             guard simulated > 0 else { return }
-            let factor = observed / simulated
+            let logRate = log(c.population.falsePositiveFirst), logShare = log(simulated)
+            var slope = 1.0
+            if let l = last, abs(logRate - l.logRate) > 1e-6 { slope = min(1.5, max(0.2, (logShare - l.logShare) / (logRate - l.logRate))) }
+            last = (logRate, logShare)
+            let factor = exp((log(observed) - logShare) / slope)
             c.population.falsePositiveFirst = min(0.9, c.population.falsePositiveFirst * factor)
             c.population.falsePositiveLater = min(0.9, c.population.falsePositiveLater * factor)
+            if let real = careless {
+                let sims = pilots.compactMap { carelessFigures($0.pilot, of: $0.drawnCareless) }
+                if !sims.isEmpty { matchCareless(real, simulated: sims, &c.population) }
+            }
+        }
+        if let real = careless {
+            c.notes["careless.false_positive_rate"] = String(format: "measured %.3f; generated at %.3f so that the simulated pilot's careless workers show it", real.falseShare, c.population.carelessFalsePositive)
+            c.notes["careless.detection_factor"] = (c.notes["careless.detection_factor"] ?? "measured") + String(format: "; generated at %.3f so that the simulated pilot's careless workers find as many", c.population.carelessDetectionFactor)
         }
         // Where the false clicks fall, the pilot's against the simulated pilots' at the final rates.
-        let real = falseDistances(pilot), simulated = simulatedPilots().map(falseDistances)
+        let real = falseDistances(pilot), simulated = simulatedPilots().map { falseDistances($0.pilot) }
         c.observed.falseDistance = real.indices.map { b in
             (falseDistanceEdges[b], real[b], simulated.isEmpty ? .nan : simulated.reduce(0) { $0 + $1[b] } / Double(simulated.count))
         }
@@ -45,6 +70,31 @@ extension Calibrator {
         c.standardErrors[key] = c.standardErrors[key].map { $0 * scale }
         c.notes[key] = (c.notes[key] ?? "measured") + String(format: "; generated at %.2fx so that a simulated pilot shows the observed %.1f %% (some false clicks land on objects)", scale, 100 * observed)
         c.summary.append(String(format: "false positives generated at %.3f for the observed %.3f (simulated pilot)", c.population.falsePositiveFirst, observed))
+        if let real = careless {
+            c.summary.append(String(format: "careless workers generated with %.0f %% false clicks and %.3f of the others' detection, for the observed %.0f %% and %.3f of the objects found (simulated pilot)",
+                                    100 * c.population.carelessFalsePositive, c.population.carelessDetectionFactor, 100 * real.falseShare, real.found))
+        }
+    }
+
+    /// A group of workers' false share and the share of the objects on their images they found.
+    struct CarelessFigures { var falseShare: Double, found: Double }
+
+    static func carelessFigures(_ pilot: Pilot, of workers: Set<Int>) -> CarelessFigures? {
+        var clicks = 0, tp = 0, objects = 0
+        for r in pilot.rows where workers.contains(r.worker) { clicks += r.clicks; tp += r.tp; objects += r.hits.count }
+        guard clicks > 0, objects > 0 else { return nil }
+        return CarelessFigures(falseShare: Double(clicks - tp) / Double(clicks), found: Double(tp) / Double(objects))
+    }
+
+    /// One step of the careless workers' rate (in odds) and detection factor towards the pilot's
+    /// figures, averaged over the simulated pilots.
+    static func matchCareless(_ real: CarelessFigures, simulated sims: [CarelessFigures], _ p: inout Population) {
+        let share = sims.reduce(0) { $0 + $1.falseShare } / Double(sims.count)
+        let found = sims.reduce(0) { $0 + $1.found } / Double(sims.count)
+        func odds(_ x: Double) -> Double { let y = min(max(x, 1e-4), 1 - 1e-4); return y / (1 - y) }
+        let o = odds(p.carelessFalsePositive) * odds(real.falseShare) / odds(share)
+        p.carelessFalsePositive = min(0.95, o / (1 + o))
+        if found > 0 { p.carelessDetectionFactor = min(1, p.carelessDetectionFactor * real.found / found) }
     }
 
     /// Bins of a false click's distance to the nearest object (px, from each edge).

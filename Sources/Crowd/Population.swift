@@ -232,7 +232,7 @@ extension Population {
             Field(key: "rate_first", slot: .number(\.falsePositiveFirst), range: 0...0.9, doc: "at the first annotation of a job"),
             Field(key: "rate_later", slot: .number(\.falsePositiveLater), range: 0...0.9, doc: "after learning_annotations (linear in between)"),
             Field(key: "learning_annotations", slot: .whole(\.learningAnnotations), range: 1...100_000, doc: "annotations over which workers learn"),
-            Field(key: "worker_log_sd", slot: .number(\.falsePositiveWorkerLogSD), range: 0...3, doc: "log-normal spread of the rate between workers (factor of mean 1)"),
+            Field(key: "worker_log_sd", slot: .number(\.falsePositiveWorkerLogSD), range: 0...3, doc: "log-normal spread of the rate between careful workers (factor of mean 1, cut where most of their clicks would be false)"),
             Field(key: "distractor_confusion", slot: .number(\.distractorConfusion), range: 0...1, doc: "share of false clicks on distractors, when present"),
             Field(key: "structure_share", slot: .number(\.structureShare), range: 0...1, doc: "share of other false clicks on look-alikes in the image, when given"),
             Field(key: "near_object_share", slot: .number(\.nearObjectShare), range: 0...1, doc: "share of the rest beside an object (the others anywhere)"),

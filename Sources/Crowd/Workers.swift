@@ -1,3 +1,5 @@
+import CGSL
+import Consensus
 import Foundation
 import Randomness
 
@@ -64,11 +66,27 @@ public struct CrowdPool: Sendable {
             let patience = exp(p.patienceLogSD * rng.gaussian(sigma: 1))
             let s = p.falsePositiveWorkerLogSD
             var agent = WorkerAgent(id: id, activity: activity, plateau: plateau, rmse: rmse, period: period, careless: careless, patience: patience)
-            agent.falseFactor = s > 0 ? exp(s * rng.gaussian(sigma: 1) - s * s / 2) : 1
+            agent.falseFactor = s > 0 ? Self.carefulFalseFactor(z: rng.gaussian(sigma: 1), logSD: s, population: p) : 1
             out.append(agent)
         }
         workers = out
     }
 
     public init(population: Population, workers: [WorkerAgent]) { self.population = population; self.workers = workers }
+
+    /// A careful worker's false-positive factor: log-normal (of mean 1 before the cut), drawn from
+    /// the standard normal `z`, truncated where the worker's highest rate would make most of their
+    /// clicks false. A calibration counts such workers careless (`DetectionScore.isMostlyFalse`)
+    /// and measures them as a class of their own, so the careful workers' spread it measures holds
+    /// none of them; without the truncation the log-normal's tail draws careful workers (who find
+    /// as much as anyone) clicking two to ten times as often as they find, which no real crowd
+    /// shows. `z` is mapped through the normal's distribution function into the truncated range,
+    /// so one draw stays one draw.
+    static func carefulFalseFactor(z: Double, logSD s: Double, population p: Population) -> Double {
+        let highest = max(p.falsePositiveFirst, p.falsePositiveLater)
+        guard highest > 0 else { return exp(s * z - s * s / 2) }
+        let zMax = (log(DetectionScore.mostlyFalseShare / highest) + s * s / 2) / s
+        let u = gsl_cdf_ugaussian_P(z) * gsl_cdf_ugaussian_P(zMax)
+        return exp(s * gsl_cdf_ugaussian_Pinv(min(max(u, 1e-300), 1 - 1e-16)) - s * s / 2)
+    }
 }

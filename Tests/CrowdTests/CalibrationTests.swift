@@ -147,6 +147,37 @@ final class CalibrationTests: XCTestCase {
         XCTAssertGreaterThan(back.nearObjectShare, 0.5, "real false clicks hug the marked spots")
     }
 
+    /// A crowd calibrated on the real pilot clicks no more than its workers did. The pilot's busiest
+    /// submission holds 223 clicks, and every worker most of whose clicks are false is counted
+    /// careless; a careful simulated worker whose false-click rate came from the spread's tail
+    /// clicked 600-1,800 times on a field (up to two thirds of a simulated crowd's false clicks),
+    /// so careful rates stop where a worker would count careless, and the careless workers are
+    /// generated so that the simulated pilot shows both what the real careless workers clicked
+    /// wrong and what they found.
+    func testACalibratedCrowdClicksNoMoreThanThePilotsWorkersDid() throws {
+        let crowd = try RealCrowd.load(export: data("smfish-inverted/export.json"), truth: data("smfish-inverted"), images: data("smfish-inverted/images"))
+        let pop = try crowd.calibrate(pay: 0.02).population
+        func submissions(_ e: QuantiusExport) -> [Int] { e.records.map { $0.allVertices.count } }
+        func falseShare(_ e: QuantiusExport) -> Double {
+            let ws = Analysis.run(export: e, truth: crowd.truth).workers.compactMap(\.vsTruth)
+            return Double(ws.reduce(0) { $0 + $1.fp }) / Double(ws.reduce(0) { $0 + $1.tp + $1.fp })
+        }
+        let busiest = submissions(crowd.export).max()!, realShare = falseShare(crowd.export)
+        var shares: [Double] = [], clicks: [Double] = []
+        for seed in UInt64(1)...6 {
+            let sim = CrowdSimulation(population: pop, replicates: crowd.replicates, pay: 0.02, seed: seed).run(crowd.tasks).export
+            XCTAssertLessThan(submissions(sim).max()!, 2 * busiest, "seed \(seed): the real pilot's busiest submission holds \(busiest) clicks")
+            shares.append(falseShare(sim)); clicks.append(Double(submissions(sim).reduce(0, +)))
+        }
+        XCTAssertEqual(mean(shares), realShare, accuracy: 0.06, "false share of all clicks: simulated \(shares), real \(realShare)")
+        let realClicks = Double(submissions(crowd.export).reduce(0, +))
+        XCTAssertEqual(mean(clicks), realClicks, accuracy: 0.25 * realClicks, "clicks: simulated \(clicks), real \(realClicks)")
+        // Whatever the spread, no careful worker's rate reaches the share that makes them careless.
+        for z in stride(from: -5.0, through: 5.0, by: 0.25) {
+            XCTAssertLessThanOrEqual(pop.falsePositiveFirst * CrowdPool.carefulFalseFactor(z: z, logSD: 1.25, population: pop), DetectionScore.mostlyFalseShare + 1e-12)
+        }
+    }
+
     /// Where false clicks fall is found again: a crowd whose false clicks land beside objects
     /// (share 0.5, offset SD 12 px) at a known rate, calibrated, gives back the share, the SD and
     /// the rate it was generated at (though some of those clicks land on objects and count as true).

@@ -9,7 +9,9 @@ public struct DetectionScore: Sendable, Codable, Equatable {
     public var f1: Double { let p = precision, r = recall; return p + r == 0 ? 0 : 2 * p * r / (p + r) }
     /// A worker whose clicks are mostly false: at least 5 clicks, under half of them right. These
     /// are the rare poor workers the consensus dilutes; the learning curve and `calibrate` set them apart.
-    public static func isMostlyFalse(truePositives tp: Int, clicks: Int) -> Bool { clicks >= 5 && 2 * tp < clicks }
+    public static func isMostlyFalse(truePositives tp: Int, clicks: Int) -> Bool { clicks >= 5 && Double(tp) < (1 - mostlyFalseShare) * Double(clicks) }
+    /// The share of false clicks above which a worker's clicks are mostly false.
+    public static let mostlyFalseShare = 0.5
     public static func + (a: DetectionScore, b: DetectionScore) -> DetectionScore {
         DetectionScore(tp: a.tp + b.tp, fp: a.fp + b.fp, fn: a.fn + b.fn)
     }
