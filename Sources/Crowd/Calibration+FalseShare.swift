@@ -38,7 +38,7 @@ extension Calibrator {
                 return (simulated, Set(simulated.job.workerIDs.indices.filter { drawn.contains(simulated.job.workerIDs[$0]) }))
             }
         }
-        let careless = carelessFigures(pilot, of: pilot.careless)
+        let careless = figures(pilot) { pilot.careless.contains($0) }
         var last: (logRate: Double, logShare: Double)?
         for _ in 0..<4 {
             let pilots = simulatedPilots()
@@ -53,7 +53,7 @@ extension Calibrator {
             c.population.falsePositiveFirst = min(0.9, c.population.falsePositiveFirst * factor)
             c.population.falsePositiveLater = min(0.9, c.population.falsePositiveLater * factor)
             if let real = careless {
-                let sims = pilots.compactMap { carelessFigures($0.pilot, of: $0.drawnCareless) }
+                let sims = pilots.compactMap { s in figures(s.pilot) { s.drawnCareless.contains($0) } }
                 if !sims.isEmpty { matchCareless(real, simulated: sims, &c.population) }
             }
         }
@@ -76,19 +76,20 @@ extension Calibrator {
         }
     }
 
-    /// A group of workers' false share and the share of the objects on their images they found.
-    struct CarelessFigures { var falseShare: Double, found: Double }
+    /// A group of workers' pooled false share and the share of the objects on their images they found.
+    struct GroupFigures { var falseShare: Double, found: Double }
 
-    static func carelessFigures(_ pilot: Pilot, of workers: Set<Int>) -> CarelessFigures? {
+    /// The figures of the workers `member` admits; nil when they clicked nothing.
+    static func figures(_ pilot: Pilot, of member: (Int) -> Bool) -> GroupFigures? {
         var clicks = 0, tp = 0, objects = 0
-        for r in pilot.rows where workers.contains(r.worker) { clicks += r.clicks; tp += r.tp; objects += r.hits.count }
-        guard clicks > 0, objects > 0 else { return nil }
-        return CarelessFigures(falseShare: Double(clicks - tp) / Double(clicks), found: Double(tp) / Double(objects))
+        for r in pilot.rows where member(r.worker) { clicks += r.clicks; tp += r.tp; objects += r.hits.count }
+        guard clicks > 0 else { return nil }
+        return GroupFigures(falseShare: Double(clicks - tp) / Double(clicks), found: Double(tp) / Double(max(1, objects)))
     }
 
     /// One step of the careless workers' rate (in odds) and detection factor towards the pilot's
     /// figures, averaged over the simulated pilots.
-    static func matchCareless(_ real: CarelessFigures, simulated sims: [CarelessFigures], _ p: inout Population) {
+    static func matchCareless(_ real: GroupFigures, simulated sims: [GroupFigures], _ p: inout Population) {
         let share = sims.reduce(0) { $0 + $1.falseShare } / Double(sims.count)
         let found = sims.reduce(0) { $0 + $1.found } / Double(sims.count)
         func odds(_ x: Double) -> Double { let y = min(max(x, 1e-4), 1 - 1e-4); return y / (1 - y) }
@@ -116,9 +117,7 @@ extension Calibrator {
 
     /// The share of careful workers' clicks matched to no object.
     static func carefulFalseShare(_ pilot: Pilot) -> Double {
-        var clicks = 0, wrong = 0
-        for r in pilot.rows where pilot.good(r) { clicks += r.clicks; wrong += r.clicks - r.tp }
-        return clicks > 0 ? Double(wrong) / Double(clicks) : 0
+        figures(pilot) { !pilot.careless.contains($0) }?.falseShare ?? 0
     }
 
     /// The pilot's images with truth as simulated workers see them.
