@@ -119,7 +119,7 @@ extension Calibrator {
         let lower = bounds.filter { $0 >= 1 }
         guard let most = lower.max(), s > 0 else { return bounds.max() ?? 0 }
         func logChance(_ logMedian: Double) -> Double {
-            lower.reduce(0) { $0 + log(max(0.5 * erfc((log($1) - logMedian) / (s * 2.0.squareRoot())), 1e-300)) }
+            lower.reduce(0) { $0 + log(max(normalUpperTail((log($1) - logMedian) / s), 1e-300)) }
         }
         var lo = log(most) - 10 * s, hi = log(most) + 10 * s
         guard logChance(lo) < log(level) else { return exp(lo) }
@@ -231,8 +231,8 @@ extension Calibrator {
                 let c = max(o.clicks, 0.5)
                 let sd = max((o.noticed.binomialVariance + psd * psd * o.noticed.beforePlateau * o.noticed.beforePlateau).squareRoot(), 1)
                 let zb = (log(c) - m) / s, zd = (c - o.noticed.mean) / sd
-                let fb = exp(-0.5 * zb * zb) / (c * s * 2.5066282746310002), sb = 0.5 * erfc(zb / 2.0.squareRoot())
-                let fd = exp(-0.5 * zd * zd) / (sd * 2.5066282746310002), sdD = 0.5 * erfc(zd / 2.0.squareRoot())
+                let fb = exp(-0.5 * zb * zb) / (c * s * 2.5066282746310002), sb = normalUpperTail(zb)
+                let fd = exp(-0.5 * zd * zd) / (sd * 2.5066282746310002), sdD = normalUpperTail(zd)
                 total += log(max(fb * sdD + fd * sb, 1e-300))
             }
             return total
@@ -291,10 +291,13 @@ func budgetShare(median: Double, logSD s: Double, noticed n: Double) -> Double {
     guard n > 0 else { return 1 }
     guard s > 1e-6 else { return min(1, median / n) }
     let m = log(median), z = (log(n) - m) / s
-    let above = 0.5 * erfc(z / 2.0.squareRoot())
-    let partial = exp(m + s * s / 2) * 0.5 * erfc(-(z - s) / 2.0.squareRoot())
+    let above = normalUpperTail(z)
+    let partial = exp(m + s * s / 2) * normalUpperTail(s - z)
     return above + partial / n
 }
+
+/// `P(Z > z)` for a standard normal Z.
+func normalUpperTail(_ z: Double) -> Double { 0.5 * erfc(z / 2.0.squareRoot()) }
 
 /// Expected clicks `E[min(D, B)]` with D at its mean.
 func expectedClicks(median: Double, logSD: Double, noticed n: Double) -> Double { n * budgetShare(median: median, logSD: logSD, noticed: n) }
